@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "promptcheck",
+  products: [
+    .executable(name: "promptcheck", targets: ["promptcheck"]),
+    .library(name: "PromptCheck", targets: ["PromptCheck"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLibYAML",
+      pkgConfig: "yaml-0.1",
+      providers: [.apt(["libyaml-dev"])]
+    ),
+    .systemLibrary(
+      name: "CLibCurl",
+      pkgConfig: "libcurl",
+      providers: [.apt(["libcurl4-openssl-dev"])]
+    ),
+    .target(
+      name: "PromptCheck",
+      dependencies: ["CLibYAML", "CLibCurl"]
+    ),
+    .executableTarget(
+      name: "promptcheck",
+      dependencies: [
+        "PromptCheck",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(
+      name: "PromptCheckTests",
+      dependencies: ["PromptCheck"]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,158 @@
+/// A YAML node with the place it was written. Aliases are already expanded and
+/// `<<` merge keys already applied, so consumers see plain trees.
+public struct YAMLNode: Sendable {
+  public enum Style: Sendable { case plain, quoted, block }
+
+  public struct Pair: Sendable {
+    public var key: YAMLNode
+    public var value: YAMLNode
+  }
+
+  public enum Content: Sendable {
+    case scalar(String, Style)
+    case sequence([YAMLNode])
+    case mapping([Pair])
+  }
+
+  public var content: Content
+  public var tag: String?
+  public var location: SourceLocation
+
+  public init(_ content: Content, tag: String? = nil, at location: SourceLocation) {
+    self.content = content
+    self.tag = tag
+    self.location = location
+  }
+
+  /// A scalar's value under YAML's core schema (plain scalars are typed; quoted ones are strings).
+  public enum Resolved: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+  }
+
+  public var scalar: (text: String, style: Style)? {
+    if case .scalar(let t, let s) = content { return (t, s) }
+    return nil
+  }
+
+  public var sequence: [YAMLNode]? {
+    if case .sequence(let items) = content { return items }
+    return nil
+  }
+
+  public var mapping: [Pair]? {
+    if case .mapping(let pairs) = content { return pairs }
+    return nil
+  }
+
+  /// Resolution follows the YAML 1.2 core schema: `true`/`false` (any case form
+  /// listed there) are booleans, `~`/`null`/empty are null; `yes`, `no`, `on`,
+  /// `off` stay strings (the README says so: it avoids the "Norway problem").
+  public var resolved: Resolved? {
+    guard case .scalar(let text, let style) = content else { return nil }
+    if let tag {
+      switch tag {
+      case "tag:yaml.org,2002:str": return .string(text)
+      case "tag:yaml.org,2002:null": return .null
+      case "tag:yaml.org,2002:bool": return Self.resolveBool(text).map(Resolved.bool) ?? .string(text)
+      case "tag:yaml.org,2002:int": return Self.resolveInt(text).map(Resolved.int) ?? .string(text)
+      case "tag:yaml.org,2002:float":
+        return Self.resolveDouble(text).map(Resolved.double)
+          ?? Self.resolveInt(text).map { Resolved.double(Double($0)) } ?? .string(text)
+      default: break
+      }
+    }
+    if style != .plain { return .string(text) }
+    switch text {
+    case "", "~", "null", "Null", "NULL": return .null
+    default: break
+    }
+    if let b = Self.resolveBool(text) { return .bool(b) }
+    if let i = Self.resolveInt(text) { return .int(i) }
+    if let d = Self.resolveDouble(text) { return .double(d) }
+    return .string(text)
+  }
+
+  static func resolveBool(_ t: String) -> Bool? {
+    switch t {
+    case "true", "True", "TRUE": return true
+    case "false", "False", "FALSE": return false
+    default: return nil
+    }
+  }
+
+  static func resolveInt(_ t: String) -> Int? {
+    var s = Substring(t)
+    var negative = false
+    if s.first == "-" || s.first == "+" {
+      negative = s.first == "-"
+      s = s.dropFirst()
+    }
+    guard !s.isEmpty else { return nil }
+    var radix = 10
+    if s.hasPrefix("0x") { radix = 16; s = s.dropFirst(2) }
+    else if s.hasPrefix("0o") { radix = 8; s = s.dropFirst(2) }
+    guard !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isHexDigit) }),
+      let magnitude = Int(s, radix: radix)
+    else { return nil }
+    if radix == 10, !s.allSatisfy({ $0.isNumber }) { return nil }
+    return negative ? -magnitude : magnitude
+  }
+
+  static func resolveDouble(_ t: String) -> Double? {
+    switch t {
+    case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
+    case "-.inf", "-.Inf", "-.INF": return -.infinity
+    case ".nan", ".NaN", ".NAN": return .nan
+    default: break
+    }
+    // [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+    let scalars = Array(t.unicodeScalars)
+    var i = 0
+    func digits() -> Int {
+      let start = i
+      while i < scalars.count, ("0"..."9").contains(scalars[i]) { i += 1 }
+      return i - start
+    }
+    if i < scalars.count, scalars[i] == "-" || scalars[i] == "+" { i += 1 }
+    let intDigits = digits()
+    var fracDigits = 0
+    if i < scalars.count, scalars[i] == "." {
+      i += 1
+      fracDigits = digits()
+    }
+    guard intDigits + fracDigits > 0 else { return nil }
+    if i < scalars.count, scalars[i] == "e" || scalars[i] == "E" {
+      i += 1
+      if i < scalars.count, scalars[i] == "-" || scalars[i] == "+" { i += 1 }
+      guard digits() > 0 else { return nil }
+    }
+    guard i == scalars.count else { return nil }
+    return Double(t)
+  }
+
+  /// A short human description of the node's type, for "expected X, found Y" messages.
+  public var kindDescription: String {
+    switch content {
+    case .sequence: return "a list"
+    case .mapping: return "a map"
+    case .scalar:
+      switch resolved {
+      case .null: return "null"
+      case .bool: return "a boolean"
+      case .int: return "an integer"
+      case .double: return "a number"
+      case .string(let s): return s.contains("\n") ? "a multi-line string" : "the string '\(s)'"
+      case nil: return "a scalar"
+      }
+    }
+  }
+
+  /// Looks a key up in a mapping (last occurrence wins; duplicates are rejected by the parser).
+  public subscript(key: String) -> YAMLNode? {
+    mapping?.last { $0.key.scalar?.text == key }?.value
+  }
+}

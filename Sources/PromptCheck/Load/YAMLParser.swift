@@ -1,0 +1,308 @@
+internal import CLibYAML
+
+/// Limits that keep hostile files from hurting: every one is checked while
+/// parsing, so a bad file fails fast instead of using memory or stack.
+public struct YAMLLimits: Sendable {
+  /// Largest file, in bytes.
+  public var maxBytes = 4 * 1024 * 1024
+  /// Deepest nesting of lists and maps.
+  public var maxDepth = 128
+  /// Most nodes the document may stand for once aliases are expanded.
+  public var maxNodes = 1_000_000
+  public init() {}
+}
+
+/// Parses YAML text with libyaml's event API into a `YAMLNode` tree.
+///
+/// The libyaml parser is owned by one `final class` that frees it in `deinit`;
+/// the input bytes stay alive in a stored property for as long as the parser
+/// may read them.
+public enum YAMLParser {
+  public static func parse(
+    _ text: String, file: String, limits: YAMLLimits = YAMLLimits()
+  ) throws(Diagnostic) -> YAMLNode {
+    try parse(bytes: Array(text.utf8), file: file, limits: limits)
+  }
+
+  public static func parse(
+    bytes: [UInt8], file: String, limits: YAMLLimits = YAMLLimits()
+  ) throws(Diagnostic) -> YAMLNode {
+    if bytes.count > limits.maxBytes {
+      throw Diagnostic(
+        "file is too large (\(bytes.count) bytes; the limit is \(limits.maxBytes) bytes)",
+        at: SourceLocation(file: file, line: 1, column: 1))
+    }
+    if let bad = firstInvalidUTF8(bytes) {
+      throw Diagnostic(
+        "invalid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)))",
+        at: location(ofByte: bad, in: bytes, file: file))
+    }
+    let session = ParserSession(bytes: bytes, file: file, limits: limits)
+    return try session.run()
+  }
+
+  /// Index of the first byte that is not valid UTF-8, if any.
+  static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+      let b = bytes[i]
+      if b < 0x80 { i += 1; continue }
+      var need = 0
+      var minValue: UInt32 = 0
+      var value: UInt32 = 0
+      switch b {
+      case 0xC2...0xDF: need = 1; value = UInt32(b & 0x1F); minValue = 0x80
+      case 0xE0...0xEF: need = 2; value = UInt32(b & 0x0F); minValue = 0x800
+      case 0xF0...0xF4: need = 3; value = UInt32(b & 0x07); minValue = 0x10000
+      default: return i
+      }
+      guard i + need < n else { return i }
+      for k in 1...need {
+        let c = bytes[i + k]
+        guard c & 0xC0 == 0x80 else { return i }
+        value = value << 6 | UInt32(c & 0x3F)
+      }
+      if value < minValue || value > 0x10FFFF || (0xD800...0xDFFF).contains(value) { return i }
+      i += need + 1
+    }
+    return nil
+  }
+
+  static func location(ofByte offset: Int, in bytes: [UInt8], file: String) -> SourceLocation {
+    var line = 1
+    var column = 1
+    var i = 0
+    while i < offset && i < bytes.count {
+      if bytes[i] == 0x0A {
+        line += 1
+        column = 1
+      } else if bytes[i] & 0xC0 != 0x80 {
+        column += 1
+      }
+      i += 1
+    }
+    return SourceLocation(file: file, line: line, column: column)
+  }
+}
+
+/// Owns one `yaml_parser_t` and the bytes it reads.
+private final class ParserSession {
+  private var parser = yaml_parser_t()
+  private let bytes: UnsafeMutableBufferPointer<UInt8>
+  private let file: String
+  private let limits: YAMLLimits
+
+  private enum Frame {
+    case sequence(items: [YAMLNode], anchor: String?, tag: String?, location: SourceLocation)
+    case mapping(
+      pairs: [YAMLNode.Pair], pendingKey: YAMLNode?, anchor: String?, tag: String?,
+      location: SourceLocation, merges: [YAMLNode])
+  }
+
+  private var stack: [Frame] = []
+  private var anchors: [String: (node: YAMLNode, weight: Int)] = [:]
+  /// Weight (number of nodes once expanded) of every finished node, parallel to the node values.
+  private var weights: [Int] = []
+  private var totalNodes = 0
+
+  init(bytes source: [UInt8], file: String, limits: YAMLLimits) {
+    self.bytes = UnsafeMutableBufferPointer.allocate(capacity: max(source.count, 1))
+    _ = self.bytes.initialize(from: source)
+    self.file = file
+    self.limits = limits
+    yaml_parser_initialize(&parser)
+    yaml_parser_set_input_string(&parser, self.bytes.baseAddress, source.count)
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+  }
+
+  deinit {
+    yaml_parser_delete(&parser)
+    bytes.deallocate()
+  }
+
+  private func mark(_ m: yaml_mark_t) -> SourceLocation {
+    SourceLocation(file: file, line: Int(m.line) + 1, column: Int(m.column) + 1)
+  }
+
+  private func parserError() -> Diagnostic {
+    let problem = parser.problem.map { String(cString: $0) } ?? "unknown problem"
+    let context = parser.context.map { String(cString: $0) }
+    var message = problem
+    if let context { message += " " + context }
+    let location: SourceLocation
+    if parser.error == YAML_READER_ERROR {
+      location = YAMLParser.location(ofByte: Int(parser.problem_offset), in: Array(bytes), file: file)
+    } else {
+      location = mark(parser.problem_mark)
+    }
+    return Diagnostic(message, at: location)
+  }
+
+  private func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+    guard let p else { return nil }
+    return String(cString: p)
+  }
+
+  func run() throws(Diagnostic) -> YAMLNode {
+    var documents: [YAMLNode] = []
+    var documentStart: SourceLocation?
+    while true {
+      var event = yaml_event_t()
+      guard yaml_parser_parse(&parser, &event) == 1 else { throw parserError() }
+      defer { yaml_event_delete(&event) }
+      let start = mark(event.start_mark)
+
+      switch event.type {
+      case YAML_STREAM_START_EVENT, YAML_NO_EVENT:
+        break
+      case YAML_STREAM_END_EVENT:
+        if documents.isEmpty {
+          return YAMLNode(.scalar("", .plain), at: SourceLocation(file: file, line: 1, column: 1))
+        }
+        return documents[0]
+      case YAML_DOCUMENT_START_EVENT:
+        if !documents.isEmpty {
+          throw Diagnostic("expected one YAML document, found a second one", at: start)
+        }
+        documentStart = start
+      case YAML_DOCUMENT_END_EVENT:
+        documents.append(
+          topLevel ?? YAMLNode(.scalar("", .plain), at: documentStart ?? start))
+        topLevel = nil
+        weights.removeAll()
+      case YAML_ALIAS_EVENT:
+        let name = string(event.data.alias.anchor) ?? ""
+        guard let (node, weight) = anchors[name] else {
+          throw Diagnostic("unknown alias '*\(name)'", at: start)
+        }
+        var aliased = node
+        aliased.location = start
+        try finish(aliased, weight: weight, anchor: nil, at: start)
+      case YAML_SCALAR_EVENT:
+        let s = event.data.scalar
+        let text: String
+        if let value = s.value {
+          text = String(decoding: UnsafeBufferPointer(start: value, count: Int(s.length)), as: UTF8.self)
+        } else {
+          text = ""
+        }
+        let style: YAMLNode.Style
+        switch s.style {
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE, YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .quoted
+        case YAML_LITERAL_SCALAR_STYLE, YAML_FOLDED_SCALAR_STYLE: style = .block
+        default: style = .plain
+        }
+        var tag = string(s.tag)
+        if tag == "!" { tag = "tag:yaml.org,2002:str" }
+        try finish(
+          YAMLNode(.scalar(text, style), tag: tag, at: start), weight: 1,
+          anchor: string(s.anchor), at: start)
+      case YAML_SEQUENCE_START_EVENT:
+        try push(
+          .sequence(
+            items: [], anchor: string(event.data.sequence_start.anchor),
+            tag: string(event.data.sequence_start.tag), location: start), at: start)
+      case YAML_MAPPING_START_EVENT:
+        try push(
+          .mapping(
+            pairs: [], pendingKey: nil, anchor: string(event.data.mapping_start.anchor),
+            tag: string(event.data.mapping_start.tag), location: start, merges: []), at: start)
+      case YAML_SEQUENCE_END_EVENT:
+        guard case .sequence(let items, let anchor, let tag, let location) = stack.popLast() else {
+          throw Diagnostic("unbalanced sequence end", at: start)
+        }
+        let weight = 1 + weights.suffix(items.count).reduce(0, +)
+        weights.removeLast(items.count)
+        try finish(YAMLNode(.sequence(items), tag: tag, at: location), weight: weight, anchor: anchor, at: location)
+      case YAML_MAPPING_END_EVENT:
+        guard case .mapping(var pairs, _, let anchor, let tag, let location, let merges) = stack.popLast() else {
+          throw Diagnostic("unbalanced mapping end", at: start)
+        }
+        let childCount = pairs.count * 2 + merges.count
+        let weight = 1 + weights.suffix(childCount).reduce(0, +)
+        weights.removeLast(childCount)
+        try applyMerges(merges, into: &pairs)
+        try finish(YAMLNode(.mapping(pairs), tag: tag, at: location), weight: weight, anchor: anchor, at: location)
+      default:
+        break
+      }
+    }
+  }
+
+  /// The document's root once it is complete.
+  private var topLevel: YAMLNode?
+
+  private func push(_ frame: Frame, at location: SourceLocation) throws(Diagnostic) {
+    if stack.count >= limits.maxDepth {
+      throw Diagnostic("nesting is deeper than \(limits.maxDepth) levels", at: location)
+    }
+    stack.append(frame)
+  }
+
+  private func finish(_ node: YAMLNode, weight: Int, anchor: String?, at location: SourceLocation) throws(Diagnostic) {
+    totalNodes += weight
+    if totalNodes > limits.maxNodes {
+      throw Diagnostic(
+        "document expands to more than \(limits.maxNodes) nodes (too many aliases?)", at: location)
+    }
+    if let anchor { anchors[anchor] = (node, weight) }
+    weights.append(weight)
+    guard let top = stack.popLast() else {
+      topLevel = node
+      return
+    }
+    switch top {
+    case .sequence(var items, let a, let t, let l):
+      items.append(node)
+      stack.append(.sequence(items: items, anchor: a, tag: t, location: l))
+    case .mapping(var pairs, let pendingKey, let a, let t, let l, var merges):
+      if let key = pendingKey {
+        if key.scalar?.text == "<<", key.scalar?.style == .plain, key.tag == nil {
+          merges.append(node)
+          // The key's weight is not part of the tree: drop it, keep the value's.
+          weights.remove(at: weights.count - 2)
+        } else {
+          if let keyText = key.scalar?.text,
+            pairs.contains(where: { $0.key.scalar?.text == keyText })
+          {
+            throw Diagnostic("duplicate key '\(keyText)'", at: key.location)
+          }
+          pairs.append(YAMLNode.Pair(key: key, value: node))
+        }
+        stack.append(.mapping(pairs: pairs, pendingKey: nil, anchor: a, tag: t, location: l, merges: merges))
+      } else {
+        if node.scalar == nil {
+          throw Diagnostic("a map key must be a scalar, found \(node.kindDescription)", at: node.location)
+        }
+        stack.append(.mapping(pairs: pairs, pendingKey: node, anchor: a, tag: t, location: l, merges: merges))
+      }
+    }
+  }
+
+  /// `<<: *base` or `<<: [*a, *b]`: keys the map does not set itself are copied
+  /// in; among several merged maps the first one listed wins (YAML 1.1 merge).
+  private func applyMerges(_ merges: [YAMLNode], into pairs: inout [YAMLNode.Pair]) throws(Diagnostic) {
+    var sources: [YAMLNode] = []
+    for m in merges {
+      if m.mapping != nil {
+        sources.append(m)
+      } else if let list = m.sequence {
+        for item in list {
+          guard item.mapping != nil else {
+            throw Diagnostic("'<<' merges maps only, found \(item.kindDescription)", at: item.location)
+          }
+          sources.append(item)
+        }
+      } else {
+        throw Diagnostic("'<<' merges a map or a list of maps, found \(m.kindDescription)", at: m.location)
+      }
+    }
+    for source in sources {
+      for pair in source.mapping ?? [] {
+        let k = pair.key.scalar?.text
+        if !pairs.contains(where: { $0.key.scalar?.text == k }) { pairs.append(pair) }
+      }
+    }
+  }
+}

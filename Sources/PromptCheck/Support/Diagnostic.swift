@@ -1,0 +1,122 @@
+/// A position in a source file. Lines and columns are 1-based, as compilers print them.
+public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
+  public var file: String
+  public var line: Int
+  public var column: Int
+
+  public init(file: String, line: Int, column: Int) {
+    self.file = file
+    self.line = line
+    self.column = column
+  }
+
+  public var description: String { "\(file):\(line):\(column)" }
+
+  public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+    (a.file, a.line, a.column) < (b.file, b.line, b.column)
+  }
+}
+
+/// A problem found in a user's file, reported compiler-style.
+public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
+  public enum Severity: String, Sendable { case error, warning, note }
+
+  public var location: SourceLocation?
+  public var severity: Severity
+  public var message: String
+
+  public init(_ message: String, at location: SourceLocation?, severity: Severity = .error) {
+    self.message = message
+    self.location = location
+    self.severity = severity
+  }
+
+  /// `path:line:col: error: message` (or `error: message` with no location).
+  public var description: String {
+    if let location { return "\(location): \(severity.rawValue): \(message)" }
+    return "\(severity.rawValue): \(message)"
+  }
+
+  /// The one-line form followed by the source line and a caret under the column.
+  public func rendered(source: String?) -> String {
+    var out = description
+    guard let location, let source, let text = Self.line(location.line, of: source) else { return out }
+    out += "\n" + text + "\n"
+    // Keep tabs so that the caret lines up under the same glyph.
+    var caret = ""
+    for (i, ch) in text.unicodeScalars.enumerated() where i < location.column - 1 {
+      caret.unicodeScalars.append(ch == "\t" ? "\t" : " ")
+    }
+    out += caret + "^"
+    return out
+  }
+
+  static func line(_ number: Int, of source: String) -> String? {
+    var current = 1
+    var start = source.startIndex
+    var i = source.startIndex
+    while i < source.endIndex {
+      if source[i] == "\n" || source[i] == "\r\n" {
+        if current == number { return String(source[start..<i]) }
+        current += 1
+        start = source.index(after: i)
+      }
+      i = source.index(after: i)
+    }
+    return current == number ? String(source[start..<source.endIndex]) : nil
+  }
+}
+
+/// Thrown when loading finds problems; holds every one of them.
+public struct DiagnosticError: Error, Sendable, CustomStringConvertible {
+  public var diagnostics: [Diagnostic]
+  public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+  public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// Collects diagnostics in the order they are found, dropping exact repeats.
+struct DiagnosticSink {
+  private(set) var diagnostics: [Diagnostic] = []
+  private var seen: Set<Diagnostic> = []
+
+  mutating func error(_ message: String, at location: SourceLocation?) {
+    append(Diagnostic(message, at: location))
+  }
+
+  mutating func append(_ d: Diagnostic) {
+    if seen.insert(d).inserted { diagnostics.append(d) }
+  }
+
+  mutating func append(contentsOf ds: [Diagnostic]) { ds.forEach { append($0) } }
+
+  var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// The closest candidate by edit distance, for "did you mean …?" hints.
+func closestMatch(to word: String, in candidates: [String]) -> String? {
+  let w = Array(word.lowercased().unicodeScalars)
+  var best: (String, Int)?
+  for c in candidates {
+    let d = editDistance(w, Array(c.lowercased().unicodeScalars))
+    if best == nil || d < best!.1 { best = (c, d) }
+  }
+  guard let (match, distance) = best else { return nil }
+  let limit = max(2, min(w.count, match.count) / 2)
+  return distance <= limit ? match : nil
+}
+
+func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+  if a.isEmpty { return b.count }
+  if b.isEmpty { return a.count }
+  var previous = Array(0...b.count)
+  var current = [Int](repeating: 0, count: b.count + 1)
+  for i in 1...a.count {
+    current[0] = i
+    for j in 1...b.count {
+      let cost = a[i - 1] == b[j - 1] ? 0 : 1
+      current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+    }
+    swap(&previous, &current)
+  }
+  return previous[b.count]
+}

@@ -1,0 +1,177 @@
+/// A JSON value that keeps what JSON-path and assertions need and Foundation
+/// blurs: integers stay apart from floats, `true` is never `1`, and strings
+/// (values and member names) compare by Unicode code points, not by Swift's
+/// canonical equivalence.
+public enum JSON: Sendable {
+  case null
+  case bool(Bool)
+  case int(Int)
+  case double(Double)
+  case string(String)
+  case array([JSON])
+  case object(JSONObject)
+
+  public var isNumber: Bool {
+    switch self {
+    case .int, .double: return true
+    default: return false
+    }
+  }
+
+  public var numberValue: Double? {
+    switch self {
+    case .int(let i): return Double(i)
+    case .double(let d): return d
+    default: return nil
+    }
+  }
+
+  public var stringValue: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+
+  public var arrayValue: [JSON]? {
+    if case .array(let a) = self { return a }
+    return nil
+  }
+
+  public var objectValue: JSONObject? {
+    if case .object(let o) = self { return o }
+    return nil
+  }
+
+  public subscript(key: String) -> JSON? {
+    objectValue?[key]
+  }
+
+  public var typeName: String {
+    switch self {
+    case .null: return "null"
+    case .bool: return "boolean"
+    case .int, .double: return "number"
+    case .string: return "string"
+    case .array: return "array"
+    case .object: return "object"
+    }
+  }
+}
+
+/// A JSON object that keeps member order (as written) and compares member
+/// names by code point.
+public struct JSONObject: Sendable {
+  public private(set) var members: [(key: String, value: JSON)] = []
+
+  public init() {}
+  public init(_ members: [(String, JSON)]) {
+    for (k, v) in members { self[k] = v }
+  }
+
+  public var count: Int { members.count }
+  public var keys: [String] { members.map(\.key) }
+  public var values: [JSON] { members.map(\.value) }
+
+  func index(of key: String) -> Int? {
+    // Member names are compared by code points: "é" and "e\u{301}" are different names.
+    let utf8 = key.utf8
+    return members.firstIndex { $0.key.utf8.elementsEqual(utf8) }
+  }
+
+  public subscript(key: String) -> JSON? {
+    get { index(of: key).map { members[$0].value } }
+    set {
+      if let i = index(of: key) {
+        if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+      } else if let newValue {
+        members.append((key, newValue))
+      }
+    }
+  }
+
+  /// Members sorted by the code points of their names (as UTF-8 bytes, which orders the same way).
+  public var sortedMembers: [(key: String, value: JSON)] {
+    members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+  }
+}
+
+// MARK: - JSON equality
+
+extension JSON: Equatable {
+  /// JSON equality: numbers by value (`1 == 1.0`), no cross-type equality,
+  /// strings by code points, objects member by member regardless of order.
+  public static func == (a: JSON, b: JSON) -> Bool {
+    switch (a, b) {
+    case (.null, .null): return true
+    case (.bool(let x), .bool(let y)): return x == y
+    case (.int(let x), .int(let y)): return x == y
+    case (.int, .double), (.double, .int), (.double, .double):
+      return numbersEqual(a, b)
+    case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
+    case (.array(let x), .array(let y)): return x == y
+    case (.object(let x), .object(let y)):
+      guard x.count == y.count else { return false }
+      for (k, v) in x.members {
+        guard let w = y[k], w == v else { return false }
+      }
+      return true
+    default: return false
+    }
+  }
+
+  static func numbersEqual(_ a: JSON, _ b: JSON) -> Bool {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x == y
+    case (.int(let x), .double(let y)), (.double(let y), .int(let x)):
+      // Exact comparison: only integral doubles in range can equal an Int.
+      guard y.rounded() == y, abs(y) < 9.3e18 else { return false }
+      return Double(x) == y && Int(exactly: y) == x
+    case (.double(let x), .double(let y)): return x == y
+    default: return false
+    }
+  }
+
+  /// `<` of RFC 9535: numbers by value, strings by code point; otherwise nil (not comparable).
+  static func lessThan(_ a: JSON, _ b: JSON) -> Bool? {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x < y
+    case (.string(let x), .string(let y)):
+      return x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars)
+    default:
+      if let x = a.numberValue, let y = b.numberValue, a.isNumber, b.isNumber { return x < y }
+      return nil
+    }
+  }
+}
+
+extension JSON: Hashable {
+  public func hash(into h: inout Hasher) {
+    switch self {
+    case .null: h.combine(0)
+    case .bool(let b): h.combine(1); h.combine(b)
+    case .int(let i): h.combine(2); h.combine(Double(i))
+    case .double(let d): h.combine(2); h.combine(d)
+    case .string(let s): h.combine(3); h.combine(Array(s.utf8))
+    case .array(let a): h.combine(4); h.combine(a)
+    case .object(let o):
+      h.combine(5)
+      h.combine(o.count)
+    }
+  }
+}
+
+extension JSONObject: Equatable {
+  public static func == (a: JSONObject, b: JSONObject) -> Bool { JSON.object(a) == JSON.object(b) }
+}
+
+// MARK: - Literals
+
+extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+  ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+  public init(stringLiteral value: String) { self = .string(value) }
+  public init(integerLiteral value: Int) { self = .int(value) }
+  public init(floatLiteral value: Double) { self = .double(value) }
+  public init(booleanLiteral value: Bool) { self = .bool(value) }
+  public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+  public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+}

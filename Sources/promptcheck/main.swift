@@ -1,0 +1,2 @@
+import PromptCheck
+print("stub")

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Paths the tests share.
+enum TestPaths {
+  /// The package root (this file is Tests/PromptCheckTests/Support.swift).
+  static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  /// `../shared`, beside the checkout (read-only project material).
+  static let shared: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+}
+
+/// A fresh temporary directory, removed by the caller with `cleanup()`.
+struct TemporaryDirectory {
+  let url: URL
+
+  init() throws {
+    url = FileManager.default.temporaryDirectory
+      .appendingPathComponent("promptcheck-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  }
+
+  func write(_ relative: String, _ text: String) throws {
+    let file = url.appendingPathComponent(relative)
+    try FileManager.default.createDirectory(
+      at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try text.write(to: file, atomically: true, encoding: .utf8)
+  }
+
+  func read(_ relative: String) throws -> String {
+    try String(contentsOf: url.appendingPathComponent(relative), encoding: .utf8)
+  }
+
+  func exists(_ relative: String) -> Bool {
+    FileManager.default.fileExists(atPath: url.appendingPathComponent(relative).path)
+  }
+
+  func cleanup() {
+    try? FileManager.default.removeItem(at: url)
+  }
+}
