@@ -34,7 +34,8 @@ let package = Package(
     ),
     .testTarget(
       name: "PromptCheckTests",
-      dependencies: ["PromptCheck"]
+      // The executable is a dependency so that `swift test` builds the binary the end-to-end tests run.
+      dependencies: ["PromptCheck", "promptcheck"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -38,15 +38,30 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
   }
 
   /// The one-line form followed by the source line and a caret under the column.
+  /// A long line is shown as a window of about 100 characters around the column.
   public func rendered(source: String?) -> String {
     var out = description
     guard let location, let source, let text = Self.line(location.line, of: source) else { return out }
-    out += "\n" + text + "\n"
+    var scalars = Array(text.unicodeScalars)
+    var column = max(location.column - 1, 0)
+    let window = 100
+    if scalars.count > window {
+      let start = max(0, min(column - window / 2, scalars.count - window))
+      let end = min(scalars.count, start + window)
+      var shown = Array(scalars[start..<end])
+      var shift = start
+      if start > 0 {
+        shown.insert("…", at: 0)
+        shift -= 1
+      }
+      if end < scalars.count { shown.append("…") }
+      scalars = shown
+      column -= shift
+    }
+    out += "\n" + String(String.UnicodeScalarView(scalars)) + "\n"
     // Keep tabs so that the caret lines up under the same glyph.
     var caret = ""
-    for (i, ch) in text.unicodeScalars.enumerated() where i < location.column - 1 {
-      caret.unicodeScalars.append(ch == "\t" ? "\t" : " ")
-    }
+    for ch in scalars.prefix(column) { caret.unicodeScalars.append(ch == "\t" ? "\t" : " ") }
     out += caret + "^"
     return out
   }

@@ -1,0 +1,148 @@
+/// Reads `promptcheck.yaml` (spec §3).
+public enum ConfigLoader {
+  public static let keys = [
+    "tests_dir", "expectations_dir", "providers", "default_provider",
+    "mode", "filter", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
+    "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose",
+  ]
+  public static let providerKeys = ["base_url", "api_key_env", "headers", "model"]
+  public static let modes = ["replay", "record", "auto", "live"]
+
+  /// Parses config text. Returns the config (defaults where a value is bad) and every problem found.
+  public static func load(text: String, file: String) -> (Config, [Diagnostic]) {
+    var config = Config()
+    config.file = file
+    let root: YAMLNode
+    do {
+      root = try YAMLParser.parse(text, file: file)
+    } catch {
+      return (config, [error])
+    }
+    if case .null? = root.resolved { return (config, []) }
+    var r = NodeReader()
+    guard let m = r.map(root, "the config file", allowed: keys) else { return (config, r.sink.diagnostics) }
+
+    if let v = m["tests_dir"], let s = r.strictString(v, "tests_dir") { config.testsDir = s }
+    if let v = m["expectations_dir"], let s = r.strictString(v, "expectations_dir") { config.expectationsDir = s }
+    var definedProviders: [String] = []
+    if let v = m["providers"], let pairs = v.mapping {
+      for pair in pairs {
+        let name = pair.key.scalar?.text ?? ""
+        if let p = r.provider(pair.value, name: name, what: "providers.\(name)", requireURL: true) {
+          config.providers.removeAll { $0.name == name }
+          config.providers.append(p)
+          definedProviders.append(name)
+        }
+      }
+    } else if let v = m["providers"] {
+      r.error("providers must be a map of provider names, found \(v.kindDescription)", at: v)
+    }
+    if let v = m["default_provider"], let s = r.strictString(v, "default_provider") {
+      if config.provider(named: s) == nil {
+        var message = "default_provider '\(s)' is not a provider"
+        if let guess = closestMatch(to: s, in: config.providers.map(\.name)) { message += "; did you mean '\(guess)'?" }
+        r.error(message, at: v)
+      } else {
+        config.defaultProvider = s
+      }
+    } else if definedProviders.count == 1 {
+      // One provider defined and none named default: that one is the default.
+      config.defaultProvider = definedProviders[0]
+    }
+    config.run = r.runSettings(m)
+    return (config, r.sink.diagnostics)
+  }
+}
+
+extension NodeReader {
+  mutating func provider(_ node: YAMLNode, name: String, what: String, requireURL: Bool) -> Provider? {
+    guard let m = map(node, what, allowed: ConfigLoader.providerKeys) else { return nil }
+    guard let urlNode = m["base_url"] else {
+      error("\(what) needs a base_url (e.g. https://openrouter.ai/api/v1)", at: node)
+      return nil
+    }
+    guard let url = strictString(urlNode, "\(what).base_url") else { return nil }
+    if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+      error("\(what).base_url must start with http:// or https://, found '\(url)'", at: urlNode)
+    }
+    var headers: [Provider.Header] = []
+    if let h = m["headers"] {
+      if let pairs = h.mapping {
+        for p in pairs {
+          let key = p.key.scalar?.text ?? ""
+          if let value = string(p.value, "\(what).headers.\(key)") {
+            if ["authorization", "cookie", "x-api-key", "api-key"].contains(key.lowercased()) {
+              error("\(what).headers.\(key): secrets never go in a file; name the variable that holds the key in api_key_env", at: p.key)
+            } else {
+              headers.append(.init(name: key, value: value))
+            }
+          }
+        }
+      } else {
+        error("\(what).headers must be a map, found \(h.kindDescription)", at: h)
+      }
+    }
+    var keyEnv: String?
+    if let k = m["api_key_env"] {
+      keyEnv = strictString(k, "\(what).api_key_env")
+      if let env = keyEnv, env.hasPrefix("sk-") || env.contains(" ") {
+        error("\(what).api_key_env names an environment variable (e.g. OPENROUTER_API_KEY), not the key itself", at: k)
+        keyEnv = nil
+      }
+    }
+    let model = m["model"].flatMap { strictString($0, "\(what).model") }
+    return Provider(name: name, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, apiKeyEnv: keyEnv, headers: headers, model: model)
+  }
+
+  mutating func runSettings(_ m: [String: YAMLNode]) -> RunSettings {
+    var s = RunSettings()
+    if let v = m["mode"], let mode = strictString(v, "mode") {
+      if ConfigLoader.modes.contains(mode) {
+        s.mode = mode
+      } else {
+        error("mode must be replay, record, auto or live, found '\(mode)'", at: v)
+      }
+    }
+    func list(_ key: String, _ r: inout NodeReader) -> [String]? {
+      guard let v = m[key] else { return nil }
+      if v.scalar != nil { return r.string(v, key).map { [$0] } }
+      return r.stringList(v, key)
+    }
+    s.filter = list("filter", &self)
+    s.tag = list("tag", &self)
+    s.jobs = m["jobs"].flatMap { int($0, "jobs", min: 1, max: 1024) }
+    s.timeout = m["timeout"].flatMap { number($0, "timeout", in: 0.001...86400) }
+    s.retries = m["retries"].flatMap { int($0, "retries", min: 0, max: 100) }
+    s.updateGoldens = m["update_goldens"].flatMap { bool($0, "update_goldens") }
+    s.junit = m["junit"].flatMap { strictString($0, "junit") }
+    s.json = m["json"].flatMap { strictString($0, "json") }
+    s.html = m["html"].flatMap { strictString($0, "html") }
+    if let v = m["shard"], let text = string(v, "shard") {
+      if Shard(parsing: text) == nil {
+        error("shard must be K/N with 1 <= K <= N, found '\(text)'", at: v)
+      } else {
+        s.shard = text
+      }
+    }
+    s.rerunFailed = m["rerun_failed"].flatMap { bool($0, "rerun_failed") }
+    s.minPassRate = m["min_pass_rate"].flatMap { number($0, "min_pass_rate", in: 0...1) }
+    s.maxCost = m["max_cost"].flatMap { number($0, "max_cost", in: 0...Double.greatestFiniteMagnitude) }
+    s.noColor = m["no_color"].flatMap { bool($0, "no_color") }
+    s.quiet = m["quiet"].flatMap { bool($0, "quiet") }
+    s.verbose = m["verbose"].flatMap { bool($0, "verbose") }
+    return s
+  }
+}
+
+/// `--shard K/N`: shard K (1-based) of N.
+public struct Shard: Sendable, Equatable {
+  public var index: Int
+  public var count: Int
+
+  public init?(parsing text: String) {
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else { return nil }
+    index = k
+    count = n
+  }
+}

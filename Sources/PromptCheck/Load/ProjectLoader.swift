@@ -1,0 +1,158 @@
+import Foundation
+
+/// Everything a command needs from disk: the config and the suites.
+public struct Project: Sendable {
+  public var config: Config
+  public var suites: [Suite]
+  /// Text of every file read, for rendering diagnostics with their source line.
+  public var sources: [String: String]
+  /// True when suites came from the default tests dir (no paths given): a "full" run.
+  public var isFullDiscovery: Bool
+
+  public var testCount: Int { suites.reduce(0) { $0 + $1.tests.count } }
+  public var caseCount: Int {
+    suites.reduce(0) { n, s in n + s.tests.reduce(0) { $0 + $1.variants.count * ($1.repeatCount ?? 1) } }
+  }
+}
+
+/// Loads config and suites from disk: the I/O edge around `ConfigLoader` and `SuiteLoader`.
+public enum ProjectLoader {
+  public static let defaultConfigName = "promptcheck.yaml"
+
+  /// Loads the project. `paths` are suite files or folders (default: the config's tests dir).
+  /// Every problem in every file is returned; `project` is nil when there is any.
+  public static func load(
+    configPath: String?, paths: [String], limits: YAMLLimits = YAMLLimits(),
+    directory: String = FileManager.default.currentDirectoryPath
+  ) -> (project: Project?, diagnostics: [Diagnostic], sources: [String: String]) {
+    var sink = DiagnosticSink()
+    var sources: [String: String] = [:]
+    let fm = FileManager.default
+    func absolute(_ p: String) -> String {
+      p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p)
+    }
+
+    // Config.
+    var config = Config()
+    let configFile: String? = configPath ?? (fm.fileExists(atPath: absolute(defaultConfigName)) ? defaultConfigName : nil)
+    if let configFile {
+      switch readText(absolute(configFile), display: configFile, limits: limits) {
+      case .failure(let d):
+        sink.append(d)
+      case .success(let text):
+        sources[configFile] = text
+        let (c, ds) = ConfigLoader.load(text: text, file: configFile)
+        config = c
+        sink.append(contentsOf: ds)
+      }
+    }
+
+    // Suite files.
+    let isFull = paths.isEmpty
+    let roots = isFull ? [config.testsDir] : paths
+    var files: [(display: String, name: String)] = []
+    let testsDir = (absolute(config.testsDir) as NSString).standardizingPath
+    for root in roots {
+      let abs = (absolute(root) as NSString).standardizingPath
+      var isDir: ObjCBool = false
+      guard fm.fileExists(atPath: abs, isDirectory: &isDir) else {
+        sink.error(isFull && configPath == nil
+          ? "no tests dir '\(root)' here; create it with suites, or run 'promptcheck init'"
+          : "no such file or folder: '\(root)'", at: nil)
+        continue
+      }
+      if isDir.boolValue {
+        let found = suiteFiles(in: abs)
+        if found.isEmpty { sink.error("no suite files (*.yaml, *.yml) in '\(root)'", at: nil) }
+        for f in found {
+          let display = (root as NSString).appendingPathComponent(f)
+          let base = abs.hasPrefix(testsDir + "/") || abs == testsDir ? testsDir : abs
+          let full = (abs as NSString).appendingPathComponent(f)
+          files.append((display, suiteName(full, base: base)))
+        }
+      } else {
+        let name = abs.hasPrefix(testsDir + "/") ? suiteName(abs, base: testsDir) : suiteName(abs, base: (abs as NSString).deletingLastPathComponent)
+        files.append((root, name))
+      }
+    }
+
+    // Suites.
+    var suites: [Suite] = []
+    var names: [String: String] = [:]
+    for (display, name) in files {
+      if let other = names[name] {
+        sink.error("suite '\(name)' is defined twice: '\(other)' and '\(display)'", at: SourceLocation(file: display, line: 1, column: 1))
+        continue
+      }
+      names[name] = display
+      let abs = absolute(display)
+      switch readBytes(abs, display: display, limits: limits) {
+      case .failure(let d):
+        sink.append(d)
+      case .success(let bytes):
+        sources[display] = String(decoding: bytes, as: UTF8.self)
+        let folder = (abs as NSString).deletingLastPathComponent
+        let (suite, ds) = SuiteLoader.load(
+          bytes: bytes, file: display, name: name, config: config,
+          readFile: { relative in
+            let path = relative.hasPrefix("/") ? relative : (folder as NSString).appendingPathComponent(relative)
+            guard case .success(let text) = readText(path, display: relative, limits: limits) else { return nil }
+            return text
+          })
+        sink.append(contentsOf: ds)
+        if let suite { suites.append(suite) }
+      }
+    }
+    let diagnostics = sink.diagnostics
+    let project = diagnostics.isEmpty
+      ? Project(config: config, suites: suites, sources: sources, isFullDiscovery: isFull) : nil
+    return (project, diagnostics, sources)
+  }
+
+  /// Suite file paths under `folder`, relative to it, sorted.
+  static func suiteFiles(in folder: String) -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: folder) else { return [] }
+    var out: [String] = []
+    while let f = e.nextObject() as? String {
+      let ext = (f as NSString).pathExtension
+      if ext == "yaml" || ext == "yml" { out.append(f) }
+    }
+    return out.sorted()
+  }
+
+  static func suiteName(_ file: String, base: String) -> String {
+    var rel = file
+    if file.hasPrefix(base + "/") { rel = String(file.dropFirst(base.count + 1)) }
+    return (rel as NSString).deletingPathExtension
+  }
+
+  static func readBytes(_ path: String, display: String, limits: YAMLLimits) -> Result<[UInt8], Diagnostic> {
+    let at = SourceLocation(file: display, line: 1, column: 1)
+    guard let attrs = try? FileManager.default.attributesOfItem(atPath: path) else {
+      return .failure(Diagnostic("cannot read '\(display)': no such file", at: nil))
+    }
+    if let size = attrs[.size] as? Int, size > limits.maxBytes {
+      return .failure(Diagnostic("file is too large (\(size) bytes; the limit is \(limits.maxBytes) bytes)", at: at))
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      return .failure(Diagnostic("cannot read '\(display)'", at: nil))
+    }
+    return .success(Array(data))
+  }
+
+  static func readText(_ path: String, display: String, limits: YAMLLimits) -> Result<String, Diagnostic> {
+    switch readBytes(path, display: display, limits: limits) {
+    case .failure(let d): return .failure(d)
+    case .success(let bytes):
+      if let bad = YAMLParser.firstInvalidUTF8(bytes) {
+        return .failure(Diagnostic("invalid UTF-8", at: YAMLParser.location(ofByte: bad, in: bytes, file: display)))
+      }
+      return .success(String(decoding: bytes, as: UTF8.self))
+    }
+  }
+
+  /// Diagnostics as the CLI prints them: each with its source line and a caret.
+  public static func render(_ diagnostics: [Diagnostic], sources: [String: String]) -> String {
+    diagnostics.map { d in d.rendered(source: d.location.flatMap { sources[$0.file] }) }.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,471 @@
+/// Turns one suite file into a validated `Suite` (spec §4). Pure: text in,
+/// suite and diagnostics out; `{{file:…}}` includes are read through `readFile`.
+public enum SuiteLoader {
+  public static let suiteKeys = ["description", "provider", "model", "system", "defaults", "tests"]
+  public static let testKeys = [
+    "name", "description", "tags", "vars", "matrix", "messages", "prompt", "system", "params", "assert",
+    "golden", "repeat", "min_pass_rate", "skip", "only", "model", "provider",
+  ]
+  static let notInDefaults = ["name", "matrix", "repeat", "min_pass_rate", "skip", "only"]
+  public static var defaultsKeys: [String] { testKeys.filter { !notInDefaults.contains($0) } }
+  /// Most matrix cases one test may expand to.
+  public static let maxMatrixCases = 10_000
+
+  public static func load(
+    text: String, file: String, name: String, config: Config,
+    readFile: @escaping (String) -> String? = { _ in nil }
+  ) -> (Suite?, [Diagnostic]) {
+    load(bytes: Array(text.utf8), file: file, name: name, config: config, readFile: readFile)
+  }
+
+  public static func load(
+    bytes: [UInt8], file: String, name: String, config: Config,
+    readFile: @escaping (String) -> String? = { _ in nil }
+  ) -> (Suite?, [Diagnostic]) {
+    let root: YAMLNode
+    do {
+      root = try YAMLParser.parse(bytes: bytes, file: file)
+    } catch {
+      return (nil, [error])
+    }
+    var loader = Loader(file: file, suiteName: name, config: config, readFile: readFile)
+    let suite = loader.suite(root)
+    // Report in file order, whatever order the checks ran in.
+    let diagnostics = loader.r.sink.diagnostics.enumerated().sorted {
+      let (a, b) = ($0.element.location, $1.element.location)
+      if let a, let b, a != b { return a < b }
+      return $0.offset < $1.offset
+    }.map(\.element)
+    return (diagnostics.isEmpty ? suite : nil, diagnostics)
+  }
+}
+
+private struct Loader {
+  var r = NodeReader()
+  let file: String
+  let suiteName: String
+  let config: Config
+  let readFile: (String) -> String?
+  var fileCache: [String: String?] = [:]
+
+  init(file: String, suiteName: String, config: Config, readFile: @escaping (String) -> String?) {
+    self.file = file
+    self.suiteName = suiteName
+    self.config = config
+    self.readFile = readFile
+  }
+
+  /// What the suite level says, shared by its tests.
+  struct SuiteContext {
+    var provider: Provider?
+    var model: String?
+    var system: YAMLNode?
+    var defaults: [String: YAMLNode] = [:]
+  }
+
+  mutating func suite(_ root: YAMLNode) -> Suite? {
+    if case .null? = root.resolved {
+      r.error("the suite file is empty; it needs a 'tests' list", at: root)
+      return nil
+    }
+    guard let m = r.map(root, "the suite", allowed: SuiteLoader.suiteKeys) else { return nil }
+    let suiteHadUnknownKeys = r.lastMapHadUnknownKeys
+    var ctx = SuiteContext()
+    let description = m["description"].flatMap { r.string($0, "description") }
+    if let p = m["provider"] {
+      ctx.provider = provider(p, "provider")
+    } else if let p = config.provider(named: config.defaultProvider) {
+      ctx.provider = p
+    }
+    ctx.model = m["model"].flatMap { r.strictString($0, "model") }
+    ctx.system = m["system"]
+    if let d = m["defaults"] {
+      if let pairs = d.mapping {
+        for pair in pairs {
+          let key = pair.key.scalar?.text ?? ""
+          if SuiteLoader.defaultsKeys.contains(key) {
+            ctx.defaults[key] = pair.value
+          } else if SuiteLoader.notInDefaults.contains(key) {
+            r.error("'\(key)' cannot be set in defaults; set it on each test", at: pair.key)
+          } else {
+            r.unknownKey(key, at: pair.key, in: "defaults", allowed: SuiteLoader.defaultsKeys)
+          }
+        }
+      } else {
+        r.error("defaults must be a map, found \(d.kindDescription)", at: d)
+      }
+    }
+    guard let testsNode = m["tests"] else {
+      if !suiteHadUnknownKeys { r.error("the suite has no 'tests' list", at: root) }
+      return nil
+    }
+    guard let items = r.list(testsNode, "tests") else { return nil }
+    if items.isEmpty { r.error("the suite's 'tests' list is empty", at: testsNode) }
+
+    var tests: [TestDefinition] = []
+    var ids: [String: SourceLocation] = [:]
+    var stems: [String: String] = [:]
+    for (k, item) in items.enumerated() {
+      guard let t = test(item, index: k, ctx: ctx) else { continue }
+      // Duplicate ids (and file names, which slugging can make collide) are errors.
+      for v in t.variants {
+        let id = CaseID.id(suite: suiteName, slug: t.slug, matrix: v.matrix, repeatIndex: nil)
+        let stem = CaseID.fileStem(slug: t.slug, matrix: v.matrix, repeatIndex: nil)
+        if let first = ids[id] {
+          r.error("duplicate test id '\(id)' (first defined at line \(first.line)); give the test another name", at: t.location)
+          break
+        } else if let other = stems[stem] {
+          r.error("test id '\(id)' would share its cassette and golden file name '\(stem)' with '\(other)'", at: t.location)
+          break
+        }
+        ids[id] = t.location
+        stems[stem] = id
+      }
+      tests.append(t)
+    }
+    return Suite(name: suiteName, file: file, description: description, tests: tests)
+  }
+
+  mutating func provider(_ node: YAMLNode, _ what: String) -> Provider? {
+    if node.mapping != nil {
+      return r.provider(node, name: "inline", what: what, requireURL: true)
+    }
+    guard let name = r.strictString(node, what) else { return nil }
+    if let p = config.provider(named: name) { return p }
+    var message = "unknown provider '\(name)'"
+    if let guess = closestMatch(to: name, in: config.providers.map(\.name)) {
+      message += "; did you mean '\(guess)'?"
+    } else {
+      message += "; define it under 'providers' in promptcheck.yaml"
+    }
+    r.error(message, at: node)
+    return nil
+  }
+
+  // MARK: Tests
+
+  mutating func test(_ node: YAMLNode, index: Int, ctx: SuiteContext) -> TestDefinition? {
+    let what = "tests[\(index)]"
+    guard let own = r.map(node, what, allowed: SuiteLoader.testKeys) else { return nil }
+    let hadUnknownKeys = r.lastMapHadUnknownKeys
+    guard let nameNode = own["name"] else {
+      if !hadUnknownKeys { r.error("\(what) needs a name", at: node) }
+      return nil
+    }
+    guard let name = r.string(nameNode, "\(what).name") else { return nil }
+    let slug = slugify(name)
+    if slug.isEmpty {
+      r.error("test name '\(name)' has no letters or digits to make its id from", at: nameNode)
+      return nil
+    }
+    let d = ctx.defaults
+    func pick(_ key: String) -> YAMLNode? { own[key] ?? d[key] }
+
+    let errorsBefore = r.sink.diagnostics.count
+    let description = pick("description").flatMap { r.string($0, "description") }
+    var tags: [String] = []
+    if let t = pick("tags") {
+      tags = (t.scalar != nil ? r.string(t, "tags").map { [$0] } : r.stringList(t, "tags")) ?? []
+    }
+
+    // Provider and model: the test's, else defaults', else the suite's.
+    var provider = ctx.provider
+    let providerNode = pick("provider")
+    if let p = providerNode { provider = self.provider(p, "provider") }
+    var model = pick("model").flatMap { r.strictString($0, "model") }
+    if model == nil, providerNode != nil { model = provider?.model }
+    if model == nil { model = ctx.model ?? provider?.model }
+    if provider != nil, model == nil {
+      r.error("no model for test '\(name)': set 'model' in the suite or in its provider", at: node)
+    }
+
+    // Messages: exactly one of messages / prompt, at the level that gives them.
+    let level = (own["messages"] != nil || own["prompt"] != nil) ? own : d
+    let messagesNode = level["messages"]
+    let promptNode = level["prompt"]
+    if messagesNode != nil && promptNode != nil {
+      r.error("give either 'messages' or 'prompt', not both", at: promptNode!)
+    } else if messagesNode == nil && promptNode == nil && !hadUnknownKeys {
+      r.error("test '\(name)' needs 'messages' or 'prompt'", at: nameNode)
+    }
+    let systemNode = own["system"] ?? d["system"] ?? ctx.system
+
+    // Vars (defaults merged key by key) and matrix.
+    var vars: [String: String] = [:]
+    for source in [d["vars"], own["vars"]].compactMap({ $0 }) {
+      guard let pairs = source.mapping else {
+        r.error("vars must be a map, found \(source.kindDescription)", at: source)
+        continue
+      }
+      for p in pairs {
+        let key = p.key.scalar?.text ?? ""
+        if let v = scalarText(p.value, "vars.\(key)") { vars[key] = v }
+      }
+    }
+    var matrix: [(key: String, values: [String])] = []
+    if let mNode = own["matrix"] {
+      if let pairs = mNode.mapping {
+        for p in pairs {
+          let key = p.key.scalar?.text ?? ""
+          guard let values = r.list(p.value, "matrix.\(key)") else { continue }
+          if values.isEmpty { r.error("matrix.\(key) needs at least one value", at: p.value) }
+          matrix.append((key, values.compactMap { scalarText($0, "each value of matrix.\(key)") }))
+        }
+        if pairs.isEmpty { r.error("matrix needs at least one key", at: mNode) }
+      } else {
+        r.error("matrix must be a map of variable to list of values, found \(mNode.kindDescription)", at: mNode)
+      }
+    }
+    let combinationCount = matrix.reduce(1) { $0 * max($1.values.count, 1) }
+    if combinationCount > SuiteLoader.maxMatrixCases {
+      r.error("matrix expands to \(combinationCount) cases; the limit is \(SuiteLoader.maxMatrixCases)", at: own["matrix"]!)
+      return nil
+    }
+
+    // Params: defaults' keys first (test values winning in place), then the test's own.
+    var paramPairs: [YAMLNode.Pair] = []
+    for source in [d["params"], own["params"]].compactMap({ $0 }) {
+      guard let pairs = source.mapping else {
+        r.error("params must be a map, found \(source.kindDescription)", at: source)
+        continue
+      }
+      for p in pairs {
+        if let i = paramPairs.firstIndex(where: { $0.key.scalar?.text == p.key.scalar?.text }) {
+          paramPairs[i] = p
+        } else {
+          paramPairs.append(p)
+        }
+      }
+    }
+
+    // Assertions: defaults first, then the test's.
+    var assertNodes: [YAMLNode] = []
+    for source in [d["assert"], own["assert"]].compactMap({ $0 }) {
+      if let items = r.list(source, "assert") { assertNodes += items }
+    }
+
+    let golden = pick("golden").flatMap { goldenSpec($0) }
+    let repeatCount = own["repeat"].flatMap { r.int($0, "repeat", min: 1, max: 10_000) }
+    let minPassRate = own["min_pass_rate"].flatMap { r.number($0, "min_pass_rate", in: 0...1) }
+    if let m = own["min_pass_rate"], own["repeat"] == nil {
+      r.error("min_pass_rate applies to repeated tests; add 'repeat: N'", at: m)
+    }
+    var skip: String?
+    if let s = own["skip"] {
+      if case .bool(let b)? = s.resolved {
+        skip = b ? "skipped" : nil
+      } else {
+        skip = r.string(s, "skip")
+      }
+    }
+    let only = own["only"].flatMap { r.bool($0, "only") } ?? false
+
+    // One variant per matrix combination; every one is rendered and checked.
+    var variants: [TestVariant] = []
+    for combination in matrixCombinations(matrix) {
+      var caseVars = vars
+      for (k, v) in combination { caseVars[k] = v }
+      var problems: [(String, SourceLocation)] = []
+      var cache = fileCache
+      let read = readFile
+      let render: NodeReader.Render = { text, location in
+        Template.render(
+          text, vars: caseVars,
+          files: Self.includes(of: text, cache: &cache, read: read),
+          missing: { problems.append(($0, location)) })
+      }
+      var messages: [JSON] = []
+      if let s = systemNode, let text = r.string(s, "system") {
+        messages.append(["role": "system", "content": .string(render(text, s.location))])
+      }
+      if let p = promptNode, messagesNode == nil, let text = r.string(p, "prompt") {
+        messages.append(["role": "user", "content": .string(render(text, p.location))])
+      }
+      if let mNode = messagesNode, promptNode == nil {
+        messages += self.messages(mNode, render: render)
+      }
+      let params = r.params(paramPairs, render: render)
+      var assertions: [Assertion] = []
+      for (k, a) in assertNodes.enumerated() {
+        if let parsed = r.assertion(a, index: k, render: render) { assertions.append(parsed) }
+      }
+      fileCache = cache
+      for (message, location) in problems {
+        var m = message
+        if message.hasPrefix("unknown variable") {
+          let known = (Array(caseVars.keys)).sorted()
+          let name = String(message.dropFirst("unknown variable '".count).dropLast())
+          if let guess = closestMatch(to: name, in: known) {
+            m += "; did you mean '\(guess)'?"
+          } else if known.isEmpty {
+            m += "; this test defines no vars"
+          } else {
+            m += " (known: \(known.joined(separator: ", ")))"
+          }
+        } else {
+          m += " (paths are relative to the suite file's folder)"
+        }
+        r.error(m, at: location)
+      }
+      variants.append(TestVariant(matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions))
+      // Later variants differ only in values: stop re-checking once one has failed.
+      if r.sink.diagnostics.count > errorsBefore { break }
+    }
+    guard r.sink.diagnostics.count == errorsBefore, let provider, let model else { return nil }
+    return TestDefinition(
+      suite: suiteName, name: name, slug: slug, location: node.location, description: description, tags: tags,
+      golden: golden, repeatCount: repeatCount, minPassRate: minPassRate, skip: skip, only: only, model: model,
+      provider: provider, variants: variants)
+  }
+
+  static func includes(of text: String, cache: inout [String: String?], read: (String) -> String?) -> [String: String] {
+    guard text.contains("{{") else { return [:] }
+    var out: [String: String] = [:]
+    for f in Template.files(in: text) {
+      if cache[f] == nil { cache[f] = .some(read(f)) }
+      if let content = cache[f] ?? nil { out[f] = content }
+    }
+    return out
+  }
+
+  /// Scalar text for vars and matrix values: strings, numbers and booleans as written.
+  mutating func scalarText(_ node: YAMLNode, _ what: String) -> String? {
+    guard let (text, _) = node.scalar else {
+      r.error("\(what) must be a string, number or boolean, found \(node.kindDescription)", at: node)
+      return nil
+    }
+    return text
+  }
+
+  // MARK: Messages
+
+  static let roles = ["system", "user", "assistant", "developer", "tool"]
+  static let openAIMessageKeys = ["role", "content", "name", "tool_calls", "tool_call_id"]
+
+  mutating func messages(_ node: YAMLNode, render: NodeReader.Render) -> [JSON] {
+    guard let items = r.list(node, "messages") else { return [] }
+    if items.isEmpty { r.error("messages must not be empty", at: node) }
+    var out: [JSON] = []
+    for (k, item) in items.enumerated() {
+      if let m = message(item, "messages[\(k)]", render: render) { out.append(m) }
+    }
+    return out
+  }
+
+  mutating func message(_ node: YAMLNode, _ what: String, render: NodeReader.Render) -> JSON? {
+    guard let pairs = node.mapping else {
+      r.error("\(what) must be a map such as {user: \"…\"} or {role: user, content: \"…\"}, found \(node.kindDescription)", at: node)
+      return nil
+    }
+    var m: [String: YAMLNode] = [:]
+    var role: String?
+    var contentNode: YAMLNode?
+    var hadUnknownKeys = false
+    let longForm = pairs.contains { $0.key.scalar?.text == "role" }
+    for p in pairs {
+      let key = p.key.scalar?.text ?? ""
+      if longForm {
+        guard Self.openAIMessageKeys.contains(key) else {
+          r.unknownKey(key, at: p.key, in: what, allowed: Self.openAIMessageKeys)
+          hadUnknownKeys = true
+          continue
+        }
+        m[key] = p.value
+      } else if Self.roles.contains(key) && key != "tool" {
+        if let role {
+          r.error("\(what) has two roles, '\(role)' and '\(key)'; write one message per role", at: p.key)
+          return nil
+        }
+        role = key
+        contentNode = p.value
+      } else if key == "name" || key == "tool_calls" {
+        m[key] = p.value
+      } else {
+        r.unknownKey(key, at: p.key, in: what, allowed: ["user", "system", "assistant", "developer", "name", "tool_calls"])
+        hadUnknownKeys = true
+      }
+    }
+    if longForm {
+      guard let roleNode = m["role"], let rText = r.strictString(roleNode, "\(what).role") else { return nil }
+      guard Self.roles.contains(rText) else {
+        var message = "\(what).role must be one of \(Self.roles.joined(separator: ", ")), found '\(rText)'"
+        if let guess = closestMatch(to: rText, in: Self.roles) { message += "; did you mean '\(guess)'?" }
+        r.error(message, at: roleNode)
+        return nil
+      }
+      role = rText
+      contentNode = m["content"]
+      if rText == "tool", m["tool_call_id"] == nil {
+        r.error("\(what): a tool message needs tool_call_id", at: node)
+      }
+    }
+    guard let role else {
+      if hadUnknownKeys { return nil }
+      r.error("\(what) names no role (user, system, assistant or developer)", at: node)
+      return nil
+    }
+    if m["tool_calls"] != nil, role != "assistant" {
+      r.error("\(what): only assistant messages carry tool_calls", at: node)
+    }
+    var object = JSONObject()
+    object["role"] = .string(role)
+    if let c = contentNode {
+      if c.scalar != nil, case .null? = c.resolved {
+        object["content"] = .null
+      } else if c.scalar != nil {
+        object["content"] = r.string(c, "\(what).content").map { .string(render($0, c.location)) } ?? .null
+      } else if c.sequence != nil {
+        object["content"] = r.json(c, render: render)  // content parts, passed through
+      } else {
+        r.error("\(what).content must be a string or a list of content parts, found \(c.kindDescription)", at: c)
+      }
+    } else if m["tool_calls"] == nil {
+      r.error("\(what) has no content", at: node)
+    }
+    if let n = m["name"] { object["name"] = r.string(n, "\(what).name").map { .string($0) } }
+    if let t = m["tool_calls"] { object["tool_calls"] = r.json(t, render: render) }
+    if let t = m["tool_call_id"] { object["tool_call_id"] = r.string(t, "\(what).tool_call_id").map { .string($0) } }
+    return .object(object)
+  }
+
+  // MARK: Goldens
+
+  mutating func goldenSpec(_ node: YAMLNode) -> GoldenSpec? {
+    if case .bool(let b)? = node.resolved { return b ? GoldenSpec(subject: .output, normalizers: []) : nil }
+    guard let m = r.map(node, "golden", allowed: ["on", "normalize"]) else { return nil }
+    var spec = GoldenSpec(subject: .output, normalizers: [])
+    if let on = m["on"], let s = r.strictString(on, "golden.on") {
+      if let subject = Assertion.Subject(rawValue: s) {
+        spec.subject = subject
+      } else {
+        r.error("golden.on must be output, reasoning or response, found '\(s)'", at: on)
+      }
+    }
+    if let n = m["normalize"], let items = r.list(n, "golden.normalize") {
+      for item in items {
+        if let name = item.scalar?.text, item.mapping == nil {
+          switch name {
+          case "trim": spec.normalizers.append(.trim)
+          case "collapse-whitespace": spec.normalizers.append(.collapseWhitespace)
+          case "json": spec.normalizers.append(.json)
+          default:
+            let names = ["trim", "collapse-whitespace", "json", "replace"]
+            var message = "unknown normalizer '\(name)' (trim, collapse-whitespace, json, or {replace: REGEX, with: TEXT})"
+            if let guess = closestMatch(to: name, in: names) { message = "unknown normalizer '\(name)'; did you mean '\(guess)'?" }
+            r.error(message, at: item)
+          }
+        } else if let rm = r.map(item, "golden.normalize item", allowed: ["replace", "with"]) {
+          guard let pattern = rm["replace"] else {
+            r.error("a replace normalizer needs 'replace: REGEX'", at: item)
+            continue
+          }
+          let with = rm["with"].flatMap { r.string($0, "with") } ?? ""
+          if let regex = r.regex(pattern, "golden.normalize.replace", { s, _ in s }) {
+            spec.normalizers.append(.replace(regex, with: with))
+          }
+        }
+      }
+    }
+    return spec
+  }
+}

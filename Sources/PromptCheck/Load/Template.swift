@@ -1,0 +1,83 @@
+/// `{{name}}` / `{{ name }}` variables and `{{file:relative/path}}` includes.
+///
+/// A `{{…}}` whose inside is neither a variable name (letters, digits, `_`,
+/// `-`, `.`, starting with a letter or `_`) nor `file:…` is left as written,
+/// so JSON such as `{{"a": 1}}` in a prompt needs no escaping.
+enum Template {
+  enum Part: Equatable {
+    case text(Substring)
+    case variable(String)
+    case file(String)
+  }
+
+  static func parse(_ s: String) -> [Part] {
+    guard s.contains("{{") else { return [.text(Substring(s))] }
+    var parts: [Part] = []
+    var rest = Substring(s)
+    while let open = rest.range(of: "{{") {
+      guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+      let inner = rest[open.upperBound..<close.lowerBound].trimmingBlanks()
+      if inner.hasPrefix("file:") {
+        let path = String(inner.dropFirst(5)).trimmingBlanks()
+        parts.append(.text(rest[..<open.lowerBound]))
+        parts.append(.file(String(path)))
+        rest = rest[close.upperBound...]
+      } else if isVariableName(inner) {
+        parts.append(.text(rest[..<open.lowerBound]))
+        parts.append(.variable(String(inner)))
+        rest = rest[close.upperBound...]
+      } else {
+        parts.append(.text(rest[..<open.upperBound]))
+        rest = rest[open.upperBound...]
+      }
+    }
+    parts.append(.text(rest))
+    return parts
+  }
+
+  static func isVariableName<S: StringProtocol>(_ s: S) -> Bool {
+    guard let first = s.unicodeScalars.first,
+      first == "_" || (first.isASCII && first.properties.isAlphabetic)
+    else { return false }
+    return s.unicodeScalars.allSatisfy {
+      $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" || $0 == ".")
+    }
+  }
+
+  /// The names of the variables a string uses.
+  static func variables(in s: String) -> [String] {
+    parse(s).compactMap { if case .variable(let v) = $0 { return v } else { return nil } }
+  }
+
+  static func files(in s: String) -> [String] {
+    parse(s).compactMap { if case .file(let f) = $0 { return f } else { return nil } }
+  }
+
+  /// Renders a string. Unknown variables and unread files are reported through `missing`.
+  static func render(
+    _ s: String, vars: [String: String], files: [String: String],
+    missing: (String) -> Void
+  ) -> String {
+    guard s.contains("{{") else { return s }
+    var out = ""
+    for part in parse(s) {
+      switch part {
+      case .text(let t): out += t
+      case .variable(let v):
+        if let value = vars[v] { out += value } else { missing("unknown variable '\(v)'") }
+      case .file(let f):
+        if let text = files[f] { out += text } else { missing("cannot include file '\(f)'") }
+      }
+    }
+    return out
+  }
+}
+
+extension StringProtocol {
+  func trimmingBlanks() -> SubSequence {
+    var s = self[...]
+    while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+    while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+    return s
+  }
+}

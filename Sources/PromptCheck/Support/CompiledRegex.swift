@@ -1,0 +1,106 @@
+import Foundation
+
+/// A user regex (ICU syntax, as `NSRegularExpression` takes it), compiled once
+/// at load time, matched with a deadline so a catastrophic pattern on a huge
+/// output stops with an error instead of hanging the run.
+public struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
+  // @unchecked: NSRegularExpression is immutable once built and safe to share between threads.
+  public let pattern: String
+  public let flags: String
+  let regex: NSRegularExpression
+
+  public struct CompileError: Error, Sendable { public var message: String }
+
+  /// `flags` from `i m s x`.
+  public init(_ pattern: String, flags: String = "") throws(CompileError) {
+    var options: NSRegularExpression.Options = []
+    for f in flags {
+      switch f {
+      case "i": options.insert(.caseInsensitive)
+      case "m": options.insert(.anchorsMatchLines)
+      case "s": options.insert(.dotMatchesLineSeparators)
+      case "x": options.insert(.allowCommentsAndWhitespace)
+      default: throw CompileError(message: "unknown regex flag '\(f)' (flags are i, m, s, x)")
+      }
+    }
+    do {
+      regex = try NSRegularExpression(pattern: pattern, options: options)
+    } catch {
+      throw CompileError(message: "invalid regex '\(pattern)': \(Self.explain(pattern))")
+    }
+    self.pattern = pattern
+    self.flags = flags
+  }
+
+  /// Foundation reports no reason on Linux, so name the usual mistakes ourselves.
+  static func explain(_ pattern: String) -> String {
+    var depth = 0
+    var inClass = false
+    var previous: Character?
+    var chars = Array(pattern)
+    var i = 0
+    while i < chars.count {
+      let c = chars[i]
+      if c == "\\" {
+        if i + 1 >= chars.count { return "it ends with a lone backslash" }
+        i += 2
+        previous = "a"
+        continue
+      }
+      if inClass {
+        if c == "]" { inClass = false }
+      } else {
+        switch c {
+        case "[": inClass = true
+        case "(": depth += 1
+        case ")":
+          depth -= 1
+          if depth < 0 { return "a ')' has no matching '('" }
+        case "*", "+", "?", "{":
+          if previous == nil || previous == "(" || previous == "|" {
+            return "'\(c)' has nothing before it to repeat"
+          }
+        default: break
+        }
+      }
+      previous = c
+      i += 1
+    }
+    chars.removeAll()
+    if inClass { return "a '[' is not closed" }
+    if depth > 0 { return "a '(' is not closed" }
+    return "ICU cannot compile it (see the ICU regular-expression syntax)"
+  }
+
+  public var description: String { flags.isEmpty ? pattern : "(?\(flags))\(pattern)" }
+
+  public struct Timeout: Error, Sendable {}
+
+  /// The UTF-16 range of the first match, or nil; throws `Timeout` past the deadline.
+  public func firstMatch(in s: String, deadline: Duration = .seconds(1)) throws(Timeout) -> Range<String.Index>? {
+    let clock = ContinuousClock()
+    let end = clock.now.advanced(by: deadline)
+    var found: NSRange?
+    var timedOut = false
+    regex.enumerateMatches(
+      in: s, options: [.reportProgress], range: NSRange(location: 0, length: s.utf16.count)
+    ) { match, _, stop in
+      if let match {
+        found = match.range
+        stop.pointee = true
+      } else if clock.now > end {
+        timedOut = true
+        stop.pointee = true
+      }
+    }
+    if timedOut { throw Timeout() }
+    guard let found, let range = Range(found, in: s) else { return nil }
+    return range
+  }
+
+  /// Replaces every match (with `$1`-style templates), used by golden normalisers.
+  public func replacingMatches(in s: String, with template: String) -> String {
+    regex.stringByReplacingMatches(
+      in: s, range: NSRange(location: 0, length: s.utf16.count), withTemplate: template)
+  }
+}

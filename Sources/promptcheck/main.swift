@@ -1,2 +1,0 @@
-import PromptCheck
-print("stub")
