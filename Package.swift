@@ -32,6 +32,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // Benchmarks (run on a release build: swift run -c release promptcheck-bench --help).
+    .executableTarget(
+      name: "promptcheck-bench",
+      dependencies: ["PromptCheck"]
+    ),
     .testTarget(
       name: "PromptCheckTests",
       // The executable is a dependency so that `swift test` builds the binary the end-to-end tests run.

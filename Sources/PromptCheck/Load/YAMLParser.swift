@@ -93,18 +93,34 @@ private final class ParserSession {
   private let file: String
   private let limits: YAMLLimits
 
-  private enum Frame {
-    case sequence(items: [YAMLNode], anchor: String?, tag: String?, location: SourceLocation)
-    case mapping(
-      pairs: [YAMLNode.Pair], pendingKey: YAMLNode?, anchor: String?, tag: String?,
-      location: SourceLocation, merges: [YAMLNode])
+  /// An open sequence or mapping. A class, so appending a child never copies the siblings.
+  private final class Frame {
+    let isMapping: Bool
+    let anchor: String?
+    let tag: String?
+    let location: SourceLocation
+    var items: [YAMLNode] = []
+    var pairs: [YAMLNode.Pair] = []
+    var keys: Set<String> = []
+    var pendingKey: YAMLNode?
+    var merges: [YAMLNode] = []
+    /// Nodes this container stands for once its aliases are expanded.
+    var weight = 1
+
+    init(isMapping: Bool, anchor: String?, tag: String?, location: SourceLocation) {
+      self.isMapping = isMapping
+      self.anchor = anchor
+      self.tag = tag
+      self.location = location
+    }
   }
 
   private var stack: [Frame] = []
   private var anchors: [String: (node: YAMLNode, weight: Int)] = [:]
-  /// Weight (number of nodes once expanded) of every finished node, parallel to the node values.
-  private var weights: [Int] = []
+  /// Nodes the document stands for so far, aliases expanded.
   private var totalNodes = 0
+  /// The document's root once it is complete.
+  private var topLevel: YAMLNode?
 
   init(bytes source: [UInt8], file: String, limits: YAMLLimits) {
     self.bytes = UnsafeMutableBufferPointer.allocate(capacity: max(source.count, 1))
@@ -154,23 +170,16 @@ private final class ParserSession {
       let start = mark(event.start_mark)
 
       switch event.type {
-      case YAML_STREAM_START_EVENT, YAML_NO_EVENT:
-        break
       case YAML_STREAM_END_EVENT:
-        if documents.isEmpty {
-          return YAMLNode(.scalar("", .plain), at: SourceLocation(file: file, line: 1, column: 1))
-        }
-        return documents[0]
+        return documents.first ?? YAMLNode(.scalar("", .plain), at: SourceLocation(file: file, line: 1, column: 1))
       case YAML_DOCUMENT_START_EVENT:
         if !documents.isEmpty {
           throw Diagnostic("expected one YAML document, found a second one", at: start)
         }
         documentStart = start
       case YAML_DOCUMENT_END_EVENT:
-        documents.append(
-          topLevel ?? YAMLNode(.scalar("", .plain), at: documentStart ?? start))
+        documents.append(topLevel ?? YAMLNode(.scalar("", .plain), at: documentStart ?? start))
         topLevel = nil
-        weights.removeAll()
       case YAML_ALIAS_EVENT:
         let name = string(event.data.alias.anchor) ?? ""
         guard let (node, weight) = anchors[name] else {
@@ -178,7 +187,8 @@ private final class ParserSession {
         }
         var aliased = node
         aliased.location = start
-        try finish(aliased, weight: weight, anchor: nil, at: start)
+        // An alias stands for its whole anchored subtree again.
+        try finish(aliased, weight: weight, newNodes: weight, anchor: nil, at: start)
       case YAML_SCALAR_EVENT:
         let s = event.data.scalar
         let text: String
@@ -196,95 +206,75 @@ private final class ParserSession {
         var tag = string(s.tag)
         if tag == "!" { tag = "tag:yaml.org,2002:str" }
         try finish(
-          YAMLNode(.scalar(text, style), tag: tag, at: start), weight: 1,
+          YAMLNode(.scalar(text, style), tag: tag, at: start), weight: 1, newNodes: 1,
           anchor: string(s.anchor), at: start)
-      case YAML_SEQUENCE_START_EVENT:
-        try push(
-          .sequence(
-            items: [], anchor: string(event.data.sequence_start.anchor),
-            tag: string(event.data.sequence_start.tag), location: start), at: start)
-      case YAML_MAPPING_START_EVENT:
-        try push(
-          .mapping(
-            pairs: [], pendingKey: nil, anchor: string(event.data.mapping_start.anchor),
-            tag: string(event.data.mapping_start.tag), location: start, merges: []), at: start)
-      case YAML_SEQUENCE_END_EVENT:
-        guard case .sequence(let items, let anchor, let tag, let location) = stack.popLast() else {
-          throw Diagnostic("unbalanced sequence end", at: start)
+      case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+        let isMapping = event.type == YAML_MAPPING_START_EVENT
+        if stack.count >= limits.maxDepth {
+          throw Diagnostic("nesting is deeper than \(limits.maxDepth) levels", at: start)
         }
-        let weight = 1 + weights.suffix(items.count).reduce(0, +)
-        weights.removeLast(items.count)
-        try finish(YAMLNode(.sequence(items), tag: tag, at: location), weight: weight, anchor: anchor, at: location)
-      case YAML_MAPPING_END_EVENT:
-        guard case .mapping(var pairs, _, let anchor, let tag, let location, let merges) = stack.popLast() else {
-          throw Diagnostic("unbalanced mapping end", at: start)
+        let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+        let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
+        stack.append(Frame(isMapping: isMapping, anchor: string(anchor), tag: string(tag), location: start))
+      case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+        guard let frame = stack.popLast() else { throw Diagnostic("unbalanced end of a collection", at: start) }
+        let node: YAMLNode
+        if frame.isMapping {
+          try applyMerges(frame)
+          node = YAMLNode(.mapping(frame.pairs), tag: frame.tag, at: frame.location)
+        } else {
+          node = YAMLNode(.sequence(frame.items), tag: frame.tag, at: frame.location)
         }
-        let childCount = pairs.count * 2 + merges.count
-        let weight = 1 + weights.suffix(childCount).reduce(0, +)
-        weights.removeLast(childCount)
-        try applyMerges(merges, into: &pairs)
-        try finish(YAMLNode(.mapping(pairs), tag: tag, at: location), weight: weight, anchor: anchor, at: location)
+        // The children were counted as they finished; the container itself is one more node.
+        try finish(node, weight: frame.weight, newNodes: 1, anchor: frame.anchor, at: frame.location)
       default:
         break
       }
     }
   }
 
-  /// The document's root once it is complete.
-  private var topLevel: YAMLNode?
-
-  private func push(_ frame: Frame, at location: SourceLocation) throws(Diagnostic) {
-    if stack.count >= limits.maxDepth {
-      throw Diagnostic("nesting is deeper than \(limits.maxDepth) levels", at: location)
-    }
-    stack.append(frame)
-  }
-
-  private func finish(_ node: YAMLNode, weight: Int, anchor: String?, at location: SourceLocation) throws(Diagnostic) {
-    totalNodes += weight
+  private func finish(
+    _ node: YAMLNode, weight: Int, newNodes: Int, anchor: String?, at location: SourceLocation
+  ) throws(Diagnostic) {
+    totalNodes += newNodes
     if totalNodes > limits.maxNodes {
       throw Diagnostic(
         "document expands to more than \(limits.maxNodes) nodes (too many aliases?)", at: location)
     }
     if let anchor { anchors[anchor] = (node, weight) }
-    weights.append(weight)
-    guard let top = stack.popLast() else {
+    guard let parent = stack.last else {
       topLevel = node
       return
     }
-    switch top {
-    case .sequence(var items, let a, let t, let l):
-      items.append(node)
-      stack.append(.sequence(items: items, anchor: a, tag: t, location: l))
-    case .mapping(var pairs, let pendingKey, let a, let t, let l, var merges):
-      if let key = pendingKey {
-        if key.scalar?.text == "<<", key.scalar?.style == .plain, key.tag == nil {
-          merges.append(node)
-          // The key's weight is not part of the tree: drop it, keep the value's.
-          weights.remove(at: weights.count - 2)
-        } else {
-          if let keyText = key.scalar?.text,
-            pairs.contains(where: { $0.key.scalar?.text == keyText })
-          {
-            throw Diagnostic("duplicate key '\(keyText)'", at: key.location)
-          }
-          pairs.append(YAMLNode.Pair(key: key, value: node))
-        }
-        stack.append(.mapping(pairs: pairs, pendingKey: nil, anchor: a, tag: t, location: l, merges: merges))
-      } else {
-        if node.scalar == nil {
-          throw Diagnostic("a map key must be a scalar, found \(node.kindDescription)", at: node.location)
-        }
-        stack.append(.mapping(pairs: pairs, pendingKey: node, anchor: a, tag: t, location: l, merges: merges))
-      }
+    parent.weight += weight
+    guard parent.isMapping else {
+      parent.items.append(node)
+      return
     }
+    guard let key = parent.pendingKey else {
+      if node.scalar == nil {
+        throw Diagnostic("a map key must be a scalar, found \(node.kindDescription)", at: node.location)
+      }
+      parent.pendingKey = node
+      return
+    }
+    parent.pendingKey = nil
+    if key.scalar?.text == "<<", key.scalar?.style == .plain, key.tag == nil {
+      parent.merges.append(node)
+      return
+    }
+    let keyText = key.scalar?.text ?? ""
+    guard parent.keys.insert(keyText).inserted else {
+      throw Diagnostic("duplicate key '\(keyText)'", at: key.location)
+    }
+    parent.pairs.append(YAMLNode.Pair(key: key, value: node))
   }
 
   /// `<<: *base` or `<<: [*a, *b]`: keys the map does not set itself are copied
   /// in; among several merged maps the first one listed wins (YAML 1.1 merge).
-  private func applyMerges(_ merges: [YAMLNode], into pairs: inout [YAMLNode.Pair]) throws(Diagnostic) {
+  private func applyMerges(_ frame: Frame) throws(Diagnostic) {
     var sources: [YAMLNode] = []
-    for m in merges {
+    for m in frame.merges {
       if m.mapping != nil {
         sources.append(m)
       } else if let list = m.sequence {
@@ -300,8 +290,8 @@ private final class ParserSession {
     }
     for source in sources {
       for pair in source.mapping ?? [] {
-        let k = pair.key.scalar?.text
-        if !pairs.contains(where: { $0.key.scalar?.text == k }) { pairs.append(pair) }
+        let k = pair.key.scalar?.text ?? ""
+        if frame.keys.insert(k).inserted { frame.pairs.append(pair) }
       }
     }
   }

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+@Suite struct QueryCommandTests {
+  let doc = "{\"a\": [{\"b\": 1}, {\"b\": 2}], \"c\": \"x\"}"
+
+  @Test func printsSelectedNodesAsOneArray() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.cleanup() }
+    try dir.write("r.json", doc)
+    let r = try BinaryRunner.run(["query", "$.a[?@.b > 1]", "r.json"], in: dir.url)
+    #expect(r.status == 0)
+    #expect(r.stdout == "[\n  {\n    \"b\": 2\n  }\n]\n")
+  }
+
+  @Test func pathsFromStandardInput() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.cleanup() }
+    let r = try BinaryRunner.run(["query", "$..b", "--paths"], in: dir.url, stdin: doc)
+    #expect(r.status == 0)
+    #expect(r.stdout == "[\n  \"$['a'][0]['b']\",\n  \"$['a'][1]['b']\"\n]\n")
+    let dash = try BinaryRunner.run(["query", "$.c", "-"], in: dir.url, stdin: doc)
+    #expect(dash.stdout == "[\n  \"x\"\n]\n")
+  }
+
+  @Test func nothingSelectedStillExitsZero() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.cleanup() }
+    let r = try BinaryRunner.run(["query", "$.nope"], in: dir.url, stdin: doc)
+    #expect(r.status == 0)
+    #expect(r.stdout == "[]\n")
+  }
+
+  @Test func invalidExpressionPointsAtTheCharacter() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.cleanup() }
+    let r = try BinaryRunner.run(["query", "$.a[?@.b = 1]"], in: dir.url, stdin: doc)
+    #expect(r.status == 2)
+    #expect(r.stdout.isEmpty)
+    #expect(r.stderr == "error: invalid JSONPath at character 10: unexpected '=', expected ',' or ']'\n  $.a[?@.b = 1]\n           ^\n")
+  }
+
+  @Test func invalidDocumentGivesLineAndColumn() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.cleanup() }
+    try dir.write("bad.json", "{\n  \"a\": [1,,2]\n}")
+    let r = try BinaryRunner.run(["query", "$.a", "bad.json"], in: dir.url)
+    #expect(r.status == 2)
+    #expect(r.stderr == "bad.json:2:11: error: invalid JSON: unexpected ',', expected a value\n")
+    let missing = try BinaryRunner.run(["query", "$.a", "missing.json"], in: dir.url)
+    #expect(missing.status == 2)
+    #expect(missing.stderr == "error: cannot read 'missing.json'\n")
+  }
+}
