@@ -1,0 +1,148 @@
+internal import CLibCurl
+
+/// `curl_global_init`, once per process, before the first handle.
+enum CurlGlobal {
+  static let initialized: Bool = {
+    curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+  }()
+}
+
+/// One transfer: the single owner of a curl easy handle and of everything curl
+/// points into while it runs (header list, request body, error buffer). Used
+/// only on the transfer thread; freed in `deinit`.
+final class EasyHandle {
+  let handle: UnsafeMutableRawPointer
+  let id: UInt64
+  private var headerList: UnsafeMutablePointer<curl_slist>?
+  private let body: UnsafeMutableBufferPointer<UInt8>
+  private let errorBuffer: UnsafeMutablePointer<CChar>
+  let timeout: Double
+
+  private(set) var responseBody: [UInt8] = []
+  private(set) var responseHeaders: [(name: String, value: String)] = []
+  private(set) var statusLine = ""
+
+  init?(_ request: HTTPRequest, id: UInt64) {
+    _ = CurlGlobal.initialized
+    guard let h = curl_easy_init() else { return nil }
+    handle = h
+    self.id = id
+    timeout = request.timeout
+    body = .allocate(capacity: max(request.body.count, 1))
+    _ = body.initialize(from: request.body)
+    errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+    for (name, value) in request.headers {
+      headerList = curl_slist_append(headerList, "\(name): \(value)")
+    }
+    // No "Expect: 100-continue" round trip for large bodies.
+    headerList = curl_slist_append(headerList, "Expect:")
+
+    pc_easy_setopt_string(h, CURLOPT_URL, request.url)
+    pc_easy_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer)
+    pc_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+    pc_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+    pc_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 30) * 1000))
+    // HTTP/2 where TLS offers it, HTTP/1.1 otherwise; gzip/deflate/br as curl supports.
+    pc_easy_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+    pc_easy_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")
+    pc_easy_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
+    if request.method == "POST" {
+      pc_easy_setopt_long(h, CURLOPT_POST, 1)
+      pc_easy_setopt_ptr(h, CURLOPT_POSTFIELDS, body.baseAddress)
+      pc_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+    } else if request.method != "GET" {
+      pc_easy_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method)
+    }
+    pc_easy_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
+
+    // Callbacks get this object back from the user-data pointer. The transfer
+    // thread keeps the object alive for as long as curl may call them.
+    let me = Unmanaged.passUnretained(self).toOpaque()
+    pc_easy_setopt_data_callback(h, CURLOPT_WRITEFUNCTION) { data, size, count, user in
+      guard let data, let user else { return 0 }
+      let handle = Unmanaged<EasyHandle>.fromOpaque(user).takeUnretainedValue()
+      let n = size * count
+      data.withMemoryRebound(to: UInt8.self, capacity: n) {
+        handle.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: n))
+      }
+      return n
+    }
+    pc_easy_setopt_ptr(h, CURLOPT_WRITEDATA, me)
+    pc_easy_setopt_data_callback(h, CURLOPT_HEADERFUNCTION) { data, size, count, user in
+      guard let data, let user else { return 0 }
+      let handle = Unmanaged<EasyHandle>.fromOpaque(user).takeUnretainedValue()
+      let n = size * count
+      let line = data.withMemoryRebound(to: UInt8.self, capacity: n) {
+        String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self)
+      }
+      handle.receivedHeaderLine(line)
+      return n
+    }
+    pc_easy_setopt_ptr(h, CURLOPT_HEADERDATA, me)
+  }
+
+  deinit {
+    curl_easy_cleanup(handle)
+    curl_slist_free_all(headerList)
+    body.deallocate()
+    errorBuffer.deallocate()
+  }
+
+  private func receivedHeaderLine(_ raw: String) {
+    let line = raw.trimmingCharacters(in: "\r\n")
+    if line.hasPrefix("HTTP/") {
+      // A new response (after 100 Continue or a redirect): start over.
+      statusLine = line
+      responseHeaders.removeAll()
+    } else if let colon = line.firstIndex(of: ":") {
+      let name = line[..<colon].lowercased()
+      let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+      responseHeaders.append((name, value))
+    }
+  }
+
+  /// Builds the outcome once curl reports the transfer done with `code`.
+  func outcome(_ code: CURLcode) -> Result<HTTPResponse, TransportError> {
+    guard code == CURLE_OK else {
+      let detail = String(cString: errorBuffer)
+      let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+      switch code {
+      case CURLE_OPERATION_TIMEDOUT: return .failure(.timeout(seconds: timeout))
+      case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_RECV_ERROR,
+        CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+        CURLE_SSL_CONNECT_ERROR:
+        return .failure(.connection(message))
+      default:
+        return .failure(.other(message))
+      }
+    }
+    var status = 0
+    pc_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+    var microseconds: curl_off_t = 0
+    pc_easy_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &microseconds)
+    var version = 0
+    pc_easy_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version)
+    let versionText: String
+    switch Int32(version) {
+    case Int32(CURL_HTTP_VERSION_2_0): versionText = "2"
+    case Int32(CURL_HTTP_VERSION_3): versionText = "3"
+    case Int32(CURL_HTTP_VERSION_1_0): versionText = "1.0"
+    default: versionText = "1.1"
+    }
+    return .success(
+      HTTPResponse(
+        status: status, headers: responseHeaders, body: responseBody, duration: Double(microseconds) / 1e6,
+        httpVersion: versionText))
+  }
+}
+
+extension StringProtocol {
+  func trimmingCharacters(in set: String) -> String {
+    var s = self[...]
+    while let f = s.first, set.contains(f) { s = s.dropFirst() }
+    while let l = s.last, set.contains(l) { s = s.dropLast() }
+    return String(s)
+  }
+}

@@ -1,0 +1,73 @@
+/// An HTTP request as promptcheck sends it.
+public struct HTTPRequest: Sendable {
+  public var method: String
+  public var url: String
+  /// Header fields in order (names as written).
+  public var headers: [(name: String, value: String)]
+  public var body: [UInt8]
+  /// Whole-request timeout, in seconds.
+  public var timeout: Double
+
+  public init(method: String = "POST", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], timeout: Double = 120) {
+    self.method = method
+    self.url = url
+    self.headers = headers
+    self.body = body
+    self.timeout = timeout
+  }
+}
+
+public struct HTTPResponse: Sendable {
+  public var status: Int
+  /// Header fields of the final response, in order, names lower-cased.
+  public var headers: [(name: String, value: String)]
+  public var body: [UInt8]
+  /// Seconds from the start of the transfer to its end.
+  public var duration: Double
+  /// "1.1", "2", …
+  public var httpVersion: String
+
+  public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], duration: Double, httpVersion: String = "1.1") {
+    self.status = status
+    self.headers = headers
+    self.body = body
+    self.duration = duration
+    self.httpVersion = httpVersion
+  }
+
+  public func header(_ name: String) -> String? {
+    let n = name.lowercased()
+    return headers.last { $0.name == n }?.value
+  }
+}
+
+/// Why a transfer did not produce a response.
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// Could not connect, the connection broke, DNS failed…: retryable.
+  case connection(String)
+  case timeout(seconds: Double)
+  case cancelled
+  /// Anything else curl reports (bad URL, TLS setup): not retryable.
+  case other(String)
+
+  public var description: String {
+    switch self {
+    case .connection(let m): return "connection failed: \(m)"
+    case .timeout(let s): return "timed out after \(JSON.format(s).replacingOccurrences(of: ".0", with: "")) s"
+    case .cancelled: return "cancelled"
+    case .other(let m): return m
+    }
+  }
+
+  public var isRetryable: Bool {
+    switch self {
+    case .connection, .timeout: return true
+    case .cancelled, .other: return false
+    }
+  }
+}
+
+/// Sends HTTP requests. The libcurl client implements it; tests may give another.
+public protocol HTTPTransport: Sendable {
+  func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@testable import PromptCheck
+
+@Suite struct CurlTransportTests {
+  @Test func postsAndReadsAResponse() async throws {
+    let server = try LoopbackServer { request, _ in
+      .full(status: 200, headers: [("X-Echo", request.headers["x-test"] ?? "")], body: "got \(request.body.count) bytes")
+    }
+    defer { server.stop() }
+    let transport = try CurlTransport()
+    let body = Array(String(repeating: "x", count: 5000).utf8)
+    let response = try await transport.send(
+      HTTPRequest(url: server.baseURL + "/chat/completions", headers: [("X-Test", "hi"), ("Content-Type", "application/json")], body: body, timeout: 10))
+    #expect(response.status == 200)
+    #expect(String(decoding: response.body, as: UTF8.self) == "got 5000 bytes")
+    #expect(response.header("x-echo") == "hi")
+    #expect(server.requests.first?.path == "/v1/chat/completions")
+    #expect(server.requests.first?.method == "POST")
+    // No Expect: 100-continue round trip.
+    #expect(server.requests.first?.headers["expect"] == nil)
+  }
+
+  @Test func reusesConnections() async throws {
+    let server = try LoopbackServer { _, _ in .full(status: 200, body: "ok") }
+    defer { server.stop() }
+    let transport = try CurlTransport()
+    for _ in 0..<5 {
+      _ = try await transport.send(HTTPRequest(url: server.baseURL + "/x", body: [1], timeout: 10))
+    }
+    #expect(server.requests.count == 5)
+    #expect(server.connectionCount == 1)
+  }
+
+  @Test func runsManyTransfersConcurrently() async throws {
+    let server = try LoopbackServer { _, _ in .delayed(0.3, .full(status: 200, body: "ok")) }
+    defer { server.stop() }
+    let transport = try CurlTransport()
+    let clock = ContinuousClock()
+    let elapsed = try await clock.measure {
+      try await withThrowingTaskGroup(of: Int.self) { group in
+        for _ in 0..<20 {
+          group.addTask { try await transport.send(HTTPRequest(url: server.baseURL + "/x", body: [1], timeout: 10)).status }
+        }
+        for try await status in group { #expect(status == 200) }
+      }
+    }
+    // Twenty 300 ms requests in parallel take far less than their 6 s sum.
+    #expect(elapsed < .seconds(3))
+  }
+
+  @Test func connectionRefusedIsARetryableConnectionError() async throws {
+    let server = try LoopbackServer { _, _ in .full(status: 200, body: "") }
+    let port = server.port
+    server.stop()
+    let transport = try CurlTransport()
+    await #expect(throws: TransportError.self) {
+      _ = try await transport.send(HTTPRequest(url: "http://127.0.0.1:\(port)/v1/x", body: [1], timeout: 5))
+    }
+    do {
+      _ = try await transport.send(HTTPRequest(url: "http://127.0.0.1:\(port)/v1/x", body: [1], timeout: 5))
+    } catch {
+      guard case .connection = error else { Issue.record("expected a connection error, got \(error)"); return }
+      #expect(error.isRetryable)
+    }
+  }
+
+  @Test func slowServerTimesOut() async throws {
+    let server = try LoopbackServer { _, _ in .delayed(2, .full(status: 200, body: "late")) }
+    defer { server.stop() }
+    let transport = try CurlTransport()
+    do {
+      _ = try await transport.send(HTTPRequest(url: server.baseURL + "/x", body: [1], timeout: 0.3))
+      Issue.record("expected a timeout")
+    } catch {
+      #expect(error == .timeout(seconds: 0.3))
+      #expect(error.description == "timed out after 0.3 s")
+    }
+  }
+
+  @Test func cancellationStopsTheTransfer() async throws {
+    let server = try LoopbackServer { _, _ in .delayed(5, .full(status: 200, body: "late")) }
+    defer { server.stop() }
+    let transport = try CurlTransport()
+    let task = Task { try await transport.send(HTTPRequest(url: server.baseURL + "/x", body: [1], timeout: 30)) }
+    try await Task.sleep(for: .milliseconds(200))
+    let clock = ContinuousClock()
+    let start = clock.now
+    task.cancel()
+    let result = await task.result
+    #expect(clock.now - start < .seconds(2))
+    guard case .failure(let error) = result, let e = error as? TransportError else {
+      Issue.record("expected cancellation")
+      return
+    }
+    #expect(e == .cancelled)
+  }
+}
