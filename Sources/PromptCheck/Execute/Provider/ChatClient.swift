@@ -1,0 +1,123 @@
+import Foundation
+
+/// Retries with exponential backoff and jitter (spec §6).
+public struct RetryPolicy: Sendable {
+  public var retries: Int
+  /// First backoff, in seconds; doubled for each further retry.
+  public var baseDelay: Double = 0.5
+  public var maxDelay: Double = 30
+  /// Longest `Retry-After` honoured; a server asking for more is waited on for this long.
+  public var maxRetryAfter: Double = 60
+
+  public init(retries: Int) { self.retries = retries }
+
+  /// Delay before retry number `n` (1-based): full backoff scaled by a random factor in [0.5, 1].
+  public func delay(retry n: Int, retryAfter: Double?) -> Double {
+    if let retryAfter { return min(max(retryAfter, 0), maxRetryAfter) }
+    let backoff = min(maxDelay, baseDelay * pow(2, Double(n - 1)))
+    return backoff * Double.random(in: 0.5...1)
+  }
+}
+
+/// A call that produced a completion: what was sent and what came back.
+public struct Exchange: Sendable {
+  public var method: String
+  public var url: String
+  /// Headers sent, without any secret.
+  public var requestHeaders: [(name: String, value: String)]
+  public var requestBody: JSON
+  public var status: Int
+  public var responseHeaders: [(name: String, value: String)]
+  public var decoded: ChatResponse.Decoded
+  /// Seconds the final (successful) attempt took.
+  public var duration: Double
+}
+
+/// The outcome of one call with its retries.
+public struct CallOutcome: Sendable {
+  public var result: Result<Exchange, CallError>
+  public var attempts: Int
+}
+
+/// Calls an OpenAI-compatible chat-completions endpoint over a transport.
+public struct ChatClient: Sendable {
+  public var transport: any HTTPTransport
+  public var retry: RetryPolicy
+  public var timeout: Double
+  /// Where API keys are read from (the process environment in the CLI).
+  public var environment: [String: String]
+
+  public init(transport: any HTTPTransport, retry: RetryPolicy, timeout: Double, environment: [String: String]) {
+    self.transport = transport
+    self.retry = retry
+    self.timeout = timeout
+    self.environment = environment
+  }
+
+  /// The key for a provider, or the error that says which variable to set.
+  public func apiKey(for provider: Provider) -> Result<String?, CallError> {
+    guard let variable = provider.apiKeyEnv else { return .success(nil) }
+    guard let key = environment[variable], !key.isEmpty else {
+      return .failure(
+        CallError(.missingKey, "\(variable) is not set: provider '\(provider.name)' needs it for live calls (replaying cassettes needs no key)"))
+    }
+    return .success(key)
+  }
+
+  public func call(_ request: ChatRequest) async -> CallOutcome {
+    let key: String?
+    switch apiKey(for: request.provider) {
+    case .failure(let e): return CallOutcome(result: .failure(e), attempts: 0)
+    case .success(let k): key = k
+    }
+    let body = request.body
+    var headers = request.publicHeaders
+    if let key { headers.insert(("Authorization", "Bearer \(key)"), at: 0) }
+    let http = HTTPRequest(method: "POST", url: request.url, headers: headers, body: Array(body.serialized().utf8), timeout: timeout)
+
+    var attempt = 0
+    while true {
+      attempt += 1
+      let failure: CallError
+      do {
+        let response = try await transport.send(http)
+        switch ChatResponse.decode(response, stream: request.isStream, now: Date().timeIntervalSince1970) {
+        case .success(let decoded):
+          let exchange = Exchange(
+            method: "POST", url: request.url, requestHeaders: request.publicHeaders, requestBody: body,
+            status: response.status, responseHeaders: response.headers, decoded: decoded, duration: response.duration)
+          return CallOutcome(result: .success(exchange), attempts: attempt)
+        case .failure(let e):
+          failure = e
+        }
+      } catch {
+        if error == .cancelled { return CallOutcome(result: .failure(Self.cancelled), attempts: attempt) }
+        failure = CallError(.transport, error.description, retryable: error.isRetryable)
+      }
+      guard failure.retryable, attempt <= retry.retries else {
+        return CallOutcome(result: .failure(failure.retryable ? giveUp(failure, attempt) : failure), attempts: attempt)
+      }
+      if await pause(retry.delay(retry: attempt, retryAfter: failure.retryAfter)) == false {
+        return CallOutcome(result: .failure(Self.cancelled), attempts: attempt)
+      }
+    }
+  }
+
+  static let cancelled = CallError(.cancelled, "cancelled")
+
+  private func giveUp(_ e: CallError, _ attempts: Int) -> CallError {
+    var e = e
+    if attempts > 1 { e.message += " (gave up after \(attempts) attempts)" }
+    return e
+  }
+
+  /// Sleeps; false when the task was cancelled meanwhile.
+  private func pause(_ seconds: Double) async -> Bool {
+    do {
+      try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+      return true
+    } catch {
+      return false
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/// One chat-completions call as the suite describes it (spec §6).
+public struct ChatRequest: Sendable {
+  public var provider: Provider
+  public var model: String
+  public var messages: [JSON]
+  public var params: JSONObject
+
+  public init(provider: Provider, model: String, messages: [JSON], params: JSONObject) {
+    self.provider = provider
+    self.model = model
+    self.messages = messages
+    self.params = params
+  }
+
+  public var isStream: Bool { params["stream"] == .bool(true) }
+
+  public var url: String { provider.baseURL + "/chat/completions" }
+
+  /// `path` part of the URL, for cassette matching.
+  public var urlPath: String { URLParts.path(of: url) }
+
+  /// `{model, messages, ...params}`: exactly the params the suite gives, in its
+  /// order; a streamed request adds `stream_options: {include_usage: true}`
+  /// unless the suite sets `stream_options` itself.
+  public var body: JSON {
+    var o = JSONObject()
+    o["model"] = .string(model)
+    o["messages"] = .array(messages)
+    for (k, v) in params.members { o[k] = v }
+    if isStream, params["stream_options"] == nil {
+      o["stream_options"] = ["include_usage": true]
+    }
+    return .object(o)
+  }
+
+  /// Header fields without the secret (what a cassette may hold).
+  public var publicHeaders: [(name: String, value: String)] {
+    var h: [(name: String, value: String)] = [("Content-Type", "application/json")]
+    if isStream { h.append(("Accept", "text/event-stream")) }
+    for header in provider.headers { h.append((header.name, header.value)) }
+    return h
+  }
+}
+
+enum URLParts {
+  /// The path of an absolute URL ("/api/v1/chat/completions").
+  static func path(of url: String) -> String {
+    guard let scheme = url.range(of: "://") else { return url }
+    let rest = url[scheme.upperBound...]
+    guard let slash = rest.firstIndex(of: "/") else { return "/" }
+    var path = rest[slash...]
+    if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<q] }
+    return String(path)
+  }
+}

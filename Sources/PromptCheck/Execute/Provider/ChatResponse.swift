@@ -1,0 +1,128 @@
+/// Why a call produced no completion.
+public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
+  public enum Kind: String, Sendable {
+    case transport, http, errorObject, badBody, truncatedStream, missingKey, noCassette, staleCassette, budget, cancelled
+  }
+
+  public var kind: Kind
+  public var message: String
+  public var retryable: Bool
+  /// Seconds the server asked us to wait (`Retry-After`).
+  public var retryAfter: Double?
+  public var status: Int?
+
+  public init(_ kind: Kind, _ message: String, retryable: Bool = false, retryAfter: Double? = nil, status: Int? = nil) {
+    self.kind = kind
+    self.message = message
+    self.retryable = retryable
+    self.retryAfter = retryAfter
+    self.status = status
+  }
+
+  public var description: String { message }
+}
+
+/// Decoding of chat-completions responses (pure).
+public enum ChatResponse {
+  public static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
+
+  /// A successful call: the completion body and, for a stream, its events in order.
+  public struct Decoded: Sendable {
+    public var body: JSON
+    public var events: [ServerSentEvent]?
+  }
+
+  public static func decode(_ response: HTTPResponse, stream: Bool, now: Double = 0) -> Result<Decoded, CallError> {
+    let text = String(decoding: response.body, as: UTF8.self)
+    guard (200..<300).contains(response.status) else {
+      var message = "HTTP \(response.status)"
+      if let json = try? JSON.parse(bytes: response.body), let err = json["error"] {
+        message += ": " + errorMessage(err)
+      } else if !text.isEmpty {
+        message += ": " + Excerpt.start(text.trimmingCharacters(in: " \n\r\t"), length: 200)
+      }
+      let retryable = retryableStatuses.contains(response.status)
+      return .failure(
+        CallError(
+          .http, message, retryable: retryable,
+          retryAfter: retryable ? response.header("retry-after").flatMap { RetryAfter.seconds($0, now: now) } : nil,
+          status: response.status))
+    }
+    let isEventStream = response.header("content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
+    if stream || isEventStream {
+      let events = ServerSentEvents.parse(text)
+      switch StreamAssembler.assemble(events) {
+      case .success(let body):
+        return .success(Decoded(body: body, events: events))
+      case .failure(.errorEvent(let message, _)):
+        return .failure(CallError(.errorObject, "the stream carried an error: \(message)", status: response.status))
+      case .failure(.truncated(let n)):
+        return .failure(
+          CallError(.truncatedStream, "the stream ended without [DONE] after \(n) event\(n == 1 ? "" : "s")", retryable: true, status: response.status))
+      case .failure(.badEvent(let m)):
+        return .failure(CallError(.badBody, m, status: response.status))
+      }
+    }
+    let body: JSON
+    do {
+      body = try JSON.parse(bytes: response.body)
+    } catch {
+      return .failure(
+        CallError(.badBody, "the response is not JSON (\(error.description)); it starts \(Excerpt.start(text))", status: response.status))
+    }
+    if let err = body["error"], err != .null {
+      return .failure(
+        CallError(.errorObject, "the server answered \(response.status) with an error: \(errorMessage(err))", status: response.status))
+    }
+    guard body["choices"]?.arrayValue != nil else {
+      return .failure(
+        CallError(.badBody, "the response has no 'choices': \(Excerpt.json(body))", status: response.status))
+    }
+    return .success(Decoded(body: body, events: nil))
+  }
+
+  /// `error.message` (with the code when there is one), else the error as JSON.
+  static func errorMessage(_ err: JSON) -> String {
+    if let m = err["message"]?.stringValue {
+      if let code = err["code"], code != .null, code.stringValue != m { return "\(m) (code \(code.serialized()))" }
+      return m
+    }
+    if let s = err.stringValue { return s }
+    return Excerpt.json(err)
+  }
+}
+
+/// `Retry-After`: delta-seconds or an HTTP date.
+public enum RetryAfter {
+  /// Seconds to wait; `now` is seconds since 1970 (for HTTP dates).
+  public static func seconds(_ value: String, now: Double) -> Double? {
+    let v = value.trimmingCharacters(in: " \t")
+    if let s = Double(v), s >= 0 { return s }
+    guard let date = HTTPDate.parse(v) else { return nil }
+    return max(0, date - now)
+  }
+}
+
+/// IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
+enum HTTPDate {
+  static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+  /// Seconds since 1970, or nil.
+  static func parse(_ s: String) -> Double? {
+    let parts = s.split(separator: " ")
+    guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
+      let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
+    else { return nil }
+    let hms = parts[4].split(separator: ":").compactMap { Int($0) }
+    guard hms.count == 3 else { return nil }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = month < 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let m = month + 1
+    let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    let days = era * 146097 + doe - 719468
+    return Double(days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2])
+  }
+}
