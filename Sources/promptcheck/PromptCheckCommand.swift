@@ -18,7 +18,7 @@ struct PromptCheckCommand: AsyncParsableCommand {
         echo '{"a":[1,2]}' | promptcheck query '$.a[*]' --paths
       """,
     version: promptcheckVersion,
-    subcommands: [ValidateCommand.self, QueryCommand.self]
+    subcommands: [RunCommand.self, ValidateCommand.self, QueryCommand.self]
   )
 
   /// Like the default entry point, except that an invalid invocation exits 2 (the

@@ -5,12 +5,13 @@ import Testing
 
 /// The real libcurl client against the loopback server, one fault at a time.
 @Suite struct ChatClientFaultTests {
-  static let transport: CurlTransport = try! CurlTransport()
-
+  /// Each test has its own transport: a shared connection cache would carry
+  /// connections to servers of other tests (ports are reused), and the attempt
+  /// counts asserted here must not include a retry over such a dead connection.
   func client(retries: Int = 3, timeout: Double = 5, env: [String: String] = [:]) -> ChatClient {
     var policy = RetryPolicy(retries: retries)
     policy.baseDelay = 0.01
-    return ChatClient(transport: Self.transport, retry: policy, timeout: timeout, environment: env)
+    return ChatClient(transport: try! CurlTransport(), retry: policy, timeout: timeout, environment: env)
   }
 
   func request(_ server: LoopbackServer, model: String, stream: Bool = false, keyEnv: String? = nil) -> ChatRequest {

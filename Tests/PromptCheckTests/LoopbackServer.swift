@@ -49,6 +49,7 @@ final class LoopbackServer: Sendable {
     var attempts: [String: Int] = [:]
     var requests: [Request] = []
     var connections = 0
+    var open: Set<Int32> = []
     var stopped = false
   }
 
@@ -92,8 +93,16 @@ final class LoopbackServer: Sendable {
       return !s.stopped
     }
     if first {
+      // Wakes the accept thread, which closes the listener itself: closing it
+      // here could let that thread accept on the same fd number reused by
+      // another server's listener.
       shutdown(listener, Int32(SHUT_RDWR))
-      close(listener)
+      // Also end kept-alive connections: a client's connection cache must not
+      // reach this server's handler through a port a later server reuses.
+      // Under the lock: an fd closed (and reused by someone else) cannot be shut down by mistake.
+      state.withLock { s in
+        for fd in s.open { shutdown(fd, Int32(SHUT_RDWR)) }
+      }
     }
   }
 
@@ -103,10 +112,22 @@ final class LoopbackServer: Sendable {
     while true {
       let client = accept(listener, nil, nil)
       if client < 0 {
-        if state.withLock({ $0.stopped }) { return }
+        if state.withLock({ $0.stopped }) {
+          close(listener)
+          return
+        }
         continue
       }
-      state.withLock { $0.connections += 1 }
+      let stopped = state.withLock { s -> Bool in
+        if s.stopped {
+          close(client)
+          return true
+        }
+        s.connections += 1
+        s.open.insert(client)
+        return false
+      }
+      if stopped { return }
       let thread = Thread { [self] in serve(client) }
       thread.start()
     }
@@ -114,7 +135,12 @@ final class LoopbackServer: Sendable {
 
   private func serve(_ fd: Int32) {
     var buffer: [UInt8] = []
-    defer { close(fd) }
+    defer {
+      state.withLock { s in
+        s.open.remove(fd)
+        close(fd)
+      }
+    }
     while let request = readRequest(fd, &buffer) {
       let attempt = state.withLock { s -> Int in
         s.requests.append(request)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Evaluates assertions on a completion. Pure: no I/O, never throws.
-public struct AssertionEvaluator {
+public struct AssertionEvaluator: Sendable {
   /// How long one regex may run on one subject before the assertion fails instead of hanging the run.
   public var regexDeadline: Duration = .seconds(1)
 

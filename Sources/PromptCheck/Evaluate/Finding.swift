@@ -11,7 +11,7 @@ public struct Finding: Sendable, Equatable {
   public var location: SourceLocation?
 
   /// `assert[1] contains: expected …`
-  public var description: String { "\(label) \(kind): \(message)" }
+  public var description: String { label == kind ? "\(label): \(message)" : "\(label) \(kind): \(message)" }
 }
 
 /// Short, single-line excerpts of long texts for failure messages.

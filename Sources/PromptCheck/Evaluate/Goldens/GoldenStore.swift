@@ -1,0 +1,125 @@
+import Foundation
+
+/// Golden files (spec §8): `expectations/golden/SUITE/CASE.txt` (or `.json`).
+/// Comparing reads the golden; a missing or different one writes the pending
+/// `CASE.txt.new` beside it (or, with `--update-goldens`, the golden itself).
+public struct GoldenError: Error, Sendable { public var message: String }
+
+public struct GoldenStore: Sendable {
+  /// The golden folder as the user names it (e.g. `expectations/golden`), used in messages.
+  public var root: String
+  /// The same folder, absolute, for I/O.
+  public var absoluteRoot: String
+  /// Write goldens directly instead of `.new` files.
+  public var update: Bool
+
+  public init(root: String, absoluteRoot: String, update: Bool) {
+    self.root = root
+    self.absoluteRoot = absoluteRoot
+    self.update = update
+  }
+
+  public static let volatileResponseFields = ["id", "created", "system_fingerprint"]
+
+  /// The golden file's path, relative to the golden root, for a case and subject.
+  public static func relativePath(_ c: PlannedCase, spec: GoldenSpec) -> String {
+    "\(c.suite)/\(c.fileStem).\(isJSON(spec) ? "json" : "txt")"
+  }
+
+  static func isJSON(_ spec: GoldenSpec) -> Bool {
+    spec.subject == .response || spec.normalizers.contains { if case .json = $0 { return true } else { return false } }
+  }
+
+  /// The subject as it is stored: normalised, JSON pretty-printed with sorted keys.
+  public static func subject(_ spec: GoldenSpec, _ completion: Completion) -> Result<String, GoldenError> {
+    var text: String
+    switch spec.subject {
+    case .output: text = completion.content
+    case .reasoning: text = completion.reasoning
+    case .response:
+      var body = completion.response
+      if case .object(var o) = body {
+        for f in volatileResponseFields { o[f] = nil }
+        body = .object(o)
+      }
+      text = body.prettyPrinted(keys: .sorted) + "\n"
+    }
+    return normalize(text, spec.normalizers)
+  }
+
+  public static func normalize(_ input: String, _ normalizers: [GoldenSpec.Normalizer]) -> Result<String, GoldenError> {
+    var text = input
+    for n in normalizers {
+      switch n {
+      case .trim:
+        text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+      case .collapseWhitespace:
+        text = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+      case .json:
+        do {
+          text = try JSON.parse(text).prettyPrinted(keys: .sorted) + "\n"
+        } catch {
+          return .failure(GoldenError(message: "the golden subject is not valid JSON (\(error.description))"))
+        }
+      case .replace(let regex, let with):
+        text = regex.replacingMatches(in: text, with: with)
+      }
+    }
+    return .success(text)
+  }
+
+  public struct Comparison: Sendable {
+    public var report: GoldenReport
+    /// A failing finding when the golden is missing or differs.
+    public var finding: Finding?
+    public var notes: [String] = []
+  }
+
+  public func compare(_ c: PlannedCase, spec: GoldenSpec, completion: Completion) -> Comparison {
+    let relative = Self.relativePath(c, spec: spec)
+    let display = root + "/" + relative
+    let path = absoluteRoot + "/" + relative
+    let pending = path + ".new"
+    func fail(_ message: String) -> Finding {
+      Finding(label: "golden", kind: "golden", passed: false, message: message, location: c.location)
+    }
+    let actual: String
+    switch Self.subject(spec, completion) {
+    case .failure(let e):
+      return Comparison(report: GoldenReport(status: .changed, path: display), finding: fail(e.message))
+    case .success(let text): actual = text
+    }
+    let existing = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    // The stored golden is normalised again, so a hand-edited file compares fairly.
+    let expected = existing.map { text in (try? Self.normalize(text, spec.normalizers).get()) ?? text }
+
+    if update {
+      var notes: [String] = []
+      if expected != actual {
+        do {
+          try AtomicFile.write(actual, to: path)
+          notes.append("wrote golden \(display)")
+        } catch {
+          return Comparison(report: GoldenReport(status: .changed, path: display), finding: fail(error.description))
+        }
+      }
+      try? FileManager.default.removeItem(atPath: pending)
+      return Comparison(report: GoldenReport(status: expected == actual ? .matched : .updated, path: display), finding: nil, notes: notes)
+    }
+    guard let expected else {
+      let wrote = (try? AtomicFile.write(actual, to: pending)) != nil
+      return Comparison(
+        report: GoldenReport(status: .missing, path: display),
+        finding: fail("no golden at \(display)" + (wrote ? "; wrote \(display).new (review it, then run 'promptcheck accept')" : "")))
+    }
+    if expected == actual {
+      try? FileManager.default.removeItem(atPath: pending)
+      return Comparison(report: GoldenReport(status: .matched, path: display), finding: nil)
+    }
+    let diff = UnifiedDiff.diff(old: expected, new: actual, oldName: display, newName: display + ".new")
+    let wrote = (try? AtomicFile.write(actual, to: pending)) != nil
+    return Comparison(
+      report: GoldenReport(status: .changed, path: display, diff: diff),
+      finding: fail("the \(spec.subject.rawValue) differs from \(display)" + (wrote ? " (wrote \(display).new)" : "") + ":\n" + diff))
+  }
+}

@@ -1,0 +1,256 @@
+import Foundation
+
+/// One recorded interaction (spec §7), as stored in `expectations/cassettes/SUITE/CASE.yaml`.
+public struct Cassette: Sendable {
+  public static let formatVersion = 1
+  /// Response headers worth keeping (the rest is volatile or private).
+  static let keptResponseHeaders: Set<String> = ["content-type"]
+  static let secretHeaders: Set<String> = ["authorization", "cookie", "set-cookie", "x-api-key", "api-key", "proxy-authorization"]
+
+  public var caseID: String
+  public var recordedAt: String
+  public var durationMS: Int
+  public var method: String
+  public var url: String
+  public var requestHeaders: [(name: String, value: String)]
+  public var requestBody: JSON
+  public var status: Int
+  public var responseHeaders: [(name: String, value: String)]
+  /// Non-streamed calls: the body. Streamed calls: the completion assembled from `events`.
+  public var body: JSON
+  /// Streamed calls: every event's data, verbatim and in order.
+  public var events: [ServerSentEvent]?
+  public var promptcheck: String = promptcheckVersion
+
+  public var isStream: Bool { events != nil }
+
+  public init(
+    caseID: String, recordedAt: Date, exchange: Exchange
+  ) {
+    self.caseID = caseID
+    self.recordedAt = Self.timestamp(recordedAt)
+    self.durationMS = Int((exchange.duration * 1000).rounded())
+    self.method = exchange.method
+    self.url = exchange.url
+    self.requestHeaders = exchange.requestHeaders.filter { !Self.secretHeaders.contains($0.name.lowercased()) }
+    self.requestBody = exchange.requestBody
+    self.status = exchange.status
+    self.responseHeaders = exchange.responseHeaders.filter { Self.keptResponseHeaders.contains($0.name.lowercased()) }
+    self.body = exchange.decoded.body
+    self.events = exchange.decoded.events
+  }
+
+  static func timestamp(_ d: Date) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+    return f.string(from: d)
+  }
+
+  /// The completion this cassette replays: a stream goes through the same assembly as a live one.
+  public func completion() -> Result<Completion, CallError> {
+    if let events {
+      switch StreamAssembler.assemble(events) {
+      case .success(let body): return .success(Completion(response: body, latencyMS: durationMS))
+      case .failure(let f): return .failure(CallError(.badBody, "the cassette's stream does not assemble: \(f)"))
+      }
+    }
+    return .success(Completion(response: body, latencyMS: durationMS))
+  }
+
+  // MARK: File form
+
+  /// The YAML document, keys in a fixed order. Every occurrence of each secret is replaced by `<redacted>`.
+  public func yaml(redacting secrets: [String]) throws -> String {
+    var request = JSONObject()
+    request["method"] = .string(method)
+    request["url"] = .string(url)
+    request["headers"] = .object(JSONObject(requestHeaders.map { ($0.name, .string($0.value)) }))
+    request["body"] = requestBody
+    var response = JSONObject()
+    response["status"] = .int(status)
+    response["headers"] = .object(JSONObject(responseHeaders.map { ($0.name, .string($0.value)) }))
+    if let events {
+      response["events"] = .array(events.map { e in
+        if e.event == nil && e.id == nil { return .string(e.data) }
+        var o = JSONObject()
+        if let ev = e.event { o["event"] = .string(ev) }
+        if let id = e.id { o["id"] = .string(id) }
+        o["data"] = .string(e.data)
+        return .object(o)
+      })
+      response["completion"] = body
+    } else {
+      response["body"] = body
+    }
+    var root = JSONObject()
+    root["version"] = .int(Self.formatVersion)
+    root["promptcheck"] = .string(promptcheck)
+    root["case"] = .string(caseID)
+    root["recorded_at"] = .string(recordedAt)
+    root["duration_ms"] = .int(durationMS)
+    root["request"] = .object(request)
+    root["response"] = .object(response)
+    let redacted = Self.redact(.object(root), secrets.filter { $0.count >= 4 })
+    let header = "# promptcheck cassette: recorded interaction for \(caseID). Re-record with promptcheck run --mode record.\n"
+    return header + (try YAMLEmitter.emit(redacted))
+  }
+
+  static func redact(_ value: JSON, _ secrets: [String]) -> JSON {
+    guard !secrets.isEmpty else { return value }
+    switch value {
+    case .string(let s):
+      var t = s
+      for secret in secrets where t.contains(secret) { t = t.replacingOccurrences(of: secret, with: "<redacted>") }
+      return .string(t)
+    case .array(let a): return .array(a.map { redact($0, secrets) })
+    case .object(let o):
+      return .object(JSONObject(o.members.map { (redact(.string($0.key), secrets).stringValue ?? $0.key, redact($0.value, secrets)) }))
+    default: return value
+    }
+  }
+
+  public struct ReadError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+  }
+
+  /// Reads a cassette file's text.
+  public static func parse(_ text: String, file: String) throws(ReadError) -> Cassette {
+    let node: YAMLNode
+    do {
+      var limits = YAMLLimits()
+      limits.maxBytes = 64 * 1024 * 1024
+      limits.maxNodes = 10_000_000
+      limits.maxDepth = 512
+      node = try YAMLParser.parse(text, file: file, limits: limits)
+    } catch {
+      throw ReadError(message: "cassette \(error.description)")
+    }
+    var reader = NodeReader()
+    let root = reader.json(node)
+    func fail(_ m: String) -> ReadError { ReadError(message: "\(file): error: \(m)") }
+    guard case .object = root else { throw fail("a cassette must be a map") }
+    guard case .int(let version)? = root["version"] else { throw fail("the cassette has no format 'version'") }
+    guard version == formatVersion else {
+      throw fail("cassette format version \(version) is not supported by promptcheck \(promptcheckVersion) (it reads version \(formatVersion)); re-record it")
+    }
+    guard let request = root["request"], let response = root["response"],
+      let method = request["method"]?.stringValue, let url = request["url"]?.stringValue,
+      let requestBody = request["body"], case .int(let status)? = response["status"]
+    else { throw fail("the cassette lacks request.method, request.url, request.body or response.status") }
+    func headers(_ j: JSON?) -> [(name: String, value: String)] {
+      (j?.objectValue?.members ?? []).map { ($0.key, $0.value.stringValue ?? $0.value.serialized()) }
+    }
+    var events: [ServerSentEvent]?
+    let body: JSON
+    if let list = response["events"]?.arrayValue {
+      events = list.map { e in
+        if let s = e.stringValue { return ServerSentEvent(event: nil, data: s, id: nil) }
+        return ServerSentEvent(event: e["event"]?.stringValue, data: e["data"]?.stringValue ?? "", id: e["id"]?.stringValue)
+      }
+      body = response["completion"] ?? .null
+    } else if let b = response["body"] {
+      body = b
+    } else {
+      throw fail("the cassette's response has neither 'body' nor 'events'")
+    }
+    var c = Cassette(
+      caseID: root["case"]?.stringValue ?? "", recordedAtText: root["recorded_at"]?.stringValue ?? "",
+      durationMS: {
+        if case .int(let d)? = root["duration_ms"] { return d }
+        return 0
+      }(),
+      method: method, url: url, requestHeaders: headers(request["headers"]), requestBody: requestBody,
+      status: status, responseHeaders: headers(response["headers"]), body: body, events: events)
+    c.promptcheck = root["promptcheck"]?.stringValue ?? ""
+    return c
+  }
+
+  init(
+    caseID: String, recordedAtText: String, durationMS: Int, method: String, url: String,
+    requestHeaders: [(name: String, value: String)], requestBody: JSON, status: Int,
+    responseHeaders: [(name: String, value: String)], body: JSON, events: [ServerSentEvent]?
+  ) {
+    self.caseID = caseID
+    self.recordedAt = recordedAtText
+    self.durationMS = durationMS
+    self.method = method
+    self.url = url
+    self.requestHeaders = requestHeaders
+    self.requestBody = requestBody
+    self.status = status
+    self.responseHeaders = responseHeaders
+    self.body = body
+    self.events = events
+  }
+
+  // MARK: Matching
+
+  /// Nil when the cassette matches the request (method, URL path, canonical body);
+  /// otherwise the first differing field with both values.
+  public func mismatch(with request: ChatRequest, redacting secrets: [String] = []) -> String? {
+    if method != "POST" { return "method: recorded \(method), now POST" }
+    let recordedPath = URLParts.path(of: url)
+    if recordedPath != request.urlPath { return "url path: recorded \(recordedPath), now \(request.urlPath)" }
+    let now = Self.redact(request.body, secrets.filter { $0.count >= 4 }).canonicalized
+    let recorded = requestBody.canonicalized
+    if recorded.canonical == now.canonical { return nil }
+    return Self.firstDifference(recorded, now, path: "body") ?? "body"
+  }
+
+  static func firstDifference(_ a: JSON, _ b: JSON, path: String) -> String? {
+    switch (a, b) {
+    case (.object(let x), .object(let y)):
+      for (k, v) in y.members {
+        guard let w = x[k] else { return "\(path).\(k): not recorded, now \(Excerpt.json(v, length: 60))" }
+        if let d = firstDifference(w, v, path: "\(path).\(k)") { return d }
+      }
+      for (k, w) in x.members where y[k] == nil {
+        return "\(path).\(k): recorded \(Excerpt.json(w, length: 60)), now absent"
+      }
+      return nil
+    case (.array(let x), .array(let y)):
+      for i in 0..<min(x.count, y.count) {
+        if let d = firstDifference(x[i], y[i], path: "\(path)[\(i)]") { return d }
+      }
+      if x.count != y.count { return "\(path): recorded \(x.count) items, now \(y.count)" }
+      return nil
+    default:
+      return a == b ? nil : "\(path): recorded \(Excerpt.json(a, length: 60)), now \(Excerpt.json(b, length: 60))"
+    }
+  }
+
+  /// What identifies the backend that answered, for drift notices.
+  var backend: [(String, String)] {
+    [("model", body["model"]?.stringValue ?? ""), ("provider", body["provider"]?.stringValue ?? ""),
+     ("system_fingerprint", body["system_fingerprint"]?.stringValue ?? "")]
+  }
+
+  /// True when the two recordings hold the same interaction: ignoring when and
+  /// how long, and the per-call `id` and `created` every response carries, so
+  /// re-recording an unchanged answer leaves the file as it was.
+  func sameInteraction(as other: Cassette) -> Bool {
+    guard requestBody.canonical == other.requestBody.canonical, url == other.url, status == other.status,
+      Self.stable(body) == Self.stable(other.body), (events == nil) == (other.events == nil)
+    else { return false }
+    guard let a = events, let b = other.events else { return true }
+    return a.count == b.count && zip(a, b).allSatisfy { x, y in
+      x.event == y.event && Self.stable(x.data) == Self.stable(y.data)
+    }
+  }
+
+  static let volatileFields = ["id", "created"]
+
+  static func stable(_ body: JSON) -> String {
+    guard case .object(var o) = body else { return body.canonical }
+    for f in volatileFields { o[f] = nil }
+    return JSON.object(o).canonical
+  }
+
+  static func stable(_ eventData: String) -> String {
+    guard let json = try? JSON.parse(eventData) else { return eventData }
+    return stable(json)
+  }
+}

@@ -1,0 +1,140 @@
+import Foundation
+
+/// Where cassettes live: `expectations/cassettes/SUITE/CASE.yaml`.
+public struct CassetteStore: Sendable {
+  /// As the user names it (e.g. `expectations/cassettes`), for messages.
+  public var root: String
+  /// Absolute, for I/O.
+  public var absoluteRoot: String
+
+  public init(root: String, absoluteRoot: String) {
+    self.root = root
+    self.absoluteRoot = absoluteRoot
+  }
+
+  public func relativePath(_ c: PlannedCase) -> String { "\(c.suite)/\(c.fileStem).yaml" }
+  public func displayPath(_ c: PlannedCase) -> String { root + "/" + relativePath(c) }
+  public func absolutePath(_ c: PlannedCase) -> String { absoluteRoot + "/" + relativePath(c) }
+
+  public enum Lookup {
+    case absent
+    case unreadable(String)
+    case found(Cassette)
+  }
+
+  public func load(_ c: PlannedCase) -> Lookup {
+    guard let data = FileManager.default.contents(atPath: absolutePath(c)) else { return .absent }
+    do {
+      return .found(try Cassette.parse(String(decoding: data, as: UTF8.self), file: displayPath(c)))
+    } catch {
+      return .unreadable(error.message)
+    }
+  }
+
+  /// Every cassette file under the root, relative to it (for orphan detection).
+  public func allFiles() -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: absoluteRoot) else { return [] }
+    var out: [String] = []
+    while let f = e.nextObject() as? String {
+      if f.hasSuffix(".yaml") { out.append(f) }
+    }
+    return out.sorted()
+  }
+}
+
+/// Cassette modes (spec §7): replays, records, or calls live, as the mode says.
+public struct CassetteSource: CompletionSource {
+  public var store: CassetteStore
+  /// The effective mode (`auto` in CI already turned into `replay`).
+  public var mode: RunMode
+  /// Live calls; nil when the mode never calls (replay), so replay cannot open a connection.
+  public var client: ChatClient?
+  public var budget: CostBudget
+  /// Environment, to find the key values to redact.
+  public var environment: [String: String]
+
+  public init(store: CassetteStore, mode: RunMode, client: ChatClient?, budget: CostBudget, environment: [String: String]) {
+    self.store = store
+    self.mode = mode
+    self.client = client
+    self.budget = budget
+    self.environment = environment
+  }
+
+  func secrets(_ c: PlannedCase) -> [String] {
+    guard let v = c.provider.apiKeyEnv, let key = environment[v], !key.isEmpty else { return [] }
+    return [key]
+  }
+
+  static func rerecordCommand(_ c: PlannedCase) -> String {
+    "promptcheck run --mode record --filter '\(c.id.replacingOccurrences(of: "'", with: "'\\''"))'"
+  }
+
+  public func fetch(_ c: PlannedCase) async -> FetchResult {
+    let display = store.displayPath(c)
+    func report(_ s: CassetteReport.Status) -> CassetteReport { CassetteReport(path: display, status: s) }
+    let existing: Cassette?
+    var problem: (status: CassetteReport.Status, message: String)?
+    switch mode == .live || mode == .record ? .absent : store.load(c) {
+    case .absent:
+      existing = nil
+      problem = (.missing, "no cassette for \(c.id) (\(display))")
+    case .unreadable(let m):
+      existing = nil
+      problem = (.stale, m)
+    case .found(let cassette):
+      if let diff = cassette.mismatch(with: c.request, redacting: secrets(c)) {
+        existing = cassette
+        problem = (.stale, "cassette is stale: \(diff) (\(display))")
+      } else {
+        switch cassette.completion() {
+        case .success(let completion):
+          return FetchResult(result: .success(completion), attempts: 0, cassette: report(.replayed))
+        case .failure(let e):
+          existing = nil
+          problem = (.stale, "\(display): \(e.message)")
+        }
+      }
+    }
+    if mode == .replay {
+      let (status, message) = problem!
+      return FetchResult(
+        result: .failure(CallError(status == .missing ? .noCassette : .staleCassette, "\(message); record it with: \(Self.rerecordCommand(c))")),
+        attempts: 0, cassette: report(status))
+    }
+    guard let client else {
+      return FetchResult(result: .failure(CallError(.noCassette, problem?.message ?? "no client")), attempts: 0, cassette: report(.missing))
+    }
+    let (outcome, completion) = await callLive(c, client: client, budget: budget)
+    guard mode != .live, let outcome, case .success(let exchange) = outcome.result else {
+      return FetchResult(result: completion, attempts: outcome?.attempts ?? 0, cassette: report(mode == .live ? .live : .missing))
+    }
+    // Only successful responses are recorded.
+    let previous: Cassette?
+    if let existing {
+      previous = existing
+    } else if case .found(let old) = store.load(c) {
+      previous = old
+    } else {
+      previous = nil
+    }
+    let cassette = Cassette(caseID: c.id, recordedAt: Date(), exchange: exchange)
+    var notes: [String] = []
+    if let previous {
+      let drift = zip(previous.backend, cassette.backend).filter { $0.1 != $1.1 && !$0.1.isEmpty }
+      if !drift.isEmpty {
+        notes.append("backend drifted: " + drift.map { "\($0.0) \($0.1) → \($1.1.isEmpty ? "(none)" : $1.1)" }.joined(separator: ", "))
+      }
+      if previous.sameInteraction(as: cassette) {
+        return FetchResult(result: completion, attempts: outcome.attempts, cassette: report(.unchanged), notes: notes)
+      }
+    }
+    do {
+      try AtomicFile.write(try cassette.yaml(redacting: secrets(c)), to: store.absolutePath(c))
+    } catch {
+      notes.append("could not write the cassette: \(error)")
+      return FetchResult(result: completion, attempts: outcome.attempts, cassette: report(.missing), notes: notes)
+    }
+    return FetchResult(result: completion, attempts: outcome.attempts, cassette: report(.recorded), notes: notes)
+  }
+}

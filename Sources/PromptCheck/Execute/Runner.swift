@@ -1,0 +1,154 @@
+import Foundation
+import Synchronization
+
+/// Produces the completion for a case: over the network, or from a cassette.
+public protocol CompletionSource: Sendable {
+  func fetch(_ c: PlannedCase) async -> FetchResult
+}
+
+public struct FetchResult: Sendable {
+  public var result: Result<Completion, CallError>
+  public var attempts: Int
+  public var cassette: CassetteReport
+  public var notes: [String] = []
+
+  public init(result: Result<Completion, CallError>, attempts: Int, cassette: CassetteReport, notes: [String] = []) {
+    self.result = result
+    self.attempts = attempts
+    self.cassette = cassette
+    self.notes = notes
+  }
+}
+
+/// `--max-cost`: the summed `usage.cost` of live calls, shared by every case of a run.
+public final class CostBudget: Sendable {
+  public let limit: Double?
+  private let spent = Mutex(0.0)
+
+  public init(limit: Double?) { self.limit = limit }
+
+  public var total: Double { spent.withLock { $0 } }
+  public var isExhausted: Bool { limit.map { l in spent.withLock { $0 >= l } } ?? false }
+  public func add(_ cost: Double) { spent.withLock { $0 += cost } }
+}
+
+/// Calls the API for every case (live mode), within the cost budget.
+public struct LiveSource: CompletionSource {
+  public var client: ChatClient
+  public var budget: CostBudget
+  public var cassettePath: @Sendable (PlannedCase) -> String
+
+  public init(client: ChatClient, budget: CostBudget, cassettePath: @escaping @Sendable (PlannedCase) -> String) {
+    self.client = client
+    self.budget = budget
+    self.cassettePath = cassettePath
+  }
+
+  public func fetch(_ c: PlannedCase) async -> FetchResult {
+    let (outcome, completion) = await callLive(c, client: client, budget: budget)
+    return FetchResult(
+      result: completion, attempts: outcome?.attempts ?? 0,
+      cassette: CassetteReport(path: cassettePath(c), status: .live))
+  }
+}
+
+/// One live call within the budget: the exchange (for recording) and the decoded completion.
+func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async -> (CallOutcome?, Result<Completion, CallError>) {
+  if budget.isExhausted {
+    let limit = budget.limit.map { AssertionEvaluator.money($0) } ?? "?"
+    return (nil, .failure(CallError(.budget, "budget exhausted: live calls have cost $\(AssertionEvaluator.money(budget.total)) of the --max-cost $\(limit)")))
+  }
+  let outcome = await client.call(c.request)
+  switch outcome.result {
+  case .success(let exchange):
+    let completion = Completion(response: exchange.decoded.body, latencyMS: Int((exchange.duration * 1000).rounded()))
+    if let cost = completion.usage?.cost { budget.add(cost) }
+    return (outcome, .success(completion))
+  case .failure(let e):
+    return (outcome, .failure(e))
+  }
+}
+
+/// The execute and evaluate stages: runs planned cases, at most `jobs` at once,
+/// and reports each step as an event.
+public struct Runner: Sendable {
+  public var source: any CompletionSource
+  public var evaluator = AssertionEvaluator()
+  public var jobs: Int
+  public var mode: RunMode
+  public var goldens: GoldenStore?
+
+  public init(source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil) {
+    self.source = source
+    self.jobs = max(1, jobs)
+    self.mode = mode
+    self.goldens = goldens
+  }
+
+  public func run(_ cases: [PlannedCase], emit: (RunEvent) -> Void) async -> RunSummary {
+    let startedAt = Date()
+    let clock = ContinuousClock()
+    let start = clock.now
+    emit(.runStarted(RunStart(startedAt: startedAt, caseCount: cases.count, mode: mode)))
+    var results = [CaseResult?](repeating: nil, count: cases.count)
+    var completed = 0
+    await withTaskGroup(of: (Int, CaseResult).self) { group in
+      var next = 0
+      func startNext() {
+        guard next < cases.count else { return }
+        let i = next
+        next += 1
+        emit(.caseStarted(cases[i]))
+        group.addTask { (i, await self.execute(cases[i])) }
+      }
+      for _ in 0..<min(jobs, cases.count) { startNext() }
+      while let (i, result) = await group.next() {
+        results[i] = result
+        completed += 1
+        emit(.caseFinished(result, completed: completed, total: cases.count))
+        startNext()
+      }
+    }
+    var finished = results.compactMap { $0 }
+    RunSummary.applyPassRates(&finished)
+    let elapsed = clock.now - start
+    let summary = RunSummary(
+      startedAt: startedAt, durationMS: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+      mode: mode, results: finished)
+    emit(.runFinished(summary))
+    return summary
+  }
+
+  /// Runs one case: fetch, evaluate every assertion, compare the golden.
+  public func execute(_ c: PlannedCase) async -> CaseResult {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let noGolden = GoldenReport(status: .none)
+    if let reason = c.skip {
+      return CaseResult(
+        plannedCase: c, status: .skipped, findings: [], error: reason, completion: nil, durationMS: 0, attempts: 0,
+        cassette: CassetteReport(path: "", status: .none), golden: noGolden)
+    }
+    let fetched = await source.fetch(c)
+    var result = CaseResult(
+      plannedCase: c, status: .errored, findings: [], error: nil, completion: nil, durationMS: 0,
+      attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden, notes: fetched.notes)
+    switch fetched.result {
+    case .failure(let e):
+      result.error = e.message
+    case .success(let completion):
+      result.completion = completion
+      result.findings = evaluator.evaluate(c.variant.assertions, on: completion)
+      if let spec = c.golden, let goldens {
+        let g = goldens.compare(c, spec: spec, completion: completion)
+        result.golden = g.report
+        if let finding = g.finding { result.findings.append(finding) }
+        result.notes += g.notes
+      }
+      result.status = result.findings.allSatisfy(\.passed) ? .passed : .failed
+    }
+    let elapsed = clock.now - start
+    result.durationMS = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    return result
+  }
+}

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// One case to run: a test variant, and for a repeated test one repetition.
+public struct PlannedCase: Sendable {
+  /// `SUITE/TEST-SLUG[k=v]#N`
+  public var id: String
+  /// The id without `#N`: the repeat group.
+  public var groupID: String
+  public var suite: String
+  public var suiteFile: String
+  public var testName: String
+  /// `TEST-SLUG--k-v--rN`: cassette and golden file name, without extension.
+  public var fileStem: String
+  public var location: SourceLocation
+  public var tags: [String]
+  public var provider: Provider
+  public var model: String
+  public var variant: TestVariant
+  public var golden: GoldenSpec?
+  public var repeatIndex: Int?
+  public var repeatCount: Int
+  public var minPassRate: Double?
+  public var skip: String?
+
+  public var request: ChatRequest {
+    ChatRequest(provider: provider, model: model, messages: variant.messages, params: variant.params)
+  }
+}
+
+/// What to select from the loaded suites.
+public struct PlanOptions: Sendable {
+  public var filters: [String] = []
+  public var tags: [String] = []
+  public var shard: Shard?
+  /// Only these case ids (`--rerun-failed`).
+  public var onlyIDs: Set<String>?
+
+  public init() {}
+}
+
+/// The plan stage: expands variants and repeats, then filters, honours `only`, and shards.
+public enum Planner {
+  public static func plan(_ suites: [Suite], _ options: PlanOptions) -> [PlannedCase] {
+    var cases: [(PlannedCase, only: Bool)] = []
+    for suite in suites {
+      for test in suite.tests {
+        for variant in test.variants {
+          let repeats: [Int?] = test.repeatCount.map { n in (1...n).map { Optional($0) } } ?? [nil]
+          for r in repeats {
+            let group = CaseID.id(suite: suite.name, slug: test.slug, matrix: variant.matrix, repeatIndex: nil)
+            let c = PlannedCase(
+              id: CaseID.id(suite: suite.name, slug: test.slug, matrix: variant.matrix, repeatIndex: r),
+              groupID: group, suite: suite.name, suiteFile: suite.file, testName: test.name,
+              fileStem: CaseID.fileStem(slug: test.slug, matrix: variant.matrix, repeatIndex: r),
+              location: test.location, tags: test.tags, provider: test.provider, model: test.model,
+              variant: variant, golden: test.golden, repeatIndex: r, repeatCount: test.repeatCount ?? 1,
+              minPassRate: test.minPassRate, skip: test.skip)
+            cases.append((c, test.only))
+          }
+        }
+      }
+    }
+    var selected = cases.filter { c, _ in
+      (options.filters.isEmpty || options.filters.contains { matches(c.id, $0) })
+        && (options.tags.isEmpty || options.tags.contains { c.tags.contains($0) })
+        && (options.onlyIDs.map { $0.contains(c.id) } ?? true)
+    }
+    // `only: true` anywhere in the selection: run just those.
+    if selected.contains(where: { $0.only }) { selected = selected.filter(\.only) }
+    var result = selected.map(\.0)
+    if let shard = options.shard {
+      result = result.filter { shardOf($0.id, count: shard.count) == shard.index }
+    }
+    return result
+  }
+
+  /// `--filter`: the id contains the pattern, or matches it as a glob (`*`, `?`, `[…]`).
+  public static func matches(_ id: String, _ pattern: String) -> Bool {
+    if id.contains(pattern) { return true }
+    return fnmatch(pattern, id, 0) == 0
+  }
+
+  /// The 1-based shard of a case id: FNV-1a (64-bit) of its UTF-8 bytes, modulo the shard count.
+  /// The same on every machine and run.
+  public static func shardOf(_ id: String, count: Int) -> Int {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in id.utf8 {
+      hash ^= UInt64(b)
+      hash = hash &* 0x100_0000_01b3
+    }
+    return Int(hash % UInt64(count)) + 1
+  }
+}

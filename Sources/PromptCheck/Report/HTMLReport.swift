@@ -1,0 +1,214 @@
+import Foundation
+
+/// One self-contained HTML page (no external assets): the run summary, each
+/// case with its messages, output and failed assertions, golden diffs side by
+/// side (old | new) with changed words highlighted, and filters.
+public enum HTMLReport {
+  public static func render(_ summary: RunSummary) -> String {
+    var cases = ""
+    for r in summary.results { cases += card(r) }
+    let seconds = Double(summary.durationMS) / 1000
+    return """
+      <!DOCTYPE html>
+      <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+      <title>promptcheck report</title>
+      <style>\(css)</style></head>
+      <body>
+      <header><h1>promptcheck</h1>
+      <p class="meta">\(escape(JSONReport.iso8601(summary.startedAt))) · mode \(summary.mode.rawValue) · \(summary.results.count) cases · \(String(format: "%.2f", seconds)) s · promptcheck \(promptcheckVersion)</p>
+      <div class="counts">
+      <span class="count passed">\(summary.passed) passed</span>
+      <span class="count failed">\(summary.failed) failed</span>
+      <span class="count errored">\(summary.errored) errored</span>
+      <span class="count skipped">\(summary.skipped) skipped</span>
+      </div>
+      <nav><button data-filter="all" class="on">All</button><button data-filter="failed">Failed</button><button data-filter="errored">Errored</button><button data-filter="problems">Failed + errored</button></nav>
+      </header>
+      <main id="cases">
+      \(cases)</main>
+      <script>\(script)</script>
+      </body></html>
+
+      """
+  }
+
+  static func card(_ r: CaseResult) -> String {
+    let c = r.plannedCase
+    let status = r.tolerated ? "tolerated" : r.status.rawValue
+    var body = ""
+    if r.status == .skipped {
+      body += "<p class=\"reason\">skipped: \(escape(r.error ?? ""))</p>"
+    }
+    if let e = r.error, r.status == .errored { body += "<pre class=\"error\">\(escape(e))</pre>" }
+    let failed = r.findings.filter { !$0.passed && $0.kind != "golden" }
+    if !failed.isEmpty {
+      body += "<h3>Failed assertions</h3><ul class=\"findings\">"
+      for f in failed { body += "<li><code>\(escape(f.label)) \(escape(f.kind))</code> \(escape(f.message))</li>" }
+      body += "</ul>"
+    }
+    if let diff = r.golden.diff {
+      body += "<h3>Golden \(escape(r.golden.path ?? ""))</h3>" + sideBySide(diff)
+    } else if r.golden.status == .missing {
+      body += "<p class=\"reason\">no golden at \(escape(r.golden.path ?? "")); a pending .new file was written</p>"
+    }
+    body += "<details><summary>Messages</summary>"
+    for m in c.variant.messages {
+      let role = m["role"]?.stringValue ?? "?"
+      let content = m["content"]?.stringValue ?? (m["content"].map { $0.prettyPrinted(keys: .asWritten) } ?? "")
+      body += "<div class=\"msg\"><span class=\"role\">\(escape(role))</span><pre>\(escape(content))</pre></div>"
+    }
+    body += "</details>"
+    if let comp = r.completion {
+      body += "<details\(r.status == .passed ? "" : " open")><summary>Output</summary><pre class=\"output\">\(escape(comp.content))</pre>"
+      if !comp.reasoning.isEmpty { body += "<p class=\"meta\">reasoning</p><pre class=\"output\">\(escape(comp.reasoning))</pre>" }
+      var meta = "\(comp.latencyMS) ms"
+      if let u = comp.usage { meta += " · \(u.totalTokens.map(String.init) ?? "?") tokens" }
+      if let cost = comp.usage?.cost { meta += " · $\(AssertionEvaluator.money(cost))" }
+      if let m = comp.model { meta += " · \(escape(m))" }
+      body += "<p class=\"meta\">\(meta)</p></details>"
+    }
+    for n in r.notes { body += "<p class=\"note\">\(escape(n))</p>" }
+    return """
+      <section class="case \(status)" data-status="\(r.status.rawValue)">
+      <div class="head"><span class="badge \(status)">\(status)</span><span class="id">\(escape(c.id))</span><span class="where">\(escape(c.suiteFile)):\(c.location.line) · \(r.durationMS) ms · cassette \(r.cassette.status.rawValue)</span></div>
+      \(body)
+      </section>
+
+      """
+  }
+
+  /// A unified diff as a two-column table (old | new), changed words marked.
+  static func sideBySide(_ diff: String) -> String {
+    var rows = ""
+    var minus: [Substring] = []
+    var plus: [Substring] = []
+    func flush() {
+      for i in 0..<max(minus.count, plus.count) {
+        let old = i < minus.count ? minus[i] : nil
+        let new = i < plus.count ? plus[i] : nil
+        let (l, r) = wordDiff(old.map(String.init), new.map(String.init))
+        rows += "<tr><td class=\"\(old == nil ? "empty" : "del")\">\(l)</td><td class=\"\(new == nil ? "empty" : "add")\">\(r)</td></tr>"
+      }
+      minus.removeAll()
+      plus.removeAll()
+    }
+    for line in diff.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("---") || line.hasPrefix("+++") || line.hasPrefix("\\") { continue }
+      if line.hasPrefix("@@") {
+        flush()
+        rows += "<tr class=\"hunk\"><td colspan=\"2\">\(escape(String(line)))</td></tr>"
+      } else if line.hasPrefix("-") {
+        minus.append(line.dropFirst())
+      } else if line.hasPrefix("+") {
+        plus.append(line.dropFirst())
+      } else if line.hasPrefix(" ") {
+        flush()
+        let t = escape(String(line.dropFirst()))
+        rows += "<tr><td>\(t)</td><td>\(t)</td></tr>"
+      }
+    }
+    flush()
+    return "<table class=\"diff\"><thead><tr><th>golden (old)</th><th>output (new)</th></tr></thead><tbody>\(rows)</tbody></table>"
+  }
+
+  /// Escaped old and new lines with differing words wrapped in `<mark>`.
+  static func wordDiff(_ old: String?, _ new: String?) -> (String, String) {
+    guard let old, let new else { return (old.map(escape) ?? "", new.map(escape) ?? "") }
+    let a = tokens(old)
+    let b = tokens(new)
+    guard a.count * b.count <= 250_000 else { return (escape(old), escape(new)) }
+    // Longest common subsequence of tokens.
+    var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in stride(from: a.count - 1, through: 0, by: -1) {
+      for j in stride(from: b.count - 1, through: 0, by: -1) {
+        table[i][j] = a[i] == b[j] ? table[i + 1][j + 1] + 1 : max(table[i + 1][j], table[i][j + 1])
+      }
+    }
+    var left = ""
+    var right = ""
+    var i = 0
+    var j = 0
+    while i < a.count || j < b.count {
+      if i < a.count, j < b.count, a[i] == b[j] {
+        left += escape(a[i])
+        right += escape(b[j])
+        i += 1
+        j += 1
+      } else if j < b.count && (i == a.count || table[i][j + 1] >= table[i + 1][j]) {
+        right += "<mark>\(escape(b[j]))</mark>"
+        j += 1
+      } else {
+        left += "<mark>\(escape(a[i]))</mark>"
+        i += 1
+      }
+    }
+    return (left, right)
+  }
+
+  /// Words and the spaces between them, as separate tokens.
+  static func tokens(_ s: String) -> [String] {
+    var out: [String] = []
+    var current = ""
+    var inSpace: Bool?
+    for ch in s {
+      let space = ch.isWhitespace
+      if let inSpace, inSpace != space {
+        out.append(current)
+        current = ""
+      }
+      current.append(ch)
+      inSpace = space
+    }
+    if !current.isEmpty { out.append(current) }
+    return out
+  }
+
+  static func escape(_ s: String) -> String {
+    var out = ""
+    out.reserveCapacity(s.utf8.count)
+    for u in s.unicodeScalars {
+      switch u {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&#39;"
+      default:
+        if u.value < 0x20 && u != "\n" && u != "\t" { out += "&#\(u.value);" } else { out.unicodeScalars.append(u) }
+      }
+    }
+    return out
+  }
+
+  static let css = """
+    :root{--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--bg:#f6f8fa;--pass:#1a7f37;--fail:#cf222e;--err:#9a6700;--skip:#6e7781}
+    *{box-sizing:border-box}body{margin:0;font:14px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);background:#fff}
+    header{padding:20px 28px;border-bottom:1px solid var(--line);background:var(--bg);position:sticky;top:0;z-index:1}
+    h1{margin:0 0 4px;font-size:22px}h3{font-size:13px;margin:14px 0 6px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+    .meta{color:var(--muted);margin:0}.counts{margin:10px 0}.count{display:inline-block;margin-right:14px;font-weight:600;font-size:16px}
+    .count.passed{color:var(--pass)}.count.failed{color:var(--fail)}.count.errored{color:var(--err)}.count.skipped{color:var(--skip)}
+    nav button{border:1px solid var(--line);background:#fff;border-radius:6px;padding:4px 12px;margin-right:6px;cursor:pointer;font:inherit}
+    nav button.on{background:var(--fg);color:#fff;border-color:var(--fg)}
+    main{padding:16px 28px}.case{border:1px solid var(--line);border-radius:8px;margin:0 0 12px;padding:10px 14px;border-left-width:5px}
+    .case.passed{border-left-color:var(--pass)}.case.failed{border-left-color:var(--fail)}.case.errored{border-left-color:var(--err)}.case.skipped,.case.tolerated{border-left-color:var(--skip)}
+    .head{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}.id{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-weight:600}
+    .where{color:var(--muted);font-size:12px}.badge{font-size:11px;font-weight:700;text-transform:uppercase;padding:1px 8px;border-radius:10px;color:#fff}
+    .badge.passed{background:var(--pass)}.badge.failed{background:var(--fail)}.badge.errored{background:var(--err)}.badge.skipped,.badge.tolerated{background:var(--skip)}
+    pre{white-space:pre-wrap;word-break:break-word;background:var(--bg);border-radius:6px;padding:8px 10px;margin:4px 0;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
+    pre.error{background:#fff8c5}ul.findings{margin:0;padding-left:18px}ul.findings li{margin:4px 0}ul.findings code{font-weight:600}
+    details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}.msg{margin:4px 0}.role{font-size:11px;font-weight:700;color:var(--muted);text-transform:uppercase}
+    table.diff{width:100%;border-collapse:collapse;table-layout:fixed;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
+    table.diff th{text-align:left;color:var(--muted);font-weight:600;padding:4px 8px;border-bottom:1px solid var(--line)}
+    table.diff td{vertical-align:top;padding:1px 8px;white-space:pre-wrap;word-break:break-word;border-right:1px solid var(--line)}
+    td.del{background:#ffebe9}td.add{background:#dafbe1}td.empty{background:#f6f8fa}tr.hunk td{color:#0969da;background:#ddf4ff}
+    td.del mark{background:#ff818266}td.add mark{background:#4ac26b66}.note{color:var(--muted);font-size:12px}.reason{color:var(--muted)}
+    .hidden{display:none}
+    """
+
+  static let script = """
+    document.querySelectorAll('nav button').forEach(function(b){b.addEventListener('click',function(){
+    document.querySelectorAll('nav button').forEach(function(x){x.classList.toggle('on',x===b)});
+    var f=b.getAttribute('data-filter');document.querySelectorAll('.case').forEach(function(c){var s=c.getAttribute('data-status');
+    var show=f==='all'||s===f||(f==='problems'&&(s==='failed'||s==='errored'));c.classList.toggle('hidden',!show);});});});
+    """
+}

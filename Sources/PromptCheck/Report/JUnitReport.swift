@@ -1,0 +1,149 @@
+import Foundation
+
+/// JUnit XML (spec §9), valid against the Jenkins xUnit schema: one
+/// `<testsuite>` per suite file, one `<testcase>` per case, failures listing
+/// every failed assertion with the test's `path:line` and any golden diff.
+public enum JUnitReport {
+  public struct Options: Sendable {
+    /// `--junit-file-attributes`: `file` and `line` on each testcase (GitLab/GitHub read them; strict schemas do not allow them).
+    public var fileAttributes = false
+    public init() {}
+  }
+
+  public static func render(_ summary: RunSummary, options: Options = Options()) -> String {
+    var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+    var order: [String] = []
+    var bySuite: [String: [CaseResult]] = [:]
+    for r in summary.results {
+      if bySuite[r.plannedCase.suite] == nil { order.append(r.plannedCase.suite) }
+      bySuite[r.plannedCase.suite, default: []].append(r)
+    }
+    let timestamp = timestampFormatter.string(from: summary.startedAt)
+    for suite in order {
+      let cases = bySuite[suite]!
+      let failures = cases.count { $0.status == .failed && !$0.tolerated }
+      let errors = cases.count { $0.status == .errored }
+      let skipped = cases.count { $0.status == .skipped }
+      let time = cases.reduce(0) { $0 + $1.durationMS }
+      out += "  <testsuite name=\"\(attr(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n"
+      out += "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(summary.mode.rawValue)\"/>\n    </properties>\n"
+      for r in cases { out += testcase(r, options) }
+      out += "  </testsuite>\n"
+    }
+    out += "</testsuites>\n"
+    return out
+  }
+
+  static func testcase(_ r: CaseResult, _ options: Options) -> String {
+    let c = r.plannedCase
+    let name = String(c.id.dropFirst(c.suite.count + 1))
+    var open = "    <testcase name=\"\(attr(name))\" classname=\"\(attr(c.suite))\" time=\"\(seconds(r.durationMS))\""
+    if options.fileAttributes { open += " file=\"\(attr(c.suiteFile))\" line=\"\(c.location.line)\"" }
+    var body = ""
+    switch r.status {
+    case .passed:
+      break
+    case .failed where r.tolerated:
+      break  // reported in system-out; JUnit has no "tolerated"
+    case .failed:
+      let failed = r.failedFindings
+      let message = failed.count == 1 ? failed[0].description : "\(failed.count) assertions failed"
+      var detail = "\(c.suiteFile):\(c.location.line): \(c.testName)\n"
+      for f in failed { detail += f.description + "\n" }
+      body += "      <failure message=\"\(attr(firstLine(message)))\" type=\"\(attr(failed.first?.kind ?? "assertion"))\">\(text(detail))</failure>\n"
+    case .errored:
+      let message = r.error ?? "the case could not run"
+      body += "      <error message=\"\(attr(firstLine(message)))\" type=\"\(attr(r.cassette.status == .missing || r.cassette.status == .stale ? "cassette" : "call"))\">\(text("\(c.suiteFile):\(c.location.line): \(message)\n"))</error>\n"
+    case .skipped:
+      body += "      <skipped message=\"\(attr(r.error ?? "skipped"))\"/>\n"
+    }
+    if r.status != .skipped {
+      body += "      <system-out>\(text(systemOut(r)))</system-out>\n"
+    }
+    return body.isEmpty ? open + "/>\n" : open + ">\n" + body + "    </testcase>\n"
+  }
+
+  static func systemOut(_ r: CaseResult) -> String {
+    var lines: [String] = []
+    if let c = r.completion {
+      lines.append("latency: \(c.latencyMS) ms")
+      if let u = c.usage {
+        var t = "tokens: prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
+        if let cost = u.cost { t += "; cost: $\(AssertionEvaluator.money(cost))" }
+        lines.append(t)
+      }
+      if let m = c.model { lines.append("model: \(m)" + (c.provider.map { " (provider \($0))" } ?? "")) }
+    }
+    lines.append("cassette: \(r.cassette.path) (\(r.cassette.status.rawValue))")
+    lines += r.notes
+    if r.tolerated {
+      lines += r.failedFindings.map { "tolerated failure: \($0.description)" }
+    }
+    if let c = r.completion {
+      lines.append("output:")
+      lines.append(c.content)
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  static let timestampFormatter: DateFormatter = {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+    return f
+  }()
+
+  /// Seconds with at most 3 decimals.
+  static func seconds(_ ms: Int) -> String {
+    String(format: "%.3f", Double(ms) / 1000)
+  }
+
+  static func firstLine(_ s: String) -> String {
+    let line = s.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? s
+    return line.unicodeScalars.count > 300 ? String(String.UnicodeScalarView(line.unicodeScalars.prefix(300))) + "…" : line
+  }
+
+  /// Characters XML 1.0 allows (others are dropped).
+  static func allowed(_ u: Unicode.Scalar) -> Bool {
+    switch u.value {
+    case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
+    default: return false
+    }
+  }
+
+  /// Escapes text content.
+  static func text(_ s: String) -> String {
+    var out = ""
+    out.reserveCapacity(s.utf8.count)
+    for u in s.unicodeScalars where allowed(u) {
+      switch u {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\r": out += "&#13;"
+      default: out.unicodeScalars.append(u)
+      }
+    }
+    return out
+  }
+
+  /// Escapes an attribute value (line breaks and tabs kept as character references).
+  static func attr(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars where allowed(u) {
+      switch u {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&apos;"
+      case "\n": out += "&#10;"
+      case "\r": out += "&#13;"
+      case "\t": out += "&#9;"
+      default: out.unicodeScalars.append(u)
+      }
+    }
+    return out
+  }
+}

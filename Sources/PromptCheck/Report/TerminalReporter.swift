@@ -1,0 +1,157 @@
+import Foundation
+
+/// Terminal output: a progress bar on a TTY (done/total, pass/fail counts,
+/// ETA), plain lines otherwise, then a summary with every failure.
+public final class TerminalReporter: RunReporter {
+  public struct Style: Sendable {
+    public var isTTY: Bool
+    public var color: Bool
+    public var quiet = false
+    public var verbose = false
+    public init(isTTY: Bool, color: Bool, quiet: Bool = false, verbose: Bool = false) {
+      self.isTTY = isTTY
+      self.color = color
+      self.quiet = quiet
+      self.verbose = verbose
+    }
+  }
+
+  let write: (String) -> Void
+  let style: Style
+  let clock = ContinuousClock()
+  var start: ContinuousClock.Instant?
+  var passed = 0
+  var failed = 0
+  var errored = 0
+  var skipped = 0
+  var progressShown = false
+
+  public init(style: Style, write: @escaping (String) -> Void) {
+    self.style = style
+    self.write = write
+  }
+
+  func paint(_ s: String, _ code: String) -> String {
+    style.color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s
+  }
+
+  public func handle(_ event: RunEvent) {
+    switch event {
+    case .runStarted(let s):
+      start = clock.now
+      if !style.quiet {
+        write("promptcheck \(promptcheckVersion): \(s.caseCount) case\(s.caseCount == 1 ? "" : "s") (mode \(s.mode.rawValue))\n")
+      }
+    case .caseStarted:
+      break
+    case .caseFinished(let r, let done, let total):
+      switch r.status {
+      case .passed: passed += 1
+      case .failed: if !r.tolerated { failed += 1 }
+      case .errored: errored += 1
+      case .skipped: skipped += 1
+      }
+      if style.quiet { return }
+      if style.isTTY && !style.verbose {
+        progress(done, total)
+      } else {
+        write(line(r) + "\n")
+        if style.verbose { write(details(r)) }
+      }
+    case .runFinished(let summary):
+      if progressShown { write("\r\u{1B}[2K") }
+      write(summaryText(summary))
+    }
+  }
+
+  func line(_ r: CaseResult) -> String {
+    let tag: String
+    switch r.status {
+    case .passed: tag = paint("PASS ", "32")
+    case .failed where r.tolerated: tag = paint("FLAKY", "33")
+    case .failed: tag = paint("FAIL ", "31")
+    case .errored: tag = paint("ERROR", "33")
+    case .skipped: tag = paint("SKIP ", "2")
+    }
+    var s = "\(tag) \(r.plannedCase.id)"
+    if r.status == .skipped {
+      s += paint("  (\(r.error ?? "skipped"))", "2")
+    } else {
+      s += paint("  \(r.durationMS) ms" + (r.cassette.status == .replayed ? ", replayed" : ""), "2")
+    }
+    return s
+  }
+
+  func progress(_ done: Int, _ total: Int) {
+    let width = 24
+    let filled = total == 0 ? width : done * width / total
+    let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+    var eta = ""
+    if let start, done > 0, done < total {
+      let elapsed = clock.now - start
+      let perCase = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+      let remaining = Int((perCase / Double(done) * Double(total - done)).rounded())
+      eta = String(format: "  ETA %d:%02d", remaining / 60, remaining % 60)
+    }
+    let counts = "\(paint("✓ \(passed)", "32"))  \(paint("✗ \(failed)", "31"))  \(paint("! \(errored)", "33"))"
+    write("\r\u{1B}[2K[\(bar)] \(done)/\(total)  \(counts)\(eta)")
+    progressShown = true
+  }
+
+  func colorDiff(_ diff: String) -> String {
+    guard style.color else { return diff }
+    return diff.split(separator: "\n", omittingEmptySubsequences: false).map { l -> String in
+      if l.hasPrefix("+++") || l.hasPrefix("---") { return paint(String(l), "1") }
+      if l.hasPrefix("+") { return paint(String(l), "32") }
+      if l.hasPrefix("-") { return paint(String(l), "31") }
+      if l.hasPrefix("@@") { return paint(String(l), "36") }
+      return String(l)
+    }.joined(separator: "\n")
+  }
+
+  /// The failure detail of one case: each failed assertion, or the error.
+  func details(_ r: CaseResult) -> String {
+    let c = r.plannedCase
+    var out = ""
+    switch r.status {
+    case .failed:
+      for f in r.failedFindings {
+        let location = f.location.map { "\($0.file):\($0.line)" } ?? "\(c.suiteFile):\(c.location.line)"
+        let text = f.kind == "golden" ? colorDiff(f.description) : f.description
+        out += "    \(location): \(text.replacingOccurrences(of: "\n", with: "\n      "))\n"
+      }
+    case .errored:
+      out += "    \(c.suiteFile):\(c.location.line): \(r.error ?? "could not run")\n"
+    default:
+      break
+    }
+    for n in r.notes { out += paint("    note: \(n)\n", "2") }
+    return out
+  }
+
+  func summaryText(_ s: RunSummary) -> String {
+    var out = ""
+    let problems = s.results.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored }
+    if !problems.isEmpty && !(style.verbose && !style.isTTY) {
+      out += "\n"
+      for r in problems {
+        out += line(r) + "\n" + details(r)
+      }
+    }
+    let notes = s.results.filter { !$0.notes.isEmpty && !problems.map(\.plannedCase.id).contains($0.plannedCase.id) }
+    if !notes.isEmpty && !style.quiet {
+      for r in notes {
+        for n in r.notes { out += paint("note: \(r.plannedCase.id): \(n)\n", "2") }
+      }
+    }
+    let seconds = Double(s.durationMS) / 1000
+    var parts = ["\(s.passed) passed", "\(s.failed) failed"]
+    if s.tolerated > 0 { parts.append("\(s.tolerated) tolerated") }
+    parts.append("\(s.errored) errored")
+    parts.append("\(s.skipped) skipped")
+    let totals = parts.joined(separator: ", ") + String(format: " in %.2f s", seconds)
+    let colored = s.failed > 0 ? paint(totals, "31") : s.errored > 0 ? paint(totals, "33") : paint(totals, "32")
+    out += "\n" + colored + "\n"
+    return out
+  }
+}
