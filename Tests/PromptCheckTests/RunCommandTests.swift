@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+@testable import PromptCheck
+
+/// A project folder whose provider is a loopback server.
+struct Project {
+  let dir: TemporaryDirectory
+  let server: LoopbackServer
+
+  init(suites: [String: String], extraConfig: String = "", handler: @escaping @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply) throws {
+    dir = try TemporaryDirectory()
+    server = try LoopbackServer(handler: handler)
+    try dir.write("promptcheck.yaml", """
+      providers:
+        local:
+          base_url: \(server.baseURL)
+          api_key_env: LOCAL_TEST_KEY
+          model: test-model
+      \(extraConfig)
+      """)
+    for (name, text) in suites { try dir.write("prompts/\(name).yaml", text) }
+  }
+
+  func run(_ args: [String], env: [String: String] = [:]) throws -> BinaryRunner.Result {
+    try BinaryRunner.run(["run"] + args, in: dir.url, environment: ["LOCAL_TEST_KEY": "sk-test-0123456789abcdef"].merging(env) { $1 })
+  }
+
+  func cleanup() {
+    server.stop()
+    dir.cleanup()
+  }
+}
+
+/// Answers "Echo: <last user message>", so each case's output is predictable.
+let echo: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { request, _ in
+  let content = request.json?["messages"]?.arrayValue?.last?["content"]?.stringValue ?? ""
+  if request.json?["stream"] == .bool(true) {
+    return .sse(FakeOpenAI.stream(["Echo: ", content], model: request.model))
+  }
+  return .json(FakeOpenAI.completion("Echo: " + content, model: request.model))
+}
+
+let simpleSuite = """
+  tests:
+    - name: greets
+      prompt: hello
+      assert: [{contains: "Echo: hello"}]
+    - name: streams
+      prompt: streamed text
+      params: {stream: true}
+      assert: [{equals: "Echo: streamed text"}, {max-tokens: {total: 10}}]
+  """
+
+@Suite struct RunCommandTests {
+  @Test func liveRunPassesAndWritesReports() throws {
+    let p = try Project(suites: ["basic": simpleSuite], handler: echo)
+    defer { p.cleanup() }
+    let r = try p.run(["--mode", "live"])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("PASS  basic/greets"))
+    #expect(r.stdout.contains("\n2 passed, 0 failed, 0 errored, 0 skipped in "))
+    #expect(p.dir.exists(".promptcheck/junit.xml"))
+    let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
+    #expect(report["summary"] == ["passed": 2, "failed": 0, "errored": 0, "skipped": 0, "tolerated": 0])
+    #expect(report["cases"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } == ["basic/greets", "basic/streams"])
+    #expect(report["cases"]?.arrayValue?.first?["cassette"]?["status"] == "live")
+    // live mode writes no cassette.
+    #expect(!p.dir.exists("expectations/cassettes/basic/greets.yaml"))
+    #expect(p.server.requests.first?.headers["authorization"] == "Bearer sk-test-0123456789abcdef")
+  }
+
+  @Test func exitCodes() throws {
+    let p = try Project(suites: ["a": """
+      tests:
+        - {name: ok, prompt: x, assert: [{contains: Echo}]}
+        - {name: bad, prompt: x, assert: [{contains: nope}]}
+      """], handler: echo)
+    defer { p.cleanup() }
+    #expect(try p.run(["--mode", "live"]).status == 1)
+    #expect(try p.run(["--mode", "live", "--filter", "a/ok"]).status == 0)
+    #expect(try p.run(["--mode", "live", "--min-pass-rate", "0.5"]).status == 0)
+    #expect(try p.run(["--mode", "live", "--min-pass-rate", "0.6"]).status == 1)
+    // A case that cannot run: exit 3.
+    #expect(try p.run(["--mode", "replay", "--filter", "a/ok"]).status == 3)
+    // Invalid invocations: exit 2, nothing run.
+    var r = try p.run(["--mode", "bogus"])
+    #expect(r.status == 2)
+    #expect(r.stderr == "error: --mode must be replay, record, auto or live, found 'bogus'\n")
+    r = try p.run(["--shard", "5/4"])
+    #expect(r.status == 2)
+    #expect(r.stderr == "error: --shard must be K/N with 1 <= K <= N, found '5/4'\n")
+    r = try p.run(["--update-goldens"], env: ["CI": "true"])
+    #expect(r.status == 2)
+    #expect(r.stderr.hasPrefix("error: --update-goldens is refused when CI is set"))
+    try p.dir.write("prompts/broken.yaml", "tests: [{name: x}]\n")
+    r = try p.run(["--mode", "live"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("prompts/broken.yaml:1:16: error: test 'x' needs 'messages' or 'prompt'"))
+    #expect(p.server.requests.count == 7)  // 2 + 1 + 2 + 2 live requests; the invalid runs sent nothing
+  }
+
+  @Test func serverErrorsMakeTheCaseErrorWithTheServersMessage() throws {
+    let p = try Project(suites: ["a": "tests: [{name: t, prompt: x}]\n"]) { _, _ in
+      .json(["error": ["message": "model is overloaded"]], status: 400)
+    }
+    defer { p.cleanup() }
+    let r = try p.run(["--mode", "live"])
+    #expect(r.status == 3)
+    #expect(r.stdout.contains("prompts/a.yaml:1: HTTP 400: model is overloaded"))
+    let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
+    #expect(report["cases"]?.arrayValue?.first?["error"] == "HTTP 400: model is overloaded")
+  }
+
+  @Test func missingKeySaysWhichVariableToSet() throws {
+    let p = try Project(suites: ["a": "tests: [{name: t, prompt: x}]\n"], handler: echo)
+    defer { p.cleanup() }
+    let r = try BinaryRunner.run(["run", "--mode", "live"], in: p.dir.url)
+    #expect(r.status == 3)
+    #expect(r.stdout.contains("LOCAL_TEST_KEY is not set: provider 'local' needs it for live calls"))
+    #expect(p.server.requests.isEmpty)
+  }
+
+  @Test func junitIsValidForHostileOutput() throws {
+    let hostile = "Tom & Jerry <b>\"quoted\"</b> 'single' \u{1}\u{7}\u{1B}[31m 👍🏽 \u{FFFE} ]]> end"
+    let p = try Project(suites: ["x&y": """
+      tests:
+        - name: hostile <output>
+          prompt: x
+          assert: [{contains: "not there"}]
+        - name: skipped one
+          prompt: x
+          skip: "because <reasons> & \\"quotes\\""
+      """]) { _, _ in .json(FakeOpenAI.completion(hostile)) }
+    defer { p.cleanup() }
+    let r = try p.run(["--mode", "live", "--html", "out/report.html"])
+    #expect(r.status == 1)
+    let junit = p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path
+    let schema = TestPaths.shared.appendingPathComponent("schemas/jenkins-junit.xsd").path
+    let lint = try Shell.run("xmllint", ["--noout", "--schema", schema, junit])
+    #expect(lint.status == 0, "\(lint.output)")
+    let xml = try String(contentsOfFile: junit, encoding: .utf8)
+    #expect(xml.contains("Tom &amp; Jerry &lt;b&gt;"))
+    #expect(!xml.contains("\u{1}"))
+    #expect(xml.contains("👍🏽"))
+    #expect(xml.contains("<skipped message=\"because &lt;reasons&gt; &amp; &quot;quotes&quot;\"/>"))
+    #expect(xml.contains("<testsuite name=\"x&amp;y\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"1\""))
+    let html = try p.dir.read("out/report.html")
+    #expect(html.contains("Tom &amp; Jerry &lt;b&gt;"))
+  }
+}
+
+/// Runs a tool from PATH.
+enum Shell {
+  static func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [tool] + args
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+}
