@@ -32,15 +32,20 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // A loopback OpenAI-compatible server with fault injection, for the tests and the benchmarks.
+    .target(
+      name: "LoopbackServer",
+      dependencies: ["PromptCheck"]
+    ),
     // Benchmarks (run on a release build: swift run -c release promptcheck-bench --help).
     .executableTarget(
       name: "promptcheck-bench",
-      dependencies: ["PromptCheck"]
+      dependencies: ["PromptCheck", "LoopbackServer"]
     ),
     .testTarget(
       name: "PromptCheckTests",
       // The executable is a dependency so that `swift test` builds the binary the end-to-end tests run.
-      dependencies: ["PromptCheck", "promptcheck"]
+      dependencies: ["PromptCheck", "LoopbackServer", "promptcheck"]
     ),
   ],
   swiftLanguageModes: [.v6]

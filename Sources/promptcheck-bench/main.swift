@@ -2,13 +2,19 @@
 // over many cases, never in timed unit tests.
 //
 //   swift run -c release promptcheck-bench assertions [ITERATIONS]
+//   swift run -c release promptcheck-bench live [CASES] [JOBS] [LATENCY_MS]
+//   swift run -c release promptcheck-bench replay [CASES...]
 import Foundation
+import LoopbackServer
 import PromptCheck
 
 func usage() -> Never {
   print("""
     usage: promptcheck-bench BENCHMARK [ARGS]
       assertions [N]   evaluate 5 assertions (incl. a regex and a json-path) on a 2 KB output, N completions
+      live [CASES] [JOBS] [LATENCY_MS]
+                       run CASES live cases against a loopback server answering after LATENCY_MS (500 50 200)
+      replay [CASES...] replay cassette-backed cases, 3 assertions each (1000 10000)
     """)
   exit(2)
 }
@@ -70,10 +76,111 @@ func benchAssertions(iterations: Int) throws {
   print("throughput: \(Int(Double(evaluations) / seconds)) assertion evaluations/s on one core")
 }
 
+/// What one child process used, from wait4(2).
+struct ChildRun {
+  var status: Int32
+  var wall: Double
+  var cpu: Double
+  var maxRSSKB: Int
+}
+
+/// Runs the release `promptcheck` binary (next to this one) in `directory`.
+func runPromptcheck(_ args: [String], in directory: String) -> ChildRun {
+  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("promptcheck").path
+  let argv = ([binary] + args).map { strdup($0) } + [nil]
+  defer { argv.forEach { free($0) } }
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  // The child starts in `directory` (the benchmark's other threads do not depend on it).
+  let previous = FileManager.default.currentDirectoryPath
+  FileManager.default.changeCurrentDirectoryPath(directory)
+  defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+  var pid: pid_t = 0
+  let clock = ContinuousClock()
+  let start = clock.now
+  guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else {
+    print("cannot start \(binary); build it first: swift build -c release")
+    exit(1)
+  }
+  var status: Int32 = 0
+  var usage = rusage()
+  wait4(pid, &status, 0, &usage)
+  let elapsed = clock.now - start
+  let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+    + Double(usage.ru_stime.tv_usec) / 1e6
+  return ChildRun(
+    status: (status >> 8) & 0xFF,
+    wall: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, cpu: cpu,
+    maxRSSKB: usage.ru_maxrss)
+}
+
+func makeProject(cases: Int, baseURL: String, assertions: String) throws -> String {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("promptcheck-bench-\(UUID().uuidString)").path
+  try FileManager.default.createDirectory(atPath: dir + "/prompts", withIntermediateDirectories: true)
+  try "providers:\n  local:\n    base_url: \(baseURL)\n    model: bench-model\n".write(
+    toFile: dir + "/promptcheck.yaml", atomically: true, encoding: .utf8)
+  var suite = "defaults:\n  params: {temperature: 0, seed: 42}\n  assert:\n\(assertions)tests:\n"
+  for i in 0..<cases { suite += "  - {name: case \(i), prompt: \"Question number \(i): what is \(i) plus \(i)?\"}\n" }
+  try suite.write(toFile: dir + "/prompts/bench.yaml", atomically: true, encoding: .utf8)
+  return dir
+}
+
+let answerServer: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { request, _ in
+  let question = request.json?["messages"]?.arrayValue?.last?["content"]?.stringValue ?? ""
+  return .json(FakeOpenAI.completion("The answer to \"\(question)\" is below.\nResult: 42 (checked twice).", model: "bench-model"))
+}
+
+func benchLive(cases: Int, jobs: Int, latencyMS: Int) throws {
+  let latency = Double(latencyMS) / 1000
+  let server = try LoopbackServer { request, attempt in .delayed(latency, answerServer(request, attempt)) }
+  defer { server.stop() }
+  let dir = try makeProject(cases: cases, baseURL: server.baseURL, assertions: "    - contains: Result\n")
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let ideal = Double((cases + jobs - 1) / jobs) * latency
+  let run = runPromptcheck(["run", "--mode", "live", "-j", "\(jobs)", "--quiet"], in: dir)
+  print("live: \(cases) cases, --jobs \(jobs), \(latencyMS) ms per answer; exit \(run.status)")
+  print(String(format: "wall %.3f s (ideal %.3f s, +%.1f%%); CPU %.3f s = %.2f ms per request; peak RSS %d MB",
+    run.wall, ideal, (run.wall / ideal - 1) * 100, run.cpu, run.cpu / Double(cases) * 1000, run.maxRSSKB / 1024))
+  print("requests seen by the server: \(server.requests.count), connections: \(server.connectionCount)")
+}
+
+func benchReplay(_ counts: [Int]) throws {
+  let server = try LoopbackServer(handler: answerServer)
+  defer { server.stop() }
+  for cases in counts {
+    let dir = try makeProject(
+      cases: cases, baseURL: server.baseURL,
+      assertions: "    - contains: Result\n    - regex: '\\b42\\b'\n    - not-icontains: sorry\n")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let record = runPromptcheck(["run", "--mode", "record", "-j", "32", "--quiet"], in: dir)
+    guard record.status == 0 else {
+      print("recording failed (exit \(record.status))")
+      exit(1)
+    }
+    var runs: [ChildRun] = []
+    for _ in 0..<5 { runs.append(runPromptcheck(["run", "--mode", "replay", "--quiet"], in: dir)) }
+    guard runs.allSatisfy({ $0.status == 0 }) else {
+      print("replay failed: \(runs.map(\.status))")
+      exit(1)
+    }
+    let walls = runs.map(\.wall).sorted()
+    print(String(format: "replay: %5d cases x 3 assertions: median wall %.3f s (min %.3f, max %.3f), CPU %.3f s, peak RSS %d MB",
+      cases, walls[2], walls[0], walls[4], runs.map(\.cpu).sorted()[2], runs.map(\.maxRSSKB).max()! / 1024))
+  }
+}
+
 let args = CommandLine.arguments.dropFirst()
 switch args.first {
 case "assertions":
   try benchAssertions(iterations: args.dropFirst().first.flatMap { Int($0) } ?? 50_000)
+case "live":
+  let n = args.dropFirst().compactMap { Int($0) }
+  try benchLive(cases: n.first ?? 500, jobs: n.count > 1 ? n[1] : 50, latencyMS: n.count > 2 ? n[2] : 200)
+case "replay":
+  let n = args.dropFirst().compactMap { Int($0) }
+  try benchReplay(n.isEmpty ? [1000, 10_000] : n)
 default:
   usage()
 }

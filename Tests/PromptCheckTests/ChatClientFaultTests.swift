@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import LoopbackServer
 @testable import PromptCheck
 
 /// The real libcurl client against the loopback server, one fault at a time.

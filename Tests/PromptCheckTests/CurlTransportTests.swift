@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import LoopbackServer
 @testable import PromptCheck
 
 @Suite struct CurlTransportTests {

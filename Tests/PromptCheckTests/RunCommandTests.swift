@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import LoopbackServer
 @testable import PromptCheck
 
 /// A project folder whose provider is a loopback server.

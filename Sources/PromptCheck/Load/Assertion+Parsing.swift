@@ -183,8 +183,12 @@ extension NodeReader {
       pattern = text(node, what, render)
     }
     guard let pattern else { return nil }
+    let key = flags + "\u{0}" + pattern
+    if let cached = regexCache[key] { return cached }
     do {
-      return try CompiledRegex(pattern, flags: flags)
+      let compiled = try CompiledRegex(pattern, flags: flags)
+      regexCache[key] = compiled
+      return compiled
     } catch {
       self.error("\(what): \(error.message)", at: at)
       return nil
@@ -193,8 +197,11 @@ extension NodeReader {
 
   mutating func jsonPath(_ node: YAMLNode, _ what: String, _ render: Render) -> JSONPath? {
     guard let expr = text(node, what, render) else { return nil }
+    if let cached = pathCache[expr] { return cached }
     do {
-      return try JSONPath(expr)
+      let path = try JSONPath(expr)
+      pathCache[expr] = path
+      return path
     } catch {
       // Point at the offending character when the expression is on one line of the file.
       var location = node.location

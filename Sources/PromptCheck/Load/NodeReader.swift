@@ -5,6 +5,10 @@ struct NodeReader {
   /// Set by `map` when the map had a key it does not know. A "missing key"
   /// error would then be noise (the key is most likely the misspelt one).
   private(set) var lastMapHadUnknownKeys = false
+  /// Compiled regexes and parsed paths by their text: a suite's defaults
+  /// repeat the same assertions in every test.
+  var regexCache: [String: CompiledRegex] = [:]
+  var pathCache: [String: JSONPath] = [:]
 
   mutating func error(_ message: String, at node: YAMLNode) {
     sink.error(message, at: node.location)

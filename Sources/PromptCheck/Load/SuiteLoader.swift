@@ -319,7 +319,7 @@ private struct Loader {
   }
 
   static func includes(of text: String, cache: inout [String: String?], read: (String) -> String?) -> [String: String] {
-    guard text.contains("{{") else { return [:] }
+    guard Template.mayHaveTemplates(text) else { return [:] }
     var out: [String: String] = [:]
     for f in Template.files(in: text) {
       if cache[f] == nil { cache[f] = .some(read(f)) }

@@ -10,8 +10,22 @@ enum Template {
     case file(String)
   }
 
+  /// True when `s` has "{{" (a byte scan: far cheaper than a Foundation search on every string).
+  static func mayHaveTemplates(_ s: String) -> Bool {
+    var previousWasBrace = false
+    for b in s.utf8 {
+      if b == UInt8(ascii: "{") {
+        if previousWasBrace { return true }
+        previousWasBrace = true
+      } else {
+        previousWasBrace = false
+      }
+    }
+    return false
+  }
+
   static func parse(_ s: String) -> [Part] {
-    guard s.contains("{{") else { return [.text(Substring(s))] }
+    guard mayHaveTemplates(s) else { return [.text(Substring(s))] }
     var parts: [Part] = []
     var rest = Substring(s)
     while let open = rest.range(of: "{{") {
@@ -58,7 +72,7 @@ enum Template {
     _ s: String, vars: [String: String], files: [String: String],
     missing: (String) -> Void
   ) -> String {
-    guard s.contains("{{") else { return s }
+    guard mayHaveTemplates(s) else { return s }
     var out = ""
     for part in parse(s) {
       switch part {

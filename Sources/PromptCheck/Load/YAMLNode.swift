@@ -66,14 +66,23 @@ public struct YAMLNode: Sendable {
       }
     }
     if style != .plain { return .string(text) }
-    switch text {
-    case "", "~", "null", "Null", "NULL": return .null
-    default: break
+    // Fast path on the first byte: most plain scalars are words that cannot be anything but strings.
+    guard let first = text.utf8.first else { return .null }
+    switch first {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."):
+      if let i = Self.resolveInt(text) { return .int(i) }
+      if let d = Self.resolveDouble(text) { return .double(d) }
+      return .string(text)
+    case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"):
+      switch text {
+      case "~", "null", "Null", "NULL": return .null
+      default: return .string(text)
+      }
+    case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
+      return Self.resolveBool(text).map(Resolved.bool) ?? .string(text)
+    default:
+      return .string(text)
     }
-    if let b = Self.resolveBool(text) { return .bool(b) }
-    if let i = Self.resolveInt(text) { return .int(i) }
-    if let d = Self.resolveDouble(text) { return .double(d) }
-    return .string(text)
   }
 
   static func resolveBool(_ t: String) -> Bool? {
@@ -84,22 +93,39 @@ public struct YAMLNode: Sendable {
     }
   }
 
+  /// `[-+]?` then decimal digits, `0x` hex or `0o` octal (YAML 1.2 core schema).
   static func resolveInt(_ t: String) -> Int? {
-    var s = Substring(t)
+    var bytes = Substring(t).utf8[...]
     var negative = false
-    if s.first == "-" || s.first == "+" {
-      negative = s.first == "-"
-      s = s.dropFirst()
+    if let f = bytes.first, f == UInt8(ascii: "-") || f == UInt8(ascii: "+") {
+      negative = f == UInt8(ascii: "-")
+      bytes = bytes.dropFirst()
     }
-    guard !s.isEmpty else { return nil }
     var radix = 10
-    if s.hasPrefix("0x") { radix = 16; s = s.dropFirst(2) }
-    else if s.hasPrefix("0o") { radix = 8; s = s.dropFirst(2) }
-    guard !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isHexDigit) }),
-      let magnitude = Int(s, radix: radix)
-    else { return nil }
-    if radix == 10, !s.allSatisfy({ $0.isNumber }) { return nil }
-    return negative ? -magnitude : magnitude
+    if bytes.starts(with: "0x".utf8) {
+      radix = 16
+      bytes = bytes.dropFirst(2)
+    } else if bytes.starts(with: "0o".utf8) {
+      radix = 8
+      bytes = bytes.dropFirst(2)
+    }
+    guard !bytes.isEmpty else { return nil }
+    var value = 0
+    for b in bytes {
+      let digit: Int
+      switch b {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = Int(b - UInt8(ascii: "0"))
+      case UInt8(ascii: "a")...UInt8(ascii: "f") where radix == 16: digit = Int(b - UInt8(ascii: "a")) + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F") where radix == 16: digit = Int(b - UInt8(ascii: "A")) + 10
+      default: return nil
+      }
+      guard digit < radix else { return nil }
+      let (m, o1) = value.multipliedReportingOverflow(by: radix)
+      let (a, o2) = m.addingReportingOverflow(digit)
+      if o1 || o2 { return nil }
+      value = a
+    }
+    return negative ? -value : value
   }
 
   static func resolveDouble(_ t: String) -> Double? {

@@ -114,6 +114,9 @@ public enum JUnitReport {
 
   /// Escapes text content.
   static func text(_ s: String) -> String {
+    if !s.utf8.contains(where: { $0 < 0x20 && $0 != 0x9 && $0 != 0xA || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 >= 0xEF }) {
+      return s
+    }
     var out = ""
     out.reserveCapacity(s.utf8.count)
     for u in s.unicodeScalars where allowed(u) {
@@ -130,6 +133,9 @@ public enum JUnitReport {
 
   /// Escapes an attribute value (line breaks and tabs kept as character references).
   static func attr(_ s: String) -> String {
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 >= 0xEF }) {
+      return s
+    }
     var out = ""
     for u in s.unicodeScalars where allowed(u) {
       switch u {

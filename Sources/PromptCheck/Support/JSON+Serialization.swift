@@ -72,6 +72,12 @@ extension JSON {
 
   static func quote(_ s: String, into out: inout String) {
     out += "\""
+    // Fast path: nothing to escape, copy the string whole.
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+      out += s
+      out += "\""
+      return
+    }
     for u in s.unicodeScalars {
       switch u {
       case "\"": out += "\\\""

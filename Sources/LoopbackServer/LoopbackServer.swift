@@ -1,4 +1,5 @@
 import Foundation
+import PromptCheck
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,17 +10,17 @@ import Synchronization
 /// OpenAI-compatible endpoint, or misbehaves on purpose, as a script says.
 /// Each request is answered by `handler(request, attempt)`, where `attempt`
 /// counts the requests seen so far with the same model (1-based).
-final class LoopbackServer: Sendable {
-  struct Request: Sendable {
-    var method: String
-    var path: String
-    var headers: [String: String]
-    var body: [UInt8]
-    var json: JSON? { try? JSON.parse(bytes: body) }
-    var model: String { json?["model"]?.stringValue ?? "" }
+public final class LoopbackServer: Sendable {
+  public struct Request: Sendable {
+    public var method: String
+    public var path: String
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var json: JSON? { try? JSON.parse(bytes: body) }
+    public var model: String { json?["model"]?.stringValue ?? "" }
   }
 
-  indirect enum Reply: Sendable {
+  public indirect enum Reply: Sendable {
     /// A complete response with Content-Length.
     case full(status: Int, headers: [(String, String)] = [], body: String)
     /// A close-delimited body written piece by piece, with a pause before each piece.
@@ -31,16 +32,16 @@ final class LoopbackServer: Sendable {
     /// Sends a Content-Length larger than the body, then closes.
     case truncated(status: Int, body: String)
 
-    static func json(_ value: JSON, status: Int = 200, headers: [(String, String)] = []) -> Reply {
+    public static func json(_ value: JSON, status: Int = 200, headers: [(String, String)] = []) -> Reply {
       .full(status: status, headers: [("Content-Type", "application/json")] + headers, body: value.serialized())
     }
 
-    static func sse(_ events: [String], delay: Double = 0) -> Reply {
+    public static func sse(_ events: [String], delay: Double = 0) -> Reply {
       .chunks(status: 200, headers: [("Content-Type", "text/event-stream")], pieces: events.map { (delay, $0) })
     }
   }
 
-  let port: Int
+  public let port: Int
   private let listener: Int32
   private let state = Mutex(State())
   private let handler: @Sendable (Request, Int) -> Reply
@@ -53,7 +54,7 @@ final class LoopbackServer: Sendable {
     var stopped = false
   }
 
-  init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
+  public init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
     self.handler = handler
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
@@ -80,14 +81,14 @@ final class LoopbackServer: Sendable {
     thread.start()
   }
 
-  var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+  public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
   /// Requests seen so far, in order of arrival.
-  var requests: [Request] { state.withLock { $0.requests } }
-  var connectionCount: Int { state.withLock { $0.connections } }
-  func attempts(model: String) -> Int { state.withLock { $0.attempts[model] ?? 0 } }
+  public var requests: [Request] { state.withLock { $0.requests } }
+  public var connectionCount: Int { state.withLock { $0.connections } }
+  public func attempts(model: String) -> Int { state.withLock { $0.attempts[model] ?? 0 } }
 
-  func stop() {
+  public func stop() {
     let first = state.withLock { s in
       defer { s.stopped = true }
       return !s.stopped
@@ -245,11 +246,9 @@ final class LoopbackServer: Sendable {
   }
 }
 
-@testable import PromptCheck
-
 /// Building blocks for scripted OpenAI-style answers.
-enum FakeOpenAI {
-  static func completion(_ content: String, model: String = "test-model", finish: String = "stop", usage: JSON? = nil) -> JSON {
+public enum FakeOpenAI {
+  public static func completion(_ content: String, model: String = "test-model", finish: String = "stop", usage: JSON? = nil) -> JSON {
     var o = JSONObject()
     o["id"] = "chatcmpl-1"
     o["object"] = "chat.completion"
@@ -260,7 +259,7 @@ enum FakeOpenAI {
     return .object(o)
   }
 
-  static func chunk(_ delta: JSON, finish: String? = nil, model: String = "test-model") -> String {
+  public static func chunk(_ delta: JSON, finish: String? = nil, model: String = "test-model") -> String {
     var choice = JSONObject()
     choice["index"] = 0
     choice["delta"] = delta
@@ -270,7 +269,7 @@ enum FakeOpenAI {
   }
 
   /// A well-formed stream of `pieces` of content, a usage chunk and [DONE].
-  static func stream(_ pieces: [String], model: String = "test-model") -> [String] {
+  public static func stream(_ pieces: [String], model: String = "test-model") -> [String] {
     var events = [chunk(["role": "assistant", "content": ""], model: model)]
     events += pieces.map { chunk(["content": .string($0)], model: model) }
     events.append(chunk([:], finish: "stop", model: model))
