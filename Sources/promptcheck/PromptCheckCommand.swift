@@ -12,13 +12,18 @@ struct PromptCheckCommand: AsyncParsableCommand {
       expectations/cassettes/ and replayed offline, so CI needs no key and no network.
 
       Examples:
+        promptcheck run                          replay the suites (record what is missing, outside CI)
+        promptcheck run --mode record            call the API and record every cassette
         promptcheck validate                     check every suite and the config
-        promptcheck validate prompts/refunds.yaml
+        promptcheck accept                       accept the pending goldens
         promptcheck query '$.choices[0].message' response.json
-        echo '{"a":[1,2]}' | promptcheck query '$.a[*]' --paths
+        promptcheck merge shard-*.json --junit junit.xml
       """,
     version: promptcheckVersion,
-    subcommands: [RunCommand.self, ValidateCommand.self, QueryCommand.self]
+    subcommands: [
+      RunCommand.self, ValidateCommand.self, AcceptCommand.self, ReviewCommand.self, QueryCommand.self, MergeCommand.self,
+      InitCommand.self,
+    ]
   )
 
   /// Like the default entry point, except that an invalid invocation exits 2 (the

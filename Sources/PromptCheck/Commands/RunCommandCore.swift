@@ -177,8 +177,9 @@ public enum RunCommandCore {
     var status = summary.exitCode(minPassRate: s.minPassRate)
     var junitOptions = JUnitReport.Options()
     junitOptions.fileAttributes = o.junitFileAttributes
-    var outputs: [(String, String)] = [(s.junit, JUnitReport.render(summary, options: junitOptions)), (s.json, JSONReport.render(summary))]
-    if let html = s.html { outputs.append((html, HTMLReport.render(summary))) }
+    let report = Report(summary)
+    var outputs: [(String, String)] = [(s.junit, JUnitReport.render(report, options: junitOptions)), (s.json, JSONReport.render(report))]
+    if let html = s.html { outputs.append((html, HTMLReport.render(report))) }
     for (path, text) in outputs {
       do {
         try AtomicFile.write(text, to: ctx.absolute(path))
@@ -208,9 +209,10 @@ public enum RunCommandCore {
       }
     }
     if ctx.environment["GITHUB_ACTIONS"].map({ !$0.isEmpty }) ?? false {
-      GitHubOutput.annotate(summary, write: ctx.out)
+      let annotations = GitHubOutput.annotations(report)
+      if !annotations.isEmpty { ctx.out(annotations) }
       if let path = ctx.environment["GITHUB_STEP_SUMMARY"], !path.isEmpty {
-        GitHubOutput.appendSummary(summary, to: path)
+        GitHubOutput.appendSummary(report, to: path)
       }
     }
     return status

@@ -6,6 +6,9 @@
 
 /// One case to run: a test variant, and for a repeated test one repetition.
 public struct PlannedCase: Sendable {
+  /// Position in the full plan, before filtering and sharding: merged shard
+  /// reports are put back in this order.
+  public var index: Int = 0
   /// `SUITE/TEST-SLUG[k=v]#N`
   public var id: String
   /// The id without `#N`: the repeat group.
@@ -64,6 +67,7 @@ public enum Planner {
         }
       }
     }
+    for i in cases.indices { cases[i].0.index = i }
     var selected = cases.filter { c, _ in
       (options.filters.isEmpty || options.filters.contains { matches(c.id, $0) })
         && (options.tags.isEmpty || options.tags.contains { c.tags.contains($0) })

@@ -4,44 +4,38 @@ import Foundation
 /// Markdown summary for `$GITHUB_STEP_SUMMARY`.
 public enum GitHubOutput {
   /// One `::error file=…,line=…::` line per failed or errored case.
-  public static func annotations(_ summary: RunSummary) -> String {
+  public static func annotations(_ report: Report) -> String {
     var out = ""
-    for r in summary.results where (r.status == .failed && !r.tolerated) || r.status == .errored {
-      let c = r.plannedCase
-      let message = r.status == .failed ? r.failedFindings.map(\.description).joined(separator: "\n") : (r.error ?? "could not run")
-      out += "::error file=\(property(c.suiteFile)),line=\(c.location.line),title=\(property("promptcheck: \(c.id)"))::\(data(message))\n"
+    for r in report.problems {
+      let message = r.status == .failed ? r.failedAssertions.map(\.message).joined(separator: "\n") : (r.error ?? "could not run")
+      out += "::error file=\(property(r.file)),line=\(r.line),title=\(property("promptcheck: \(r.id)"))::\(data(message))\n"
     }
     return out
   }
 
-  public static func annotate(_ summary: RunSummary, write: (String) -> Void) {
-    let text = annotations(summary)
-    if !text.isEmpty { write(text) }
-  }
-
   /// The Markdown summary: counts, then each failed case with its first message.
-  public static func markdown(_ summary: RunSummary) -> String {
+  public static func markdown(_ report: Report) -> String {
     var md = "## promptcheck\n\n| passed | failed | errored | skipped |\n|---:|---:|---:|---:|\n"
-    md += "| \(summary.passed) | \(summary.failed) | \(summary.errored) | \(summary.skipped) |\n"
-    let problems = summary.results.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored }
-    if !problems.isEmpty {
+    md += "| \(report.passed) | \(report.failed) | \(report.errored) | \(report.skipped) |\n"
+    if !report.problems.isEmpty {
       md += "\n### Failed and errored cases\n\n"
-      for r in problems {
-        let first = r.status == .failed ? r.failedFindings.first?.description ?? "" : r.error ?? ""
+      for r in report.problems {
+        let first = r.status == .failed ? r.failedAssertions.first?.message ?? "" : r.error ?? ""
         let line = first.split(separator: "\n").first.map(String.init) ?? ""
-        md += "- **\(r.status.rawValue)** `\(r.plannedCase.id)` (\(r.plannedCase.suiteFile):\(r.plannedCase.location.line)): \(escapeMarkdown(line))\n"
+        md += "- **\(r.status.rawValue)** `\(r.id)` (\(r.file):\(r.line)): \(escapeMarkdown(line))\n"
       }
     }
     return md + "\n"
   }
 
-  public static func appendSummary(_ summary: RunSummary, to path: String) {
+  /// Appends the summary to `$GITHUB_STEP_SUMMARY`.
+  public static func appendSummary(_ report: Report, to path: String) {
     guard let handle = FileHandle(forWritingAtPath: path) ?? {
       FileManager.default.createFile(atPath: path, contents: nil)
       return FileHandle(forWritingAtPath: path)
     }() else { return }
     handle.seekToEndOfFile()
-    handle.write(Data(markdown(summary).utf8))
+    handle.write(Data(markdown(report).utf8))
     handle.closeFile()
   }
 

@@ -4,10 +4,10 @@ import Foundation
 /// case with its messages, output and failed assertions, golden diffs side by
 /// side (old | new) with changed words highlighted, and filters.
 public enum HTMLReport {
-  public static func render(_ summary: RunSummary) -> String {
+  public static func render(_ report: Report) -> String {
     var cases = ""
-    for r in summary.results { cases += card(r) }
-    let seconds = Double(summary.durationMS) / 1000
+    for r in report.cases { cases += card(r) }
+    let seconds = Double(report.durationMS) / 1000
     return """
       <!DOCTYPE html>
       <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -15,12 +15,12 @@ public enum HTMLReport {
       <style>\(css)</style></head>
       <body>
       <header><h1>promptcheck</h1>
-      <p class="meta">\(escape(JSONReport.iso8601(summary.startedAt))) · mode \(summary.mode.rawValue) · \(summary.results.count) cases · \(String(format: "%.2f", seconds)) s · promptcheck \(promptcheckVersion)</p>
+      <p class="meta">\(escape(JSONReport.iso8601(report.startedAt))) · mode \(escape(report.mode)) · \(report.cases.count) cases · \(String(format: "%.2f", seconds)) s · promptcheck \(promptcheckVersion)</p>
       <div class="counts">
-      <span class="count passed">\(summary.passed) passed</span>
-      <span class="count failed">\(summary.failed) failed</span>
-      <span class="count errored">\(summary.errored) errored</span>
-      <span class="count skipped">\(summary.skipped) skipped</span>
+      <span class="count passed">\(report.passed) passed</span>
+      <span class="count failed">\(report.failed) failed</span>
+      <span class="count errored">\(report.errored) errored</span>
+      <span class="count skipped">\(report.skipped) skipped</span>
       </div>
       <nav><button data-filter="all" class="on">All</button><button data-filter="failed">Failed</button><button data-filter="errored">Errored</button><button data-filter="problems">Failed + errored</button></nav>
       </header>
@@ -32,18 +32,17 @@ public enum HTMLReport {
       """
   }
 
-  static func card(_ r: CaseResult) -> String {
-    let c = r.plannedCase
+  static func card(_ r: ReportCase) -> String {
     let status = r.tolerated ? "tolerated" : r.status.rawValue
     var body = ""
     if r.status == .skipped {
       body += "<p class=\"reason\">skipped: \(escape(r.error ?? ""))</p>"
     }
     if let e = r.error, r.status == .errored { body += "<pre class=\"error\">\(escape(e))</pre>" }
-    let failed = r.findings.filter { !$0.passed && $0.kind != "golden" }
+    let failed = r.assertions.filter { !$0.passed && $0.kind != "golden" }
     if !failed.isEmpty {
       body += "<h3>Failed assertions</h3><ul class=\"findings\">"
-      for f in failed { body += "<li><code>\(escape(f.label)) \(escape(f.kind))</code> \(escape(f.message))</li>" }
+      for f in failed { body += "<li>\(escape(f.message))</li>" }
       body += "</ul>"
     }
     if let diff = r.golden.diff {
@@ -51,26 +50,28 @@ public enum HTMLReport {
     } else if r.golden.status == .missing {
       body += "<p class=\"reason\">no golden at \(escape(r.golden.path ?? "")); a pending .new file was written</p>"
     }
-    body += "<details><summary>Messages</summary>"
-    for m in c.variant.messages {
-      let role = m["role"]?.stringValue ?? "?"
-      let content = m["content"]?.stringValue ?? (m["content"].map { $0.prettyPrinted(keys: .asWritten) } ?? "")
-      body += "<div class=\"msg\"><span class=\"role\">\(escape(role))</span><pre>\(escape(content))</pre></div>"
+    if !r.messages.isEmpty {
+      body += "<details><summary>Messages</summary>"
+      for m in r.messages {
+        let role = m["role"]?.stringValue ?? "?"
+        let content = m["content"]?.stringValue ?? (m["content"].map { $0.prettyPrinted(keys: .asWritten) } ?? "")
+        body += "<div class=\"msg\"><span class=\"role\">\(escape(role))</span><pre>\(escape(content))</pre></div>"
+      }
+      body += "</details>"
     }
-    body += "</details>"
-    if let comp = r.completion {
-      body += "<details\(r.status == .passed ? "" : " open")><summary>Output</summary><pre class=\"output\">\(escape(comp.content))</pre>"
-      if !comp.reasoning.isEmpty { body += "<p class=\"meta\">reasoning</p><pre class=\"output\">\(escape(comp.reasoning))</pre>" }
-      var meta = "\(comp.latencyMS) ms"
-      if let u = comp.usage { meta += " · \(u.totalTokens.map(String.init) ?? "?") tokens" }
-      if let cost = comp.usage?.cost { meta += " · $\(AssertionEvaluator.money(cost))" }
-      if let m = comp.model { meta += " · \(escape(m))" }
+    if let output = r.output {
+      body += "<details\(r.status == .passed ? "" : " open")><summary>Output</summary><pre class=\"output\">\(escape(output))</pre>"
+      if let reasoning = r.reasoning { body += "<p class=\"meta\">reasoning</p><pre class=\"output\">\(escape(reasoning))</pre>" }
+      var meta = r.latencyMS.map { "\($0) ms" } ?? ""
+      if let u = r.usage { meta += " · \(u.totalTokens.map(String.init) ?? "?") tokens" }
+      if let cost = r.usage?.cost { meta += " · $\(AssertionEvaluator.money(cost))" }
+      if let m = r.model { meta += " · \(escape(m))" }
       body += "<p class=\"meta\">\(meta)</p></details>"
     }
     for n in r.notes { body += "<p class=\"note\">\(escape(n))</p>" }
     return """
       <section class="case \(status)" data-status="\(r.status.rawValue)">
-      <div class="head"><span class="badge \(status)">\(status)</span><span class="id">\(escape(c.id))</span><span class="where">\(escape(c.suiteFile)):\(c.location.line) · \(r.durationMS) ms · cassette \(r.cassette.status.rawValue)</span></div>
+      <div class="head"><span class="badge \(status)">\(status)</span><span class="id">\(escape(r.id))</span><span class="where">\(escape(r.file)):\(r.line) · \(r.durationMS) ms · cassette \(r.cassette.status.rawValue)</span></div>
       \(body)
       </section>
 

@@ -1,73 +1,96 @@
 import Foundation
 
-/// The JSON report (spec §9). Cases carry a few extensions (`attempts`,
-/// `tolerated`, `notes`, `model`, `usage`, `latency_ms`) that `merge` and
+/// The JSON report (spec §9). Cases carry extensions beyond the contract's keys
+/// (`index`, `attempts`, `tolerated`, `notes`, `latency_ms`, `model`,
+/// `provider`, `usage`, `reasoning`, `messages`) that `merge` and
 /// `--rerun-failed` read back.
 public enum JSONReport {
   public static let formatVersion = 1
 
-  public static func render(_ summary: RunSummary) -> String {
+  public static func render(_ report: Report) -> String {
     var root = JSONObject()
     root["version"] = .int(formatVersion)
     root["promptcheck"] = .string(promptcheckVersion)
-    root["started_at"] = .string(iso8601(summary.startedAt))
-    root["duration_ms"] = .int(summary.durationMS)
-    root["mode"] = .string(summary.mode.rawValue)
+    root["started_at"] = .string(iso8601(report.startedAt))
+    root["duration_ms"] = .int(report.durationMS)
+    root["mode"] = .string(report.mode)
     var counts = JSONObject()
-    counts["passed"] = .int(summary.passed)
-    counts["failed"] = .int(summary.failed)
-    counts["errored"] = .int(summary.errored)
-    counts["skipped"] = .int(summary.skipped)
-    counts["tolerated"] = .int(summary.tolerated)
+    counts["passed"] = .int(report.passed)
+    counts["failed"] = .int(report.failed)
+    counts["errored"] = .int(report.errored)
+    counts["skipped"] = .int(report.skipped)
+    counts["tolerated"] = .int(report.tolerated)
     root["summary"] = .object(counts)
-    root["cases"] = .array(summary.results.map(caseJSON))
+    root["cases"] = .array(report.cases.map(caseJSON))
     return JSON.object(root).prettyPrinted(keys: .asWritten) + "\n"
   }
 
-  static func caseJSON(_ r: CaseResult) -> JSON {
-    let c = r.plannedCase
+  static func caseJSON(_ c: ReportCase) -> JSON {
     var o = JSONObject()
     o["id"] = .string(c.id)
     o["suite"] = .string(c.suite)
-    o["name"] = .string(c.testName)
-    o["file"] = .string(c.suiteFile)
-    o["line"] = .int(c.location.line)
-    o["status"] = .string(r.status.rawValue)
-    o["duration_ms"] = .int(r.durationMS)
-    o["output"] = r.completion.map { .string($0.content) } ?? .null
-    if let e = r.error { o["error"] = .string(e) }
-    o["assertions"] = .array(r.findings.map { f in
-      ["kind": .string(f.kind), "passed": .bool(f.passed), "message": .string(f.description)]
+    o["name"] = .string(c.name)
+    o["file"] = .string(c.file)
+    o["line"] = .int(c.line)
+    o["status"] = .string(c.status.rawValue)
+    o["duration_ms"] = .int(c.durationMS)
+    o["output"] = c.output.map { .string($0) } ?? .null
+    if let e = c.error { o["error"] = .string(e) }
+    o["assertions"] = .array(c.assertions.map { a in
+      ["kind": .string(a.kind), "passed": .bool(a.passed), "message": .string(a.message)]
     })
     var golden = JSONObject()
-    golden["status"] = .string(r.golden.status.rawValue)
-    if let p = r.golden.path { golden["path"] = .string(p) }
-    if let d = r.golden.diff { golden["diff"] = .string(d) }
+    golden["status"] = .string(c.golden.status.rawValue)
+    if let p = c.golden.path { golden["path"] = .string(p) }
+    if let d = c.golden.diff { golden["diff"] = .string(d) }
     o["golden"] = .object(golden)
-    o["cassette"] = ["path": .string(r.cassette.path), "status": .string(r.cassette.status.rawValue)]
-    o["attempts"] = .int(r.attempts)
-    if r.tolerated { o["tolerated"] = true }
-    if !r.notes.isEmpty { o["notes"] = .array(r.notes.map { .string($0) }) }
-    if let comp = r.completion {
-      o["latency_ms"] = .int(comp.latencyMS)
-      if let m = comp.model { o["model"] = .string(m) }
-      if let u = comp.usage {
-        var usage = JSONObject()
-        if let v = u.promptTokens { usage["prompt_tokens"] = .int(v) }
-        if let v = u.completionTokens { usage["completion_tokens"] = .int(v) }
-        if let v = u.totalTokens { usage["total_tokens"] = .int(v) }
-        if let v = u.cost { usage["cost"] = .double(v) }
-        o["usage"] = .object(usage)
-      }
+    o["cassette"] = ["path": .string(c.cassette.path), "status": .string(c.cassette.status.rawValue)]
+    o["index"] = .int(c.index)
+    o["attempts"] = .int(c.attempts)
+    if c.tolerated { o["tolerated"] = true }
+    if !c.notes.isEmpty { o["notes"] = .array(c.notes.map { .string($0) }) }
+    if let l = c.latencyMS { o["latency_ms"] = .int(l) }
+    if let m = c.model { o["model"] = .string(m) }
+    if let p = c.provider { o["provider"] = .string(p) }
+    if let u = c.usage {
+      var usage = JSONObject()
+      if let v = u.promptTokens { usage["prompt_tokens"] = .int(v) }
+      if let v = u.completionTokens { usage["completion_tokens"] = .int(v) }
+      if let v = u.totalTokens { usage["total_tokens"] = .int(v) }
+      if let v = u.cost { usage["cost"] = .double(v) }
+      o["usage"] = .object(usage)
     }
+    if let r = c.reasoning { o["reasoning"] = .string(r) }
+    o["messages"] = .array(c.messages)
     return .object(o)
   }
 
-  static func iso8601(_ d: Date) -> String {
+  /// Reads a JSON report back.
+  public static func parse(_ text: String, file: String) -> Result<Report, PreviousReport.Failure> {
+    guard let json = try? JSON.parse(text), let cases = json["cases"]?.arrayValue else {
+      return .failure(PreviousReport.Failure(message: "\(file) is not a promptcheck JSON report"))
+    }
+    var parsed: [ReportCase] = []
+    for (i, c) in cases.enumerated() {
+      guard let rc = ReportCase(json: c, fallbackIndex: i) else {
+        return .failure(PreviousReport.Failure(message: "\(file): case \(i) has no id or status"))
+      }
+      parsed.append(rc)
+    }
+    let started = json["started_at"]?.stringValue.flatMap(parseISO8601) ?? Date(timeIntervalSince1970: 0)
+    let duration: Int
+    if case .int(let d)? = json["duration_ms"] { duration = d } else { duration = 0 }
+    return .success(Report(startedAt: started, durationMS: duration, mode: json["mode"]?.stringValue ?? "replay", cases: parsed))
+  }
+
+  static func formatter() -> DateFormatter {
     let f = DateFormatter()
     f.locale = Locale(identifier: "en_US_POSIX")
     f.timeZone = TimeZone(identifier: "UTC")
     f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
-    return f.string(from: d)
+    return f
   }
+
+  static func iso8601(_ d: Date) -> String { formatter().string(from: d) }
+  static func parseISO8601(_ s: String) -> Date? { formatter().date(from: s) }
 }

@@ -10,15 +10,15 @@ public enum JUnitReport {
     public init() {}
   }
 
-  public static func render(_ summary: RunSummary, options: Options = Options()) -> String {
+  public static func render(_ report: Report, options: Options = Options()) -> String {
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
     var order: [String] = []
-    var bySuite: [String: [CaseResult]] = [:]
-    for r in summary.results {
-      if bySuite[r.plannedCase.suite] == nil { order.append(r.plannedCase.suite) }
-      bySuite[r.plannedCase.suite, default: []].append(r)
+    var bySuite: [String: [ReportCase]] = [:]
+    for r in report.cases {
+      if bySuite[r.suite] == nil { order.append(r.suite) }
+      bySuite[r.suite, default: []].append(r)
     }
-    let timestamp = timestampFormatter.string(from: summary.startedAt)
+    let timestamp = timestampFormatter.string(from: report.startedAt)
     for suite in order {
       let cases = bySuite[suite]!
       let failures = cases.count { $0.status == .failed && !$0.tolerated }
@@ -26,7 +26,7 @@ public enum JUnitReport {
       let skipped = cases.count { $0.status == .skipped }
       let time = cases.reduce(0) { $0 + $1.durationMS }
       out += "  <testsuite name=\"\(attr(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n"
-      out += "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(summary.mode.rawValue)\"/>\n    </properties>\n"
+      out += "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(attr(report.mode))\"/>\n    </properties>\n"
       for r in cases { out += testcase(r, options) }
       out += "  </testsuite>\n"
     }
@@ -34,11 +34,9 @@ public enum JUnitReport {
     return out
   }
 
-  static func testcase(_ r: CaseResult, _ options: Options) -> String {
-    let c = r.plannedCase
-    let name = String(c.id.dropFirst(c.suite.count + 1))
-    var open = "    <testcase name=\"\(attr(name))\" classname=\"\(attr(c.suite))\" time=\"\(seconds(r.durationMS))\""
-    if options.fileAttributes { open += " file=\"\(attr(c.suiteFile))\" line=\"\(c.location.line)\"" }
+  static func testcase(_ r: ReportCase, _ options: Options) -> String {
+    var open = "    <testcase name=\"\(attr(r.shortName))\" classname=\"\(attr(r.suite))\" time=\"\(seconds(r.durationMS))\""
+    if options.fileAttributes { open += " file=\"\(attr(r.file))\" line=\"\(r.line)\"" }
     var body = ""
     switch r.status {
     case .passed:
@@ -46,14 +44,15 @@ public enum JUnitReport {
     case .failed where r.tolerated:
       break  // reported in system-out; JUnit has no "tolerated"
     case .failed:
-      let failed = r.failedFindings
-      let message = failed.count == 1 ? failed[0].description : "\(failed.count) assertions failed"
-      var detail = "\(c.suiteFile):\(c.location.line): \(c.testName)\n"
-      for f in failed { detail += f.description + "\n" }
+      let failed = r.failedAssertions
+      let message = failed.count == 1 ? failed[0].message : "\(failed.count) assertions failed"
+      var detail = "\(r.file):\(r.line): \(r.name)\n"
+      for f in failed { detail += f.message + "\n" }
       body += "      <failure message=\"\(attr(firstLine(message)))\" type=\"\(attr(failed.first?.kind ?? "assertion"))\">\(text(detail))</failure>\n"
     case .errored:
       let message = r.error ?? "the case could not run"
-      body += "      <error message=\"\(attr(firstLine(message)))\" type=\"\(attr(r.cassette.status == .missing || r.cassette.status == .stale ? "cassette" : "call"))\">\(text("\(c.suiteFile):\(c.location.line): \(message)\n"))</error>\n"
+      let type = r.cassette.status == .missing || r.cassette.status == .stale ? "cassette" : "call"
+      body += "      <error message=\"\(attr(firstLine(message)))\" type=\"\(type)\">\(text("\(r.file):\(r.line): \(message)\n"))</error>\n"
     case .skipped:
       body += "      <skipped message=\"\(attr(r.error ?? "skipped"))\"/>\n"
     }
@@ -63,25 +62,23 @@ public enum JUnitReport {
     return body.isEmpty ? open + "/>\n" : open + ">\n" + body + "    </testcase>\n"
   }
 
-  static func systemOut(_ r: CaseResult) -> String {
+  static func systemOut(_ r: ReportCase) -> String {
     var lines: [String] = []
-    if let c = r.completion {
-      lines.append("latency: \(c.latencyMS) ms")
-      if let u = c.usage {
-        var t = "tokens: prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
-        if let cost = u.cost { t += "; cost: $\(AssertionEvaluator.money(cost))" }
-        lines.append(t)
-      }
-      if let m = c.model { lines.append("model: \(m)" + (c.provider.map { " (provider \($0))" } ?? "")) }
+    if let l = r.latencyMS { lines.append("latency: \(l) ms") }
+    if let u = r.usage {
+      var t = "tokens: prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
+      if let cost = u.cost { t += "; cost: $\(AssertionEvaluator.money(cost))" }
+      lines.append(t)
     }
+    if let m = r.model { lines.append("model: \(m)" + (r.provider.map { " (provider \($0))" } ?? "")) }
     lines.append("cassette: \(r.cassette.path) (\(r.cassette.status.rawValue))")
     lines += r.notes
     if r.tolerated {
-      lines += r.failedFindings.map { "tolerated failure: \($0.description)" }
+      lines += r.failedAssertions.map { "tolerated failure: \($0.message)" }
     }
-    if let c = r.completion {
+    if let output = r.output {
       lines.append("output:")
-      lines.append(c.content)
+      lines.append(output)
     }
     return lines.joined(separator: "\n") + "\n"
   }

@@ -1,0 +1,127 @@
+import Foundation
+
+/// `accept` and `review`: what to do with pending goldens (`CASE.txt.new`).
+public enum GoldenCommandsCore {
+  /// The golden folder, from the config (no suite needs to be valid to accept goldens).
+  static func goldenRoot(configPath: String?, ctx: CommandContext) -> Result<(display: String, absolute: String), DiagnosticError> {
+    var config = Config()
+    let path = configPath ?? (FileManager.default.fileExists(atPath: ctx.absolute(ProjectLoader.defaultConfigName)) ? ProjectLoader.defaultConfigName : nil)
+    if let path {
+      guard let data = FileManager.default.contents(atPath: ctx.absolute(path)) else {
+        return .failure(DiagnosticError([Diagnostic("cannot read '\(path)': no such file", at: nil)]))
+      }
+      let (c, problems) = ConfigLoader.load(text: String(decoding: data, as: UTF8.self), file: path)
+      if !problems.isEmpty { return .failure(DiagnosticError(problems)) }
+      config = c
+    }
+    let display = config.expectationsDir + "/golden"
+    return .success((display, ctx.absolute(display)))
+  }
+
+  /// `suite/case` of a pending file `suite/case.txt.new`.
+  static func caseKey(_ pending: String) -> String {
+    var k = String(pending.dropLast(4))
+    for ext in [".txt", ".json"] where k.hasSuffix(ext) { k.removeLast(ext.count) }
+    return k
+  }
+
+  public static func accept(filters: [String], configPath: String?, ctx: CommandContext) -> Int32 {
+    let root: (display: String, absolute: String)
+    switch goldenRoot(configPath: configPath, ctx: ctx) {
+    case .failure(let e):
+      ctx.err(e.diagnostics.map(\.description).joined(separator: "\n") + "\n")
+      return 2
+    case .success(let r): root = r
+    }
+    let pending = GoldenFiles.pending(in: root.absolute).filter { p in
+      filters.isEmpty || filters.contains { Planner.matches(caseKey(p), $0) }
+    }
+    if pending.isEmpty {
+      ctx.out(filters.isEmpty ? "no pending goldens\n" : "no pending goldens match \(filters.joined(separator: ", "))\n")
+      return 0
+    }
+    var status: Int32 = 0
+    for p in pending {
+      let from = root.absolute + "/" + p
+      let to = String(from.dropLast(4))
+      if rename(from, to) == 0 {
+        ctx.out("accepted \(root.display)/\(p.dropLast(4))\n")
+      } else {
+        ctx.err("error: cannot rename \(root.display)/\(p): \(String(cString: strerror(errno)))\n")
+        status = 2
+      }
+    }
+    return status
+  }
+
+  /// Walks the pending goldens: shows each diff and asks accept / reject / skip.
+  /// `readLine` is the terminal (or standard input); nil ends the review.
+  public static func review(configPath: String?, color: Bool, ctx: CommandContext, readLine: () -> String?) -> Int32 {
+    let root: (display: String, absolute: String)
+    switch goldenRoot(configPath: configPath, ctx: ctx) {
+    case .failure(let e):
+      ctx.err(e.diagnostics.map(\.description).joined(separator: "\n") + "\n")
+      return 2
+    case .success(let r): root = r
+    }
+    let pending = GoldenFiles.pending(in: root.absolute)
+    if pending.isEmpty {
+      ctx.out("no pending goldens\n")
+      return 0
+    }
+    var accepted = 0
+    var rejected = 0
+    var skipped = 0
+    loop: for (n, p) in pending.enumerated() {
+      let newPath = root.absolute + "/" + p
+      let goldenPath = String(newPath.dropLast(4))
+      let display = "\(root.display)/\(p.dropLast(4))"
+      let new = FileManager.default.contents(atPath: newPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+      let old = FileManager.default.contents(atPath: goldenPath).map { String(decoding: $0, as: UTF8.self) }
+      ctx.out("\n[\(n + 1)/\(pending.count)] \(display)\(old == nil ? " (new golden)" : "")\n")
+      let diff = UnifiedDiff.diff(old: old ?? "", new: new, oldName: display, newName: display + ".new")
+      ctx.out(color ? colorize(diff) : diff)
+      while true {
+        ctx.out("accept, reject, skip or quit? [a/r/s/q] ")
+        guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() else {
+          ctx.out("\n")
+          break loop
+        }
+        switch answer {
+        case "a", "accept":
+          if rename(newPath, goldenPath) == 0 {
+            accepted += 1
+            ctx.out("accepted \(display)\n")
+          } else {
+            ctx.err("error: cannot rename \(display).new\n")
+          }
+        case "r", "reject":
+          try? FileManager.default.removeItem(atPath: newPath)
+          rejected += 1
+          ctx.out("rejected \(display) (deleted the .new file)\n")
+        case "s", "skip", "":
+          skipped += 1
+        case "q", "quit":
+          break loop
+        default:
+          continue
+        }
+        break
+      }
+    }
+    let left = pending.count - accepted - rejected
+    ctx.out("\naccepted \(accepted), rejected \(rejected), left \(left) pending\n")
+    _ = skipped
+    return 0
+  }
+
+  static func colorize(_ diff: String) -> String {
+    diff.split(separator: "\n", omittingEmptySubsequences: false).map { l -> String in
+      if l.hasPrefix("+++") || l.hasPrefix("---") { return "\u{1B}[1m\(l)\u{1B}[0m" }
+      if l.hasPrefix("+") { return "\u{1B}[32m\(l)\u{1B}[0m" }
+      if l.hasPrefix("-") { return "\u{1B}[31m\(l)\u{1B}[0m" }
+      if l.hasPrefix("@@") { return "\u{1B}[36m\(l)\u{1B}[0m" }
+      return String(l)
+    }.joined(separator: "\n")
+  }
+}
