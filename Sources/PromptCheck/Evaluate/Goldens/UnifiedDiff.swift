@@ -82,12 +82,31 @@ public enum UnifiedDiff {
     let (a, aEnds) = lines(old)
     let (b, bEnds) = lines(new)
     if a == b && aEnds == bEnds { return "" }
-    var script = edits(a, b)
-    // A change in the final newline alone shows as a change of the last line.
-    if a == b, let last = script.lastIndex(where: { if case .same = $0 { return true } else { return false } }) {
-      if case .same(let i, let j) = script[last] {
-        script.replaceSubrange(last...last, with: [.delete(i), .insert(j)])
+    var matched = edits(a, b)
+    // A line without a final newline only equals a line that also lacks one:
+    // otherwise show the pair as removed and added (with the marker).
+    var script: [Edit] = []
+    script.reserveCapacity(matched.count + 2)
+    for e in matched {
+      if case .same(let i, let j) = e, (i == a.count - 1 && !aEnds) != (j == b.count - 1 && !bEnds) {
+        script += [.delete(i), .insert(j)]
+      } else {
+        script.append(e)
       }
+    }
+    matched.removeAll()
+    // Within each run of changes, removed lines come before added ones (as diff(1) prints them).
+    var start = 0
+    while start < script.count {
+      if case .same = script[start] {
+        start += 1
+        continue
+      }
+      var end = start
+      while end < script.count, !{ if case .same = script[end] { return true } else { return false } }() { end += 1 }
+      let run = script[start..<end]
+      script.replaceSubrange(start..<end, with: run.filter(\.touchesOld) + run.filter { !$0.touchesOld })
+      start = end
     }
     // Lines of each side consumed before each edit.
     var oldBefore = [Int](repeating: 0, count: script.count + 1)
