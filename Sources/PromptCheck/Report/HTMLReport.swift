@@ -46,7 +46,7 @@ public enum HTMLReport {
       body += "</ul>"
     }
     if let diff = r.golden.diff {
-      body += "<h3>Golden \(escape(r.golden.path ?? ""))</h3>" + sideBySide(diff)
+      body += "<h3>Golden <code>\(escape(r.golden.path ?? ""))</code></h3>" + sideBySide(diff)
     } else if r.golden.status == .missing {
       body += "<p class=\"reason\">no golden at \(escape(r.golden.path ?? "")); a pending .new file was written</p>"
     }
@@ -203,6 +203,9 @@ public enum HTMLReport {
     table.diff td{vertical-align:top;padding:1px 8px;white-space:pre-wrap;word-break:break-word;border-right:1px solid var(--line)}
     td.del{background:#ffebe9}td.add{background:#dafbe1}td.empty{background:#f6f8fa}tr.hunk td{color:#0969da;background:#ddf4ff}
     td.del mark{background:#ff818266}td.add mark{background:#4ac26b66}.note{color:var(--muted);font-size:12px}.reason{color:var(--muted)}
+    h3 code{text-transform:none;letter-spacing:0;font-size:12px}
+    .case.passed{padding:6px 14px}.case.passed details{display:inline-block;margin:2px 18px 0 0;vertical-align:top}
+    .case.passed details[open]{display:block}
     .hidden{display:none}
     """
 

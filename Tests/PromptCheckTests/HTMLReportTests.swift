@@ -1,0 +1,43 @@
+import Foundation
+import LoopbackServer
+import Testing
+
+@testable import PromptCheck
+
+/// Chromium, where the machine has it (Debian's `chromium` package).
+let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
+  FileManager.default.isExecutableFile(atPath: $0)
+}
+
+@Suite struct HTMLReportTests {
+  @Test func wordDiffMarksOnlyChangedWords() {
+    let (l, r) = HTMLReport.wordDiff("the monthly <report>", "the weekly <report>")
+    #expect(l == "the <mark>monthly</mark> &lt;report&gt;")
+    #expect(r == "the <mark>weekly</mark> &lt;report&gt;")
+  }
+
+  @Test func sideBySidePairsRemovedAndAddedLines() {
+    let html = HTMLReport.sideBySide("--- a\n+++ b\n@@ -1,2 +1,2 @@\n same\n-old line\n+new line\n")
+    #expect(html.contains("<tr><td>same</td><td>same</td></tr>"))
+    #expect(html.contains("<td class=\"del\"><mark>old</mark> line</td><td class=\"add\"><mark>new</mark> line</td>"))
+  }
+
+  /// A 200-case run with 20 failures, opened in headless Chromium: the page renders every case.
+  @Test(.enabled(if: chromium != nil, "Chromium is not installed"))
+  func chromiumRendersEveryCase() throws {
+    var tests = "tests:\n"
+    for i in 0..<200 {
+      let expected = i % 10 == 3 ? "never said" : "Echo"
+      tests += "  - {name: case \(i), prompt: \"q\(i)\", assert: [{contains: \"\(expected)\"}]}\n"
+    }
+    let p = try Project(suites: ["h": tests], handler: echo)
+    defer { p.cleanup() }
+    _ = try p.run(["--mode", "live", "--quiet", "--html", "report.html"])
+    let page = p.dir.url.appendingPathComponent("report.html").path
+    let dom = try Shell.run(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page])
+    #expect(dom.status == 0)
+    #expect(dom.output.components(separatedBy: "<section class=\"case ").count - 1 == 200)
+    #expect(dom.output.components(separatedBy: "data-status=\"failed\"").count - 1 == 20)
+    #expect(dom.output.contains("180 passed"))
+  }
+}
