@@ -120,6 +120,6 @@ public struct GoldenStore: Sendable {
     let wrote = (try? AtomicFile.write(actual, to: pending)) != nil
     return Comparison(
       report: GoldenReport(status: .changed, path: display, diff: diff),
-      finding: fail("the \(spec.subject.rawValue) differs from \(display)" + (wrote ? " (wrote \(display).new)" : "") + ":\n" + diff))
+      finding: fail("the \(spec.subject.rawValue) differs from \(display)" + (wrote ? " (wrote \(display).new)" : "") + ":\n" + diff.dropLast()))
   }
 }

@@ -243,10 +243,22 @@ public struct Cassette: Sendable {
 
   static let volatileFields = ["id", "created"]
 
+  /// The body without what changes on every call: the response's `id` and
+  /// `created`, and the ids of its tool calls (servers mint them per call).
   static func stable(_ body: JSON) -> String {
     guard case .object(var o) = body else { return body.canonical }
     for f in volatileFields { o[f] = nil }
-    return JSON.object(o).canonical
+    return withoutToolCallIDs(.object(o)).canonical
+  }
+
+  static func withoutToolCallIDs(_ value: JSON, inToolCalls: Bool = false) -> JSON {
+    switch value {
+    case .array(let a): return .array(a.map { withoutToolCallIDs($0, inToolCalls: inToolCalls) })
+    case .object(var o):
+      if inToolCalls { o["id"] = nil }
+      return .object(JSONObject(o.members.map { ($0.key, withoutToolCallIDs($0.value, inToolCalls: $0.key == "tool_calls")) }))
+    default: return value
+    }
   }
 
   static func stable(_ eventData: String) -> String {
