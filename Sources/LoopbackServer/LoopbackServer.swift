@@ -50,6 +50,8 @@ public final class LoopbackServer: Sendable {
     var attempts: [String: Int] = [:]
     var requests: [Request] = []
     var connections = 0
+    var active = 0
+    var maxActive = 0
     var open: Set<Int32> = []
     var stopped = false
   }
@@ -86,6 +88,8 @@ public final class LoopbackServer: Sendable {
   /// Requests seen so far, in order of arrival.
   public var requests: [Request] { state.withLock { $0.requests } }
   public var connectionCount: Int { state.withLock { $0.connections } }
+  /// The most requests this server was answering at the same time.
+  public var maxConcurrentRequests: Int { state.withLock { $0.maxActive } }
   public func attempts(model: String) -> Int { state.withLock { $0.attempts[model] ?? 0 } }
 
   public func stop() {
@@ -146,9 +150,13 @@ public final class LoopbackServer: Sendable {
       let attempt = state.withLock { s -> Int in
         s.requests.append(request)
         s.attempts[request.model, default: 0] += 1
+        s.active += 1
+        s.maxActive = max(s.maxActive, s.active)
         return s.attempts[request.model]!
       }
-      if !write(handler(request, attempt), to: fd) { return }
+      let keepOpen = write(handler(request, attempt), to: fd)
+      state.withLock { $0.active -= 1 }
+      if !keepOpen { return }
     }
   }
 

@@ -1,0 +1,108 @@
+import Foundation
+import LoopbackServer
+import Synchronization
+import Testing
+
+@testable import PromptCheck
+
+final class Sink: Sendable {
+  let text = Mutex("")
+  func write(_ s: String) { text.withLock { $0 += s } }
+  var value: String { text.withLock { $0 } }
+}
+
+@Suite struct TerminalReporterTests {
+  func result(_ id: String, _ status: CaseStatus, findings: [Finding] = []) throws -> CaseResult {
+    let t = try loadTest("tests:\n  - name: \(id)\n    prompt: x\n")
+    let c = Planner.plan([Suite(name: "s", file: "prompts/s.yaml", description: nil, tests: [t])], PlanOptions())[0]
+    return CaseResult(
+      plannedCase: c, status: status, findings: findings, error: status == .errored ? "HTTP 503: busy" : nil,
+      completion: nil, durationMS: 12, attempts: 1, cassette: CassetteReport(path: "p", status: .replayed),
+      golden: GoldenReport(status: .none))
+  }
+
+  @Test func plainLinesWhenNotATerminal() throws {
+    let sink = Sink()
+    let r = TerminalReporter(style: .init(isTTY: false, color: false)) { sink.write($0) }
+    let failed = Finding(label: "assert[0]", kind: "contains", passed: false, message: "expected the output to contain \"x\", but it does not", location: SourceLocation(file: "prompts/s.yaml", line: 4, column: 9))
+    let cases = [try result("a", .passed), try result("b", .failed, findings: [failed]), try result("c", .errored)]
+    r.handle(.runStarted(RunStart(startedAt: Date(), caseCount: 3, mode: .replay)))
+    for (i, c) in cases.enumerated() { r.handle(.caseFinished(c, completed: i + 1, total: 3)) }
+    r.handle(.runFinished(RunSummary(startedAt: Date(), durationMS: 1234, mode: .replay, results: cases)))
+    #expect(sink.value == """
+      promptcheck 0.1.0: 3 cases (mode replay)
+      PASS  s/a  12 ms, replayed
+      FAIL  s/b  12 ms, replayed
+      ERROR s/c  12 ms, replayed
+
+      FAIL  s/b  12 ms, replayed
+          prompts/s.yaml:4: assert[0] contains: expected the output to contain "x", but it does not
+      ERROR s/c  12 ms, replayed
+          prompts/s.yaml:2: HTTP 503: busy
+
+      1 passed, 1 failed, 1 errored, 0 skipped in 1.23 s
+
+      """)
+  }
+
+  @Test func progressBarOnATerminal() throws {
+    let sink = Sink()
+    let r = TerminalReporter(style: .init(isTTY: true, color: true)) { sink.write($0) }
+    r.handle(.runStarted(RunStart(startedAt: Date(), caseCount: 4, mode: .live)))
+    r.handle(.caseFinished(try result("a", .passed), completed: 1, total: 4))
+    #expect(sink.value.contains("\r\u{1B}[2K[██████░░░░░░░░░░░░░░░░░░] 1/4"))
+    #expect(sink.value.contains("\u{1B}[32m✓ 1\u{1B}[0m"))
+    #expect(sink.value.contains("ETA 0:"))
+    r.handle(.caseFinished(try result("b", .skipped), completed: 2, total: 4))
+    #expect(sink.value.contains("] 2/4"))
+    #expect(!sink.value.contains("PASS"))
+  }
+
+  @Test func quietPrintsOnlyTheSummary() throws {
+    let sink = Sink()
+    let r = TerminalReporter(style: .init(isTTY: false, color: false, quiet: true)) { sink.write($0) }
+    let c = try result("a", .passed)
+    r.handle(.runStarted(RunStart(startedAt: Date(), caseCount: 1, mode: .replay)))
+    r.handle(.caseFinished(c, completed: 1, total: 1))
+    r.handle(.runFinished(RunSummary(startedAt: Date(), durationMS: 5, mode: .replay, results: [c])))
+    #expect(sink.value == "\n1 passed, 0 failed, 0 errored, 0 skipped in 0.01 s\n")
+  }
+}
+
+@Suite struct InterruptTests {
+  @Test func ctrlCCancelsInFlightRequestsAndStillWritesReports() throws {
+    var tests = "tests:\n"
+    for i in 0..<10 { tests += "  - {name: case \(i), prompt: x}\n" }
+    let p = try Project(suites: ["slow": tests]) { _, _ in .delayed(30, .json(FakeOpenAI.completion("late"))) }
+    defer { p.cleanup() }
+    let process = Process()
+    process.executableURL = BinaryRunner.binary
+    process.arguments = ["run", "--mode", "live", "--quiet"]
+    process.currentDirectoryURL = p.dir.url
+    process.environment = ProcessInfo.processInfo.environment.merging(["LOCAL_TEST_KEY": "k-1234567"]) { $1 }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(10)
+    while p.server.requests.count < 8 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    let start = Date()
+    kill(process.processIdentifier, SIGINT)
+    process.waitUntilExit()
+    #expect(Date().timeIntervalSince(start) < 5)
+    #expect(process.terminationStatus == 130)
+    let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
+    #expect(report["summary"]?["errored"] == 10)
+  }
+}
+
+@Suite struct JUnitFileAttributeTests {
+  @Test func fileAndLineOnlyWhenAsked() throws {
+    let p = try Project(suites: ["a": "tests:\n  - {name: t, prompt: x}\n"], handler: echo)
+    defer { p.cleanup() }
+    _ = try p.run(["--mode", "live"])
+    #expect(!(try p.dir.read(".promptcheck/junit.xml").contains("file=")))
+    _ = try p.run(["--mode", "live", "--junit-file-attributes"])
+    #expect(try p.dir.read(".promptcheck/junit.xml").contains("<testcase name=\"t\" classname=\"a\" time=\"0.00"))
+    #expect(try p.dir.read(".promptcheck/junit.xml").contains(" file=\"prompts/a.yaml\" line=\"2\""))
+  }
+}
