@@ -36,7 +36,7 @@ import LoopbackServer
 
   @Test func runsManyTransfersConcurrently() async throws {
     // Each answer is held for a while, so concurrent transfers overlap on the server.
-    let server = try LoopbackServer { _, _ in .delayed(0.5, .full(status: 200, body: "ok")) }
+    let server = try LoopbackServer { _, _ in .delayed(2, .full(status: 200, body: "ok")) }
     defer { server.stop() }
     let transport = try CurlTransport()
     try await withThrowingTaskGroup(of: Int.self) { group in
@@ -45,8 +45,9 @@ import LoopbackServer
       }
       for try await status in group { #expect(status == 200) }
     }
-    // All twenty were in flight at once: one thread drives every transfer, none waits for another.
-    #expect(server.maxConcurrentRequests == 20)
+    // The transfers overlapped: one thread drives them all, none waits for another
+    // (serially this would be 1; a loaded machine may start a few late, hence not exactly 20).
+    #expect(server.maxConcurrentRequests >= 15)
   }
 
   @Test func connectionRefusedIsARetryableConnectionError() async throws {
