@@ -2,8 +2,19 @@ import Foundation
 
 /// `accept` and `review`: what to do with pending goldens (`CASE.txt.new`).
 public enum GoldenCommandsCore {
-  /// The golden folder, from the config (no suite needs to be valid to accept goldens).
-  static func goldenRoot(configPath: String?, ctx: CommandContext) -> Result<(display: String, absolute: String), DiagnosticError> {
+  /// The golden folder, from the config (no suite needs to be valid to accept
+  /// goldens); nil, after printing the problems, when the config is invalid.
+  static func goldenRoot(configPath: String?, ctx: CommandContext) -> (display: String, absolute: String)? {
+    switch loadGoldenRoot(configPath: configPath, ctx: ctx) {
+    case .failure(let e):
+      ctx.err(e.diagnostics.map(\.description).joined(separator: "\n") + "\n")
+      return nil
+    case .success(let r):
+      return r
+    }
+  }
+
+  static func loadGoldenRoot(configPath: String?, ctx: CommandContext) -> Result<(display: String, absolute: String), DiagnosticError> {
     var config = Config()
     let path = configPath ?? (FileManager.default.fileExists(atPath: ctx.absolute(ProjectLoader.defaultConfigName)) ? ProjectLoader.defaultConfigName : nil)
     if let path {
@@ -26,13 +37,7 @@ public enum GoldenCommandsCore {
   }
 
   public static func accept(filters: [String], configPath: String?, ctx: CommandContext) -> Int32 {
-    let root: (display: String, absolute: String)
-    switch goldenRoot(configPath: configPath, ctx: ctx) {
-    case .failure(let e):
-      ctx.err(e.diagnostics.map(\.description).joined(separator: "\n") + "\n")
-      return 2
-    case .success(let r): root = r
-    }
+    guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return 2 }
     let pending = GoldenFiles.pending(in: root.absolute).filter { p in
       filters.isEmpty || filters.contains { Planner.matches(caseKey(p), $0) }
     }
@@ -57,13 +62,7 @@ public enum GoldenCommandsCore {
   /// Walks the pending goldens: shows each diff and asks accept / reject / skip.
   /// `readLine` is the terminal (or standard input); nil ends the review.
   public static func review(configPath: String?, color: Bool, ctx: CommandContext, readLine: () -> String?) -> Int32 {
-    let root: (display: String, absolute: String)
-    switch goldenRoot(configPath: configPath, ctx: ctx) {
-    case .failure(let e):
-      ctx.err(e.diagnostics.map(\.description).joined(separator: "\n") + "\n")
-      return 2
-    case .success(let r): root = r
-    }
+    guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return 2 }
     let pending = GoldenFiles.pending(in: root.absolute)
     if pending.isEmpty {
       ctx.out("no pending goldens\n")

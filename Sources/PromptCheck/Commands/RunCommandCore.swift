@@ -226,21 +226,12 @@ public enum PreviousReport {
     public var description: String { message }
   }
 
+  /// Ids of the cases that failed (not tolerated) or errored in the report at `path`.
   public static func failedIDs(at path: String) -> Result<Set<String>, Failure> {
     guard let data = FileManager.default.contents(atPath: path) else {
       return .failure(Failure(message: "no previous report at \(path); run once without --rerun-failed first"))
     }
-    guard let json = try? JSON.parse(bytes: Array(data)), let cases = json["cases"]?.arrayValue else {
-      return .failure(Failure(message: "\(path) is not a promptcheck JSON report"))
-    }
-    var ids = Set<String>()
-    for c in cases {
-      let status = c["status"]?.stringValue
-      if (status == "failed" && c["tolerated"] != .bool(true)) || status == "errored", let id = c["id"]?.stringValue {
-        ids.insert(id)
-      }
-    }
-    return .success(ids)
+    return JSONReport.parse(String(decoding: data, as: UTF8.self), file: path).map { Set($0.problems.map(\.id)) }
   }
 }
 
@@ -248,19 +239,19 @@ public enum PreviousReport {
 public enum GoldenFiles {
   /// Golden files (not pending `.new` ones) under `root`, relative to it.
   public static func all(in root: String) -> [String] {
-    guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
-    var out: [String] = []
-    while let f = e.nextObject() as? String {
-      if f.hasSuffix(".txt") || f.hasSuffix(".json") { out.append(f) }
-    }
-    return out.sorted()
+    files(in: root) { $0.hasSuffix(".txt") || $0.hasSuffix(".json") }
   }
 
+  /// Pending goldens (`CASE.txt.new`, `CASE.json.new`) under `root`, relative to it.
   public static func pending(in root: String) -> [String] {
+    files(in: root) { $0.hasSuffix(".txt.new") || $0.hasSuffix(".json.new") }
+  }
+
+  static func files(in root: String, where keep: (String) -> Bool) -> [String] {
     guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
     var out: [String] = []
     while let f = e.nextObject() as? String {
-      if f.hasSuffix(".txt.new") || f.hasSuffix(".json.new") { out.append(f) }
+      if keep(f) { out.append(f) }
     }
     return out.sorted()
   }

@@ -83,14 +83,6 @@ public enum JSONReport {
     return .success(Report(startedAt: started, durationMS: duration, mode: json["mode"]?.stringValue ?? "replay", cases: parsed))
   }
 
-  static func formatter() -> DateFormatter {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
-    return f
-  }
-
-  static func iso8601(_ d: Date) -> String { formatter().string(from: d) }
-  static func parseISO8601(_ s: String) -> Date? { formatter().date(from: s) }
+  static func iso8601(_ d: Date) -> String { UTCTime.formatter(UTCTime.milliseconds).string(from: d) }
+  static func parseISO8601(_ s: String) -> Date? { UTCTime.formatter(UTCTime.milliseconds).date(from: s) }
 }

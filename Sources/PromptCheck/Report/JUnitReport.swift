@@ -83,13 +83,7 @@ public enum JUnitReport {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  static let timestampFormatter: DateFormatter = {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-    return f
-  }()
+  static var timestampFormatter: DateFormatter { UTCTime.formatter(UTCTime.zoneless) }
 
   /// Seconds with at most 3 decimals.
   static func seconds(_ ms: Int) -> String {

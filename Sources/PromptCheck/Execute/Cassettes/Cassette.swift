@@ -40,13 +40,7 @@ public struct Cassette: Sendable {
     self.events = exchange.decoded.events
   }
 
-  static func timestamp(_ d: Date) -> String {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-    return f.string(from: d)
-  }
+  static func timestamp(_ d: Date) -> String { UTCTime.formatter(UTCTime.seconds).string(from: d) }
 
   /// The completion this cassette replays: a stream goes through the same assembly as a live one.
   public func completion() -> Result<Completion, CallError> {
