@@ -48,9 +48,36 @@ struct ReviewCommand: ParsableCommand {
   func run() throws {
     let ctx = CommandContext.process()
     let color = ctx.stdoutIsTTY && !noColor && (ctx.environment["NO_COLOR"] ?? "").isEmpty
-    let status = GoldenCommandsCore.review(configPath: config, color: color, ctx: ctx) { Swift.readLine() }
+    let status: Int32
+    if isatty(STDIN_FILENO) == 1 {
+      // On a terminal each answer is one keypress (no Enter).
+      status = GoldenCommandsCore.review(configPath: config, color: color, ctx: ctx) {
+        guard let key = readKeypress() else { return nil }
+        ctx.out(key == "\n" ? "\n" : "\(key)\n")
+        return String(key)
+      }
+    } else {
+      status = GoldenCommandsCore.review(configPath: config, color: color, ctx: ctx) { Swift.readLine() }
+    }
     if status != 0 { throw ExitCode(status) }
   }
+}
+
+/// One key from the terminal, without waiting for Enter; nil at end of input or on Ctrl-C/Ctrl-D.
+func readKeypress() -> Character? {
+  var saved = termios()
+  tcgetattr(STDIN_FILENO, &saved)
+  var raw = saved
+  raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+  withUnsafeMutableBytes(of: &raw.c_cc) { cc in
+    cc[Int(VMIN)] = 1
+    cc[Int(VTIME)] = 0
+  }
+  tcsetattr(STDIN_FILENO, TCSANOW, &raw)
+  defer { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
+  var byte: UInt8 = 0
+  guard read(STDIN_FILENO, &byte, 1) == 1, byte != 3, byte != 4 else { return nil }
+  return Character(Unicode.Scalar(byte))
 }
 
 struct MergeCommand: ParsableCommand {

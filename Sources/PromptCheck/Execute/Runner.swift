@@ -113,7 +113,7 @@ public struct Runner: Sendable {
     RunSummary.applyPassRates(&finished)
     let elapsed = clock.now - start
     let summary = RunSummary(
-      startedAt: startedAt, durationMS: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+      startedAt: startedAt, durationMS: elapsed.milliseconds,
       mode: mode, results: finished)
     emit(.runFinished(summary))
     return summary
@@ -148,7 +148,14 @@ public struct Runner: Sendable {
       result.status = result.findings.allSatisfy(\.passed) ? .passed : .failed
     }
     let elapsed = clock.now - start
-    result.durationMS = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    result.durationMS = elapsed.milliseconds
     return result
+  }
+}
+
+extension Duration {
+  /// Whole milliseconds.
+  var milliseconds: Int {
+    Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
   }
 }
