@@ -104,40 +104,31 @@ public enum JUnitReport {
   }
 
   /// Escapes text content.
-  static func text(_ s: String) -> String {
-    if !s.utf8.contains(where: { $0 < 0x20 && $0 != 0x9 && $0 != 0xA || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 >= 0xEF }) {
-      return s
-    }
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for u in s.unicodeScalars where allowed(u) {
-      switch u {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\r": out += "&#13;"
-      default: out.unicodeScalars.append(u)
-      }
-    }
-    return out
-  }
+  static func text(_ s: String) -> String { escape(s, attribute: false) }
 
   /// Escapes an attribute value (line breaks and tabs kept as character references).
-  static func attr(_ s: String) -> String {
-    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 >= 0xEF }) {
-      return s
+  static func attr(_ s: String) -> String { escape(s, attribute: true) }
+
+  static func escape(_ s: String, attribute: Bool) -> String {
+    // Fast path: nothing to escape or drop (bytes from 0xEF may start U+FFFE/U+FFFF).
+    let needsWork = s.utf8.contains { b in
+      b == UInt8(ascii: "&") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">") || b >= 0xEF
+        || (b < 0x20 && (attribute || (b != 0x9 && b != 0xA)))
+        || (attribute && (b == UInt8(ascii: "\"") || b == UInt8(ascii: "'")))
     }
+    guard needsWork else { return s }
     var out = ""
+    out.reserveCapacity(s.utf8.count + 16)
     for u in s.unicodeScalars where allowed(u) {
       switch u {
       case "&": out += "&amp;"
       case "<": out += "&lt;"
       case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      case "\n": out += "&#10;"
       case "\r": out += "&#13;"
-      case "\t": out += "&#9;"
+      case "\"" where attribute: out += "&quot;"
+      case "'" where attribute: out += "&apos;"
+      case "\n" where attribute: out += "&#10;"
+      case "\t" where attribute: out += "&#9;"
       default: out.unicodeScalars.append(u)
       }
     }
