@@ -166,3 +166,38 @@ enum Shell {
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 }
+
+/// Python's junitparser, where it is installed (.ci/run installs it from PyPI).
+let junitparserAvailable: Bool = (try? Shell.run("python3", ["-c", "import junitparser"]).status == 0) ?? false
+
+@Suite struct JUnitConsumerTests {
+  @Test(.enabled(if: junitparserAvailable, "python3 with junitparser is not installed"))
+  func junitparserReadsTheRightCounts() throws {
+    let p = try Project(suites: ["mixed": """
+      tests:
+        - {name: ok, prompt: x, assert: [{contains: Echo}]}
+        - {name: bad, prompt: x, assert: [{contains: nope}, {contains: never}]}
+        - {name: later, prompt: x, skip: not now}
+        - {name: flaky, prompt: x, repeat: 2, min_pass_rate: 0.5, assert: [{contains: "Echo"}]}
+      """], handler: echo)
+    defer { p.cleanup() }
+    _ = try p.run(["--mode", "live"])
+    try p.dir.write("prompts/broken.yaml", "tests: [{name: e, prompt: y}]\n")
+    _ = try p.run(["--mode", "replay", "--filter", "broken/", "--junit", "errors.xml"])
+    let script = """
+      import sys
+      from junitparser import JUnitXml
+      for path in sys.argv[1:]:
+          for s in JUnitXml.fromfile(path):
+              kinds = sorted('passed' if c.is_passed else 'skipped' if c.is_skipped else type(c.result[0]).__name__ for c in s)
+              print(s.name, s.tests, s.failures, s.errors, s.skipped, ','.join(kinds))
+      """
+    let out = try Shell.run("python3", ["-c", script, p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path, p.dir.url.appendingPathComponent("errors.xml").path])
+    #expect(out.status == 0, "\(out.output)")
+    #expect(out.output == """
+      mixed 5 1 0 1 Failure,passed,passed,passed,skipped
+      broken 1 0 1 0 Error
+
+      """)
+  }
+}
