@@ -217,3 +217,36 @@ let sampleResponse: JSON = [
     #expect(c.usage == nil)
   }
 }
+
+/// Every kind, negated: the plain form passes, so the `not-` form fails, with its message pinned.
+@Suite struct NegatedAssertionTests {
+  static let text = Completion(content: refundOutput, latencyMS: 250)
+  static let rich = Completion(response: sampleResponse, latencyMS: 900)
+
+  @Test(arguments: [
+    ("equals: \"\(refundOutput)\"", false, "expected the output not to equal \"Our refund window is 30 days from delivery. Contact support@acme.test to start a…\", but it does"),
+    ("contains: window", false, "expected the output not to contain \"window\", but it does at character 11: \"Our refund window is 30 days from delivery. Contact suppo…\""),
+    ("icontains: REFUND", false, "expected the output not to contain \"REFUND\" (ignoring case), but it does at character 4: \"Our refund window is 30 days from delivery. Contac…\""),
+    ("contains-any: [week, days]", false, "expected the output not to contain any of [\"week\", \"days\"], but it contains \"days\" at character 24: \"Our refund window is 30 days from delivery. Contact support@acme.tes…\""),
+    ("contains-all: [refund, days]", false, "expected the output not to contain all of [\"refund\", \"days\"], but it contains every one of them"),
+    ("starts-with: Our", false, "expected the output not to start with \"Our\", but it does"),
+    ("ends-with: return.", false, "expected the output not to end with \"return.\", but it does"),
+    ("regex: '\\d+ days'", false, "expected the output not to match /\\d+ days/, but it matches at character 21: \"Our refund window is 30 days from delivery. Contact support@acme.tes…\""),
+    ("length: {max: 100}", false, "expected the output not to be at most 100 characters long, but it has 88"),
+    ("max-latency-ms: 300", false, "expected the response not to take at most 300 ms, but it took 250 ms"),
+    ("is-json: true", true, "expected the output not to be valid JSON, but it is"),
+    ("json-path: {path: $.answer, count: 1}", true, "expected the output not to have 1 node at $.answer, but it selects 1 node: [42]"),
+    ("finish-reason: tool_calls", true, "expected the response not to finish with \"tool_calls\", but it did"),
+    ("tool-call: {name: get_weather}", true, "expected the response not to call get_weather, but it called get_weather({\"city\": \"Paris\", \"days\": 3})"),
+    ("max-tokens: {total: 200}", true, "expected the response not to use at most 200 total tokens, but usage is prompt 120, completion 30, total 150"),
+    ("max-cost: 0.01", true, "expected the response not to cost at most $0.01, but it cost $0.00042"),
+  ])
+  func negatedKindFails(assertion: String, onRich: Bool, message: String) throws {
+    let completion = onRich ? Self.rich : Self.text
+    let plain = try evaluate("- \(assertion)", on: completion)[0]
+    #expect(plain.passed, "\(plain.description)")
+    let negated = try evaluate("- not-\(assertion)", on: completion)[0]
+    #expect(!negated.passed)
+    #expect(negated.message == message)
+  }
+}
