@@ -84,10 +84,11 @@ final class YAMLEmitter {
 
   private func scalar(_ text: String, style: yaml_scalar_style_t) throws(EmitError) {
     var event = yaml_event_t()
-    var bytes = Array(text.utf8)
+    // NUL-terminated, so the pointer is valid even for an empty string; libyaml copies the bytes.
+    var bytes = Array(text.utf8) + [0]
+    let length = Int32(bytes.count - 1)
     let ok = bytes.withUnsafeMutableBufferPointer { buffer in
-      yaml_scalar_event_initialize(
-        &event, nil, nil, buffer.baseAddress ?? UnsafeMutablePointer(mutating: [UInt8(0)]), Int32(buffer.count), 1, 1, style)
+      yaml_scalar_event_initialize(&event, nil, nil, buffer.baseAddress!, length, 1, 1, style)
     }
     guard ok == 1 else { throw EmitError(message: "cannot write a YAML scalar") }
     try send(&event)
