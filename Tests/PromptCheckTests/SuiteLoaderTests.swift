@@ -210,6 +210,7 @@ import Testing
     ("tests:\n  - name: a\n    prompt: x\n    assert: [{not-regx: x}]\n", "prompts/s.yaml:4:15: error: unknown assertion kind 'not-regx'; did you mean 'not-regex'?"),
     ("tests:\n  - name: a\n    prompt: x\n    assert: [{type: contains, valu: x}]\n", "prompts/s.yaml:4:31: error: unknown key 'valu' in assert[0]; did you mean 'value'?"),
     ("provider: opnrouter\ntests: [{name: a, prompt: x}]\n", "prompts/s.yaml:1:11: error: unknown provider 'opnrouter'; did you mean 'openrouter'?"),
+    ("tests:\n  - name: a\n    prompt: x\n    params: {temperature: 0}\n    zzzzzzzz: 1\n", "prompts/s.yaml:5:5: error: unknown key 'zzzzzzzz' in tests[0]; expected one of: name, description, tags, vars, matrix, messages, prompt, system, params, assert, golden, repeat, min_pass_rate, skip, only, model, provider"),
   ])
   func unknownKeysNameTheClosestValidKey(yaml: String, expected: String) {
     #expect(loadSuite(yaml).errors == [expected])

@@ -38,9 +38,14 @@ struct NodeReader {
     return result
   }
 
+  /// Names the closest valid key, or when none is close, all of them.
   mutating func unknownKey(_ key: String, at node: YAMLNode, in what: String, allowed: [String]) {
     var message = "unknown key '\(key)' in \(what)"
-    if let guess = closestMatch(to: key, in: allowed) { message += "; did you mean '\(guess)'?" }
+    if let guess = closestMatch(to: key, in: allowed) {
+      message += "; did you mean '\(guess)'?"
+    } else {
+      message += "; expected one of: " + allowed.joined(separator: ", ")
+    }
     error(message, at: node)
   }
 
