@@ -70,7 +70,6 @@ public enum GoldenCommandsCore {
     }
     var accepted = 0
     var rejected = 0
-    var skipped = 0
     loop: for (n, p) in pending.enumerated() {
       let newPath = root.absolute + "/" + p
       let goldenPath = String(newPath.dropLast(4))
@@ -99,7 +98,7 @@ public enum GoldenCommandsCore {
           rejected += 1
           ctx.out("rejected \(display) (deleted the .new file)\n")
         case "s", "skip", "":
-          skipped += 1
+          break
         case "q", "quit":
           break loop
         default:
@@ -110,7 +109,6 @@ public enum GoldenCommandsCore {
     }
     let left = pending.count - accepted - rejected
     ctx.out("\naccepted \(accepted), rejected \(rejected), left \(left) pending\n")
-    _ = skipped
     return 0
   }
 

@@ -23,7 +23,6 @@ public final class TerminalReporter: RunReporter {
   var passed = 0
   var failed = 0
   var errored = 0
-  var skipped = 0
   var progressShown = false
 
   public init(style: Style, write: @escaping (String) -> Void) {
@@ -49,7 +48,7 @@ public final class TerminalReporter: RunReporter {
       case .passed: passed += 1
       case .failed: if !r.tolerated { failed += 1 }
       case .errored: errored += 1
-      case .skipped: skipped += 1
+      case .skipped: break
       }
       if style.quiet { return }
       if style.isTTY && !style.verbose {
