@@ -211,8 +211,10 @@ public enum RunCommandCore {
     if ctx.environment["GITHUB_ACTIONS"].map({ !$0.isEmpty }) ?? false {
       let annotations = GitHubOutput.annotations(report)
       if !annotations.isEmpty { ctx.out(annotations) }
-      if let path = ctx.environment["GITHUB_STEP_SUMMARY"], !path.isEmpty {
-        GitHubOutput.appendSummary(report, to: path)
+      if let path = ctx.environment["GITHUB_STEP_SUMMARY"], !path.isEmpty,
+        let problem = GitHubOutput.appendSummary(report, to: path)
+      {
+        ctx.err("warning: cannot append the summary to $GITHUB_STEP_SUMMARY (\(path)): \(problem)\n")
       }
     }
     return status

@@ -28,15 +28,19 @@ public enum GitHubOutput {
     return md + "\n"
   }
 
-  /// Appends the summary to `$GITHUB_STEP_SUMMARY`.
-  public static func appendSummary(_ report: Report, to path: String) {
-    guard let handle = FileHandle(forWritingAtPath: path) ?? {
-      FileManager.default.createFile(atPath: path, contents: nil)
-      return FileHandle(forWritingAtPath: path)
-    }() else { return }
-    handle.seekToEndOfFile()
-    handle.write(Data(markdown(report).utf8))
-    handle.closeFile()
+  /// Appends the summary to `$GITHUB_STEP_SUMMARY` (created if missing); the reason when it cannot.
+  public static func appendSummary(_ report: Report, to path: String) -> String? {
+    let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+    guard fd >= 0 else { return String(cString: strerror(errno)) }
+    defer { close(fd) }
+    let bytes = Array(markdown(report).utf8)
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      guard n > 0 else { return String(cString: strerror(errno)) }
+      offset += n
+    }
+    return nil
   }
 
   /// Workflow-command escaping of the message part.
