@@ -125,3 +125,20 @@ import Testing
     #expect(try JSONPath("$[?match(@, '\\\\d')]").select(["1"]) == [])
   }
 }
+
+@Suite struct JSONObjectTests {
+  @Test func largeObjectsKeepOrderAndCodePointNames() {
+    var o = JSONObject()
+    for i in 0..<100 { o["k\(i)"] = .int(i) }
+    o["\u{E9}"] = 1
+    o["e\u{301}"] = 2
+    #expect(o.count == 102)
+    #expect(o["k57"] == .int(57))
+    #expect(o["\u{E9}"] == .int(1) && o["e\u{301}"] == .int(2))
+    o["k3"] = nil
+    #expect(o["k4"] == .int(4) && o["k3"] == nil && o.count == 101)
+    o["k4"] = "replaced"
+    #expect(o.keys.prefix(4) == ["k0", "k1", "k2", "k4"])
+    #expect(o["k4"] == "replaced")
+  }
+}

@@ -61,6 +61,11 @@ public enum JSON: Sendable {
 /// names by code point.
 public struct JSONObject: Sendable {
   public private(set) var members: [(key: String, value: JSON)] = []
+  /// Member positions by name bytes, once the object is large enough for a
+  /// linear search to hurt. UTF-8 bytes keep code-point semantics (Swift's
+  /// `String` hashing would merge canonically equivalent names).
+  private var positions: [[UInt8]: Int]?
+  static let indexThreshold = 16
 
   public init() {}
   public init(_ members: [(String, JSON)]) {
@@ -72,7 +77,7 @@ public struct JSONObject: Sendable {
   public var values: [JSON] { members.map(\.value) }
 
   func index(of key: String) -> Int? {
-    // Member names are compared by code points: "é" and "e\u{301}" are different names.
+    if let positions { return positions[Array(key.utf8)] }
     let utf8 = key.utf8
     return members.firstIndex { $0.key.utf8.elementsEqual(utf8) }
   }
@@ -81,11 +86,29 @@ public struct JSONObject: Sendable {
     get { index(of: key).map { members[$0].value } }
     set {
       if let i = index(of: key) {
-        if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+        if let newValue {
+          members[i].value = newValue
+        } else {
+          members.remove(at: i)
+          positions = nil
+          if members.count > Self.indexThreshold { rebuildPositions() }
+        }
       } else if let newValue {
         members.append((key, newValue))
+        if positions != nil {
+          positions![Array(key.utf8)] = members.count - 1
+        } else if members.count > Self.indexThreshold {
+          rebuildPositions()
+        }
       }
     }
+  }
+
+  private mutating func rebuildPositions() {
+    var p: [[UInt8]: Int] = [:]
+    p.reserveCapacity(members.count)
+    for (i, m) in members.enumerated() { p[Array(m.key.utf8)] = i }
+    positions = p
   }
 
   /// Members sorted by the code points of their names (as UTF-8 bytes, which orders the same way).
