@@ -9,7 +9,7 @@ struct QueryCommand: ParsableCommand {
     discussion: """
       Prints the selected nodes as one JSON array (with --paths, their normalized
       paths). Exits 0 also when nothing is selected, 2 when the expression or the
-      document is invalid.
+      document is invalid, or a match()/search() regex runs past its 1 s deadline.
 
       Examples:
         promptcheck query '$.choices[0].message.content' response.json
@@ -20,33 +20,15 @@ struct QueryCommand: ParsableCommand {
   @Argument(help: "The JSONPath expression, e.g. '$.a[0]'.")
   var expression: String
 
-  @Argument(help: "A JSON file, or - for standard input (the default).")
+  @Argument(help: "A JSON file (pipes and FIFOs too), or - for standard input (the default).")
   var file: String = "-"
 
   @Flag(help: "Print the normalized paths of the selected nodes instead of their values.")
   var paths = false
 
   func run() throws {
-    let bytes: [UInt8]
-    if file == "-" {
-      bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-    } else {
-      guard let data = FileManager.default.contents(atPath: file) else {
-        printError("error: cannot read '\(file)'")
-        throw ExitCode(2)
-      }
-      bytes = Array(data)
-    }
-    switch QueryCommandCore.run(expression: expression, document: bytes, paths: paths) {
-    case .success(let text):
-      print(text)
-    case .failure(.badExpression(let e)):
-      printError("error: \(e.description)\n  \(e.pointer.replacingOccurrences(of: "\n", with: "\n  "))")
-      throw ExitCode(2)
-    case .failure(.badDocument(let e)):
-      printError("\(file == "-" ? "<stdin>" : file):\(e.line):\(e.column): error: invalid JSON: \(e.message)")
-      throw ExitCode(2)
-    }
+    let status = QueryCommandCore.run(expression: expression, file: file, paths: paths, .process())
+    if status != .ok { throw ExitCode(status.rawValue) }
   }
 }
 

@@ -3,7 +3,7 @@ import Testing
 
 @testable import PromptCheck
 
-/// The RFC 9535 compliance test suite (../shared/jsonpath-cts/cts.json), every case.
+/// The RFC 9535 compliance test suite (Tests/Fixtures/jsonpath-cts/cts.json), every case.
 @Suite struct JSONPathComplianceTests {
   struct Case: CustomTestStringConvertible, Sendable {
     var name: String
@@ -16,7 +16,7 @@ import Testing
   }
 
   static func loadCases() throws -> [Case] {
-    let url = TestPaths.shared.appendingPathComponent("jsonpath-cts/cts.json")
+    let url = TestPaths.fixtures.appendingPathComponent("jsonpath-cts/cts.json")
     let data = try Data(contentsOf: url)
     let root = try JSON.parse(bytes: Array(data))
     guard let tests = root["tests"]?.arrayValue else { throw CTSError.badFile }
@@ -61,7 +61,7 @@ import Testing
         continue
       }
       let doc = c.document ?? .null
-      let got = path.selectWithPaths(doc)
+      let got = try path.selectWithPaths(doc)
       let values = got.map(\.value)
       let paths = got.map(\.path)
       let matched = c.results.indices.contains { k in
@@ -71,7 +71,7 @@ import Testing
         failures.append("\(c.name): \(c.selector) gave \(JSON.array(values).serialized()) at \(paths)")
       }
       // select() (no paths) must agree with selectWithPaths().
-      if path.select(doc) != values { failures.append("\(c.name): select and selectWithPaths differ") }
+      if try path.select(doc) != values { failures.append("\(c.name): select and selectWithPaths differ") }
     }
     #expect(failures.isEmpty, "\(failures.count) of \(cases.count) CTS cases failed:\n\(failures.joined(separator: "\n"))")
     #expect(cases.count - failures.count == 703)

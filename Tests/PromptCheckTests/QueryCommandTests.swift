@@ -49,6 +49,33 @@ import Testing
     #expect(r.stderr == "bad.json:2:11: error: invalid JSON: unexpected ',', expected a value\n")
     let missing = try BinaryRunner.run(["query", "$.a", "missing.json"], in: dir.url)
     #expect(missing.status == 2)
-    #expect(missing.stderr == "error: cannot read 'missing.json'\n")
+    #expect(missing.stderr == "error: cannot read 'missing.json': No such file or directory\n")
+  }
+}
+
+@Suite struct QueryInputTests {
+  @Test func readsAFIFO() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.cleanup() }
+    let fifo = dir.url.appendingPathComponent("pipe").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let writer = Thread {
+      let fd = open(fifo, O_WRONLY)
+      let text = Array("{\"a\": [1, 2]}".utf8)
+      _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      close(fd)
+    }
+    writer.start()
+    let r = try BinaryRunner.run(["query", "$.a[1]", fifo], in: dir.url)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == "[\n  2\n]\n")
+  }
+
+  @Test func readsDevStdin() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.cleanup() }
+    let r = try BinaryRunner.run(["query", "$.c", "/dev/stdin"], in: dir.url, stdin: "{\"c\": true}")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == "[\n  true\n]\n")
   }
 }

@@ -137,7 +137,7 @@ let simpleSuite = """
     let r = try p.run(["--mode", "live", "--html", "out/report.html"])
     #expect(r.status == 1)
     let junit = p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path
-    let schema = TestPaths.shared.appendingPathComponent("schemas/jenkins-junit.xsd").path
+    let schema = TestPaths.fixtures.appendingPathComponent("schemas/jenkins-junit.xsd").path
     let lint = try Shell.run("xmllint", ["--noout", "--schema", schema, junit])
     #expect(lint.status == 0, "\(lint.output)")
     let xml = try String(contentsOfFile: junit, encoding: .utf8)

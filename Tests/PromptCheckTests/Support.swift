@@ -6,8 +6,8 @@ enum TestPaths {
   static let packageRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-  /// `../shared`, beside the checkout (read-only project material).
-  static let shared: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+  /// Public test data kept in the repository (`Tests/Fixtures`, each folder with its licence notice).
+  static let fixtures: URL = packageRoot.appendingPathComponent("Tests/Fixtures")
 }
 
 /// A fresh temporary directory, removed by the caller with `cleanup()`.

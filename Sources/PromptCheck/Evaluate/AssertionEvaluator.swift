@@ -3,7 +3,7 @@ import Foundation
 /// Evaluates assertions on a completion. Pure: no I/O, never throws.
 public struct AssertionEvaluator: Sendable {
   /// How long one regex may run on one subject before the assertion fails instead of hanging the run.
-  public var regexDeadline: Duration = .seconds(1)
+  public var regexDeadline: Duration = RegexGuard.limit
 
   public init() {}
 
@@ -217,14 +217,14 @@ public struct AssertionEvaluator: Sendable {
       o.ifHolds = seen
       return o
     case .maxCost(let limit):
-      var o = Outcome(holds: false, expectation: "cost at most $\(Self.money(limit))")
+      var o = Outcome(holds: false, expectation: "cost at most $\(NumberText.money(limit))")
       guard let cost = c.usage?.cost else {
         o.problem = "the response reports no usage.cost"
         return o
       }
       o.holds = cost <= limit
-      o.ifNot = "it cost $\(Self.money(cost))"
-      o.ifHolds = "it cost $\(Self.money(cost))"
+      o.ifNot = "it cost $\(NumberText.money(cost))"
+      o.ifHolds = "it cost $\(NumberText.money(cost))"
       return o
     }
   }
@@ -265,7 +265,7 @@ public struct AssertionEvaluator: Sendable {
         ifHolds: "it matches at character \(Excerpt.offset(text, r.lowerBound)): \(Excerpt.around(text, r))")
     } catch {
       var o = Outcome(holds: false, expectation: expectation)
-      o.problem = "the regex ran longer than \(regexDeadline) on \(text.unicodeScalars.count) characters and was stopped; simplify the pattern (nested quantifiers such as (a+)+ backtrack exponentially)"
+      o.problem = error.description
       return o
     }
   }
@@ -283,7 +283,14 @@ public struct AssertionEvaluator: Sendable {
   }
 
   func jsonPathOutcome(_ check: JSONPathCheck, _ doc: JSON) -> Outcome {
-    let nodes = check.path.select(doc)
+    let nodes: [JSON]
+    do {
+      nodes = try check.path.select(doc, deadline: regexDeadline)
+    } catch {
+      var o = Outcome(holds: false, expectation: Self.describe(check))
+      o.problem = error.description
+      return o
+    }
     let seen = nodes.isEmpty
       ? "it selects no node" : "it selects \(nodes.count) node\(nodes.count == 1 ? "" : "s"): \(Excerpt.json(.array(nodes)))"
     var o = Outcome(holds: false, expectation: Self.describe(check), ifNot: seen, ifHolds: seen)
@@ -307,7 +314,7 @@ public struct AssertionEvaluator: Sendable {
             return o
           }
         } catch {
-          o.problem = "the regex ran longer than \(regexDeadline) and was stopped"
+          o.problem = error.description
           return o
         }
       }
@@ -381,11 +388,6 @@ public struct AssertionEvaluator: Sendable {
     return us.count <= 60 ? s : String(String.UnicodeScalarView(us.prefix(60))) + "…"
   }
 
-  static func money(_ d: Double) -> String {
-    var s = String(format: "%.6f", d)
-    while s.hasSuffix("0") && !s.hasSuffix(".0") { s.removeLast() }
-    return s
-  }
 }
 
 extension String {

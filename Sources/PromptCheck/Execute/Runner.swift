@@ -55,8 +55,8 @@ public struct LiveSource: CompletionSource {
 /// One live call within the budget: the exchange (for recording) and the decoded completion.
 func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async -> (CallOutcome?, Result<Completion, CallError>) {
   if budget.isExhausted {
-    let limit = budget.limit.map { AssertionEvaluator.money($0) } ?? "?"
-    return (nil, .failure(CallError(.budget, "budget exhausted: live calls have cost $\(AssertionEvaluator.money(budget.total)) of the --max-cost $\(limit)")))
+    let limit = budget.limit.map { NumberText.money($0) } ?? "?"
+    return (nil, .failure(CallError(.budget, "budget exhausted: live calls have cost $\(NumberText.money(budget.total)) of the --max-cost $\(limit)")))
   }
   let outcome = await client.call(c.request)
   switch outcome.result {

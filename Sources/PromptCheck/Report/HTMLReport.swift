@@ -64,7 +64,7 @@ public enum HTMLReport {
       if let reasoning = r.reasoning { body += "<p class=\"meta\">reasoning</p><pre class=\"output\">\(escape(reasoning))</pre>" }
       var meta = r.latencyMS.map { "\($0) ms" } ?? ""
       if let u = r.usage { meta += " · \(u.totalTokens.map(String.init) ?? "?") tokens" }
-      if let cost = r.usage?.cost { meta += " · $\(AssertionEvaluator.money(cost))" }
+      if let cost = r.usage?.cost { meta += " · $\(NumberText.money(cost))" }
       if let m = r.model { meta += " · \(escape(m))" }
       body += "<p class=\"meta\">\(meta)</p></details>"
     }

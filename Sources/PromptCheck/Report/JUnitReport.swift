@@ -67,7 +67,7 @@ public enum JUnitReport {
     if let l = r.latencyMS { lines.append("latency: \(l) ms") }
     if let u = r.usage {
       var t = "tokens: prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
-      if let cost = u.cost { t += "; cost: $\(AssertionEvaluator.money(cost))" }
+      if let cost = u.cost { t += "; cost: $\(NumberText.money(cost))" }
       lines.append(t)
     }
     if let m = r.model { lines.append("model: \(m)" + (r.provider.map { " (provider \($0))" } ?? "")) }

@@ -122,7 +122,7 @@ public struct RunSummary: Sendable {
       guard ran > 0, Double(passed) / Double(ran) >= rate else { continue }
       for i in members where results[i].status == .failed {
         results[i].tolerated = true
-        results[i].notes.append("tolerated: \(passed) of \(ran) repetitions passed, min_pass_rate is \(JSON.format(rate).replacingOccurrences(of: ".0", with: ""))")
+        results[i].notes.append("tolerated: \(passed) of \(ran) repetitions passed, min_pass_rate is \(NumberText.format(rate))")
       }
     }
   }

@@ -74,33 +74,18 @@ public struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
 
   public var description: String { flags.isEmpty ? pattern : "(?\(flags))\(pattern)" }
 
-  public struct Timeout: Error, Sendable {}
-
-  /// The UTF-16 range of the first match, or nil; throws `Timeout` past the deadline.
-  public func firstMatch(in s: String, deadline: Duration = .seconds(1)) throws(Timeout) -> Range<String.Index>? {
-    let clock = ContinuousClock()
-    let end = clock.now.advanced(by: deadline)
-    var found: NSRange?
-    var timedOut = false
-    regex.enumerateMatches(
-      in: s, options: [.reportProgress], range: NSRange(location: 0, length: s.utf16.count)
-    ) { match, _, stop in
-      if let match {
-        found = match.range
-        stop.pointee = true
-      } else if clock.now > end {
-        timedOut = true
-        stop.pointee = true
-      }
-    }
-    if timedOut { throw Timeout() }
-    guard let found, let range = Range(found, in: s) else { return nil }
+  /// The UTF-16 range of the first match, or nil; throws past the deadline.
+  public func firstMatch(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> Range<String.Index>? {
+    guard let found = try RegexGuard.firstMatch(regex, pattern: description, in: s, limit: deadline),
+      let range = Range(found, in: s)
+    else { return nil }
     return range
   }
 
-  /// Replaces every match (with `$1`-style templates), used by golden normalisers.
-  public func replacingMatches(in s: String, with template: String) -> String {
-    regex.stringByReplacingMatches(
-      in: s, range: NSRange(location: 0, length: s.utf16.count), withTemplate: template)
+  /// Replaces every match (with `$1`-style templates), used by golden normalisers; throws past the deadline.
+  public func replacingMatches(in s: String, with template: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout)
+    -> String
+  {
+    try RegexGuard.replacingMatches(regex, pattern: description, in: s, with: template, limit: deadline)
   }
 }

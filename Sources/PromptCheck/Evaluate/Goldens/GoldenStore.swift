@@ -62,7 +62,11 @@ public struct GoldenStore: Sendable {
           return .failure(GoldenError(message: "the golden subject is not valid JSON (\(error.description))"))
         }
       case .replace(let regex, let with):
-        text = regex.replacingMatches(in: text, with: with)
+        do {
+          text = try regex.replacingMatches(in: text, with: with)
+        } catch {
+          return .failure(GoldenError(message: "normalize replace: \(error.description)"))
+        }
       }
     }
     return .success(text)

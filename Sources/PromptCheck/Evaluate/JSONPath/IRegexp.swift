@@ -11,6 +11,8 @@ struct IRegexp: @unchecked Sendable {
   // NSRegularExpression is immutable after creation and documented as safe to use from several threads.
   let anchored: NSRegularExpression
   let unanchored: NSRegularExpression
+  /// The I-Regexp as written, for messages.
+  let pattern: String
 
   struct SyntaxError: Error {
     var message: String
@@ -22,14 +24,15 @@ struct IRegexp: @unchecked Sendable {
     let icu = try t.translate()
     anchored = try NSRegularExpression(pattern: "\\A(?:" + icu + ")\\z")
     unanchored = try NSRegularExpression(pattern: icu)
+    self.pattern = pattern
   }
 
-  func matchesEntirely(_ s: String) -> Bool {
-    anchored.firstMatch(in: s, range: NSRange(location: 0, length: s.utf16.count)) != nil
+  func matchesEntirely(_ s: String, limit: Duration, deadline: ContinuousClock.Instant) throws(RegexTimeout) -> Bool {
+    try RegexGuard.firstMatch(anchored, pattern: pattern, in: s, limit: limit, deadline: deadline) != nil
   }
 
-  func matchesSomewhere(_ s: String) -> Bool {
-    unanchored.firstMatch(in: s, range: NSRange(location: 0, length: s.utf16.count)) != nil
+  func matchesSomewhere(_ s: String, limit: Duration, deadline: ContinuousClock.Instant) throws(RegexTimeout) -> Bool {
+    try RegexGuard.firstMatch(unanchored, pattern: pattern, in: s, limit: limit, deadline: deadline) != nil
   }
 
   struct Translator {

@@ -7,10 +7,17 @@ struct PathNode {
 struct EvaluationContext {
   let root: JSON
   let trackPaths: Bool
+  /// The regex deadline of the whole evaluation, and what it is.
+  let limit: Duration
+  let deadline: ContinuousClock.Instant
+  /// Set once a regex ran past the deadline; every later regex then reports no match at once.
+  var timeout: RegexTimeout?
 
-  init(root: JSON, trackPaths: Bool) {
+  init(root: JSON, trackPaths: Bool, limit: Duration = RegexGuard.limit) {
     self.root = root
     self.trackPaths = trackPaths
+    self.limit = limit
+    self.deadline = ContinuousClock().now.advanced(by: limit)
   }
 
   mutating func evaluate(_ query: Query, current: JSON) -> [PathNode] {
@@ -222,7 +229,15 @@ struct EvaluationContext {
         else { return false }
         regex = compiled
       }
-      return f.name == .match ? regex.matchesEntirely(subject) : regex.matchesSomewhere(subject)
+      guard timeout == nil else { return false }
+      do {
+        return f.name == .match
+          ? try regex.matchesEntirely(subject, limit: limit, deadline: deadline)
+          : try regex.matchesSomewhere(subject, limit: limit, deadline: deadline)
+      } catch {
+        timeout = error
+        return false
+      }
     case .length, .count, .value:
       // Type checking rejects these in logical position.
       return false

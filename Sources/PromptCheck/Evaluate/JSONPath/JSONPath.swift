@@ -15,16 +15,23 @@ public struct JSONPath: Sendable, CustomStringConvertible {
   /// True when the query can select at most one node (only name and index child segments).
   public var isSingular: Bool { query.isSingular }
 
-  /// The selected values, in nodelist order.
-  public func select(_ document: JSON) -> [JSON] {
-    var ctx = EvaluationContext(root: document, trackPaths: false)
-    return ctx.evaluate(query, current: document).map(\.value)
+  /// The selected values, in nodelist order. `match()` and `search()` share one
+  /// regex deadline for the whole evaluation; past it the query throws.
+  public func select(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [JSON] {
+    var ctx = EvaluationContext(root: document, trackPaths: false, limit: deadline)
+    let nodes = ctx.evaluate(query, current: document)
+    if let timeout = ctx.timeout { throw timeout }
+    return nodes.map(\.value)
   }
 
   /// The selected nodes with their normalized paths (e.g. `$['a'][0]`).
-  public func selectWithPaths(_ document: JSON) -> [(path: String, value: JSON)] {
-    var ctx = EvaluationContext(root: document, trackPaths: true)
-    return ctx.evaluate(query, current: document).map { (JSONPath.normalizedPath($0.path), $0.value) }
+  public func selectWithPaths(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [(
+    path: String, value: JSON
+  )] {
+    var ctx = EvaluationContext(root: document, trackPaths: true, limit: deadline)
+    let nodes = ctx.evaluate(query, current: document)
+    if let timeout = ctx.timeout { throw timeout }
+    return nodes.map { (JSONPath.normalizedPath($0.path), $0.value) }
   }
 
   /// RFC 9535 §2.7 normalized path text of a list of path elements.

@@ -53,7 +53,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
   public var description: String {
     switch self {
     case .connection(let m): return "connection failed: \(m)"
-    case .timeout(let s): return "timed out after \(JSON.format(s).replacingOccurrences(of: ".0", with: "")) s"
+    case .timeout(let s): return "timed out after \(NumberText.format(s)) s"
     case .cancelled: return "cancelled"
     case .other(let m): return m
     }

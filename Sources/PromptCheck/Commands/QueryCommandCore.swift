@@ -1,0 +1,61 @@
+import Foundation
+
+/// `promptcheck query`: evaluate a JSONPath on a JSON document.
+public enum QueryCommandCore {
+  public enum Failure: Error, Equatable {
+    case badExpression(JSONPathError)
+    case badDocument(JSONParseError)
+    case regexTimeout(RegexTimeout)
+  }
+
+  /// The selected values (or their normalized paths) as a JSON array text.
+  public static func run(expression: String, document: [UInt8], paths: Bool) -> Result<String, Failure> {
+    let path: JSONPath
+    do {
+      path = try JSONPath(expression)
+    } catch {
+      return .failure(.badExpression(error))
+    }
+    let doc: JSON
+    do {
+      doc = try JSON.parse(bytes: document)
+    } catch {
+      return .failure(.badDocument(error))
+    }
+    do {
+      if paths {
+        return .success(JSON.array(try path.selectWithPaths(doc).map { .string($0.path) }).prettyPrinted(keys: .asWritten))
+      }
+      return .success(JSON.array(try path.select(doc)).prettyPrinted(keys: .asWritten))
+    } catch {
+      return .failure(.regexTimeout(error))
+    }
+  }
+
+  /// The command as a whole: reads `file` (`-` is standard input; pipes and FIFOs such as
+  /// `/dev/stdin` or `<(…)` are read to their end), prints the result, returns the exit status.
+  public static func run(expression: String, file: String, paths: Bool, _ ctx: CommandContext) -> ExitStatus {
+    let name = file == "-" ? "<stdin>" : file
+    let bytes: [UInt8]
+    switch InputFile.read(file == "-" ? "/dev/stdin" : ctx.absolute(file), limit: InputFile.documentLimit) {
+    case .failure(let problem):
+      ctx.err("error: cannot read '\(name)': \(problem)\n")
+      return .invalid
+    case .success(let b): bytes = b
+    }
+    switch run(expression: expression, document: bytes, paths: paths) {
+    case .success(let text):
+      ctx.out(text + "\n")
+      return .ok
+    case .failure(.badExpression(let e)):
+      ctx.err("error: \(e.description)\n  \(e.pointer.replacingOccurrences(of: "\n", with: "\n  "))\n")
+      return .invalid
+    case .failure(.badDocument(let e)):
+      ctx.err("\(name):\(e.line):\(e.column): error: invalid JSON: \(e.message)\n")
+      return .invalid
+    case .failure(.regexTimeout(let e)):
+      ctx.err("error: \(e.description)\n")
+      return .invalid
+    }
+  }
+}

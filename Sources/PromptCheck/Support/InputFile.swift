@@ -1,0 +1,33 @@
+import Foundation
+
+/// Reads a whole input file with a size limit. Works for regular files and for
+/// pipes and FIFOs (`/dev/stdin`, `<(…)`), which have no size until read to their end.
+public enum InputFile {
+  /// The largest JSON document `query` reads.
+  public static let documentLimit = 64 * 1024 * 1024
+
+  public static func read(_ path: String, limit: Int) -> Result<[UInt8], Problem> {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return .failure(Problem(errno: errno)) }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n == 0 { return .success(out) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        return .failure(Problem(errno: errno))
+      }
+      if out.count + n > limit { return .failure(Problem(message: "it is larger than the limit of \(limit / 1024 / 1024) MiB")) }
+      out.append(contentsOf: chunk[0..<n])
+    }
+  }
+
+  public struct Problem: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    init(message: String) { self.message = message }
+    init(errno code: Int32) { message = String(cString: strerror(code)) }
+    public var description: String { message }
+  }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// A regex that ran past its deadline on some text. Every regex that meets model
+/// output or a user's document (the `regex` assertion, JSON-path `match()` and
+/// `search()`, golden `replace` normalisers, `query`) runs through `RegexGuard`,
+/// so a catastrophic pattern stops with this error instead of hanging the run.
+public struct RegexTimeout: Error, Sendable, Equatable, CustomStringConvertible {
+  public var pattern: String
+  public var limit: Duration
+  /// Code points of the text it was matching.
+  public var textLength: Int
+
+  public var description: String {
+    "the regex /\(pattern)/ ran longer than \(RegexGuard.seconds(limit)) on a text of \(textLength) characters and was stopped; "
+      + "simplify it (nested quantifiers such as (a*)* or (a+)+ backtrack exponentially)"
+  }
+}
+
+/// The one guarded matcher: `NSRegularExpression` with `.reportProgress`, checked against a deadline.
+public enum RegexGuard {
+  /// The deadline a regex gets on one text (README "Assertions": regex).
+  public static let limit: Duration = .seconds(1)
+
+  static func seconds(_ d: Duration) -> String {
+    NumberText.format(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) + " s"
+  }
+
+  /// Calls `body` with each match in order until it returns false; throws past `deadline`.
+  static func enumerate(
+    _ regex: NSRegularExpression, pattern: String, in s: String, limit: Duration, deadline: ContinuousClock.Instant,
+    _ body: (NSTextCheckingResult) -> Bool
+  ) throws(RegexTimeout) {
+    let clock = ContinuousClock()
+    var timedOut = clock.now > deadline
+    if !timedOut {
+      // corelibs declares the block escaping though it runs synchronously.
+      withoutActuallyEscaping(body) { body in
+        regex.enumerateMatches(in: s, options: [.reportProgress], range: NSRange(location: 0, length: s.utf16.count)) {
+        match, _, stop in
+        if let match {
+          if !body(match) { stop.pointee = true }
+        } else if clock.now > deadline {
+          timedOut = true
+          stop.pointee = true
+        }
+      }
+      }
+    }
+    if timedOut { throw RegexTimeout(pattern: pattern, limit: limit, textLength: s.unicodeScalars.count) }
+  }
+
+  /// The UTF-16 range of the first match, or nil.
+  static func firstMatch(
+    _ regex: NSRegularExpression, pattern: String, in s: String, limit: Duration = limit,
+    deadline: ContinuousClock.Instant? = nil
+  ) throws(RegexTimeout) -> NSRange? {
+    var found: NSRange?
+    try enumerate(regex, pattern: pattern, in: s, limit: limit, deadline: deadline ?? ContinuousClock().now.advanced(by: limit)) {
+      found = $0.range
+      return false
+    }
+    return found
+  }
+
+  /// Every match replaced by `template` (`$1` style), within the deadline.
+  static func replacingMatches(
+    _ regex: NSRegularExpression, pattern: String, in s: String, with template: String, limit: Duration = limit
+  ) throws(RegexTimeout) -> String {
+    var matches: [NSTextCheckingResult] = []
+    try enumerate(regex, pattern: pattern, in: s, limit: limit, deadline: ContinuousClock().now.advanced(by: limit)) {
+      matches.append($0)
+      return true
+    }
+    guard !matches.isEmpty else { return s }
+    let source = s as NSString
+    var out = ""
+    var cursor = 0
+    for m in matches {
+      out += source.substring(with: NSRange(location: cursor, length: m.range.location - cursor))
+      out += regex.replacementString(for: m, in: s, offset: 0, template: template)
+      cursor = m.range.location + m.range.length
+    }
+    out += source.substring(from: cursor)
+    return out
+  }
+}
