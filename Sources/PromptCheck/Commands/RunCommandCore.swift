@@ -162,9 +162,10 @@ public enum RunCommandCore {
         return 2
       }
     }
+    let redactor = Redactor(providers: project.config.providers, environment: ctx.environment)
     let source = CassetteSource(
-      store: store, mode: s.effectiveMode, client: client, budget: CostBudget(limit: s.maxCost), environment: ctx.environment)
-    let runner = Runner(source: source, jobs: s.jobs, mode: s.effectiveMode, goldens: goldens)
+      store: store, mode: s.effectiveMode, client: client, budget: CostBudget(limit: s.maxCost), redactor: redactor)
+    let runner = Runner(source: source, jobs: s.jobs, mode: s.effectiveMode, goldens: goldens, redactor: redactor)
 
     if ctx.isCI && s.mode == .auto && !s.quiet && (o.mode ?? project.config.run.mode) != nil {
       ctx.err("note: CI is set, so --mode auto replays and records nothing\n")

@@ -77,12 +77,15 @@ public struct Runner: Sendable {
   public var jobs: Int
   public var mode: RunMode
   public var goldens: GoldenStore?
+  /// Applied once to what a fetch returns, before anything else sees it.
+  public var redactor: Redactor
 
-  public init(source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil) {
+  public init(source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none) {
     self.source = source
     self.jobs = max(1, jobs)
     self.mode = mode
     self.goldens = goldens
+    self.redactor = redactor
   }
 
   public func run(_ cases: [PlannedCase], emit: (RunEvent) -> Void) async -> RunSummary {
@@ -130,12 +133,15 @@ public struct Runner: Sendable {
         cassette: CassetteReport(path: "", status: .none), golden: noGolden)
     }
     let fetched = await source.fetch(c)
+    // The one place secrets are removed: goldens, reports and the terminal see only this.
+    var shown = c
+    shown.variant.messages = c.variant.messages.map { redactor($0) }
     var result = CaseResult(
-      plannedCase: c, status: .errored, findings: [], error: nil, completion: nil, durationMS: 0,
-      attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden, notes: fetched.notes)
-    switch fetched.result {
+      plannedCase: shown, status: .errored, findings: [], error: nil, completion: nil, durationMS: 0,
+      attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden, notes: fetched.notes.map { redactor($0) })
+    switch fetched.result.map({ redactor($0) }) {
     case .failure(let e):
-      result.error = e.message
+      result.error = redactor(e.message)
     case .success(let completion):
       result.completion = completion
       result.findings = evaluator.evaluate(c.variant.assertions, on: completion)

@@ -56,7 +56,7 @@ public struct Cassette: Sendable {
   // MARK: File form
 
   /// The YAML document, keys in a fixed order. Every occurrence of each secret is replaced by `<redacted>`.
-  public func yaml(redacting secrets: [String]) throws -> String {
+  public func yaml(redacting redactor: Redactor) throws -> String {
     var request = JSONObject()
     request["method"] = .string(method)
     request["url"] = .string(url)
@@ -86,23 +86,9 @@ public struct Cassette: Sendable {
     root["duration_ms"] = .int(durationMS)
     root["request"] = .object(request)
     root["response"] = .object(response)
-    let redacted = Self.redact(.object(root), secrets.filter { $0.count >= 4 })
+    let redacted = redactor(.object(root))
     let header = "# promptcheck cassette: recorded interaction for \(caseID). Re-record with promptcheck run --mode record.\n"
     return header + (try YAMLEmitter.emit(redacted))
-  }
-
-  static func redact(_ value: JSON, _ secrets: [String]) -> JSON {
-    guard !secrets.isEmpty else { return value }
-    switch value {
-    case .string(let s):
-      var t = s
-      for secret in secrets where t.contains(secret) { t = t.replacingOccurrences(of: secret, with: "<redacted>") }
-      return .string(t)
-    case .array(let a): return .array(a.map { redact($0, secrets) })
-    case .object(let o):
-      return .object(JSONObject(o.members.map { (redact(.string($0.key), secrets).stringValue ?? $0.key, redact($0.value, secrets)) }))
-    default: return value
-    }
   }
 
   public struct ReadError: Error, Sendable, CustomStringConvertible {
@@ -184,11 +170,11 @@ public struct Cassette: Sendable {
 
   /// Nil when the cassette matches the request (method, URL path, canonical body);
   /// otherwise the first differing field with both values.
-  public func mismatch(with request: ChatRequest, redacting secrets: [String] = []) -> String? {
+  public func mismatch(with request: ChatRequest, redacting redactor: Redactor = .none) -> String? {
     if method != "POST" { return "method: recorded \(method), now POST" }
     let recordedPath = URLParts.path(of: url)
     if recordedPath != request.urlPath { return "url path: recorded \(recordedPath), now \(request.urlPath)" }
-    let now = Self.redact(request.body, secrets.filter { $0.count >= 4 }).canonicalized
+    let now = redactor(request.body).canonicalized
     let recorded = requestBody.canonicalized
     if recorded.canonical == now.canonical { return nil }
     return Self.firstDifference(recorded, now, path: "body") ?? "body"

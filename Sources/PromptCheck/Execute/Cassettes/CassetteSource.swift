@@ -50,20 +50,15 @@ public struct CassetteSource: CompletionSource {
   /// Live calls; nil when the mode never calls (replay), so replay cannot open a connection.
   public var client: ChatClient?
   public var budget: CostBudget
-  /// Environment, to find the key values to redact.
-  public var environment: [String: String]
+  /// The run's secrets: cassettes are matched and written through it.
+  public var redactor: Redactor
 
-  public init(store: CassetteStore, mode: RunMode, client: ChatClient?, budget: CostBudget, environment: [String: String]) {
+  public init(store: CassetteStore, mode: RunMode, client: ChatClient?, budget: CostBudget, redactor: Redactor) {
     self.store = store
     self.mode = mode
     self.client = client
     self.budget = budget
-    self.environment = environment
-  }
-
-  func secrets(_ c: PlannedCase) -> [String] {
-    guard let v = c.provider.apiKeyEnv, let key = environment[v], !key.isEmpty else { return [] }
-    return [key]
+    self.redactor = redactor
   }
 
   static func rerecordCommand(_ c: PlannedCase) -> String {
@@ -83,7 +78,7 @@ public struct CassetteSource: CompletionSource {
       existing = nil
       problem = (.stale, m)
     case .found(let cassette):
-      if let diff = cassette.mismatch(with: c.request, redacting: secrets(c)) {
+      if let diff = cassette.mismatch(with: c.request, redacting: redactor) {
         existing = cassette
         problem = (.stale, "cassette is stale: \(diff) (\(display))")
       } else {
@@ -130,7 +125,7 @@ public struct CassetteSource: CompletionSource {
       }
     }
     do {
-      try AtomicFile.write(try cassette.yaml(redacting: secrets(c)), to: store.absolutePath(c))
+      try AtomicFile.write(try cassette.yaml(redacting: redactor), to: store.absolutePath(c))
     } catch {
       notes.append("could not write the cassette: \(error)")
       return FetchResult(result: completion, attempts: outcome.attempts, cassette: report(.missing), notes: notes)
