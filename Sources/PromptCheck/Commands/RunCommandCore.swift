@@ -185,8 +185,9 @@ public enum RunCommandCore {
       do {
         try AtomicFile.write(text, to: ctx.absolute(path))
       } catch {
-        ctx.err("error: \(error)\n")
-        status = 2
+        // The run happened but its record is lost: an infrastructure problem (3), unless a case already failed (1).
+        ctx.err("error: the report could not be written: \(error)\n")
+        if status == 0 { status = 3 }
       }
     }
 

@@ -150,6 +150,10 @@ public struct Runner: Sendable {
         result.golden = g.report
         if let finding = g.finding { result.findings.append(finding) }
         result.notes += g.notes
+        if let error = g.error {
+          result.error = error
+          break  // out of the switch: the status stays `errored`
+        }
       }
       result.status = result.findings.allSatisfy(\.passed) ? .passed : .failed
     }

@@ -77,6 +77,8 @@ public struct GoldenStore: Sendable {
     /// A failing finding when the golden is missing or differs.
     public var finding: Finding?
     public var notes: [String] = []
+    /// A golden that could not be written: the case errors (it is not a behaviour change).
+    public var error: String?
   }
 
   public func compare(_ c: PlannedCase, spec: GoldenSpec, completion: Completion) -> Comparison {
@@ -104,26 +106,42 @@ public struct GoldenStore: Sendable {
           try AtomicFile.write(actual, to: path)
           notes.append("wrote golden \(display)")
         } catch {
-          return Comparison(report: GoldenReport(status: .changed, path: display), finding: fail(error.description))
+          return Comparison(
+            report: GoldenReport(status: .changed, path: display), finding: nil,
+            error: "the golden could not be written: \(error)")
         }
       }
       try? FileManager.default.removeItem(atPath: pending)
       return Comparison(report: GoldenReport(status: expected == actual ? .matched : .updated, path: display), finding: nil, notes: notes)
     }
     guard let expected else {
-      let wrote = (try? AtomicFile.write(actual, to: pending)) != nil
       return Comparison(
         report: GoldenReport(status: .missing, path: display),
-        finding: fail("no golden at \(display)" + (wrote ? "; wrote \(display).new (review it, then run 'promptcheck accept')" : "")))
+        finding: fail(
+          "no golden at \(display); "
+            + (writePending(actual, to: pending, display: display + ".new")
+              ?? "wrote \(display).new (review it, then run 'promptcheck accept')")))
     }
     if expected == actual {
       try? FileManager.default.removeItem(atPath: pending)
       return Comparison(report: GoldenReport(status: .matched, path: display), finding: nil)
     }
     let diff = UnifiedDiff.diff(old: expected, new: actual, oldName: display, newName: display + ".new")
-    let wrote = (try? AtomicFile.write(actual, to: pending)) != nil
     return Comparison(
       report: GoldenReport(status: .changed, path: display, diff: diff),
-      finding: fail("the \(spec.subject.rawValue) differs from \(display)" + (wrote ? " (wrote \(display).new)" : "") + ":\n" + diff.dropLast()))
+      finding: fail(
+        "the \(spec.subject.rawValue) differs from \(display) "
+          + "(\(writePending(actual, to: pending, display: display + ".new") ?? "wrote \(display).new")):\n"
+          + diff.dropLast()))
+  }
+
+  /// Writes the pending golden; nil when written, else why it could not be.
+  func writePending(_ text: String, to path: String, display: String) -> String? {
+    do {
+      try AtomicFile.write(text, to: path)
+      return nil
+    } catch {
+      return "could not write \(display): \(error.reason)"
+    }
   }
 }

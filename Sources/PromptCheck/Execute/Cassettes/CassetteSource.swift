@@ -127,8 +127,10 @@ public struct CassetteSource: CompletionSource {
     do {
       try AtomicFile.write(try cassette.yaml(redacting: redactor), to: store.absolutePath(c))
     } catch {
-      notes.append("could not write the cassette: \(error)")
-      return FetchResult(result: completion, attempts: outcome.attempts, cassette: report(.missing), notes: notes)
+      // A recording that is not on disk must not pass: the next replay would have nothing.
+      return FetchResult(
+        result: .failure(CallError(.cassetteNotWritten, "the answer could not be recorded: \(error)")),
+        attempts: outcome.attempts, cassette: report(.missing), notes: notes)
     }
     return FetchResult(result: completion, attempts: outcome.attempts, cassette: report(.recorded), notes: notes)
   }

@@ -2,6 +2,8 @@
 public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
   public enum Kind: String, Sendable {
     case transport, http, errorObject, badBody, truncatedStream, missingKey, noCassette, staleCassette, budget, cancelled
+    /// The answer came, but its cassette could not be written.
+    case cassetteNotWritten
   }
 
   public var kind: Kind
