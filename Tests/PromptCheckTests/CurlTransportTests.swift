@@ -96,4 +96,39 @@ import LoopbackServer
     }
     #expect(e == .cancelled)
   }
+
+  @Test func aCancellationAfterCompletionLeavesNothingBehind() async throws {
+    let server = try LoopbackServer { _, _ in .full(status: 200, body: "ok") }
+    defer { server.stop() }
+    let transport = try CurlTransport()
+    let task = Task { try await transport.send(HTTPRequest(url: server.baseURL + "/x", body: [1], timeout: 10)) }
+    _ = try await task.value
+    task.cancel()
+    #expect(transport.outstandingRequests == 0)
+    // Cancelled before it is sent: answered at once, nothing left either.
+    let early = Task {
+      withUnsafeCurrentTask { $0?.cancel() }
+      return try await transport.send(HTTPRequest(url: server.baseURL + "/x", body: [1], timeout: 10))
+    }
+    guard case .failure(let e as TransportError) = await early.result else {
+      Issue.record("expected a cancellation")
+      return
+    }
+    #expect(e == .cancelled)
+    #expect(transport.outstandingRequests == 0)
+  }
+
+  @Test func aRejectedOptionIsAnErrorOfThatRequest() async throws {
+    // curl refuses option strings over 8,000,000 bytes at setopt time.
+    let transport = try CurlTransport()
+    let url = "http://127.0.0.1:9/" + String(repeating: "a", count: 8_100_000)
+    do {
+      _ = try await transport.send(HTTPRequest(url: url, body: [1], timeout: 10))
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.description.hasPrefix("curl rejected the option URL (http://127.0.0.1:9/aaa"), "\(error.description.prefix(200))")
+      #expect(!error.isRetryable)
+    }
+    #expect(transport.outstandingRequests == 0)
+  }
 }

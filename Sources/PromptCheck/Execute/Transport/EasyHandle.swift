@@ -22,9 +22,11 @@ final class EasyHandle {
   private(set) var responseHeaders: [(name: String, value: String)] = []
   private(set) var statusLine = ""
 
-  init?(_ request: HTTPRequest, id: UInt64) {
+  /// Creates and configures the handle. Every option's result is checked: a failed
+  /// setopt is an error of this request, never ignored.
+  init(_ request: HTTPRequest, id: UInt64) throws(TransportError) {
     _ = CurlGlobal.initialized
-    guard let h = curl_easy_init() else { return nil }
+    guard let h = curl_easy_init() else { throw .other("curl could not create a transfer") }
     handle = h
     self.id = id
     timeout = request.timeout
@@ -34,33 +36,41 @@ final class EasyHandle {
     errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
     for (name, value) in request.headers {
-      headerList = curl_slist_append(headerList, "\(name): \(value)")
+      guard let list = curl_slist_append(headerList, "\(name): \(value)") else { throw .other("curl could not add a header") }
+      headerList = list
     }
     // No "Expect: 100-continue" round trip for large bodies.
-    headerList = curl_slist_append(headerList, "Expect:")
+    guard let list = curl_slist_append(headerList, "Expect:") else { throw .other("curl could not add a header") }
+    headerList = list
 
-    pc_easy_setopt_string(h, CURLOPT_URL, request.url)
-    pc_easy_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer)
-    pc_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1)
-    pc_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
-    pc_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 30) * 1000))
-    // HTTP/2 where TLS offers it, HTTP/1.1 otherwise; gzip/deflate/br as curl supports.
-    pc_easy_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-    pc_easy_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")
-    pc_easy_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
-    if request.method == "POST" {
-      pc_easy_setopt_long(h, CURLOPT_POST, 1)
-      pc_easy_setopt_ptr(h, CURLOPT_POSTFIELDS, body.baseAddress)
-      pc_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
-    } else if request.method != "GET" {
-      pc_easy_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method)
+    func check(_ code: CURLcode, _ option: String) throws(TransportError) {
+      guard code == CURLE_OK else {
+        throw .other("curl rejected the option \(option): \(String(cString: curl_easy_strerror(code)))")
+      }
     }
-    pc_easy_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
+    let shownURL = request.url.count > 100 ? request.url.prefix(100) + "… (\(request.url.utf8.count) bytes)" : request.url
+    try check(pc_easy_setopt_string(h, CURLOPT_URL, request.url), "URL (\(shownURL))")
+    try check(pc_easy_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer), "ERRORBUFFER")
+    try check(pc_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1), "NOSIGNAL")
+    try check(pc_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000)), "TIMEOUT_MS")
+    try check(pc_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 30) * 1000)), "CONNECTTIMEOUT_MS")
+    // HTTP/2 where TLS offers it, HTTP/1.1 otherwise; gzip/deflate/br as curl supports.
+    try check(pc_easy_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)), "HTTP_VERSION")
+    try check(pc_easy_setopt_string(h, CURLOPT_ACCEPT_ENCODING, ""), "ACCEPT_ENCODING")
+    try check(pc_easy_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1), "TCP_KEEPALIVE")
+    if request.method == "POST" {
+      try check(pc_easy_setopt_long(h, CURLOPT_POST, 1), "POST")
+      try check(pc_easy_setopt_ptr(h, CURLOPT_POSTFIELDS, body.baseAddress), "POSTFIELDS")
+      try check(pc_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)), "POSTFIELDSIZE_LARGE")
+    } else if request.method != "GET" {
+      try check(pc_easy_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method), "CUSTOMREQUEST")
+    }
+    try check(pc_easy_setopt_slist(h, CURLOPT_HTTPHEADER, headerList), "HTTPHEADER")
 
     // Callbacks get this object back from the user-data pointer. The transfer
     // thread keeps the object alive for as long as curl may call them.
     let me = Unmanaged.passUnretained(self).toOpaque()
-    pc_easy_setopt_data_callback(h, CURLOPT_WRITEFUNCTION) { data, size, count, user in
+    let write = pc_easy_setopt_data_callback(h, CURLOPT_WRITEFUNCTION) { data, size, count, user in
       guard let data, let user else { return 0 }
       let handle = Unmanaged<EasyHandle>.fromOpaque(user).takeUnretainedValue()
       let n = size * count
@@ -69,8 +79,9 @@ final class EasyHandle {
       }
       return n
     }
-    pc_easy_setopt_ptr(h, CURLOPT_WRITEDATA, me)
-    pc_easy_setopt_data_callback(h, CURLOPT_HEADERFUNCTION) { data, size, count, user in
+    try check(write, "WRITEFUNCTION")
+    try check(pc_easy_setopt_ptr(h, CURLOPT_WRITEDATA, me), "WRITEDATA")
+    let header = pc_easy_setopt_data_callback(h, CURLOPT_HEADERFUNCTION) { data, size, count, user in
       guard let data, let user else { return 0 }
       let handle = Unmanaged<EasyHandle>.fromOpaque(user).takeUnretainedValue()
       let n = size * count
@@ -80,7 +91,8 @@ final class EasyHandle {
       handle.receivedHeaderLine(line)
       return n
     }
-    pc_easy_setopt_ptr(h, CURLOPT_HEADERDATA, me)
+    try check(header, "HEADERFUNCTION")
+    try check(pc_easy_setopt_ptr(h, CURLOPT_HEADERDATA, me), "HEADERDATA")
   }
 
   deinit {
@@ -119,11 +131,15 @@ final class EasyHandle {
       }
     }
     var status = 0
-    pc_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
     var microseconds: curl_off_t = 0
-    pc_easy_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &microseconds)
     var version = 0
-    pc_easy_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version)
+    for (code, what) in [
+      (pc_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "RESPONSE_CODE"),
+      (pc_easy_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &microseconds), "TOTAL_TIME_T"),
+      (pc_easy_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version), "HTTP_VERSION"),
+    ] where code != CURLE_OK {
+      return .failure(.other("curl could not report \(what): \(String(cString: curl_easy_strerror(code)))"))
+    }
     let versionText: String
     switch Int32(version) {
     case Int32(CURL_HTTP_VERSION_2_0): versionText = "2"
