@@ -26,32 +26,6 @@ public struct RunOptions: Sendable {
   public init() {}
 }
 
-/// What the process gives a command: environment, working folder, terminal and output.
-public struct CommandContext: Sendable {
-  public var environment: [String: String]
-  public var directory: String
-  public var stdoutIsTTY: Bool
-  public var out: @Sendable (String) -> Void
-  public var err: @Sendable (String) -> Void
-
-  public init(
-    environment: [String: String], directory: String, stdoutIsTTY: Bool,
-    out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void
-  ) {
-    self.environment = environment
-    self.directory = directory
-    self.stdoutIsTTY = stdoutIsTTY
-    self.out = out
-    self.err = err
-  }
-
-  public var isCI: Bool { !(environment["CI"] ?? "").isEmpty }
-
-  func absolute(_ path: String) -> String {
-    path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
-  }
-}
-
 /// The run pipeline: load → plan → execute → evaluate → report.
 public enum RunCommandCore {
   /// Settings after merging flags over the config over the defaults.
@@ -220,43 +194,5 @@ public enum RunCommandCore {
       }
     }
     return status
-  }
-}
-
-/// Reading the last JSON report back (`--rerun-failed`, `merge`).
-public enum PreviousReport {
-  public struct Failure: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
-  }
-
-  /// Ids of the cases that failed (not tolerated) or errored in the report at `path`.
-  public static func failedIDs(at path: String) -> Result<Set<String>, Failure> {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      return .failure(Failure(message: "no previous report at \(path); run once without --rerun-failed first"))
-    }
-    return JSONReport.parse(String(decoding: data, as: UTF8.self), file: path).map { Set($0.problems.map(\.id)) }
-  }
-}
-
-/// Golden files on disk (for orphan listings and `accept`).
-public enum GoldenFiles {
-  /// Golden files (not pending `.new` ones) under `root`, relative to it.
-  public static func all(in root: String) -> [String] {
-    files(in: root) { $0.hasSuffix(".txt") || $0.hasSuffix(".json") }
-  }
-
-  /// Pending goldens (`CASE.txt.new`, `CASE.json.new`) under `root`, relative to it.
-  public static func pending(in root: String) -> [String] {
-    files(in: root) { $0.hasSuffix(".txt.new") || $0.hasSuffix(".json.new") }
-  }
-
-  static func files(in root: String, where keep: (String) -> Bool) -> [String] {
-    guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
-    var out: [String] = []
-    while let f = e.nextObject() as? String {
-      if keep(f) { out.append(f) }
-    }
-    return out.sorted()
   }
 }

@@ -1,4 +1,4 @@
-/// Reads `promptcheck.yaml` (spec §3).
+/// Reads `promptcheck.yaml` (README "The config file").
 public enum ConfigLoader {
   public static let keys = [
     "tests_dir", "expectations_dir", "providers", "default_provider",
@@ -131,18 +131,5 @@ extension NodeReader {
     s.quiet = m["quiet"].flatMap { bool($0, "quiet") }
     s.verbose = m["verbose"].flatMap { bool($0, "verbose") }
     return s
-  }
-}
-
-/// `--shard K/N`: shard K (1-based) of N.
-public struct Shard: Sendable, Equatable {
-  public var index: Int
-  public var count: Int
-
-  public init?(parsing text: String) {
-    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else { return nil }
-    index = k
-    count = n
   }
 }

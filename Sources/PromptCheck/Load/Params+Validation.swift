@@ -1,4 +1,4 @@
-/// Validation of request parameters (spec §4). Every field is sent as given;
+/// Validation of request parameters (README "Suite files"). Every field is sent as given;
 /// the fields in the table are checked first, any other is passed through.
 extension NodeReader {
   static let paramsNotAllowed = ["model", "messages"]

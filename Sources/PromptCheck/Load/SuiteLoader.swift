@@ -1,4 +1,4 @@
-/// Turns one suite file into a validated `Suite` (spec §4). Pure: text in,
+/// Turns one suite file into a validated `Suite` (README "Suite files"). Pure: text in,
 /// suite and diagnostics out; `{{file:…}}` includes are read through `readFile`.
 public enum SuiteLoader {
   public static let suiteKeys = ["description", "provider", "model", "system", "defaults", "tests"]

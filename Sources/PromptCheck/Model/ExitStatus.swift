@@ -1,4 +1,4 @@
-/// The exit statuses of every command (README "Exit status"; spec §1).
+/// The exit statuses of every command (README "Exit status"; README "Commands").
 public enum ExitStatus: Int32, Sendable, Comparable {
   /// Every test passed (or the command did what it was asked).
   case ok = 0

@@ -1,4 +1,4 @@
-/// Case ids and file stems (spec §2).
+/// Case ids and file stems (README "Files and layout").
 ///
 /// - id: `SUITE/TEST-SLUG`, then `[k=v,k=v]` for a matrix case (keys in matrix
 ///   order, values as written), then `#N` for a repeat.

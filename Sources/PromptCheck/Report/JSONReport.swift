@@ -1,6 +1,6 @@
 import Foundation
 
-/// The JSON report (spec §9). Cases carry extensions beyond the contract's keys
+/// The JSON report (README "Reports"). Cases carry extensions beyond the contract's keys
 /// (`index`, `attempts`, `tolerated`, `notes`, `latency_ms`, `model`,
 /// `provider`, `usage`, `reasoning`, `messages`) that `merge` and
 /// `--rerun-failed` read back.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// JUnit XML (spec §9), valid against the Jenkins xUnit schema: one
+/// JUnit XML (README "Reports"), valid against the Jenkins xUnit schema: one
 /// `<testsuite>` per suite file, one `<testcase>` per case, failures listing
 /// every failed assertion with the test's `path:line` and any golden diff.
 public enum JUnitReport {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Golden files (spec §8): `expectations/golden/SUITE/CASE.txt` (or `.json`).
+/// Golden files (README "Goldens"): `expectations/golden/SUITE/CASE.txt` (or `.json`).
 /// Comparing reads the golden; a missing or different one writes the pending
 /// `CASE.txt.new` beside it (or, with `--update-goldens`, the golden itself).
 public struct GoldenError: Error, Sendable { public var message: String }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One recorded interaction (spec §7), as stored in `expectations/cassettes/SUITE/CASE.yaml`.
+/// One recorded interaction (README "Cassettes"), as stored in `expectations/cassettes/SUITE/CASE.yaml`.
 public struct Cassette: Sendable {
   public static let formatVersion = 1
   /// Response headers worth keeping (the rest is volatile or private).

@@ -42,7 +42,7 @@ public struct CassetteStore: Sendable {
   }
 }
 
-/// Cassette modes (spec §7): replays, records, or calls live, as the mode says.
+/// Cassette modes (README "Cassettes"): replays, records, or calls live, as the mode says.
 public struct CassetteSource: CompletionSource {
   public var store: CassetteStore
   /// The effective mode (`auto` in CI already turned into `replay`).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Retries with exponential backoff and jitter (spec §6).
+/// Retries with exponential backoff and jitter (README "Calling the API").
 public struct RetryPolicy: Sendable {
   public var retries: Int
   /// First backoff, in seconds; doubled for each further retry.

@@ -1,4 +1,4 @@
-/// One chat-completions call as the suite describes it (spec §6).
+/// One chat-completions call as the suite describes it (README "Calling the API").
 public struct ChatRequest: Sendable {
   public var provider: Provider
   public var model: String

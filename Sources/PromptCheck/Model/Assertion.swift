@@ -1,4 +1,4 @@
-/// One compiled assertion of a test (spec §5). Evaluating it never throws: a
+/// One compiled assertion of a test (README "Assertions"). Evaluating it never throws: a
 /// failure is a value (see `Finding`).
 public struct Assertion: Sendable {
   public enum Subject: String, Sendable, CaseIterable {
@@ -43,7 +43,7 @@ public struct Assertion: Sendable {
     return "assert[\(index)]"
   }
 
-  /// Every kind of spec §5, for "did you mean" hints and validation.
+  /// Every kind of README "Assertions", for "did you mean" hints and validation.
   public static let kinds = [
     "equals", "contains", "icontains", "contains-any", "contains-all", "starts-with", "ends-with",
     "regex", "length", "is-json", "json-path", "finish-reason", "tool-call", "max-latency-ms",

@@ -1,0 +1,23 @@
+import Foundation
+
+/// Golden files on disk (for orphan listings and `accept`).
+public enum GoldenFiles {
+  /// Golden files (not pending `.new` ones) under `root`, relative to it.
+  public static func all(in root: String) -> [String] {
+    files(in: root) { $0.hasSuffix(".txt") || $0.hasSuffix(".json") }
+  }
+
+  /// Pending goldens (`CASE.txt.new`, `CASE.json.new`) under `root`, relative to it.
+  public static func pending(in root: String) -> [String] {
+    files(in: root) { $0.hasSuffix(".txt.new") || $0.hasSuffix(".json.new") }
+  }
+
+  static func files(in root: String, where keep: (String) -> Bool) -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
+    var out: [String] = []
+    while let f = e.nextObject() as? String {
+      if keep(f) { out.append(f) }
+    }
+    return out.sorted()
+  }
+}

@@ -1,0 +1,17 @@
+import Foundation
+
+/// Reading the last JSON report back (`--rerun-failed`, `merge`).
+public enum PreviousReport {
+  public struct Failure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+  }
+
+  /// Ids of the cases that failed (not tolerated) or errored in the report at `path`.
+  public static func failedIDs(at path: String) -> Result<Set<String>, Failure> {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      return .failure(Failure(message: "no previous report at \(path); run once without --rerun-failed first"))
+    }
+    return JSONReport.parse(String(decoding: data, as: UTF8.self), file: path).map { Set($0.problems.map(\.id)) }
+  }
+}
