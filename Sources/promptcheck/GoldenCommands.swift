@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PromptCheck
 
-struct AcceptCommand: ParsableCommand {
+struct AcceptCommand: ContextCommand {
   static let configuration = CommandConfiguration(
     commandName: "accept",
     abstract: "Turn pending golden files (*.new) into goldens.",
@@ -23,9 +23,8 @@ struct AcceptCommand: ParsableCommand {
   @Option(help: "Config file (default: promptcheck.yaml if present).")
   var config: String?
 
-  func run() throws {
-    let status = GoldenCommandsCore.accept(filters: filters, configPath: config, ctx: .process())
-    if status != 0 { throw ExitCode(status) }
+  func run(in ctx: CommandContext) async -> ExitStatus {
+    GoldenCommandsCore.accept(filters: filters, configPath: config, ctx: ctx)
   }
 }
 
@@ -48,7 +47,7 @@ struct ReviewCommand: ParsableCommand {
   func run() throws {
     let ctx = CommandContext.process()
     let color = ctx.stdoutIsTTY && !noColor && (ctx.environment["NO_COLOR"] ?? "").isEmpty
-    let status: Int32
+    let status: ExitStatus
     if isatty(STDIN_FILENO) == 1 {
       // On a terminal each answer is one keypress (no Enter).
       status = GoldenCommandsCore.review(configPath: config, color: color, ctx: ctx) {
@@ -59,7 +58,7 @@ struct ReviewCommand: ParsableCommand {
     } else {
       status = GoldenCommandsCore.review(configPath: config, color: color, ctx: ctx) { Swift.readLine() }
     }
-    if status != 0 { throw ExitCode(status) }
+    if status != .ok { throw ExitCode(status.rawValue) }
   }
 }
 
@@ -80,14 +79,15 @@ func readKeypress() -> Character? {
   return Character(Unicode.Scalar(byte))
 }
 
-struct MergeCommand: ParsableCommand {
+struct MergeCommand: ContextCommand {
   static let configuration = CommandConfiguration(
     commandName: "merge",
     abstract: "Combine the JSON reports of shards into one set of reports.",
     discussion: """
       The result holds the cases in the order of an unsharded run. With no output
       option it writes .promptcheck/junit.xml and .promptcheck/report.json. Exit
-      status as for run: 0, 1 (failures), 3 (errors), 2 (bad input).
+      status as for run: 0, 1 (failures), 3 (errors, or a report not written),
+      2 (bad input).
 
       Example:
         promptcheck merge shard-*.json --junit junit.xml --html report.html
@@ -97,34 +97,33 @@ struct MergeCommand: ParsableCommand {
   @Argument(help: "JSON reports written by `promptcheck run --shard K/N --json FILE`.")
   var reports: [String]
 
-  @Option(help: "JUnit XML output.")
-  var junit: String?
+  @OptionGroup var outputs: ReportOptions
 
-  @Option(help: "JSON report output.")
-  var json: String?
+  @OptionGroup var gate: GateOptions
 
-  @Option(help: "HTML report output.")
-  var html: String?
+  @OptionGroup var output: OutputOptions
 
   func validate() throws {
     if reports.isEmpty { throw ValidationError("give at least one JSON report to merge") }
   }
 
-  func run() throws {
-    let status = MergeCommandCore.run(files: reports, junit: junit, json: json, html: html, ctx: .process())
-    if status != 0 { throw ExitCode(status) }
+  func run(in ctx: CommandContext) async -> ExitStatus {
+    var flags = RunSettings()
+    outputs.apply(to: &flags)
+    gate.apply(to: &flags)
+    output.apply(to: &flags)
+    return MergeCommandCore.run(files: reports, flags: flags, ctx)
   }
 }
 
-struct InitCommand: ParsableCommand {
+struct InitCommand: ContextCommand {
   static let configuration = CommandConfiguration(
     commandName: "init",
     abstract: "Write a starter promptcheck.yaml, an example suite and a GitHub Actions workflow.",
     discussion: "Refuses to overwrite existing files."
   )
 
-  func run() throws {
-    let status = InitCommandCore.run(ctx: .process())
-    if status != 0 { throw ExitCode(status) }
+  func run(in ctx: CommandContext) async -> ExitStatus {
+    InitCommandCore.run(ctx: ctx)
   }
 }

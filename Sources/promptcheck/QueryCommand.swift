@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PromptCheck
 
-struct QueryCommand: ParsableCommand {
+struct QueryCommand: ContextCommand {
   static let configuration = CommandConfiguration(
     commandName: "query",
     abstract: "Evaluate an RFC 9535 JSONPath on a JSON document.",
@@ -26,9 +26,8 @@ struct QueryCommand: ParsableCommand {
   @Flag(help: "Print the normalized paths of the selected nodes instead of their values.")
   var paths = false
 
-  func run() throws {
-    let status = QueryCommandCore.run(expression: expression, file: file, paths: paths, .process())
-    if status != .ok { throw ExitCode(status.rawValue) }
+  func run(in ctx: CommandContext) async -> ExitStatus {
+    QueryCommandCore.run(expression: expression, file: file, paths: paths, ctx)
   }
 }
 

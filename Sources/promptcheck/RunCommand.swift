@@ -2,14 +2,15 @@ import ArgumentParser
 import Foundation
 import PromptCheck
 
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: ContextCommand {
   static let configuration = CommandConfiguration(
     commandName: "run",
     abstract: "Run suites: replay cassettes or call the API, check every assertion, write reports.",
     discussion: """
       Every option can also be set in promptcheck.yaml; the flag wins.
       Exit status: 0 every test passed, 1 an assertion or golden failed,
-      3 nothing failed but a case could not run, 2 invalid invocation or files.
+      3 nothing failed but a case (or a report) could not be produced,
+      2 invalid invocation or files, 130 cancelled with Ctrl-C.
 
       Examples:
         promptcheck run                               replay (CI) or replay-else-record (auto)
@@ -23,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
   var paths: [String] = []
 
   @Option(help: "Cassette mode: replay, record, auto or live (default: replay when CI is set, else auto).")
-  var mode: String?
+  var mode: RunMode?
 
   @Option(help: "Config file (default: promptcheck.yaml if present).")
   var config: String?
@@ -46,23 +47,15 @@ struct RunCommand: AsyncParsableCommand {
   @Flag(help: "Write goldens directly instead of .new files (refused when CI is set).")
   var updateGoldens = false
 
-  @Option(help: "JUnit XML report (default .promptcheck/junit.xml).")
-  var junit: String?
+  @OptionGroup var reports: ReportOptions
 
-  @Option(help: "JSON report (default .promptcheck/report.json).")
-  var json: String?
-
-  @Option(help: "HTML report (default: none).")
-  var html: String?
-
-  @Option(help: "Run only shard K of N, by a stable hash of the case id.")
-  var shard: String?
+  @Option(help: ArgumentHelp("Run only shard K of N (1 <= K <= N), by a stable hash of the case id.", valueName: "K/N"))
+  var shard: Shard?
 
   @Flag(help: "Run only the cases that failed or errored in the last JSON report.")
   var rerunFailed = false
 
-  @Option(help: "Exit 0 if at least this fraction of the cases passed (0..1, default 1).")
-  var minPassRate: Double?
+  @OptionGroup var gate: GateOptions
 
   @Option(help: "Stop sending live requests once the summed usage.cost reaches this many USD.")
   var maxCost: Double?
@@ -70,43 +63,40 @@ struct RunCommand: AsyncParsableCommand {
   @Flag(help: "Delete cassettes that no test uses (full, unfiltered runs only).")
   var prune = false
 
-  @Flag(help: "Add file and line attributes to JUnit testcases (GitLab, GitHub reporters).")
-  var junitFileAttributes = false
+  @OptionGroup var output: OutputOptions
 
-  @Flag(help: "No colour.")
-  var noColor = false
+  /// The command line as the core takes it: only what was given.
+  var invocation: RunInvocation {
+    var i = RunInvocation()
+    i.paths = paths
+    i.configPath = config
+    var f = RunSettings()
+    f.mode = mode
+    f.filters = filter.isEmpty ? nil : filter
+    f.tags = tag.isEmpty ? nil : tag
+    f.jobs = jobs
+    f.timeout = timeout
+    f.retries = retries
+    if updateGoldens { f.updateGoldens = true }
+    f.shard = shard
+    if rerunFailed { f.rerunFailed = true }
+    f.maxCost = maxCost
+    if prune { f.prune = true }
+    reports.apply(to: &f)
+    gate.apply(to: &f)
+    output.apply(to: &f)
+    i.flags = f
+    return i
+  }
 
-  @Flag(help: "Only the summary.")
-  var quiet = false
+  func run(in ctx: CommandContext) async -> ExitStatus {
+    await RunCommandCore.run(invocation, ctx)
+  }
 
-  @Flag(help: "Every case's details as it finishes.")
-  var verbose = false
-
-  func run() async throws {
-    var o = RunOptions()
-    o.paths = paths
-    o.configPath = config
-    o.mode = mode
-    o.filters = filter
-    o.tags = tag
-    o.jobs = jobs
-    o.timeout = timeout
-    o.retries = retries
-    o.updateGoldens = updateGoldens
-    o.junit = junit
-    o.json = json
-    o.html = html
-    o.shard = shard
-    o.rerunFailed = rerunFailed
-    o.minPassRate = minPassRate
-    o.maxCost = maxCost
-    o.prune = prune
-    o.junitFileAttributes = junitFileAttributes
-    o.noColor = noColor
-    o.quiet = quiet
-    o.verbose = verbose
+  mutating func run() async throws {
+    let invocation = invocation
     let context = CommandContext.process()
-    let task = Task { await RunCommandCore.run(o, context) }
+    let task = Task { await RunCommandCore.run(invocation, context) }
     // Ctrl-C cancels the run: in-flight requests stop, reports are still written.
     signal(SIGINT, SIG_IGN)
     let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
@@ -114,18 +104,6 @@ struct RunCommand: AsyncParsableCommand {
     interrupt.resume()
     let status = await task.value
     interrupt.cancel()
-    if status != 0 { throw ExitCode(task.isCancelled ? 130 : status) }
-  }
-}
-
-extension CommandContext {
-  /// The real process: its environment, folder, terminal, stdout and stderr.
-  static func process() -> CommandContext {
-    CommandContext(
-      environment: ProcessInfo.processInfo.environment,
-      directory: FileManager.default.currentDirectoryPath,
-      stdoutIsTTY: isatty(STDOUT_FILENO) == 1,
-      out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
-      err: { text in FileHandle.standardError.write(Data(text.utf8)) })
+    if status != .ok { throw ExitCode(task.isCancelled ? ExitStatus.cancelled.rawValue : status.rawValue) }
   }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import PromptCheck
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: ContextCommand {
   static let configuration = CommandConfiguration(
     commandName: "validate",
     abstract: "Load and check suites and the config; run nothing.",
@@ -22,15 +22,7 @@ struct ValidateCommand: ParsableCommand {
   @Option(help: "Config file (default: promptcheck.yaml if present).")
   var config: String?
 
-  func run() throws {
-    let loaded = ProjectLoader.load(configPath: config, paths: paths)
-    guard let project = loaded.project else {
-      printError(ProjectLoader.render(loaded.diagnostics, sources: loaded.sources))
-      let n = loaded.diagnostics.count
-      printError("\(n) error\(n == 1 ? "" : "s") found; nothing was run.")
-      throw ExitCode(2)
-    }
-    let s = project.suites.count
-    print("ok: \(s) suite\(s == 1 ? "" : "s"), \(project.testCount) tests, \(project.caseCount) cases")
+  func run(in ctx: CommandContext) async -> ExitStatus {
+    ValidateCommandCore.run(configPath: config, paths: paths, ctx)
   }
 }

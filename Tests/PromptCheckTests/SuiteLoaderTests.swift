@@ -477,7 +477,7 @@ import Testing
     #expect(c.run.jobs == 4)
     #expect(c.run.timeout == 30)
     #expect(c.run.retries == 1)
-    #expect(c.run.mode == "replay")
+    #expect(c.run.mode == .replay)
     #expect(c.run.junit == "out/junit.xml")
     #expect(c.run.minPassRate == 0.9)
   }

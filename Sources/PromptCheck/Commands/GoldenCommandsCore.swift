@@ -5,28 +5,9 @@ public enum GoldenCommandsCore {
   /// The golden folder, from the config (no suite needs to be valid to accept
   /// goldens); nil, after printing the problems, when the config is invalid.
   static func goldenRoot(configPath: String?, ctx: CommandContext) -> (display: String, absolute: String)? {
-    switch loadGoldenRoot(configPath: configPath, ctx: ctx) {
-    case .failure(let e):
-      ctx.err(e.diagnostics.map(\.description).joined(separator: "\n") + "\n")
-      return nil
-    case .success(let r):
-      return r
-    }
-  }
-
-  static func loadGoldenRoot(configPath: String?, ctx: CommandContext) -> Result<(display: String, absolute: String), DiagnosticError> {
-    var config = Config()
-    let path = configPath ?? (FileManager.default.fileExists(atPath: ctx.absolute(ProjectLoader.defaultConfigName)) ? ProjectLoader.defaultConfigName : nil)
-    if let path {
-      guard let data = FileManager.default.contents(atPath: ctx.absolute(path)) else {
-        return .failure(DiagnosticError([Diagnostic("cannot read '\(path)': no such file", at: nil)]))
-      }
-      let (c, problems) = ConfigLoader.load(text: String(decoding: data, as: UTF8.self), file: path)
-      if !problems.isEmpty { return .failure(DiagnosticError(problems)) }
-      config = c
-    }
+    guard let config = ProjectLoader.loadConfigOrReport(configPath: configPath, ctx) else { return nil }
     let display = config.expectationsDir + "/golden"
-    return .success((display, ctx.absolute(display)))
+    return (display, ctx.absolute(display))
   }
 
   /// `suite/case` of a pending file `suite/case.txt.new`.
@@ -36,16 +17,16 @@ public enum GoldenCommandsCore {
     return k
   }
 
-  public static func accept(filters: [String], configPath: String?, ctx: CommandContext) -> Int32 {
-    guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return 2 }
+  public static func accept(filters: [String], configPath: String?, ctx: CommandContext) -> ExitStatus {
+    guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return .invalid }
     let pending = GoldenFiles.pending(in: root.absolute).filter { p in
       filters.isEmpty || filters.contains { Planner.matches(caseKey(p), $0) }
     }
     if pending.isEmpty {
       ctx.out(filters.isEmpty ? "no pending goldens\n" : "no pending goldens match \(filters.joined(separator: ", "))\n")
-      return 0
+      return .ok
     }
-    var status: Int32 = 0
+    var status = ExitStatus.ok
     for p in pending {
       let from = root.absolute + "/" + p
       let to = String(from.dropLast(4))
@@ -53,7 +34,7 @@ public enum GoldenCommandsCore {
         ctx.out("accepted \(root.display)/\(p.dropLast(4))\n")
       } else {
         ctx.err("error: cannot rename \(root.display)/\(p): \(String(cString: strerror(errno)))\n")
-        status = 2
+        status = .errored
       }
     }
     return status
@@ -61,12 +42,12 @@ public enum GoldenCommandsCore {
 
   /// Walks the pending goldens: shows each diff and asks accept / reject / skip.
   /// `readLine` is the terminal (or standard input); nil ends the review.
-  public static func review(configPath: String?, color: Bool, ctx: CommandContext, readLine: () -> String?) -> Int32 {
-    guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return 2 }
+  public static func review(configPath: String?, color: Bool, ctx: CommandContext, readLine: () -> String?) -> ExitStatus {
+    guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return .invalid }
     let pending = GoldenFiles.pending(in: root.absolute)
     if pending.isEmpty {
       ctx.out("no pending goldens\n")
-      return 0
+      return .ok
     }
     var accepted = 0
     var rejected = 0
@@ -109,7 +90,7 @@ public enum GoldenCommandsCore {
     }
     let left = pending.count - accepted - rejected
     ctx.out("\naccepted \(accepted), rejected \(rejected), left \(left) pending\n")
-    return 0
+    return .ok
   }
 
   static func colorize(_ diff: String) -> String {

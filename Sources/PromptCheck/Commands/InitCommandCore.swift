@@ -64,11 +64,11 @@ public enum InitCommandCore {
       """),
   ]
 
-  public static func run(ctx: CommandContext) -> Int32 {
+  public static func run(ctx: CommandContext) -> ExitStatus {
     let existing = files.filter { FileManager.default.fileExists(atPath: ctx.absolute($0.path)) }
     if !existing.isEmpty {
       ctx.err("error: refusing to overwrite existing files: \(existing.map(\.path).joined(separator: ", ")); nothing was written\n")
-      return 2
+      return .invalid
     }
     for f in files {
       do {
@@ -76,10 +76,10 @@ public enum InitCommandCore {
         ctx.out("wrote \(f.path)\n")
       } catch {
         ctx.err("error: \(error)\n")
-        return 2
+        return .invalid
       }
     }
     ctx.out("next: set OPENROUTER_API_KEY, run 'promptcheck run --mode record', and commit prompts/ and expectations/\n")
-    return 0
+    return .ok
   }
 }

@@ -22,17 +22,24 @@ public enum MergeCommandCore {
     return .success(Report(startedAt: started, durationMS: duration, mode: reports.first?.report.mode ?? "replay", cases: cases))
   }
 
-  public static func run(files: [String], junit: String?, json: String?, html: String?, ctx: CommandContext) -> Int32 {
+  public static func run(files: [String], flags: RunSettings, _ ctx: CommandContext) -> ExitStatus {
+    if let problem = flags.rangeProblems().first {
+      ctx.err(problem.description + "\n")
+      return .invalid
+    }
     var parsed: [(String, Report)] = []
     for f in files {
-      guard let data = FileManager.default.contents(atPath: ctx.absolute(f)) else {
-        ctx.err("error: cannot read '\(f)'\n")
-        return 2
+      let text: String
+      switch InputFile.read(ctx.absolute(f), limit: InputFile.documentLimit) {
+      case .failure(let problem):
+        ctx.err("error: cannot read '\(f)': \(problem)\n")
+        return .invalid
+      case .success(let bytes): text = String(decoding: bytes, as: UTF8.self)
       }
-      switch JSONReport.parse(String(decoding: data, as: UTF8.self), file: f) {
+      switch JSONReport.parse(text, file: f) {
       case .failure(let e):
         ctx.err("error: \(e.message)\n")
-        return 2
+        return .invalid
       case .success(let r): parsed.append((f, r))
       }
     }
@@ -40,25 +47,22 @@ public enum MergeCommandCore {
     switch merge(parsed) {
     case .failure(let e):
       ctx.err("error: \(e.message)\n")
-      return 2
+      return .invalid
     case .success(let r): report = r
     }
-    var outputs: [(String, String)] = []
-    let none = junit == nil && json == nil && html == nil
-    if let path = junit ?? (none ? ".promptcheck/junit.xml" : nil) { outputs.append((path, JUnitReport.render(report))) }
-    if let path = json ?? (none ? ".promptcheck/report.json" : nil) { outputs.append((path, JSONReport.render(report))) }
-    if let path = html { outputs.append((path, HTMLReport.render(report))) }
-    for (path, text) in outputs {
-      do {
-        try AtomicFile.write(text, to: ctx.absolute(path))
-      } catch {
-        ctx.err("error: \(error)\n")
-        return 2
-      }
-    }
-    ctx.out("merged \(files.count) report\(files.count == 1 ? "" : "s"): \(report.passed) passed, \(report.failed) failed, \(report.errored) errored, \(report.skipped) skipped\n")
-    if report.failed > 0 { return 1 }
-    if report.errored > 0 { return 3 }
-    return 0
+    let none = flags.junit == nil && flags.json == nil && flags.html == nil
+    let writer = ReportWriter(
+      junit: flags.junit ?? (none ? ResolvedRunSettings.defaultJUnit : nil),
+      json: flags.json ?? (none ? ResolvedRunSettings.defaultJSON : nil), html: flags.html,
+      junitFileAttributes: flags.junitFileAttributes ?? false)
+    let tally = report.tally
+    ctx.out(
+      "merged \(counted(files.count, "report")): \(tally.passed) passed, \(tally.failed) failed, \(tally.errored) errored, \(tally.skipped) skipped\n")
+    let minPassRate = flags.minPassRate ?? 1
+    if let line = tally.passRateLine(minPassRate: minPassRate) { ctx.out(line + "\n") }
+    var status = tally.exitStatus(minPassRate: minPassRate)
+    if !writer.write(report, ctx) && status == .ok { status = .errored }
+    GitHubOutput.publish(report, ctx)
+    return status
   }
 }

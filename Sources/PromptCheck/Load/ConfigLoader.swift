@@ -3,10 +3,10 @@ public enum ConfigLoader {
   public static let keys = [
     "tests_dir", "expectations_dir", "providers", "default_provider",
     "mode", "filter", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
-    "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose",
+    "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
+    "junit_file_attributes",
   ]
   public static let providerKeys = ["base_url", "api_key_env", "headers", "model"]
-  public static let modes = ["replay", "record", "auto", "live"]
 
   /// Parses config text. Returns the config (defaults where a value is bad) and every problem found.
   public static func load(text: String, file: String) -> (Config, [Diagnostic]) {
@@ -96,11 +96,11 @@ extension NodeReader {
 
   mutating func runSettings(_ m: [String: YAMLNode]) -> RunSettings {
     var s = RunSettings()
-    if let v = m["mode"], let mode = strictString(v, "mode") {
-      if ConfigLoader.modes.contains(mode) {
+    if let v = m["mode"], let text = strictString(v, "mode") {
+      if let mode = RunMode(rawValue: text) {
         s.mode = mode
       } else {
-        error("mode must be replay, record, auto or live, found '\(mode)'", at: v)
+        error("mode must be \(RunMode.choices), found '\(text)'", at: v)
       }
     }
     func list(_ key: String, _ r: inout NodeReader) -> [String]? {
@@ -108,28 +108,31 @@ extension NodeReader {
       if v.scalar != nil { return r.string(v, key).map { [$0] } }
       return r.stringList(v, key)
     }
-    s.filter = list("filter", &self)
-    s.tag = list("tag", &self)
-    s.jobs = m["jobs"].flatMap { int($0, "jobs", min: 1, max: 1024) }
-    s.timeout = m["timeout"].flatMap { number($0, "timeout", in: 0.001...86400) }
-    s.retries = m["retries"].flatMap { int($0, "retries", min: 0, max: 100) }
+    typealias Limits = RunSettings.Limits
+    s.filters = list("filter", &self)
+    s.tags = list("tag", &self)
+    s.jobs = m["jobs"].flatMap { int($0, "jobs", min: Limits.jobs.lowerBound, max: Limits.jobs.upperBound) }
+    s.timeout = m["timeout"].flatMap { number($0, "timeout", in: Limits.timeout) }
+    s.retries = m["retries"].flatMap { int($0, "retries", min: Limits.retries.lowerBound, max: Limits.retries.upperBound) }
     s.updateGoldens = m["update_goldens"].flatMap { bool($0, "update_goldens") }
     s.junit = m["junit"].flatMap { strictString($0, "junit") }
     s.json = m["json"].flatMap { strictString($0, "json") }
     s.html = m["html"].flatMap { strictString($0, "html") }
     if let v = m["shard"], let text = string(v, "shard") {
-      if Shard(parsing: text) == nil {
-        error("shard must be K/N with 1 <= K <= N, found '\(text)'", at: v)
+      if let shard = Shard(parsing: text) {
+        s.shard = shard
       } else {
-        s.shard = text
+        error("shard must be K/N with 1 <= K <= N, found '\(text)'", at: v)
       }
     }
     s.rerunFailed = m["rerun_failed"].flatMap { bool($0, "rerun_failed") }
-    s.minPassRate = m["min_pass_rate"].flatMap { number($0, "min_pass_rate", in: 0...1) }
-    s.maxCost = m["max_cost"].flatMap { number($0, "max_cost", in: 0...Double.greatestFiniteMagnitude) }
+    s.minPassRate = m["min_pass_rate"].flatMap { number($0, "min_pass_rate", in: Limits.minPassRate) }
+    s.maxCost = m["max_cost"].flatMap { number($0, "max_cost", in: Limits.maxCost) }
     s.noColor = m["no_color"].flatMap { bool($0, "no_color") }
     s.quiet = m["quiet"].flatMap { bool($0, "quiet") }
     s.verbose = m["verbose"].flatMap { bool($0, "verbose") }
+    s.prune = m["prune"].flatMap { bool($0, "prune") }
+    s.junitFileAttributes = m["junit_file_attributes"].flatMap { bool($0, "junit_file_attributes") }
     return s
   }
 }

@@ -33,19 +33,8 @@ public enum ProjectLoader {
     }
 
     // Config.
-    var config = Config()
-    let configFile: String? = configPath ?? (fm.fileExists(atPath: absolute(defaultConfigName)) ? defaultConfigName : nil)
-    if let configFile {
-      switch readText(absolute(configFile), display: configFile, limits: limits) {
-      case .failure(let d):
-        sink.append(d)
-      case .success(let text):
-        sources[configFile] = text
-        let (c, ds) = ConfigLoader.load(text: text, file: configFile)
-        config = c
-        sink.append(contentsOf: ds)
-      }
-    }
+    let (config, configProblems) = loadConfig(configPath: configPath, limits: limits, directory: directory, sources: &sources)
+    sink.append(contentsOf: configProblems)
 
     // Suite files.
     let isFull = paths.isEmpty
@@ -107,6 +96,45 @@ public enum ProjectLoader {
     let project = diagnostics.isEmpty
       ? Project(config: config, suites: suites, sources: sources, isFullDiscovery: isFull) : nil
     return (project, diagnostics, sources)
+  }
+
+  /// The config alone (commands that need no suite, such as `accept`): `configPath`, else
+  /// `promptcheck.yaml` when present, else the defaults; read with the same size and UTF-8 checks.
+  public static func loadConfig(
+    configPath: String?, limits: YAMLLimits = YAMLLimits(), directory: String, sources: inout [String: String]
+  ) -> (Config, [Diagnostic]) {
+    func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
+    let file = configPath ?? (FileManager.default.fileExists(atPath: absolute(defaultConfigName)) ? defaultConfigName : nil)
+    guard let file else { return (Config(), []) }
+    switch readText(absolute(file), display: file, limits: limits) {
+    case .failure(let d):
+      return (Config(), [d])
+    case .success(let text):
+      sources[file] = text
+      return ConfigLoader.load(text: text, file: file)
+    }
+  }
+
+  /// Loads the project, or prints every problem (with source lines and carets) and a count, and returns nil.
+  public static func loadOrReport(configPath: String?, paths: [String], _ ctx: CommandContext) -> Project? {
+    let loaded = load(configPath: configPath, paths: paths, directory: ctx.directory)
+    if let project = loaded.project { return project }
+    reportProblems(loaded.diagnostics, sources: loaded.sources, ctx)
+    return nil
+  }
+
+  /// The config alone, or nil after printing its problems.
+  public static func loadConfigOrReport(configPath: String?, _ ctx: CommandContext) -> Config? {
+    var sources: [String: String] = [:]
+    let (config, problems) = loadConfig(configPath: configPath, directory: ctx.directory, sources: &sources)
+    if problems.isEmpty { return config }
+    reportProblems(problems, sources: sources, ctx)
+    return nil
+  }
+
+  static func reportProblems(_ diagnostics: [Diagnostic], sources: [String: String], _ ctx: CommandContext) {
+    ctx.err(render(diagnostics, sources: sources) + "\n")
+    ctx.err("\(counted(diagnostics.count, "error")) found; nothing was run.\n")
   }
 
   /// Suite file paths under `folder`, relative to it, sorted.

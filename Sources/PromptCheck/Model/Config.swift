@@ -27,28 +27,6 @@ public struct Provider: Sendable, Hashable {
     apiKeyEnv: "OPENROUTER_API_KEY", model: "qwen/qwen3-32b")
 }
 
-/// Run options that `promptcheck.yaml` may set; a command-line flag wins over each.
-public struct RunSettings: Sendable, Equatable {
-  public var mode: String?
-  public var filter: [String]?
-  public var tag: [String]?
-  public var jobs: Int?
-  public var timeout: Double?
-  public var retries: Int?
-  public var updateGoldens: Bool?
-  public var junit: String?
-  public var json: String?
-  public var html: String?
-  public var shard: String?
-  public var rerunFailed: Bool?
-  public var minPassRate: Double?
-  public var maxCost: Double?
-  public var noColor: Bool?
-  public var quiet: Bool?
-  public var verbose: Bool?
-  public init() {}
-}
-
 /// `promptcheck.yaml` (README "The config file"), with defaults filled in.
 public struct Config: Sendable {
   public var file: String?

@@ -7,26 +7,12 @@ public struct RunSummary: Sendable {
   /// In plan order.
   public var results: [CaseResult]
 
-  public var passed: Int { results.count { $0.status == .passed } }
-  /// Failures that count (tolerated repetitions excluded).
-  public var failed: Int { results.count { $0.status == .failed && !$0.tolerated } }
-  public var tolerated: Int { results.count { $0.tolerated } }
-  public var errored: Int { results.count { $0.status == .errored } }
-  public var skipped: Int { results.count { $0.status == .skipped } }
-
-  /// Exit status of README "Commands": 1 behaviour changed, 3 infrastructure broke, 0 all good.
-  /// `minPassRate` below 1 lets the run pass when at least that fraction of the
-  /// cases that ran (not skipped) passed.
-  public func exitCode(minPassRate: Double = 1) -> Int32 {
-    if minPassRate < 1 {
-      let ran = results.count { $0.status != .skipped }
-      let ok = results.count { $0.status == .passed || $0.tolerated }
-      if ran == 0 || Double(ok) / Double(ran) >= minPassRate { return 0 }
-    }
-    if failed > 0 { return 1 }
-    if errored > 0 { return 3 }
-    return 0
-  }
+  public var tally: Tally { Tally(results.lazy.map { ($0.status, $0.tolerated) }) }
+  public var passed: Int { tally.passed }
+  public var failed: Int { tally.failed }
+  public var tolerated: Int { tally.tolerated }
+  public var errored: Int { tally.errored }
+  public var skipped: Int { tally.skipped }
 
   /// Marks failed repetitions as tolerated where their group met its `min_pass_rate`.
   static func applyPassRates(_ results: inout [CaseResult]) {

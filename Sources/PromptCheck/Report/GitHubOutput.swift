@@ -28,6 +28,16 @@ public enum GitHubOutput {
     return md + "\n"
   }
 
+  /// Under GitHub Actions: the annotations on standard output and the summary appended to the step summary.
+  public static func publish(_ report: Report, _ ctx: CommandContext) {
+    guard ctx.environment["GITHUB_ACTIONS"].map({ !$0.isEmpty }) ?? false else { return }
+    let annotations = annotations(report)
+    if !annotations.isEmpty { ctx.out(annotations) }
+    if let path = ctx.environment["GITHUB_STEP_SUMMARY"], !path.isEmpty, let problem = appendSummary(report, to: path) {
+      ctx.err("warning: cannot append the summary to $GITHUB_STEP_SUMMARY (\(path)): \(problem)\n")
+    }
+  }
+
   /// Appends the summary to `$GITHUB_STEP_SUMMARY` (created if missing); the reason when it cannot.
   public static func appendSummary(_ report: Report, to path: String) -> String? {
     let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)

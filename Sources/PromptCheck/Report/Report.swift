@@ -22,11 +22,12 @@ public struct Report: Sendable {
       cases: summary.results.map(ReportCase.init))
   }
 
-  public var passed: Int { cases.count { $0.status == .passed } }
-  public var failed: Int { cases.count { $0.status == .failed && !$0.tolerated } }
-  public var tolerated: Int { cases.count { $0.tolerated } }
-  public var errored: Int { cases.count { $0.status == .errored } }
-  public var skipped: Int { cases.count { $0.status == .skipped } }
+  public var tally: Tally { Tally(cases.lazy.map { ($0.status, $0.tolerated) }) }
+  public var passed: Int { tally.passed }
+  public var failed: Int { tally.failed }
+  public var tolerated: Int { tally.tolerated }
+  public var errored: Int { tally.errored }
+  public var skipped: Int { tally.skipped }
   public var problems: [ReportCase] { cases.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored } }
 }
 

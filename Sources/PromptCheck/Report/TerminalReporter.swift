@@ -20,9 +20,7 @@ public final class TerminalReporter: RunReporter {
   let style: Style
   let clock = ContinuousClock()
   var start: ContinuousClock.Instant?
-  var passed = 0
-  var failed = 0
-  var errored = 0
+  var tally = Tally()
   var progressShown = false
 
   public init(style: Style, write: @escaping (String) -> Void) {
@@ -44,12 +42,7 @@ public final class TerminalReporter: RunReporter {
     case .caseStarted:
       break
     case .caseFinished(let r, let done, let total):
-      switch r.status {
-      case .passed: passed += 1
-      case .failed: if !r.tolerated { failed += 1 }
-      case .errored: errored += 1
-      case .skipped: break
-      }
+      tally.add(r.status, tolerated: r.tolerated)
       if style.quiet { return }
       if style.isTTY && !style.verbose {
         progress(done, total)
@@ -92,7 +85,7 @@ public final class TerminalReporter: RunReporter {
       let remaining = Int((perCase / Double(done) * Double(total - done)).rounded())
       eta = String(format: "  ETA %d:%02d", remaining / 60, remaining % 60)
     }
-    let counts = "\(paint("✓ \(passed)", "32"))  \(paint("✗ \(failed)", "31"))  \(paint("! \(errored)", "33"))"
+    let counts = "\(paint("✓ \(tally.passed)", "32"))  \(paint("✗ \(tally.failed)", "31"))  \(paint("! \(tally.errored)", "33"))"
     write("\r\u{1B}[2K[\(bar)] \(done)/\(total)  \(counts)\(eta)")
     progressShown = true
   }
@@ -144,12 +137,13 @@ public final class TerminalReporter: RunReporter {
       }
     }
     let seconds = Double(s.durationMS) / 1000
-    var parts = ["\(s.passed) passed", "\(s.failed) failed"]
-    if s.tolerated > 0 { parts.append("\(s.tolerated) tolerated") }
-    parts.append("\(s.errored) errored")
-    parts.append("\(s.skipped) skipped")
+    let t = s.tally
+    var parts = ["\(t.passed) passed", "\(t.failed) failed"]
+    if t.tolerated > 0 { parts.append("\(t.tolerated) tolerated") }
+    parts.append("\(t.errored) errored")
+    parts.append("\(t.skipped) skipped")
     let totals = parts.joined(separator: ", ") + String(format: " in %.2f s", seconds)
-    let colored = s.failed > 0 ? paint(totals, "31") : s.errored > 0 ? paint(totals, "33") : paint(totals, "32")
+    let colored = t.failed > 0 ? paint(totals, "31") : t.errored > 0 ? paint(totals, "33") : paint(totals, "32")
     out += "\n" + colored + "\n"
     return out
   }

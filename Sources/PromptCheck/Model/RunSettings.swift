@@ -1,0 +1,139 @@
+/// The settings of `run` (and the ones `merge` shares), as one layer: `promptcheck.yaml`'s
+/// run keys fill one, the command line another; nil means "not given here". The one place
+/// each setting is declared; `resolve` layers defaults ← config ← flags into typed values.
+public struct RunSettings: Sendable, Equatable {
+  public var mode: RunMode?
+  public var filters: [String]?
+  public var tags: [String]?
+  public var jobs: Int?
+  public var timeout: Double?
+  public var retries: Int?
+  public var updateGoldens: Bool?
+  public var junit: String?
+  public var json: String?
+  public var html: String?
+  public var shard: Shard?
+  public var rerunFailed: Bool?
+  public var minPassRate: Double?
+  public var maxCost: Double?
+  public var noColor: Bool?
+  public var quiet: Bool?
+  public var verbose: Bool?
+  public var prune: Bool?
+  public var junitFileAttributes: Bool?
+
+  public init() {}
+
+  /// The accepted ranges, shared by the config loader (with locations) and the flags.
+  public enum Limits {
+    public static let jobs = 1...1024
+    public static let timeout = 0.001...86400.0
+    public static let retries = 0...100
+    public static let minPassRate = 0.0...1.0
+    public static let maxCost = 0.0...Double.greatestFiniteMagnitude
+  }
+
+  /// This layer with every setting that `top` gives replaced by `top`'s.
+  public func overridden(by top: RunSettings) -> RunSettings {
+    RunSettings(
+      mode: top.mode ?? mode, filters: top.filters ?? filters, tags: top.tags ?? tags, jobs: top.jobs ?? jobs,
+      timeout: top.timeout ?? timeout, retries: top.retries ?? retries, updateGoldens: top.updateGoldens ?? updateGoldens,
+      junit: top.junit ?? junit, json: top.json ?? json, html: top.html ?? html, shard: top.shard ?? shard,
+      rerunFailed: top.rerunFailed ?? rerunFailed, minPassRate: top.minPassRate ?? minPassRate,
+      maxCost: top.maxCost ?? maxCost, noColor: top.noColor ?? noColor, quiet: top.quiet ?? quiet,
+      verbose: top.verbose ?? verbose, prune: top.prune ?? prune, junitFileAttributes: top.junitFileAttributes ?? junitFileAttributes)
+  }
+
+  init(
+    mode: RunMode?, filters: [String]?, tags: [String]?, jobs: Int?, timeout: Double?, retries: Int?, updateGoldens: Bool?,
+    junit: String?, json: String?, html: String?, shard: Shard?, rerunFailed: Bool?, minPassRate: Double?, maxCost: Double?,
+    noColor: Bool?, quiet: Bool?, verbose: Bool?, prune: Bool?, junitFileAttributes: Bool?
+  ) {
+    self.mode = mode
+    self.filters = filters
+    self.tags = tags
+    self.jobs = jobs
+    self.timeout = timeout
+    self.retries = retries
+    self.updateGoldens = updateGoldens
+    self.junit = junit
+    self.json = json
+    self.html = html
+    self.shard = shard
+    self.rerunFailed = rerunFailed
+    self.minPassRate = minPassRate
+    self.maxCost = maxCost
+    self.noColor = noColor
+    self.quiet = quiet
+    self.verbose = verbose
+    self.prune = prune
+    self.junitFileAttributes = junitFileAttributes
+  }
+
+  /// Out-of-range values of this layer (the command line's: the config's were checked with their locations).
+  public func rangeProblems() -> [Diagnostic] {
+    var problems: [Diagnostic] = []
+    func check<T: Comparable & CustomStringConvertible>(_ v: T?, _ range: ClosedRange<T>, _ what: String) {
+      if let v, !range.contains(v) { problems.append(Diagnostic("\(what), found \(v)", at: nil)) }
+    }
+    check(jobs, Limits.jobs, "--jobs must be from 1 to 1024")
+    check(timeout, Limits.timeout, "--timeout must be a positive number of seconds (at most 86400)")
+    check(retries, Limits.retries, "--retries must be from 0 to 100")
+    check(minPassRate, Limits.minPassRate, "--min-pass-rate must be between 0 and 1")
+    check(maxCost, Limits.maxCost, "--max-cost must be 0 or more")
+    return problems
+  }
+}
+
+/// Every run setting with its value decided.
+public struct ResolvedRunSettings: Sendable {
+  /// The mode asked for, and the one used (`auto` replays when CI is set).
+  public var mode: RunMode
+  public var effectiveMode: RunMode
+  /// True when the mode was given (flag or config), not defaulted.
+  public var modeWasGiven: Bool
+  public var filters: [String]
+  public var tags: [String]
+  public var jobs: Int
+  public var timeout: Double
+  public var retries: Int
+  public var updateGoldens: Bool
+  public var junit: String
+  public var json: String
+  public var html: String?
+  public var shard: Shard?
+  public var rerunFailed: Bool
+  public var minPassRate: Double
+  public var maxCost: Double?
+  public var color: Bool
+  public var quiet: Bool
+  public var verbose: Bool
+  public var prune: Bool
+  public var junitFileAttributes: Bool
+
+  public static let defaultJUnit = ".promptcheck/junit.xml"
+  public static let defaultJSON = ".promptcheck/report.json"
+
+  /// Defaults ← `config` ← `flags`, checked. `isCI`, `noColorEnv` and `isTTY` come from the process.
+  public static func resolve(flags: RunSettings, config: RunSettings, isCI: Bool, noColorEnv: Bool, isTTY: Bool)
+    -> Result<ResolvedRunSettings, DiagnosticError>
+  {
+    var problems = flags.rangeProblems()
+    let s = config.overridden(by: flags)
+    let mode = s.mode ?? (isCI ? .replay : .auto)
+    let updateGoldens = s.updateGoldens ?? false
+    if updateGoldens && isCI {
+      problems.append(
+        Diagnostic("--update-goldens is refused when CI is set: goldens change on a developer's machine, then are reviewed", at: nil))
+    }
+    if !problems.isEmpty { return .failure(DiagnosticError(problems)) }
+    return .success(
+      ResolvedRunSettings(
+        mode: mode, effectiveMode: isCI && mode == .auto ? .replay : mode, modeWasGiven: s.mode != nil,
+        filters: s.filters ?? [], tags: s.tags ?? [], jobs: s.jobs ?? 8, timeout: s.timeout ?? 120, retries: s.retries ?? 3,
+        updateGoldens: updateGoldens, junit: s.junit ?? defaultJUnit, json: s.json ?? defaultJSON, html: s.html,
+        shard: s.shard, rerunFailed: s.rerunFailed ?? false, minPassRate: s.minPassRate ?? 1, maxCost: s.maxCost,
+        color: isTTY && !(s.noColor ?? false) && !noColorEnv, quiet: s.quiet ?? false, verbose: s.verbose ?? false,
+        prune: s.prune ?? false, junitFileAttributes: s.junitFileAttributes ?? false))
+  }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// After a full, unfiltered run: the cassettes and goldens no test uses, listed or pruned.
+public enum Housekeeping {
+  public static func orphans(
+    cases: [PlannedCase], cassettes: CassetteStore, goldens: GoldenStore, prune: Bool, quiet: Bool, _ ctx: CommandContext
+  ) {
+    let used = Set(cases.map { cassettes.relativePath($0) })
+    let unused = cassettes.allFiles().filter { !used.contains($0) }
+    if !unused.isEmpty {
+      let listing = unused.map { "  \(cassettes.root)/\($0)\n" }.joined()
+      if prune {
+        for f in unused { try? FileManager.default.removeItem(atPath: cassettes.absoluteRoot + "/" + f) }
+        ctx.out("pruned \(counted(unused.count, "unused cassette")):\n" + listing)
+      } else if !quiet {
+        ctx.out("\(counted(unused.count, "cassette")) no test uses (delete with --prune):\n" + listing)
+      }
+    }
+    let usedGoldens = Set(cases.compactMap { c in c.golden.map { GoldenStore.relativePath(c, spec: $0) } })
+    let unusedGoldens = GoldenFiles.all(in: goldens.absoluteRoot).filter { !usedGoldens.contains($0) }
+    if !unusedGoldens.isEmpty && !quiet {
+      ctx.out("\(counted(unusedGoldens.count, "golden")) no test uses:\n" + unusedGoldens.map { "  \(goldens.root)/\($0)\n" }.joined())
+    }
+  }
+}
+
+/// "1 case", "2 cases".
+func counted(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }

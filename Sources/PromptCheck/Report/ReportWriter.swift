@@ -1,0 +1,32 @@
+/// Writes the report files of a run or a merge, each atomically.
+public struct ReportWriter: Sendable {
+  public var junit: String?
+  public var json: String?
+  public var html: String?
+  public var junitOptions = JUnitReport.Options()
+
+  public init(junit: String?, json: String?, html: String?, junitFileAttributes: Bool = false) {
+    self.junit = junit
+    self.json = json
+    self.html = html
+    junitOptions.fileAttributes = junitFileAttributes
+  }
+
+  /// Writes every report; prints each that cannot be written. False when any could not be.
+  public func write(_ report: Report, _ ctx: CommandContext) -> Bool {
+    var outputs: [(String, () -> String)] = []
+    if let junit { outputs.append((junit, { JUnitReport.render(report, options: junitOptions) })) }
+    if let json { outputs.append((json, { JSONReport.render(report) })) }
+    if let html { outputs.append((html, { HTMLReport.render(report) })) }
+    var ok = true
+    for (path, render) in outputs {
+      do {
+        try AtomicFile.write(render(), to: ctx.absolute(path))
+      } catch {
+        ctx.err("error: the report could not be written: \(error)\n")
+        ok = false
+      }
+    }
+    return ok
+  }
+}
