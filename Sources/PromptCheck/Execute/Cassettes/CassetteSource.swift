@@ -65,54 +65,74 @@ public struct CassetteSource: CompletionSource {
     "promptcheck run --mode record --filter '\(c.id.replacingOccurrences(of: "'", with: "'\\''"))'"
   }
 
-  public func fetch(_ c: PlannedCase) async -> FetchResult {
+  /// What the cassette on disk offers a case: read once.
+  enum Lookup {
+    /// It matches the request and replays.
+    case replays(Completion)
+    /// There is none.
+    case missing(String)
+    /// It exists but cannot serve (stale or unreadable).
+    case stale(String)
+  }
+
+  /// Step 1: read the cassette (not in live mode, which never touches cassettes). `previous` is a
+  /// readable cassette, kept to compare a new recording with.
+  func lookup(_ c: PlannedCase) -> (Lookup, previous: Cassette?) {
     let display = store.displayPath(c)
-    func report(_ s: CassetteReport.Status) -> CassetteReport { CassetteReport(path: display, status: s) }
-    let existing: Cassette?
-    var problem: (status: CassetteReport.Status, message: String)?
-    switch mode == .live || mode == .record ? .absent : store.load(c) {
+    if mode == .live { return (.missing("live mode"), nil) }
+    switch store.load(c) {
     case .absent:
-      existing = nil
-      problem = (.missing, "no cassette for \(c.id) (\(display))")
+      return (.missing("no cassette for \(c.id) (\(display))"), nil)
     case .unreadable(let m):
-      existing = nil
-      problem = (.stale, m)
+      return (.stale(m), nil)
     case .found(let cassette):
       if let diff = cassette.mismatch(with: c.request, redacting: redactor) {
-        existing = cassette
-        problem = (.stale, "cassette is stale: \(diff) (\(display))")
-      } else {
-        switch cassette.completion() {
-        case .success(let completion):
-          return FetchResult(result: .success(completion), attempts: 0, cassette: report(.replayed))
-        case .failure(let e):
-          existing = nil
-          problem = (.stale, "\(display): \(e.message)")
-        }
+        return (.stale("cassette is stale: \(diff) (\(display))"), cassette)
+      }
+      switch cassette.completion() {
+      case .success(let completion): return (.replays(completion), cassette)
+      case .failure(let e): return (.stale("\(display): \(e.message)"), nil)
       }
     }
-    if mode == .replay {
-      let (status, message) = problem!
+  }
+
+  /// Step 2: decide by mode; step 3 (`record`) when the mode records.
+  public func fetch(_ c: PlannedCase) async -> FetchResult {
+    let display = store.displayPath(c)
+    let (found, previous) = lookup(c)
+    switch (mode, found) {
+    case (.replay, .replays(let completion)), (.auto, .replays(let completion)):
+      return FetchResult(result: .success(completion), attempts: 0, cassette: CassetteReport(path: display, status: .replayed))
+    case (.replay, .missing(let message)):
       return FetchResult(
-        result: .failure(CallError(status == .missing ? .noCassette : .staleCassette, "\(message); record it with: \(Self.rerecordCommand(c))")),
-        attempts: 0, cassette: report(status))
+        result: .failure(CallError(.noCassette, "\(message); record it with: \(Self.rerecordCommand(c))")), attempts: 0,
+        cassette: CassetteReport(path: display, status: .missing))
+    case (.replay, .stale(let message)):
+      return FetchResult(
+        result: .failure(CallError(.staleCassette, "\(message); record it with: \(Self.rerecordCommand(c))")), attempts: 0,
+        cassette: CassetteReport(path: display, status: .stale))
+    default:
+      break
     }
     guard let client else {
-      return FetchResult(result: .failure(CallError(.noCassette, problem?.message ?? "no client")), attempts: 0, cassette: report(.missing))
+      return FetchResult(
+        result: .failure(CallError(.noCassette, "no client to call the API in \(mode.rawValue) mode")), attempts: 0,
+        cassette: CassetteReport(path: display, status: .missing))
     }
     let (outcome, completion) = await callLive(c, client: client, budget: budget)
     guard mode != .live, let outcome, case .success(let exchange) = outcome.result else {
-      return FetchResult(result: completion, attempts: outcome?.attempts ?? 0, cassette: report(mode == .live ? .live : .missing))
+      return FetchResult(
+        result: completion, attempts: outcome?.attempts ?? 0,
+        cassette: CassetteReport(path: display, status: mode == .live ? .live : .missing))
     }
-    // Only successful responses are recorded.
-    let previous: Cassette?
-    if let existing {
-      previous = existing
-    } else if case .found(let old) = store.load(c) {
-      previous = old
-    } else {
-      previous = nil
-    }
+    return record(c, exchange: exchange, completion: completion, attempts: outcome.attempts, previous: previous)
+  }
+
+  /// Step 3: write the cassette of a successful call (unless the interaction is unchanged).
+  func record(
+    _ c: PlannedCase, exchange: Exchange, completion: Result<Completion, CallError>, attempts: Int, previous: Cassette?
+  ) -> FetchResult {
+    let display = store.displayPath(c)
     let cassette = Cassette(caseID: c.id, recordedAt: Date(), exchange: exchange)
     var notes: [String] = []
     if let previous {
@@ -121,7 +141,7 @@ public struct CassetteSource: CompletionSource {
         notes.append("backend drifted: " + drift.map { "\($0.0) \($0.1) → \($1.1.isEmpty ? "(none)" : $1.1)" }.joined(separator: ", "))
       }
       if previous.sameInteraction(as: cassette) {
-        return FetchResult(result: completion, attempts: outcome.attempts, cassette: report(.unchanged), notes: notes)
+        return FetchResult(result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .unchanged), notes: notes)
       }
     }
     do {
@@ -129,9 +149,9 @@ public struct CassetteSource: CompletionSource {
     } catch {
       // A recording that is not on disk must not pass: the next replay would have nothing.
       return FetchResult(
-        result: .failure(CallError(.cassetteNotWritten, "the answer could not be recorded: \(error)")),
-        attempts: outcome.attempts, cassette: report(.missing), notes: notes)
+        result: .failure(CallError(.cassetteNotWritten, "the answer could not be recorded: \(error)")), attempts: attempts,
+        cassette: CassetteReport(path: display, status: .missing), notes: notes)
     }
-    return FetchResult(result: completion, attempts: outcome.attempts, cassette: report(.recorded), notes: notes)
+    return FetchResult(result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .recorded), notes: notes)
   }
 }
