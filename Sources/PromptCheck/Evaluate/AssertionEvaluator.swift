@@ -49,7 +49,7 @@ public struct AssertionEvaluator: Sendable {
   }
 
   static func subjectName(_ a: Assertion) -> String {
-    guard Assertion.subjectKinds.contains(a.kind) else { return "the response" }
+    guard a.kind.readsSubject else { return "the response" }
     return "the \(a.subject.rawValue)"
   }
 

@@ -44,8 +44,8 @@ extension NodeReader {
           continue
         }
         let base = key.hasPrefix("not-") ? String(key.dropFirst(4)) : key
-        guard Assertion.kinds.contains(base) else {
-          let candidates = Assertion.kinds + Assertion.kinds.map { "not-" + $0 } + ["name", "on"]
+        guard Assertion.Kind(rawValue: base) != nil else {
+          let candidates = Assertion.Kind.names + Assertion.Kind.names.map { "not-" + $0 } + ["name", "on"]
           var message = "unknown assertion kind '\(key)'"
           if let guess = closestMatch(to: key, in: candidates) { message += "; did you mean '\(guess)'?" }
           error(message, at: pair.key)
@@ -65,24 +65,23 @@ extension NodeReader {
       return nil
     }
     let negated = kindText.hasPrefix("not-")
-    let kind = negated ? String(kindText.dropFirst(4)) : kindText
-    guard Assertion.kinds.contains(kind) else {
+    guard let kind = Assertion.Kind(rawValue: negated ? String(kindText.dropFirst(4)) : kindText) else {
       var message = "unknown assertion kind '\(kindText)'"
-      if let guess = closestMatch(to: kindText, in: Assertion.kinds) { message += "; did you mean '\(guess)'?" }
+      if let guess = closestMatch(to: kindText, in: Assertion.Kind.names) { message += "; did you mean '\(guess)'?" }
       error(message, at: kindNode)
       return nil
     }
-    if let subjectNode, subject != nil, !Assertion.subjectKinds.contains(kind) {
-      error("'on' does not apply to \(kind), which reads the response's metadata", at: subjectNode)
+    if let subjectNode, subject != nil, !kind.readsSubject {
+      error("'on' does not apply to \(kind.rawValue), which reads the response's metadata", at: subjectNode)
     }
     let effectiveSubject = subject ?? .output
     let value: YAMLNode
     if let valueNode {
       value = valueNode
-    } else if kind == "is-json" {
+    } else if kind == .isJSON {
       value = YAMLNode(.scalar("true", .plain), at: kindNode.location)
     } else {
-      if !hadUnknownKeys { error("\(what) (\(kind)) needs a value", at: kindNode) }
+      if !hadUnknownKeys { error("\(what) (\(kind.rawValue)) needs a value", at: kindNode) }
       return nil
     }
     guard let check = check(kind: kind, value: value, subject: effectiveSubject, what: "\(what) (\(kindText))", render: render)
@@ -97,45 +96,45 @@ extension NodeReader {
   }
 
   private mutating func check(
-    kind: String, value: YAMLNode, subject: Assertion.Subject, what: String, render: Render
+    kind: Assertion.Kind, value: YAMLNode, subject: Assertion.Subject, what: String, render: Render
   ) -> Assertion.Check? {
     switch kind {
-    case "equals":
+    case .equals:
       if subject == .response { return .equals(json(value, render: render)) }
       return text(value, what, render).map { .equals(.string($0)) }
-    case "contains": return text(value, what, render).map { .contains($0) }
-    case "icontains": return text(value, what, render).map { .icontains($0) }
-    case "starts-with": return text(value, what, render).map { .startsWith($0) }
-    case "ends-with": return text(value, what, render).map { .endsWith($0) }
-    case "contains-any", "contains-all":
+    case .contains: return text(value, what, render).map { .contains($0) }
+    case .icontains: return text(value, what, render).map { .icontains($0) }
+    case .startsWith: return text(value, what, render).map { .startsWith($0) }
+    case .endsWith: return text(value, what, render).map { .endsWith($0) }
+    case .containsAny, .containsAll:
       guard let items = stringList(value, what) else { return nil }
       if items.isEmpty {
         error("\(what) needs at least one string", at: value)
         return nil
       }
       let rendered = items.map { render($0, value.location) }
-      return kind == "contains-any" ? .containsAny(rendered) : .containsAll(rendered)
-    case "regex":
+      return kind == .containsAny ? .containsAny(rendered) : .containsAll(rendered)
+    case .regex:
       return regex(value, what, render).map { .regex($0) }
-    case "length":
+    case .length:
       guard let m = map(value, what, allowed: ["min", "max"]) else { return nil }
       let lo = m["min"].flatMap { int($0, "\(what).min", min: 0) }
       let hi = m["max"].flatMap { int($0, "\(what).max", min: 0) }
       if m.isEmpty { error("\(what) needs min, max or both", at: value) }
       if let lo, let hi, lo > hi { error("\(what): min (\(lo)) is greater than max (\(hi))", at: value) }
       return .length(min: lo, max: hi)
-    case "is-json":
+    case .isJSON:
       if case .bool(true)? = value.resolved { return .isJSON(nil) }
       if value.mapping == nil {
         error("\(what) must be true or a JSON Schema map, found \(value.kindDescription)", at: value)
         return nil
       }
       return schema(value, what, render).map { .isJSON($0) }
-    case "json-path":
+    case .jsonPath:
       return jsonPathCheck(value, what, render).map { .jsonPath($0) }
-    case "finish-reason":
+    case .finishReason:
       return text(value, what, render).map { .finishReason($0) }
-    case "tool-call":
+    case .toolCall:
       guard let m = map(value, what, allowed: ["name", "arguments"]) else { return nil }
       guard let nameNode = m["name"] else {
         error("\(what) needs the function's name", at: value)
@@ -149,19 +148,17 @@ extension NodeReader {
         }
       }
       return name.map { .toolCall(name: $0, arguments: checks) }
-    case "max-latency-ms":
+    case .maxLatencyMS:
       return int(value, what, min: 0).map { .maxLatencyMS($0) }
-    case "max-tokens":
+    case .maxTokens:
       guard let m = map(value, what, allowed: ["prompt", "completion", "total"]) else { return nil }
       if m.isEmpty { error("\(what) needs prompt, completion or total", at: value) }
       return .maxTokens(
         prompt: m["prompt"].flatMap { int($0, "\(what).prompt", min: 0) },
         completion: m["completion"].flatMap { int($0, "\(what).completion", min: 0) },
         total: m["total"].flatMap { int($0, "\(what).total", min: 0) })
-    case "max-cost":
+    case .maxCost:
       return number(value, what, in: 0...Double.greatestFiniteMagnitude).map { .maxCost($0) }
-    default:
-      return nil
     }
   }
 

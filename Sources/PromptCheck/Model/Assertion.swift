@@ -24,8 +24,39 @@ public struct Assertion: Sendable {
     case maxCost(Double)
   }
 
-  /// The kind as written, without `not-` (e.g. `contains`).
-  public var kind: String
+  /// Every kind of README "Assertions", as written in a suite.
+  public enum Kind: String, Sendable, CaseIterable {
+    case equals, contains, icontains
+    case containsAny = "contains-any"
+    case containsAll = "contains-all"
+    case startsWith = "starts-with"
+    case endsWith = "ends-with"
+    case regex, length
+    case isJSON = "is-json"
+    case jsonPath = "json-path"
+    case finishReason = "finish-reason"
+    case toolCall = "tool-call"
+    case maxLatencyMS = "max-latency-ms"
+    case maxTokens = "max-tokens"
+    case maxCost = "max-cost"
+
+    /// Kinds that read a subject, so `on:` applies to them (the others read the response's metadata).
+    public var readsSubject: Bool {
+      switch self {
+      case .equals, .contains, .icontains, .containsAny, .containsAll, .startsWith, .endsWith, .regex, .length, .isJSON,
+        .jsonPath:
+        return true
+      case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost:
+        return false
+      }
+    }
+
+    /// The names, for "did you mean" hints.
+    public static let names = allCases.map(\.rawValue)
+  }
+
+  /// The kind, without `not-`.
+  public var kind: Kind
   public var negated: Bool
   public var check: Check
   public var subject: Subject
@@ -35,26 +66,13 @@ public struct Assertion: Sendable {
   public var location: SourceLocation
 
   /// `not-contains` etc.
-  public var fullKind: String { negated ? "not-" + kind : kind }
+  public var fullKind: String { negated ? "not-" + kind.rawValue : kind.rawValue }
 
   /// `assert[2]` or `assert[2] "name"`.
   public var label: String {
     if let name { return "assert[\(index)] (\(name))" }
     return "assert[\(index)]"
   }
-
-  /// Every kind of README "Assertions", for "did you mean" hints and validation.
-  public static let kinds = [
-    "equals", "contains", "icontains", "contains-any", "contains-all", "starts-with", "ends-with",
-    "regex", "length", "is-json", "json-path", "finish-reason", "tool-call", "max-latency-ms",
-    "max-tokens", "max-cost",
-  ]
-
-  /// Kinds that read a subject, so `on:` applies to them.
-  static let subjectKinds: Set<String> = [
-    "equals", "contains", "icontains", "contains-any", "contains-all", "starts-with", "ends-with",
-    "regex", "length", "is-json", "json-path",
-  ]
 }
 
 /// `json-path` and `tool-call` argument checks: a path and what its nodes must satisfy.
