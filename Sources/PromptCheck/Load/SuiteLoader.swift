@@ -265,7 +265,7 @@ private struct Loader {
     for combination in matrixCombinations(matrix) {
       var caseVars = vars
       for (k, v) in combination { caseVars[k] = v }
-      var problems: [(String, SourceLocation)] = []
+      var problems: [(Template.Problem, SourceLocation)] = []
       var cache = fileCache
       let read = readFile
       let render: NodeReader.Render = { text, location in
@@ -290,11 +290,11 @@ private struct Loader {
         if let parsed = r.assertion(a, index: k, render: render) { assertions.append(parsed) }
       }
       fileCache = cache
-      for (message, location) in problems {
-        var m = message
-        if message.hasPrefix("unknown variable") {
-          let known = (Array(caseVars.keys)).sorted()
-          let name = String(message.dropFirst("unknown variable '".count).dropLast())
+      for (problem, location) in problems {
+        switch problem {
+        case .unknownVariable(let name):
+          var m = "unknown variable '\(name)'"
+          let known = caseVars.keys.sorted()
           if let guess = closestMatch(to: name, in: known) {
             m += "; did you mean '\(guess)'?"
           } else if known.isEmpty {
@@ -302,10 +302,10 @@ private struct Loader {
           } else {
             m += " (known: \(known.joined(separator: ", ")))"
           }
-        } else {
-          m += " (paths are relative to the suite file's folder)"
+          r.error(m, at: location)
+        case .unreadableFile(let path):
+          r.error("cannot include file '\(path)' (paths are relative to the suite file's folder)", at: location)
         }
-        r.error(m, at: location)
       }
       variants.append(TestVariant(matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions))
       // Later variants differ only in values: stop re-checking once one has failed.

@@ -67,10 +67,16 @@ enum Template {
     parse(s).compactMap { if case .file(let f) = $0 { return f } else { return nil } }
   }
 
+  /// What a template could not fill.
+  enum Problem: Equatable {
+    case unknownVariable(String)
+    case unreadableFile(String)
+  }
+
   /// Renders a string. Unknown variables and unread files are reported through `missing`.
   static func render(
     _ s: String, vars: [String: String], files: [String: String],
-    missing: (String) -> Void
+    missing: (Problem) -> Void
   ) -> String {
     guard mayHaveTemplates(s) else { return s }
     var out = ""
@@ -78,9 +84,9 @@ enum Template {
       switch part {
       case .text(let t): out += t
       case .variable(let v):
-        if let value = vars[v] { out += value } else { missing("unknown variable '\(v)'") }
+        if let value = vars[v] { out += value } else { missing(.unknownVariable(v)) }
       case .file(let f):
-        if let text = files[f] { out += text } else { missing("cannot include file '\(f)'") }
+        if let text = files[f] { out += text } else { missing(.unreadableFile(f)) }
       }
     }
     return out
