@@ -45,3 +45,7 @@ struct PromptCheckCommand: AsyncParsableCommand {
     }
   }
 }
+
+func printError(_ s: String) {
+  FileHandle.standardError.write(Data((s + "\n").utf8))
+}

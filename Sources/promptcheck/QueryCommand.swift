@@ -30,7 +30,3 @@ struct QueryCommand: ContextCommand {
     QueryCommandCore.run(expression: expression, file: file, paths: paths, ctx)
   }
 }
-
-func printError(_ s: String) {
-  FileHandle.standardError.write(Array((s + "\n").utf8).withUnsafeBytes { Data($0) })
-}

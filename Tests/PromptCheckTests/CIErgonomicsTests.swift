@@ -5,16 +5,15 @@ import Testing
 @testable import PromptCheck
 
 @Suite struct ShardingTests {
-  @Test func shardsAreStableDisjointAndCoverEverything() throws {
+  @Test func shardsAreStableDisjointAndCoverEverything() async throws {
     var tests = "tests:\n"
     for i in 0..<1000 { tests += "  - {name: case \(i), prompt: \"q\(i)\", assert: [{contains: \"\(i % 7 == 0 ? "never" : "Echo")\"}]}\n" }
     let p = try Project(suites: ["big": tests], handler: echo)
-    defer { p.cleanup() }
-    #expect(try p.run(["--mode", "record", "-j", "32", "--quiet"]).status == 1)
-    #expect(try p.run(["--mode", "replay", "--quiet", "--json", "full.json", "--junit", "full.xml"]).status == 1)
+    #expect(await p.run(["--mode", "record", "-j", "32", "--quiet"]).status == 1)
+    #expect(await p.run(["--mode", "replay", "--quiet", "--json", "full.json", "--junit", "full.xml"]).status == 1)
     var shardIDs: [Set<String>] = []
     for k in 1...4 {
-      _ = try p.run(["--mode", "replay", "--quiet", "--shard", "\(k)/4", "--json", "shard-\(k).json"])
+      _ = await p.run(["--mode", "replay", "--quiet", "--shard", "\(k)/4", "--json", "shard-\(k).json"])
       let ids = try JSON.parse(p.dir.read("shard-\(k).json"))["cases"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
       shardIDs.append(Set(ids))
       #expect(ids.count > 150 && ids.count < 350, "shard \(k) has \(ids.count) cases")
@@ -23,11 +22,11 @@ import Testing
     #expect(all.count == 1000)
     #expect(shardIDs.map(\.count).reduce(0, +) == 1000)  // no overlap
     // The same split every time (a stable hash, not a random one).
-    _ = try p.run(["--mode", "replay", "--quiet", "--shard", "2/4", "--json", "again.json"])
+    _ = await p.run(["--mode", "replay", "--quiet", "--shard", "2/4", "--json", "again.json"])
     let again = try JSON.parse(p.dir.read("again.json"))["cases"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
     #expect(Set(again) == shardIDs[1])
 
-    let merge = try BinaryRunner.run(
+    let merge = await CLI.run(
       ["merge", "shard-3.json", "shard-1.json", "shard-4.json", "shard-2.json", "--json", "merged.json", "--junit", "merged.xml", "--html", "merged.html"],
       in: p.dir.url)
     #expect(merge.status == 1)
@@ -35,7 +34,7 @@ import Testing
     #expect(try Self.withoutTimings(p.dir.read("merged.json")) == Self.withoutTimings(p.dir.read("full.json")))
     #expect(try Self.junitWithoutTimings(p.dir.read("merged.xml")) == Self.junitWithoutTimings(p.dir.read("full.xml")))
     // Merging a shard twice is refused.
-    let twice = try BinaryRunner.run(["merge", "shard-1.json", "shard-1.json"], in: p.dir.url)
+    let twice = await CLI.run(["merge", "shard-1.json", "shard-1.json"], in: p.dir.url)
     #expect(twice.status == 2)
     #expect(twice.stderr.hasPrefix("error: case big/"))
   }
@@ -67,43 +66,41 @@ import Testing
 }
 
 @Suite struct GateTests {
-  @Test func rerunFailedRunsOnlyWhatFailedLastTime() throws {
+  @Test func rerunFailedRunsOnlyWhatFailedLastTime() async throws {
     let p = try Project(suites: ["a": """
       tests:
         - {name: one, prompt: x, assert: [{contains: Echo}]}
         - {name: two, prompt: x, assert: [{contains: nope}]}
         - {name: three, prompt: x, assert: [{contains: Echo}]}
       """], handler: echo)
-    defer { p.cleanup() }
-    #expect(try p.run(["--mode", "live"]).status == 1)
-    let r = try p.run(["--mode", "live", "--rerun-failed"])
+    #expect(await p.run(["--mode", "live"]).status == 1)
+    let r = await p.run(["--mode", "live", "--rerun-failed"])
     #expect(r.status == 1)
     #expect(r.stdout.contains("promptcheck 0.1.0: 1 case (mode live)"))
     #expect(r.stdout.contains("FAIL  a/two"))
-    let missing = try p.run(["--rerun-failed", "--json", "nowhere.json"])
+    let missing = await p.run(["--rerun-failed", "--json", "nowhere.json"])
     #expect(missing.status == 2)
     #expect(missing.stderr.contains("error: --rerun-failed: no previous report at"))
   }
 
-  @Test func maxCostStopsSendingOnceTheBudgetIsSpent() throws {
+  @Test func maxCostStopsSendingOnceTheBudgetIsSpent() async throws {
     var tests = "tests:\n"
     for i in 0..<6 { tests += "  - {name: case \(i), prompt: x}\n" }
     let p = try Project(suites: ["c": tests]) { _, _ in
       .json(FakeOpenAI.completion("ok", usage: ["prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2, "cost": 0.01]))
     }
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "live", "-j", "1", "--max-cost", "0.025"])
+    let r = await p.run(["--mode", "live", "-j", "1", "--max-cost", "0.025"])
     #expect(r.status == 3)
     #expect(p.server.requests.count == 3)
     #expect(r.stdout.contains("budget exhausted: live calls have cost $0.03 of the --max-cost $0.025"))
     let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
     #expect(report["summary"]?["errored"] == 3)
     // Replayed cases cost nothing.
-    _ = try p.run(["--mode", "record", "-j", "1"])
-    #expect(try p.run(["--mode", "replay", "--max-cost", "0"]).status == 0)
+    _ = await p.run(["--mode", "record", "-j", "1"])
+    #expect(await p.run(["--mode", "replay", "--max-cost", "0"]).status == 0)
   }
 
-  @Test func repeatWithMinPassRateToleratesFlakyRepetitions() throws {
+  @Test func repeatWithMinPassRateToleratesFlakyRepetitions() async throws {
     let p = try Project(suites: ["f": """
       tests:
         - name: flaky
@@ -118,8 +115,7 @@ import Testing
       """]) { request, attempt in
       .json(FakeOpenAI.completion(request.json?["messages"]?.arrayValue?.last?["content"] == "x" && attempt == 2 ? "bad" : "good"))
     }
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "live", "-j", "1"])
+    let r = await p.run(["--mode", "live", "-j", "1"])
     #expect(r.status == 0, "\(r.stdout)")
     // Tolerance is known once the group is complete: the summary notes it.
     #expect(r.stdout.contains("note: f/flaky#2: tolerated: 3 of 4 repetitions passed, min_pass_rate is 0.75"))
@@ -131,7 +127,7 @@ import Testing
 }
 
 @Suite struct GitHubOutputTests {
-  @Test func annotationsAndStepSummary() throws {
+  @Test func annotationsAndStepSummary() async throws {
     let p = try Project(suites: ["gh": """
       tests:
         - {name: good, prompt: x, assert: [{contains: Echo}]}
@@ -139,10 +135,9 @@ import Testing
           prompt: "100% sure"
           assert: [{contains: "nope, really"}]
       """], handler: echo)
-    defer { p.cleanup() }
     let summary = p.dir.url.appendingPathComponent("step-summary.md").path
     try "# earlier step\n".write(toFile: summary, atomically: true, encoding: .utf8)
-    let r = try p.run(["--mode", "live"], env: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary])
+    let r = await p.run(["--mode", "live"], env: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary])
     #expect(r.status == 1)
     #expect(r.stdout.contains("::error file=prompts/gh.yaml,line=3,title=promptcheck%3A gh/bad::assert[0] contains: expected the output to contain \"nope, really\", but it does not; it starts \"Echo: 100% sure\"\n".replacingOccurrences(of: "100% sure\"\n", with: "100%25 sure\"\n")))
     let md = try String(contentsOfFile: summary, encoding: .utf8)
@@ -150,24 +145,23 @@ import Testing
     #expect(md.contains("| 1 | 1 | 0 | 0 |"))
     #expect(md.contains("- **failed** `gh/bad` (prompts/gh.yaml:3): assert\\[0\\] contains: expected the output to contain \"nope, really\""))
     // Without GITHUB_ACTIONS, no annotations.
-    #expect(!(try p.run(["--mode", "live"]).stdout.contains("::error")))
+    #expect(!(await p.run(["--mode", "live"]).stdout.contains("::error")))
   }
 }
 
 @Suite struct InitCommandTests {
-  @Test func writesStarterFilesAndNeverOverwrites() throws {
+  @Test func writesStarterFilesAndNeverOverwrites() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
-    let r = try BinaryRunner.run(["init"], in: dir.url)
+    let r = await CLI.run(["init"], in: dir.url)
     #expect(r.status == 0)
     #expect(r.stdout.hasPrefix("wrote promptcheck.yaml\nwrote prompts/example.yaml\nwrote .github/workflows/promptcheck.yml\n"))
     // The starter project is valid.
-    let v = try BinaryRunner.run(["validate"], in: dir.url)
+    let v = await CLI.run(["validate"], in: dir.url)
     #expect(v.status == 0, "\(v.stderr)")
     #expect(v.stdout == "ok: 1 suite, 2 tests, 2 cases\n")
     #expect(try dir.read(".github/workflows/promptcheck.yml").contains("promptcheck run --mode replay"))
     try dir.write("prompts/example.yaml", "tests: [{name: mine, prompt: x}]\n")
-    let again = try BinaryRunner.run(["init"], in: dir.url)
+    let again = await CLI.run(["init"], in: dir.url)
     #expect(again.status == 2)
     #expect(again.stderr.hasPrefix("error: refusing to overwrite existing files: promptcheck.yaml, prompts/example.yaml, .github/workflows/promptcheck.yml"))
     #expect(try dir.read("prompts/example.yaml") == "tests: [{name: mine, prompt: x}]\n")

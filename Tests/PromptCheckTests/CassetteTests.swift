@@ -11,41 +11,38 @@ import LoopbackServer
     return (c?["status"]?.stringValue, c?["cassette"]?["status"]?.stringValue)
   }
 
-  @Test func recordThenReplayWithTheServerGone() throws {
+  @Test func recordThenReplayWithTheServerGone() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    var r = try p.run(["--mode", "record"])
+    var r = await p.run(["--mode", "record"])
     #expect(r.status == 0, "\(r.stdout)")
     #expect(p.dir.exists("expectations/cassettes/basic/greets.yaml"))
     #expect(p.dir.exists("expectations/cassettes/basic/streams.yaml"))
     #expect(try status(p, "basic/greets") == ("passed", "recorded"))
     p.server.stop()
     // Replay needs no key, no network: the provider's port is closed now.
-    r = try BinaryRunner.run(["run", "--mode", "replay"], in: p.dir.url)
+    r = await CLI.run(["run", "--mode", "replay"], in: p.dir.url)
     #expect(r.status == 0, "\(r.stdout)")
     #expect(try status(p, "basic/streams") == ("passed", "replayed"))
   }
 
-  @Test func replayNeverOpensAConnection() throws {
+  @Test func replayNeverOpensAConnection() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "record"])
+    _ = await p.run(["--mode", "record"])
     let before = p.server.connectionCount
-    let r = try p.run(["--mode", "replay"])
+    let r = await p.run(["--mode", "replay"])
     #expect(r.status == 0)
     #expect(p.server.connectionCount == before)
     // CI defaults to replay, and auto in CI replays too.
-    #expect(try p.run([], env: ["CI": "1"]).status == 0)
-    #expect(try p.run(["--mode", "auto"], env: ["CI": "1"]).status == 0)
+    #expect(await p.run([], env: ["CI": "1"]).status == 0)
+    #expect(await p.run(["--mode", "auto"], env: ["CI": "1"]).status == 0)
     #expect(p.server.connectionCount == before)
   }
 
-  @Test func streamReplayEqualsTheLiveCompletion() throws {
+  @Test func streamReplayEqualsTheLiveCompletion() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "record"])
+    _ = await p.run(["--mode", "record"])
     let live = try JSON.parse(p.dir.read(".promptcheck/report.json"))["cases"]?.arrayValue?[1]
-    _ = try p.run(["--mode", "replay"])
+    _ = await p.run(["--mode", "replay"])
     let replayed = try JSON.parse(p.dir.read(".promptcheck/report.json"))["cases"]?.arrayValue?[1]
     #expect(live?["output"] == "Echo: streamed text")
     #expect(replayed?["output"] == live?["output"])
@@ -58,38 +55,36 @@ import LoopbackServer
     #expect(cassette.contains("        content: 'Echo: streamed text'\n"))
   }
 
-  @Test func replayWithoutCassetteSaysHowToRecordIt() throws {
+  @Test func replayWithoutCassetteSaysHowToRecordIt() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "replay", "--filter", "greets"])
+    let r = await p.run(["--mode", "replay", "--filter", "greets"])
     #expect(r.status == 3)
     #expect(r.stdout.contains("no cassette for basic/greets (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --filter 'basic/greets'"))
     #expect(try status(p, "basic/greets") == ("errored", "missing"))
     #expect(p.server.requests.isEmpty)
   }
 
-  @Test func staleCassetteNamesTheFirstDifferingField() throws {
+  @Test func staleCassetteNamesTheFirstDifferingField() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "record"])
+    _ = await p.run(["--mode", "record"])
     try p.dir.write("prompts/basic.yaml", simpleSuite.replacingOccurrences(of: "prompt: hello", with: "prompt: hello again"))
-    var r = try p.run(["--mode", "replay"])
+    var r = await p.run(["--mode", "replay"])
     #expect(r.status == 3)
     #expect(r.stdout.contains("cassette is stale: body.messages[0].content: recorded \"hello\", now \"hello again\" (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --filter 'basic/greets'"))
     #expect(try status(p, "basic/greets") == ("errored", "stale"))
     // A param change is found too.
     try p.dir.write("prompts/basic.yaml", simpleSuite.replacingOccurrences(of: "prompt: hello\n", with: "prompt: hello\n    params: {temperature: 0.5}\n"))
-    r = try p.run(["--mode", "replay", "--filter", "greets"])
+    r = await p.run(["--mode", "replay", "--filter", "greets"])
     #expect(r.stdout.contains("cassette is stale: body.temperature: not recorded, now 0.5"))
     // auto re-records a stale cassette (outside CI), and then replays it.
-    r = try p.run(["--mode", "auto", "--filter", "greets"])
+    r = await p.run(["--mode", "auto", "--filter", "greets"])
     #expect(r.status == 0)
     #expect(try status(p, "basic/greets") == ("passed", "recorded"))
-    r = try p.run(["--mode", "auto", "--filter", "greets"])
+    r = await p.run(["--mode", "auto", "--filter", "greets"])
     #expect(try status(p, "basic/greets") == ("passed", "replayed"))
   }
 
-  @Test func everyModeWithPresentAbsentAndStaleCassettes() throws {
+  @Test func everyModeWithPresentAbsentAndStaleCassettes() async throws {
     // mode → (present, absent, stale) → (case status, cassette status)
     let expected: [String: [(String, String)]] = [
       "replay": [("passed", "replayed"), ("errored", "missing"), ("errored", "stale")],
@@ -104,8 +99,7 @@ import LoopbackServer
           - {name: absent, prompt: b}
           - {name: stale, prompt: c}
         """], handler: echo)
-      defer { p.cleanup() }
-      _ = try p.run(["--mode", "record", "--filter", "m/present", "--filter", "m/stale"])
+      _ = await p.run(["--mode", "record", "--filter", "m/present", "--filter", "m/stale"])
       try p.dir.write("prompts/m.yaml", """
         tests:
           - {name: present, prompt: a}
@@ -113,7 +107,7 @@ import LoopbackServer
           - {name: stale, prompt: c changed}
         """)
       let cassettesBefore = try p.dir.read("expectations/cassettes/m/present.yaml")
-      _ = try p.run(["--mode", mode])
+      _ = await p.run(["--mode", mode])
       for (name, outcome) in zip(["present", "absent", "stale"], outcomes) {
         let got = try status(p, "m/\(name)")
         #expect(got.status == outcome.0 && got.cassette == outcome.1, "mode \(mode), \(name): \(got)")
@@ -124,23 +118,21 @@ import LoopbackServer
     }
   }
 
-  @Test func ciMakesAutoReplay() throws {
+  @Test func ciMakesAutoReplay() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "auto"], env: ["CI": "true"])
+    let r = await p.run(["--mode", "auto"], env: ["CI": "true"])
     #expect(r.status == 3)
     #expect(!p.dir.exists("expectations/cassettes/basic/greets.yaml"))
     #expect(p.server.requests.isEmpty)
   }
 
-  @Test func theKeyNeverReachesTheCassette() throws {
+  @Test func theKeyNeverReachesTheCassette() async throws {
     let key = "sk-test-0123456789abcdef"
     // A server that echoes the Authorization header back, in the body and in a header.
     let p = try Project(suites: ["s": "tests: [{name: t, prompt: x}]\n"]) { request, _ in
       .json(FakeOpenAI.completion("your header was \(request.headers["authorization"] ?? "")"), headers: [("Set-Cookie", "session=\(key)"), ("X-Echo", key)])
     }
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "record"])
+    let r = await p.run(["--mode", "record"])
     #expect(r.status == 0)
     let cassette = try p.dir.read("expectations/cassettes/s/t.yaml")
     #expect(!cassette.contains(key))
@@ -148,22 +140,21 @@ import LoopbackServer
     #expect(!cassette.lowercased().contains("cookie"))
     #expect(cassette.contains("content: your header was Bearer <redacted>\n"))
     // And it still replays (matching ignores the key too).
-    #expect(try p.run(["--mode", "replay"]).status == 0)
+    #expect(await p.run(["--mode", "replay"]).status == 0)
   }
 
-  @Test func recordingAChangedAnswerRewritesAndReportsDrift() throws {
+  @Test func recordingAChangedAnswerRewritesAndReportsDrift() async throws {
     let p = try Project(suites: ["s": "tests: [{name: t, prompt: x}]\n"]) { request, attempt in
       .json(FakeOpenAI.completion(attempt == 1 ? "first" : "second", model: attempt == 1 ? "model-v1" : "model-v2"))
     }
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "record"])
+    _ = await p.run(["--mode", "record"])
     #expect(try p.dir.read("expectations/cassettes/s/t.yaml").contains("content: first"))
-    let r = try p.run(["--mode", "record"])
+    let r = await p.run(["--mode", "record"])
     #expect(r.stdout.contains("note: s/t: backend drifted: model model-v1 → model-v2"))
     #expect(try p.dir.read("expectations/cassettes/s/t.yaml").contains("content: second"))
   }
 
-  @Test func reRecordingAnUnchangedAnswerLeavesTheFileAsItWas() throws {
+  @Test func reRecordingAnUnchangedAnswerLeavesTheFileAsItWas() async throws {
     // Each answer has a new id and timestamp, as real servers send them.
     let p = try Project(suites: ["s": "tests: [{name: t, prompt: x}]\n"]) { _, attempt in
       var body = FakeOpenAI.completion("same answer")
@@ -174,39 +165,36 @@ import LoopbackServer
       }
       return .json(body)
     }
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "record"])
+    _ = await p.run(["--mode", "record"])
     let first = try p.dir.read("expectations/cassettes/s/t.yaml")
-    Thread.sleep(forTimeInterval: 1.1)
-    _ = try p.run(["--mode", "record"])
+    try await Task.sleep(for: .milliseconds(1100))
+    _ = await p.run(["--mode", "record"])
     #expect(try p.dir.read("expectations/cassettes/s/t.yaml") == first)
     #expect(try status(p, "s/t") == ("passed", "unchanged"))
   }
 
-  @Test func orphansAreListedAfterAFullRunAndPruned() throws {
+  @Test func orphansAreListedAfterAFullRunAndPruned() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "record"])
+    _ = await p.run(["--mode", "record"])
     try p.dir.write("expectations/cassettes/basic/removed-test.yaml", "version: 1\n")
     try p.dir.write("expectations/cassettes/gone/suite.yaml", "version: 1\n")
-    var r = try p.run(["--mode", "replay"])
+    var r = await p.run(["--mode", "replay"])
     #expect(r.stdout.contains("2 cassettes no test uses (delete with --prune):\n  expectations/cassettes/basic/removed-test.yaml\n  expectations/cassettes/gone/suite.yaml\n"))
     // A filtered run says nothing about orphans.
-    r = try p.run(["--mode", "replay", "--filter", "greets"])
+    r = await p.run(["--mode", "replay", "--filter", "greets"])
     #expect(!r.stdout.contains("no test uses"))
-    r = try p.run(["--mode", "replay", "--prune"])
+    r = await p.run(["--mode", "replay", "--prune"])
     #expect(r.stdout.contains("pruned 2 unused cassettes"))
     #expect(!p.dir.exists("expectations/cassettes/gone/suite.yaml"))
     #expect(p.dir.exists("expectations/cassettes/basic/greets.yaml"))
   }
 
-  @Test func unknownFormatVersionIsAClearError() throws {
+  @Test func unknownFormatVersionIsAClearError() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "record"])
+    _ = await p.run(["--mode", "record"])
     let path = "expectations/cassettes/basic/greets.yaml"
     try p.dir.write(path, try p.dir.read(path).replacingOccurrences(of: "version: 1\n", with: "version: 7\n"))
-    let r = try p.run(["--mode", "replay", "--filter", "greets"])
+    let r = await p.run(["--mode", "replay", "--filter", "greets"])
     #expect(r.status == 3)
     #expect(r.stdout.contains("expectations/cassettes/basic/greets.yaml: error: cassette format version 7 is not supported by promptcheck 0.1.0 (it reads version 1); re-record it"))
   }
@@ -217,7 +205,6 @@ import LoopbackServer
     let p = try Project(suites: ["k": tests]) { request, _ in
       .delayed(0.05, .json(FakeOpenAI.completion(String(repeating: "a long answer line\n", count: 2000))))
     }
-    defer { p.cleanup() }
     let process = Process()
     process.executableURL = BinaryRunner.binary
     process.arguments = ["run", "--mode", "record", "-j", "4", "--quiet"]

@@ -43,7 +43,6 @@ import Testing
   @Test func patchAppliesThePrintedDiff() throws {
     var rng = SplitMix(state: 20261125)
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     for round in 0..<150 {
       let old = Self.randomText(&rng)
       let new = Self.mutate(old, &rng)
@@ -91,27 +90,25 @@ import Testing
       """]) { _, _ in .json(FakeOpenAI.completion(answer())) }
   }
 
-  @Test func missingGoldenFailsAndWritesPending() throws {
+  @Test func missingGoldenFailsAndWritesPending() async throws {
     let p = try project({ "Once upon a time.\nThe end." })
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "live"])
+    let r = await p.run(["--mode", "live"])
     #expect(r.status == 1)
     #expect(r.stdout.contains("golden: no golden at expectations/golden/g/story.txt; wrote expectations/golden/g/story.txt.new (review it, then run 'promptcheck accept')"))
     #expect(try p.dir.read("expectations/golden/g/story.txt.new") == "Once upon a time.\nThe end.")
     // accept turns it into the golden; then the run passes.
-    let a = try BinaryRunner.run(["accept"], in: p.dir.url)
+    let a = await CLI.run(["accept"], in: p.dir.url)
     #expect(a.status == 0)
     #expect(a.stdout == "accepted expectations/golden/g/story.txt\n")
     #expect(!p.dir.exists("expectations/golden/g/story.txt.new"))
-    #expect(try p.run(["--mode", "live"]).status == 0)
-    #expect(try BinaryRunner.run(["accept"], in: p.dir.url).stdout == "no pending goldens\n")
+    #expect(await p.run(["--mode", "live"]).status == 0)
+    #expect(await CLI.run(["accept"], in: p.dir.url).stdout == "no pending goldens\n")
   }
 
-  @Test func changedOutputFailsWithAUnifiedDiff() throws {
+  @Test func changedOutputFailsWithAUnifiedDiff() async throws {
     let p = try project({ "Once upon a time.\nThe dragon slept.\nThe end.\n" })
-    defer { p.cleanup() }
     try p.dir.write("expectations/golden/g/story.txt", "Once upon a time.\nThe dragon woke.\nThe end.\n")
-    let r = try p.run(["--mode", "live"])
+    let r = await p.run(["--mode", "live"])
     #expect(r.status == 1)
     #expect(r.stdout.contains("""
       golden: the output differs from expectations/golden/g/story.txt (wrote expectations/golden/g/story.txt.new):
@@ -131,57 +128,51 @@ import Testing
     #expect(junit.contains("-The dragon woke.\n+The dragon slept."))
     // An equal golden passes and removes a stale pending file.
     try p.dir.write("expectations/golden/g/story.txt", "Once upon a time.\nThe dragon slept.\nThe end.\n")
-    #expect(try p.run(["--mode", "live"]).status == 0)
+    #expect(await p.run(["--mode", "live"]).status == 0)
     #expect(!p.dir.exists("expectations/golden/g/story.txt.new"))
   }
 
-  @Test func normalisersApplyToBothSides() throws {
+  @Test func normalisersApplyToBothSides() async throws {
     let p = try project({ "  Order   #4812 ships\n\n in 3 days.  " }, golden: "{normalize: [trim, collapse-whitespace, {replace: '#\\d+', with: '#N'}]}")
-    defer { p.cleanup() }
     try p.dir.write("expectations/golden/g/story.txt", "Order #N ships in 3 days.")
-    let r = try p.run(["--mode", "live"])
+    let r = await p.run(["--mode", "live"])
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
   }
 
-  @Test func jsonGoldensArePrettyWithSortedKeysAndDropVolatileFields() throws {
+  @Test func jsonGoldensArePrettyWithSortedKeysAndDropVolatileFields() async throws {
     let p = try project({ "{\"b\": 1, \"a\": [true, null]}" }, golden: "{on: response}")
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "live", "--update-goldens"])
+    _ = await p.run(["--mode", "live", "--update-goldens"])
     let stored = try p.dir.read("expectations/golden/g/story.json")
     #expect(!stored.contains("\"id\""))
     #expect(!stored.contains("\"created\""))
     #expect(stored.hasPrefix("{\n  \"choices\": [\n"))
-    #expect(try p.run(["--mode", "live"]).status == 0)
+    #expect(await p.run(["--mode", "live"]).status == 0)
     let q = try project({ "{\"b\": 1, \"a\": [true, null]}" }, golden: "{normalize: [json]}")
-    defer { q.cleanup() }
-    _ = try q.run(["--mode", "live", "--update-goldens"])
+    _ = await q.run(["--mode", "live", "--update-goldens"])
     #expect(try q.dir.read("expectations/golden/g/story.json") == "{\n  \"a\": [\n    true,\n    null\n  ],\n  \"b\": 1\n}\n")
   }
 
-  @Test func updateGoldensWritesThemAndIsRefusedInCI() throws {
+  @Test func updateGoldensWritesThemAndIsRefusedInCI() async throws {
     let p = try project({ "fresh" })
-    defer { p.cleanup() }
     try p.dir.write("expectations/golden/g/story.txt", "stale")
-    let refused = try p.run(["--mode", "live", "--update-goldens"], env: ["CI": "1"])
+    let refused = await p.run(["--mode", "live", "--update-goldens"], env: ["CI": "1"])
     #expect(refused.status == 2)
     #expect(try p.dir.read("expectations/golden/g/story.txt") == "stale")
-    let r = try p.run(["--mode", "live", "--update-goldens"])
+    let r = await p.run(["--mode", "live", "--update-goldens"])
     #expect(r.status == 0)
     #expect(try p.dir.read("expectations/golden/g/story.txt") == "fresh")
   }
 
-  @Test func orphanGoldensAreListed() throws {
+  @Test func orphanGoldensAreListed() async throws {
     let p = try project({ "x" })
-    defer { p.cleanup() }
     try p.dir.write("expectations/golden/g/story.txt", "x")
     try p.dir.write("expectations/golden/g/old-test.txt", "y")
-    let r = try p.run(["--mode", "live"])
+    let r = await p.run(["--mode", "live"])
     #expect(r.stdout.contains("1 golden no test uses:\n  expectations/golden/g/old-test.txt\n"))
   }
 
   @Test func reviewReadsAnswersFromStandardInput() throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     try dir.write("expectations/golden/s/a.txt", "old a\n")
     try dir.write("expectations/golden/s/a.txt.new", "new a\n")
     try dir.write("expectations/golden/s/b.txt.new", "brand new b\n")
@@ -197,12 +188,11 @@ import Testing
     #expect(dir.exists("expectations/golden/s/c.txt.new"))
   }
 
-  @Test func acceptWithAFilter() throws {
+  @Test func acceptWithAFilter() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     try dir.write("expectations/golden/refunds/a.txt.new", "1")
     try dir.write("expectations/golden/other/b.json.new", "{}")
-    let r = try BinaryRunner.run(["accept", "refunds/*"], in: dir.url)
+    let r = await CLI.run(["accept", "refunds/*"], in: dir.url)
     #expect(r.stdout == "accepted expectations/golden/refunds/a.txt\n")
     #expect(dir.exists("expectations/golden/other/b.json.new"))
   }

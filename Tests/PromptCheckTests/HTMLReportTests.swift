@@ -24,15 +24,14 @@ let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr
 
   /// A 200-case run with 20 failures, opened in headless Chromium: the page renders every case.
   @Test(.enabled(if: chromium != nil, "Chromium is not installed"))
-  func chromiumRendersEveryCase() throws {
+  func chromiumRendersEveryCase() async throws {
     var tests = "tests:\n"
     for i in 0..<200 {
       let expected = i % 10 == 3 ? "never said" : "Echo"
       tests += "  - {name: case \(i), prompt: \"q\(i)\", assert: [{contains: \"\(expected)\"}]}\n"
     }
     let p = try Project(suites: ["h": tests], handler: echo)
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "live", "--quiet", "--html", "report.html"])
+    _ = await p.run(["--mode", "live", "--quiet", "--html", "report.html"])
     let page = p.dir.url.appendingPathComponent("report.html").path
     let dom = try Shell.run(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page])
     #expect(dom.status == 0)

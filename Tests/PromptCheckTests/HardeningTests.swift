@@ -50,7 +50,7 @@ import LoopbackServer
     #expect(try CompiledRegex("é").replacingMatches(in: "café 👍🏽 é", with: "e") == "cafe 👍🏽 e")
   }
 
-  @Test func aRunWithAnEvilSearchErrorsNoHang() throws {
+  @Test func aRunWithAnEvilSearchErrorsNoHang() async throws {
     let p = try Project(suites: ["s": """
       tests:
         - name: hostile
@@ -58,8 +58,7 @@ import LoopbackServer
           assert:
             - json-path: {path: "$[?search(@, '((a*)*)*b')]", exists: true}
       """]) { _, _ in .json(FakeOpenAI.completion("[\"\(Self.subject)\"]")) }
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "live"])
+    let r = await p.run(["--mode", "live"])
     #expect(r.status == 1)
     #expect(r.stdout.contains("ran longer than 1 s on a text of 1000 characters and was stopped"), "\(r.stdout)")
   }
@@ -87,7 +86,7 @@ import LoopbackServer
 @Suite struct RedactionTests {
   static let key = "sk-test-0123456789abcdef"
 
-  @Test func anEchoedKeyReachesNoFileAndNoTerminal() throws {
+  @Test func anEchoedKeyReachesNoFileAndNoTerminal() async throws {
     let p = try Project(suites: ["s": """
       tests:
         - name: leaky
@@ -101,14 +100,13 @@ import LoopbackServer
       let auth = request.headers["authorization"] ?? request.headers["Authorization"] ?? "none"
       return .json(FakeOpenAI.completion("you sent \(auth)"))
     }
-    defer { p.cleanup() }
     for args in [["--mode", "record", "--html", "out/r.html", "--verbose"], ["--mode", "replay", "--html", "out/r.html"]] {
-      let r = try p.run(args)
+      let r = await p.run(args)
       #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
       #expect(r.stdout.contains("you sent Bearer <redacted>"), "\(r.stdout)")
       #expect(!r.stdout.contains(Self.key) && !r.stderr.contains(Self.key))
     }
-    let updated = try p.run(["--mode", "replay", "--update-goldens"])
+    let updated = await p.run(["--mode", "replay", "--update-goldens"])
     #expect(!updated.stdout.contains(Self.key))
     var leaks: [String] = []
     let e = FileManager.default.enumerator(atPath: p.dir.url.path)
@@ -131,41 +129,37 @@ import LoopbackServer
 /// What cannot be written is never a silent pass. (Tests run as root, which ignores
 /// read-only modes, so an obstacle stands where a folder or file must go.)
 @Suite struct SilentDataLossTests {
-  @Test func aCassetteThatCannotBeWrittenErrorsTheCase() throws {
+  @Test func aCassetteThatCannotBeWrittenErrorsTheCase() async throws {
     let p = try Project(suites: ["s": "tests:\n  - name: a\n    prompt: hello\n"], handler: echo)
-    defer { p.cleanup() }
     try p.dir.write("expectations/cassettes/s", "a file where the suite's folder must go")
-    let r = try p.run(["--mode", "record"])
+    let r = await p.run(["--mode", "record"])
     #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
     #expect(r.stdout.contains("the answer could not be recorded: cannot write '"), "\(r.stdout)")
     let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
     #expect(report["cases"]?.arrayValue?.first?["status"] == "errored")
   }
 
-  @Test func aGoldenThatCannotBeWrittenErrorsTheCase() throws {
+  @Test func aGoldenThatCannotBeWrittenErrorsTheCase() async throws {
     let p = try Project(suites: ["s": "tests:\n  - name: a\n    prompt: hello\n    golden: true\n"], handler: echo)
-    defer { p.cleanup() }
     try p.dir.write("expectations/golden/s", "in the way")
-    let r = try p.run(["--mode", "live", "--update-goldens"])
+    let r = await p.run(["--mode", "live", "--update-goldens"])
     #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
     #expect(r.stdout.contains("the golden could not be written"), "\(r.stdout)")
   }
 
-  @Test func aPendingGoldenThatCannotBeWrittenSaysSo() throws {
+  @Test func aPendingGoldenThatCannotBeWrittenSaysSo() async throws {
     let p = try Project(suites: ["s": "tests:\n  - name: a\n    prompt: hello\n    golden: true\n"], handler: echo)
-    defer { p.cleanup() }
     try FileManager.default.createDirectory(
       at: p.dir.url.appendingPathComponent("expectations/golden/s/a.txt.new"), withIntermediateDirectories: true)
-    let r = try p.run(["--mode", "live"])
+    let r = await p.run(["--mode", "live"])
     #expect(r.status == 1)
     #expect(r.stdout.contains("no golden at expectations/golden/s/a.txt; could not write expectations/golden/s/a.txt.new: "), "\(r.stdout)")
   }
 
-  @Test func aReportThatCannotBeWrittenExitsThree() throws {
+  @Test func aReportThatCannotBeWrittenExitsThree() async throws {
     let p = try Project(suites: ["s": "tests:\n  - name: a\n    prompt: hello\n"], handler: echo)
-    defer { p.cleanup() }
     try p.dir.write("blocked", "a file, not a folder")
-    let r = try p.run(["--mode", "live", "--json", "blocked/report.json"])
+    let r = await p.run(["--mode", "live", "--json", "blocked/report.json"])
     #expect(r.status == 3)
     #expect(r.stderr.contains("error: the report could not be written: cannot write"), "\(r.stderr)")
   }

@@ -6,48 +6,43 @@ import Testing
 
   @Test func printsSelectedNodesAsOneArray() throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     try dir.write("r.json", doc)
     let r = try BinaryRunner.run(["query", "$.a[?@.b > 1]", "r.json"], in: dir.url)
     #expect(r.status == 0)
     #expect(r.stdout == "[\n  {\n    \"b\": 2\n  }\n]\n")
   }
 
-  @Test func pathsFromStandardInput() throws {
+  @Test func pathsFromStandardInput() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
-    let r = try BinaryRunner.run(["query", "$..b", "--paths"], in: dir.url, stdin: doc)
+    let r = await CLI.run(["query", "$..b", "--paths"], in: dir.url, stdin: doc)
     #expect(r.status == 0)
     #expect(r.stdout == "[\n  \"$['a'][0]['b']\",\n  \"$['a'][1]['b']\"\n]\n")
-    let dash = try BinaryRunner.run(["query", "$.c", "-"], in: dir.url, stdin: doc)
+    let dash = await CLI.run(["query", "$.c", "-"], in: dir.url, stdin: doc)
     #expect(dash.stdout == "[\n  \"x\"\n]\n")
   }
 
-  @Test func nothingSelectedStillExitsZero() throws {
+  @Test func nothingSelectedStillExitsZero() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
-    let r = try BinaryRunner.run(["query", "$.nope"], in: dir.url, stdin: doc)
+    let r = await CLI.run(["query", "$.nope"], in: dir.url, stdin: doc)
     #expect(r.status == 0)
     #expect(r.stdout == "[]\n")
   }
 
-  @Test func invalidExpressionPointsAtTheCharacter() throws {
+  @Test func invalidExpressionPointsAtTheCharacter() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
-    let r = try BinaryRunner.run(["query", "$.a[?@.b = 1]"], in: dir.url, stdin: doc)
+    let r = await CLI.run(["query", "$.a[?@.b = 1]"], in: dir.url, stdin: doc)
     #expect(r.status == 2)
     #expect(r.stdout.isEmpty)
     #expect(r.stderr == "error: invalid JSONPath at character 10: unexpected '=', expected ',' or ']'\n  $.a[?@.b = 1]\n           ^\n")
   }
 
-  @Test func invalidDocumentGivesLineAndColumn() throws {
+  @Test func invalidDocumentGivesLineAndColumn() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     try dir.write("bad.json", "{\n  \"a\": [1,,2]\n}")
-    let r = try BinaryRunner.run(["query", "$.a", "bad.json"], in: dir.url)
+    let r = await CLI.run(["query", "$.a", "bad.json"], in: dir.url)
     #expect(r.status == 2)
     #expect(r.stderr == "bad.json:2:11: error: invalid JSON: unexpected ',', expected a value\n")
-    let missing = try BinaryRunner.run(["query", "$.a", "missing.json"], in: dir.url)
+    let missing = await CLI.run(["query", "$.a", "missing.json"], in: dir.url)
     #expect(missing.status == 2)
     #expect(missing.stderr == "error: cannot read 'missing.json': No such file or directory\n")
   }
@@ -56,7 +51,6 @@ import Testing
 @Suite struct QueryInputTests {
   @Test func readsAFIFO() throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     let fifo = dir.url.appendingPathComponent("pipe").path
     #expect(mkfifo(fifo, 0o600) == 0)
     let writer = Thread {
@@ -73,7 +67,6 @@ import Testing
 
   @Test func readsDevStdin() throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     let r = try BinaryRunner.run(["query", "$.c", "/dev/stdin"], in: dir.url, stdin: "{\"c\": true}")
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout == "[\n  true\n]\n")

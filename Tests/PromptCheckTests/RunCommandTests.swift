@@ -4,8 +4,8 @@ import Testing
 import LoopbackServer
 @testable import PromptCheck
 
-/// A project folder whose provider is a loopback server.
-struct Project {
+/// A project folder whose provider is a loopback server; both go at the end of the test's scope.
+final class Project: Sendable {
   let dir: TemporaryDirectory
   let server: LoopbackServer
 
@@ -23,13 +23,12 @@ struct Project {
     for (name, text) in suites { try dir.write("prompts/\(name).yaml", text) }
   }
 
-  func run(_ args: [String], env: [String: String] = [:]) throws -> BinaryRunner.Result {
-    try BinaryRunner.run(["run"] + args, in: dir.url, environment: ["LOCAL_TEST_KEY": "sk-test-0123456789abcdef"].merging(env) { $1 })
+  func run(_ args: [String], env: [String: String] = [:]) async -> BinaryRunner.Result {
+    await CLI.run(["run"] + args, in: dir.url, environment: ["LOCAL_TEST_KEY": "sk-test-0123456789abcdef"].merging(env) { $1 })
   }
 
-  func cleanup() {
+  deinit {
     server.stop()
-    dir.cleanup()
   }
 }
 
@@ -54,10 +53,9 @@ let simpleSuite = """
   """
 
 @Suite struct RunCommandTests {
-  @Test func liveRunPassesAndWritesReports() throws {
+  @Test func liveRunPassesAndWritesReports() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "live"])
+    let r = await p.run(["--mode", "live"])
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
     #expect(r.stdout.contains("PASS  basic/greets"))
     #expect(r.stdout.contains("\n2 passed, 0 failed, 0 errored, 0 skipped in "))
@@ -71,58 +69,55 @@ let simpleSuite = """
     #expect(p.server.requests.first?.headers["authorization"] == "Bearer sk-test-0123456789abcdef")
   }
 
-  @Test func exitCodes() throws {
+  @Test func exitCodes() async throws {
     let p = try Project(suites: ["a": """
       tests:
         - {name: ok, prompt: x, assert: [{contains: Echo}]}
         - {name: bad, prompt: x, assert: [{contains: nope}]}
       """], handler: echo)
-    defer { p.cleanup() }
-    #expect(try p.run(["--mode", "live"]).status == 1)
-    #expect(try p.run(["--mode", "live", "--filter", "a/ok"]).status == 0)
-    #expect(try p.run(["--mode", "live", "--min-pass-rate", "0.5"]).status == 0)
-    #expect(try p.run(["--mode", "live", "--min-pass-rate", "0.6"]).status == 1)
+    #expect(await p.run(["--mode", "live"]).status == 1)
+    #expect(await p.run(["--mode", "live", "--filter", "a/ok"]).status == 0)
+    #expect(await p.run(["--mode", "live", "--min-pass-rate", "0.5"]).status == 0)
+    #expect(await p.run(["--mode", "live", "--min-pass-rate", "0.6"]).status == 1)
     // A case that cannot run: exit 3.
-    #expect(try p.run(["--mode", "replay", "--filter", "a/ok"]).status == 3)
+    #expect(await p.run(["--mode", "replay", "--filter", "a/ok"]).status == 3)
     // Invalid invocations: exit 2, nothing run.
-    var r = try p.run(["--mode", "bogus"])
+    var r = await p.run(["--mode", "bogus"])
     #expect(r.status == 2)
     #expect(r.stderr.hasPrefix("Error: The value 'bogus' is invalid for '--mode <mode>'. Please provide one of 'replay', 'record', 'auto' or 'live'.\n"))
-    r = try p.run(["--shard", "5/4"])
+    r = await p.run(["--shard", "5/4"])
     #expect(r.status == 2)
     #expect(r.stderr.hasPrefix("Error: The value '5/4' is invalid for '--shard <K/N>'\n"))
-    r = try p.run(["--update-goldens"], env: ["CI": "true"])
+    r = await p.run(["--update-goldens"], env: ["CI": "true"])
     #expect(r.status == 2)
     #expect(r.stderr.hasPrefix("error: --update-goldens is refused when CI is set"))
     try p.dir.write("prompts/broken.yaml", "tests: [{name: x}]\n")
-    r = try p.run(["--mode", "live"])
+    r = await p.run(["--mode", "live"])
     #expect(r.status == 2)
     #expect(r.stderr.contains("prompts/broken.yaml:1:16: error: test 'x' needs 'messages' or 'prompt'"))
     #expect(p.server.requests.count == 7)  // 2 + 1 + 2 + 2 live requests; the invalid runs sent nothing
   }
 
-  @Test func serverErrorsMakeTheCaseErrorWithTheServersMessage() throws {
+  @Test func serverErrorsMakeTheCaseErrorWithTheServersMessage() async throws {
     let p = try Project(suites: ["a": "tests: [{name: t, prompt: x}]\n"]) { _, _ in
       .json(["error": ["message": "model is overloaded"]], status: 400)
     }
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "live"])
+    let r = await p.run(["--mode", "live"])
     #expect(r.status == 3)
     #expect(r.stdout.contains("prompts/a.yaml:1: HTTP 400: model is overloaded"))
     let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
     #expect(report["cases"]?.arrayValue?.first?["error"] == "HTTP 400: model is overloaded")
   }
 
-  @Test func missingKeySaysWhichVariableToSet() throws {
+  @Test func missingKeySaysWhichVariableToSet() async throws {
     let p = try Project(suites: ["a": "tests: [{name: t, prompt: x}]\n"], handler: echo)
-    defer { p.cleanup() }
-    let r = try BinaryRunner.run(["run", "--mode", "live"], in: p.dir.url)
+    let r = await CLI.run(["run", "--mode", "live"], in: p.dir.url)
     #expect(r.status == 3)
     #expect(r.stdout.contains("LOCAL_TEST_KEY is not set: provider 'local' needs it for live calls"))
     #expect(p.server.requests.isEmpty)
   }
 
-  @Test func junitIsValidForHostileOutput() throws {
+  @Test func junitIsValidForHostileOutput() async throws {
     let hostile = "Tom & Jerry <b>\"quoted\"</b> 'single' \u{1}\u{7}\u{1B}[31m 👍🏽 \u{FFFE} ]]> end"
     let p = try Project(suites: ["x&y": """
       tests:
@@ -133,8 +128,7 @@ let simpleSuite = """
           prompt: x
           skip: "because <reasons> & \\"quotes\\""
       """]) { _, _ in .json(FakeOpenAI.completion(hostile)) }
-    defer { p.cleanup() }
-    let r = try p.run(["--mode", "live", "--html", "out/report.html"])
+    let r = await p.run(["--mode", "live", "--html", "out/report.html"])
     #expect(r.status == 1)
     let junit = p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path
     let schema = TestPaths.fixtures.appendingPathComponent("schemas/jenkins-junit.xsd").path
@@ -172,7 +166,7 @@ let junitparserAvailable: Bool = (try? Shell.run("python3", ["-c", "import junit
 
 @Suite struct JUnitConsumerTests {
   @Test(.enabled(if: junitparserAvailable, "python3 with junitparser is not installed"))
-  func junitparserReadsTheRightCounts() throws {
+  func junitparserReadsTheRightCounts() async throws {
     let p = try Project(suites: ["mixed": """
       tests:
         - {name: ok, prompt: x, assert: [{contains: Echo}]}
@@ -180,10 +174,9 @@ let junitparserAvailable: Bool = (try? Shell.run("python3", ["-c", "import junit
         - {name: later, prompt: x, skip: not now}
         - {name: flaky, prompt: x, repeat: 2, min_pass_rate: 0.5, assert: [{contains: "Echo"}]}
       """], handler: echo)
-    defer { p.cleanup() }
-    _ = try p.run(["--mode", "live"])
+    _ = await p.run(["--mode", "live"])
     try p.dir.write("prompts/broken.yaml", "tests: [{name: e, prompt: y}]\n")
-    _ = try p.run(["--mode", "replay", "--filter", "broken/", "--junit", "errors.xml"])
+    _ = await p.run(["--mode", "replay", "--filter", "broken/", "--junit", "errors.xml"])
     let script = """
       import sys
       from junitparser import JUnitXml

@@ -10,8 +10,8 @@ enum TestPaths {
   static let fixtures: URL = packageRoot.appendingPathComponent("Tests/Fixtures")
 }
 
-/// A fresh temporary directory, removed by the caller with `cleanup()`.
-struct TemporaryDirectory {
+/// A fresh temporary directory, removed when the last reference goes (the end of the test's scope).
+final class TemporaryDirectory: Sendable {
   let url: URL
 
   init() throws {
@@ -35,7 +35,7 @@ struct TemporaryDirectory {
     FileManager.default.fileExists(atPath: url.appendingPathComponent(relative).path)
   }
 
-  func cleanup() {
+  deinit {
     try? FileManager.default.removeItem(at: url)
   }
 }

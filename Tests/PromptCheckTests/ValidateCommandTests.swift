@@ -3,9 +3,8 @@ import Testing
 
 /// `promptcheck validate` and friends, run as a user runs them.
 @Suite struct ValidateCommandTests {
-  @Test func validProjectExitsZeroWithASummary() throws {
+  @Test func validProjectExitsZeroWithASummary() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     try dir.write("prompts/support/refunds.yaml", """
       tests:
         - name: a
@@ -16,19 +15,18 @@ import Testing
           repeat: 3
       """)
     try dir.write("prompts/other.yml", "tests: [{name: c, prompt: x}]\n")
-    let r = try BinaryRunner.run(["validate"], in: dir.url)
+    let r = await CLI.run(["validate"], in: dir.url)
     #expect(r.status == 0)
     #expect(r.stdout == "ok: 2 suites, 3 tests, 6 cases\n")
     #expect(r.stderr.isEmpty)
   }
 
-  @Test func everyProblemInEveryFileIsPrintedWithACaret() throws {
+  @Test func everyProblemInEveryFileIsPrintedWithACaret() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     try dir.write("prompts/a.yaml", "tests:\n  - name: a\n    prompt: x\n    asert: []\n")
     try dir.write("prompts/b.yaml", "tests:\n  - name: b\n    prompt: x\n    params: {temperature: 9}\n")
     try dir.write("promptcheck.yaml", "jbos: 3\n")
-    let r = try BinaryRunner.run(["validate"], in: dir.url)
+    let r = await CLI.run(["validate"], in: dir.url)
     #expect(r.status == 2)
     #expect(r.stdout.isEmpty)
     #expect(r.stderr == """
@@ -46,36 +44,33 @@ import Testing
       """)
   }
 
-  @Test func explicitPathsAndConfig() throws {
+  @Test func explicitPathsAndConfig() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     try dir.write("ci/pc.yaml", "tests_dir: suites\nproviders:\n  local: {base_url: 'http://127.0.0.1:9/v1', model: m}\n")
     try dir.write("suites/x.yaml", "tests: [{name: c, prompt: x}]\n")
     try dir.write("elsewhere/y.yaml", "tests: [{name: d, prompt: x}]\n")
-    var r = try BinaryRunner.run(["validate", "--config", "ci/pc.yaml"], in: dir.url)
+    var r = await CLI.run(["validate", "--config", "ci/pc.yaml"], in: dir.url)
     #expect(r.status == 0)
     #expect(r.stdout == "ok: 1 suite, 1 tests, 1 cases\n")
-    r = try BinaryRunner.run(["validate", "elsewhere/y.yaml", "suites"], in: dir.url)
+    r = await CLI.run(["validate", "elsewhere/y.yaml", "suites"], in: dir.url)
     #expect(r.status == 0)
-    r = try BinaryRunner.run(["validate", "missing.yaml"], in: dir.url)
+    r = await CLI.run(["validate", "missing.yaml"], in: dir.url)
     #expect(r.status == 2)
     #expect(r.stderr.hasPrefix("error: no such file or folder: 'missing.yaml'"))
-    r = try BinaryRunner.run(["validate", "--config", "nope.yaml"], in: dir.url)
+    r = await CLI.run(["validate", "--config", "nope.yaml"], in: dir.url)
     #expect(r.status == 2)
     #expect(r.stderr.contains("error: cannot read 'nope.yaml': no such file"))
   }
 
-  @Test func noTestsDirIsAClearError() throws {
+  @Test func noTestsDirIsAClearError() async throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
-    let r = try BinaryRunner.run(["validate"], in: dir.url)
+    let r = await CLI.run(["validate"], in: dir.url)
     #expect(r.status == 2)
     #expect(r.stderr.hasPrefix("error: no tests dir 'prompts' here; create it with suites, or run 'promptcheck init'"))
   }
 
   @Test func hostileFilesFailFastWithExitTwo() throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     var bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     var previous = "a"
     for name in ["b", "c", "d", "e", "f", "g", "h", "i"] {
@@ -94,7 +89,6 @@ import Testing
 
   @Test func versionAndHelp() throws {
     let dir = try TemporaryDirectory()
-    defer { dir.cleanup() }
     var r = try BinaryRunner.run(["--version"], in: dir.url)
     #expect(r.status == 0)
     #expect(r.stdout == "0.1.0\n")

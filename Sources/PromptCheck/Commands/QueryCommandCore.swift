@@ -37,7 +37,8 @@ public enum QueryCommandCore {
   public static func run(expression: String, file: String, paths: Bool, _ ctx: CommandContext) -> ExitStatus {
     let name = file == "-" ? "<stdin>" : file
     let bytes: [UInt8]
-    switch InputFile.read(file == "-" ? "/dev/stdin" : ctx.absolute(file), limit: InputFile.documentLimit) {
+    let read = file == "-" ? ctx.readInput(InputFile.documentLimit) : InputFile.read(ctx.absolute(file), limit: InputFile.documentLimit)
+    switch read {
     case .failure(let problem):
       ctx.err("error: cannot read '\(name)': \(problem)\n")
       return .invalid
