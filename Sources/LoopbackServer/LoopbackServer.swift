@@ -149,10 +149,11 @@ public final class LoopbackServer: Sendable {
     while let request = readRequest(fd, &buffer) {
       let attempt = state.withLock { s -> Int in
         s.requests.append(request)
-        s.attempts[request.model, default: 0] += 1
+        let n = s.attempts[request.model, default: 0] + 1
+        s.attempts[request.model] = n
         s.active += 1
         s.maxActive = max(s.maxActive, s.active)
-        return s.attempts[request.model]!
+        return n
       }
       let keepOpen = write(handler(request, attempt), to: fd)
       state.withLock { $0.active -= 1 }
@@ -205,15 +206,13 @@ public final class LoopbackServer: Sendable {
 
   private func readRequest(_ fd: Int32, _ buffer: inout [UInt8]) -> Request? {
     let separator: [UInt8] = [13, 10, 13, 10]
-    var headerEnd: Int?
-    while headerEnd == nil {
-      if let r = buffer.firstRange(of: separator) {
-        headerEnd = r.upperBound
-        break
-      }
+    var found = buffer.firstRange(of: separator)
+    while found == nil {
       guard receive(fd, &buffer) else { return nil }
+      found = buffer.firstRange(of: separator)
     }
-    let head = String(decoding: buffer[..<headerEnd!], as: UTF8.self)
+    guard let headerEnd = found?.upperBound else { return nil }
+    let head = String(decoding: buffer[..<headerEnd], as: UTF8.self)
     var lines = head.components(separatedBy: "\r\n")
     let requestLine = lines.removeFirst().split(separator: " ")
     guard requestLine.count >= 2 else { return nil }
@@ -223,11 +222,11 @@ public final class LoopbackServer: Sendable {
       headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
     let length = Int(headers["content-length"] ?? "0") ?? 0
-    while buffer.count < headerEnd! + length {
+    while buffer.count < headerEnd + length {
       guard receive(fd, &buffer) else { return nil }
     }
-    let body = Array(buffer[headerEnd!..<(headerEnd! + length)])
-    buffer.removeFirst(headerEnd! + length)
+    let body = Array(buffer[headerEnd..<(headerEnd + length)])
+    buffer.removeFirst(headerEnd + length)
     return Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers, body: body)
   }
 
@@ -256,13 +255,17 @@ public final class LoopbackServer: Sendable {
 
 /// Building blocks for scripted OpenAI-style answers.
 public enum FakeOpenAI {
-  public static func completion(_ content: String, model: String = "test-model", finish: String = "stop", usage: JSON? = nil) -> JSON {
+  public static func completion(
+    _ content: String, model: String = "test-model", finish: String = "stop", usage: JSON? = nil
+  ) -> JSON {
     var o = JSONObject()
     o["id"] = "chatcmpl-1"
     o["object"] = "chat.completion"
     o["created"] = 1_700_000_000
     o["model"] = .string(model)
-    o["choices"] = [["index": 0, "message": ["role": "assistant", "content": .string(content)], "finish_reason": .string(finish)]]
+    o["choices"] = [
+      ["index": 0, "message": ["role": "assistant", "content": .string(content)], "finish_reason": .string(finish)]
+    ]
     o["usage"] = usage ?? ["prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15]
     return .object(o)
   }
@@ -272,7 +275,10 @@ public enum FakeOpenAI {
     choice["index"] = 0
     choice["delta"] = delta
     choice["finish_reason"] = finish.map { .string($0) } ?? .null
-    let c: JSON = ["id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": .string(model), "choices": [.object(choice)]]
+    let c: JSON = [
+      "id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1_700_000_000, "model": .string(model),
+      "choices": [.object(choice)],
+    ]
     return "data: \(c.serialized())\n\n"
   }
 
@@ -281,7 +287,9 @@ public enum FakeOpenAI {
     var events = [chunk(["role": "assistant", "content": ""], model: model)]
     events += pieces.map { chunk(["content": .string($0)], model: model) }
     events.append(chunk([:], finish: "stop", model: model))
-    events.append("data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":\"\(model)\",\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"total_tokens\":10}}\n\n")
+    events.append(
+      "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":\"\(model)\",\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"total_tokens\":10}}\n\n"
+    )
     events.append("data: [DONE]\n\n")
     return events
   }

@@ -9,7 +9,8 @@ import LoopbackServer
 import PromptCheck
 
 func usage() -> Never {
-  print("""
+  print(
+    """
     usage: promptcheck-bench BENCHMARK [ARGS]
       assertions [N]   evaluate 5 assertions (incl. a regex and a json-path) on a 2 KB output, N completions
       live [CASES] [JOBS] [LATENCY_MS]
@@ -31,7 +32,9 @@ func benchAssertions(iterations: Int) throws {
   // A typical structured answer of about 2 KB.
   var items: [String] = []
   for i in 0..<10 {
-    items.append("{\"sku\": \"SKU-\(1000 + i)\", \"name\": \"Item number \(i) with a descriptive name\", \"price\": \(i).99, \"in_stock\": \(i % 2 == 0)}")
+    items.append(
+      "{\"sku\": \"SKU-\(1000 + i)\", \"name\": \"Item number \(i) with a descriptive name\", \"price\": \(i).99, \"in_stock\": \(i % 2 == 0)}"
+    )
   }
   let answer = String(repeating: "Refunds are accepted within 30 days of delivery when the item is unused. ", count: 12)
   let output = "{\"answer\": \"\(answer)\", \"items\": [\(items.joined(separator: ", "))]}"
@@ -72,7 +75,9 @@ func benchAssertions(iterations: Int) throws {
   let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
   let evaluations = iterations * assertions.count
   print("output: \(output.utf8.count) bytes; assertions per case: \(assertions.count)")
-  print("evaluations: \(evaluations) (\(passed) passed) in \(String(format: "%.3f", seconds)) s wall, \(String(format: "%.3f", cpu)) s CPU")
+  print(
+    "evaluations: \(evaluations) (\(passed) passed) in \(String(format: "%.3f", seconds)) s wall, \(String(format: "%.3f", cpu)) s CPU"
+  )
   print("throughput: \(Int(Double(evaluations) / seconds)) assertion evaluations/s on one core")
 }
 
@@ -86,7 +91,9 @@ struct ChildRun {
 
 /// Runs the release `promptcheck` binary (next to this one) in `directory`.
 func runPromptcheck(_ args: [String], in directory: String) -> ChildRun {
-  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("promptcheck").path
+  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+    "promptcheck"
+  ).path
   let argv = ([binary] + args).map { strdup($0) } + [nil]
   defer { argv.forEach { free($0) } }
   var actions = posix_spawn_file_actions_t()
@@ -108,7 +115,8 @@ func runPromptcheck(_ args: [String], in directory: String) -> ChildRun {
   var usage = rusage()
   wait4(pid, &status, 0, &usage)
   let elapsed = clock.now - start
-  let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+  let cpu =
+    Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
     + Double(usage.ru_stime.tv_usec) / 1e6
   return ChildRun(
     status: (status >> 8) & 0xFF,
@@ -129,7 +137,8 @@ func makeProject(cases: Int, baseURL: String, assertions: String) throws -> Stri
 
 let answerServer: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { request, _ in
   let question = request.json?["messages"]?.arrayValue?.last?["content"]?.stringValue ?? ""
-  return .json(FakeOpenAI.completion("The answer to \"\(question)\" is below.\nResult: 42 (checked twice).", model: "bench-model"))
+  return .json(
+    FakeOpenAI.completion("The answer to \"\(question)\" is below.\nResult: 42 (checked twice).", model: "bench-model"))
 }
 
 func benchLive(cases: Int, jobs: Int, latencyMS: Int) throws {
@@ -141,8 +150,10 @@ func benchLive(cases: Int, jobs: Int, latencyMS: Int) throws {
   let ideal = Double((cases + jobs - 1) / jobs) * latency
   let run = runPromptcheck(["run", "--mode", "live", "-j", "\(jobs)", "--quiet"], in: dir)
   print("live: \(cases) cases, --jobs \(jobs), \(latencyMS) ms per answer; exit \(run.status)")
-  print(String(format: "wall %.3f s (ideal %.3f s, +%.1f%%); CPU %.3f s = %.2f ms per request; peak RSS %d MB",
-    run.wall, ideal, (run.wall / ideal - 1) * 100, run.cpu, run.cpu / Double(cases) * 1000, run.maxRSSKB / 1024))
+  print(
+    String(
+      format: "wall %.3f s (ideal %.3f s, +%.1f%%); CPU %.3f s = %.2f ms per request; peak RSS %d MB",
+      run.wall, ideal, (run.wall / ideal - 1) * 100, run.cpu, run.cpu / Double(cases) * 1000, run.maxRSSKB / 1024))
   print("requests seen by the server: \(server.requests.count), connections: \(server.connectionCount)")
 }
 
@@ -166,8 +177,10 @@ func benchReplay(_ counts: [Int]) throws {
       exit(1)
     }
     let walls = runs.map(\.wall).sorted()
-    print(String(format: "replay: %5d cases x 3 assertions: median wall %.3f s (min %.3f, max %.3f), CPU %.3f s, peak RSS %d MB",
-      cases, walls[2], walls[0], walls[4], runs.map(\.cpu).sorted()[2], runs.map(\.maxRSSKB).max()! / 1024))
+    print(
+      String(
+        format: "replay: %5d cases x 3 assertions: median wall %.3f s (min %.3f, max %.3f), CPU %.3f s, peak RSS %d MB",
+        cases, walls[2], walls[0], walls[4], runs.map(\.cpu).sorted()[2], (runs.map(\.maxRSSKB).max() ?? 0) / 1024))
   }
 }
 

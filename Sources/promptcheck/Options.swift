@@ -45,7 +45,10 @@ struct ReportOptions: ParsableArguments {
 
 /// How the run is judged: shared by `run` and `merge`.
 struct GateOptions: ParsableArguments {
-  @Option(help: "Exit 0 if at least this fraction of the cases that ran passed (0..1, default 1); errored cases are never excused.")
+  @Option(
+    help:
+      "Exit 0 if at least this fraction of the cases that ran passed (0..1, default 1); errored cases are never excused."
+  )
   var minPassRate: Double?
 
   func apply(to s: inout RunSettings) { s.minPassRate = minPassRate }

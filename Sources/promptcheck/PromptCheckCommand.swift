@@ -21,7 +21,8 @@ struct PromptCheckCommand: AsyncParsableCommand {
       """,
     version: promptcheckVersion,
     subcommands: [
-      RunCommand.self, ValidateCommand.self, AcceptCommand.self, ReviewCommand.self, QueryCommand.self, MergeCommand.self,
+      RunCommand.self, ValidateCommand.self, AcceptCommand.self, ReviewCommand.self, QueryCommand.self,
+      MergeCommand.self,
       InitCommand.self,
     ]
   )

@@ -7,14 +7,17 @@ import Testing
 @Suite struct ShardingTests {
   @Test func shardsAreStableDisjointAndCoverEverything() async throws {
     var tests = "tests:\n"
-    for i in 0..<1000 { tests += "  - {name: case \(i), prompt: \"q\(i)\", assert: [{contains: \"\(i % 7 == 0 ? "never" : "Echo")\"}]}\n" }
+    for i in 0..<1000 {
+      tests += "  - {name: case \(i), prompt: \"q\(i)\", assert: [{contains: \"\(i % 7 == 0 ? "never" : "Echo")\"}]}\n"
+    }
     let p = try Project(suites: ["big": tests], handler: echo)
     #expect(await p.run(["--mode", "record", "-j", "32", "--quiet"]).status == 1)
     #expect(await p.run(["--mode", "replay", "--quiet", "--json", "full.json", "--junit", "full.xml"]).status == 1)
     var shardIDs: [Set<String>] = []
     for k in 1...4 {
       _ = await p.run(["--mode", "replay", "--quiet", "--shard", "\(k)/4", "--json", "shard-\(k).json"])
-      let ids = try JSON.parse(p.dir.read("shard-\(k).json"))["cases"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+      let ids =
+        try JSON.parse(p.dir.read("shard-\(k).json"))["cases"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
       shardIDs.append(Set(ids))
       #expect(ids.count > 150 && ids.count < 350, "shard \(k) has \(ids.count) cases")
     }
@@ -23,11 +26,15 @@ import Testing
     #expect(shardIDs.map(\.count).reduce(0, +) == 1000)  // no overlap
     // The same split every time (a stable hash, not a random one).
     _ = await p.run(["--mode", "replay", "--quiet", "--shard", "2/4", "--json", "again.json"])
-    let again = try JSON.parse(p.dir.read("again.json"))["cases"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+    let again =
+      try JSON.parse(p.dir.read("again.json"))["cases"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
     #expect(Set(again) == shardIDs[1])
 
     let merge = await CLI.run(
-      ["merge", "shard-3.json", "shard-1.json", "shard-4.json", "shard-2.json", "--json", "merged.json", "--junit", "merged.xml", "--html", "merged.html"],
+      [
+        "merge", "shard-3.json", "shard-1.json", "shard-4.json", "shard-2.json", "--json", "merged.json", "--junit",
+        "merged.xml", "--html", "merged.html",
+      ],
       in: p.dir.url)
     #expect(merge.status == 1)
     #expect(merge.stdout == "merged 4 reports: 857 passed, 143 failed, 0 errored, 0 skipped\n")
@@ -43,12 +50,13 @@ import Testing
     guard case .object(var root) = try JSON.parse(text) else { return .null }
     root["started_at"] = nil
     root["duration_ms"] = nil
-    root["cases"] = .array((root["cases"]?.arrayValue ?? []).map { c in
-      guard case .object(var o) = c else { return c }
-      o["duration_ms"] = nil
-      o["latency_ms"] = nil
-      return .object(o)
-    })
+    root["cases"] = .array(
+      (root["cases"]?.arrayValue ?? []).map { c in
+        guard case .object(var o) = c else { return c }
+        o["duration_ms"] = nil
+        o["latency_ms"] = nil
+        return .object(o)
+      })
     return .object(root)
   }
 
@@ -59,7 +67,8 @@ import Testing
   }
 
   @Test func shardOfIsAStableHash() {
-    #expect(Planner.shardOf("refunds/window-is-stated", count: 4) == Planner.shardOf("refunds/window-is-stated", count: 4))
+    #expect(
+      Planner.shardOf("refunds/window-is-stated", count: 4) == Planner.shardOf("refunds/window-is-stated", count: 4))
     #expect((1...4).contains(Planner.shardOf("x", count: 4)))
     #expect(Planner.shardOf("anything", count: 1) == 1)
   }
@@ -67,12 +76,15 @@ import Testing
 
 @Suite struct GateTests {
   @Test func rerunFailedRunsOnlyWhatFailedLastTime() async throws {
-    let p = try Project(suites: ["a": """
-      tests:
-        - {name: one, prompt: x, assert: [{contains: Echo}]}
-        - {name: two, prompt: x, assert: [{contains: nope}]}
-        - {name: three, prompt: x, assert: [{contains: Echo}]}
-      """], handler: echo)
+    let p = try Project(
+      suites: [
+        "a": """
+        tests:
+          - {name: one, prompt: x, assert: [{contains: Echo}]}
+          - {name: two, prompt: x, assert: [{contains: nope}]}
+          - {name: three, prompt: x, assert: [{contains: Echo}]}
+        """
+      ], handler: echo)
     #expect(await p.run(["--mode", "live"]).status == 1)
     let r = await p.run(["--mode", "live", "--rerun-failed"])
     #expect(r.status == 1)
@@ -87,7 +99,9 @@ import Testing
     var tests = "tests:\n"
     for i in 0..<6 { tests += "  - {name: case \(i), prompt: x}\n" }
     let p = try Project(suites: ["c": tests]) { _, _ in
-      .json(FakeOpenAI.completion("ok", usage: ["prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2, "cost": 0.01]))
+      .json(
+        FakeOpenAI.completion(
+          "ok", usage: ["prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2, "cost": 0.01]))
     }
     let r = await p.run(["--mode", "live", "-j", "1", "--max-cost", "0.025"])
     #expect(r.status == 3)
@@ -101,7 +115,8 @@ import Testing
   }
 
   @Test func repeatWithMinPassRateToleratesFlakyRepetitions() async throws {
-    let p = try Project(suites: ["f": """
+    let p = try Project(suites: [
+      "f": """
       tests:
         - name: flaky
           prompt: x
@@ -112,8 +127,11 @@ import Testing
           prompt: y
           repeat: 2
           assert: [{contains: good}]
-      """]) { request, attempt in
-      .json(FakeOpenAI.completion(request.json?["messages"]?.arrayValue?.last?["content"] == "x" && attempt == 2 ? "bad" : "good"))
+      """
+    ]) { request, attempt in
+      .json(
+        FakeOpenAI.completion(
+          request.json?["messages"]?.arrayValue?.last?["content"] == "x" && attempt == 2 ? "bad" : "good"))
     }
     let r = await p.run(["--mode", "live", "-j", "1"])
     #expect(r.status == 0, "\(r.stdout)")
@@ -128,22 +146,31 @@ import Testing
 
 @Suite struct GitHubOutputTests {
   @Test func annotationsAndStepSummary() async throws {
-    let p = try Project(suites: ["gh": """
-      tests:
-        - {name: good, prompt: x, assert: [{contains: Echo}]}
-        - name: bad
-          prompt: "100% sure"
-          assert: [{contains: "nope, really"}]
-      """], handler: echo)
+    let p = try Project(
+      suites: [
+        "gh": """
+        tests:
+          - {name: good, prompt: x, assert: [{contains: Echo}]}
+          - name: bad
+            prompt: "100% sure"
+            assert: [{contains: "nope, really"}]
+        """
+      ], handler: echo)
     let summary = p.dir.url.appendingPathComponent("step-summary.md").path
     try "# earlier step\n".write(toFile: summary, atomically: true, encoding: .utf8)
     let r = await p.run(["--mode", "live"], env: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary])
     #expect(r.status == 1)
-    #expect(r.stdout.contains("::error file=prompts/gh.yaml,line=3,title=promptcheck%3A gh/bad::assert[0] contains: expected the output to contain \"nope, really\", but it does not; it starts \"Echo: 100% sure\"\n".replacingOccurrences(of: "100% sure\"\n", with: "100%25 sure\"\n")))
+    #expect(
+      r.stdout.contains(
+        "::error file=prompts/gh.yaml,line=3,title=promptcheck%3A gh/bad::assert[0] contains: expected the output to contain \"nope, really\", but it does not; it starts \"Echo: 100% sure\"\n"
+          .replacingOccurrences(of: "100% sure\"\n", with: "100%25 sure\"\n")))
     let md = try String(contentsOfFile: summary, encoding: .utf8)
     #expect(md.hasPrefix("# earlier step\n## promptcheck\n"))
     #expect(md.contains("| 1 | 1 | 0 | 0 |"))
-    #expect(md.contains("- **failed** `gh/bad` (prompts/gh.yaml:3): assert\\[0\\] contains: expected the output to contain \"nope, really\""))
+    #expect(
+      md.contains(
+        "- **failed** `gh/bad` (prompts/gh.yaml:3): assert\\[0\\] contains: expected the output to contain \"nope, really\""
+      ))
     // Without GITHUB_ACTIONS, no annotations.
     #expect(!(await p.run(["--mode", "live"]).stdout.contains("::error")))
   }
@@ -154,7 +181,9 @@ import Testing
     let dir = try TemporaryDirectory()
     let r = await CLI.run(["init"], in: dir.url)
     #expect(r.status == 0)
-    #expect(r.stdout.hasPrefix("wrote promptcheck.yaml\nwrote prompts/example.yaml\nwrote .github/workflows/promptcheck.yml\n"))
+    #expect(
+      r.stdout.hasPrefix(
+        "wrote promptcheck.yaml\nwrote prompts/example.yaml\nwrote .github/workflows/promptcheck.yml\n"))
     // The starter project is valid.
     let v = await CLI.run(["validate"], in: dir.url)
     #expect(v.status == 0, "\(v.stderr)")
@@ -163,7 +192,10 @@ import Testing
     try dir.write("prompts/example.yaml", "tests: [{name: mine, prompt: x}]\n")
     let again = await CLI.run(["init"], in: dir.url)
     #expect(again.status == 2)
-    #expect(again.stderr.hasPrefix("error: refusing to overwrite existing files: promptcheck.yaml, prompts/example.yaml, .github/workflows/promptcheck.yml"))
+    #expect(
+      again.stderr.hasPrefix(
+        "error: refusing to overwrite existing files: promptcheck.yaml, prompts/example.yaml, .github/workflows/promptcheck.yml"
+      ))
     #expect(try dir.read("prompts/example.yaml") == "tests: [{name: mine, prompt: x}]\n")
   }
 }

@@ -1,7 +1,7 @@
 import Foundation
+import LoopbackServer
 import Testing
 
-import LoopbackServer
 @testable import PromptCheck
 
 @Suite struct CassetteModeTests {
@@ -59,7 +59,10 @@ import LoopbackServer
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
     let r = await p.run(["--mode", "replay", "--filter", "greets"])
     #expect(r.status == 3)
-    #expect(r.stdout.contains("no cassette for basic/greets (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --filter 'basic/greets'"))
+    #expect(
+      r.stdout.contains(
+        "no cassette for basic/greets (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --filter 'basic/greets'"
+      ))
     #expect(try status(p, "basic/greets") == ("errored", "missing"))
     #expect(p.server.requests.isEmpty)
   }
@@ -67,13 +70,19 @@ import LoopbackServer
   @Test func staleCassetteNamesTheFirstDifferingField() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
     _ = await p.run(["--mode", "record"])
-    try p.dir.write("prompts/basic.yaml", simpleSuite.replacingOccurrences(of: "prompt: hello", with: "prompt: hello again"))
+    try p.dir.write(
+      "prompts/basic.yaml", simpleSuite.replacingOccurrences(of: "prompt: hello", with: "prompt: hello again"))
     var r = await p.run(["--mode", "replay"])
     #expect(r.status == 3)
-    #expect(r.stdout.contains("cassette is stale: body.messages[0].content: recorded \"hello\", now \"hello again\" (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --filter 'basic/greets'"))
+    #expect(
+      r.stdout.contains(
+        "cassette is stale: body.messages[0].content: recorded \"hello\", now \"hello again\" (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --filter 'basic/greets'"
+      ))
     #expect(try status(p, "basic/greets") == ("errored", "stale"))
     // A param change is found too.
-    try p.dir.write("prompts/basic.yaml", simpleSuite.replacingOccurrences(of: "prompt: hello\n", with: "prompt: hello\n    params: {temperature: 0.5}\n"))
+    try p.dir.write(
+      "prompts/basic.yaml",
+      simpleSuite.replacingOccurrences(of: "prompt: hello\n", with: "prompt: hello\n    params: {temperature: 0.5}\n"))
     r = await p.run(["--mode", "replay", "--filter", "greets"])
     #expect(r.stdout.contains("cassette is stale: body.temperature: not recorded, now 0.5"))
     // auto re-records a stale cassette (outside CI), and then replays it.
@@ -93,14 +102,19 @@ import LoopbackServer
       "live": [("passed", "live"), ("passed", "live"), ("passed", "live")],
     ]
     for (mode, outcomes) in expected {
-      let p = try Project(suites: ["m": """
-        tests:
-          - {name: present, prompt: a}
-          - {name: absent, prompt: b}
-          - {name: stale, prompt: c}
-        """], handler: echo)
+      let p = try Project(
+        suites: [
+          "m": """
+          tests:
+            - {name: present, prompt: a}
+            - {name: absent, prompt: b}
+            - {name: stale, prompt: c}
+          """
+        ], handler: echo)
       _ = await p.run(["--mode", "record", "--filter", "m/present", "--filter", "m/stale"])
-      try p.dir.write("prompts/m.yaml", """
+      try p.dir.write(
+        "prompts/m.yaml",
+        """
         tests:
           - {name: present, prompt: a}
           - {name: absent, prompt: b}
@@ -130,7 +144,9 @@ import LoopbackServer
     let key = "sk-test-0123456789abcdef"
     // A server that echoes the Authorization header back, in the body and in a header.
     let p = try Project(suites: ["s": "tests: [{name: t, prompt: x}]\n"]) { request, _ in
-      .json(FakeOpenAI.completion("your header was \(request.headers["authorization"] ?? "")"), headers: [("Set-Cookie", "session=\(key)"), ("X-Echo", key)])
+      .json(
+        FakeOpenAI.completion("your header was \(request.headers["authorization"] ?? "")"),
+        headers: [("Set-Cookie", "session=\(key)"), ("X-Echo", key)])
     }
     let r = await p.run(["--mode", "record"])
     #expect(r.status == 0)
@@ -179,7 +195,10 @@ import LoopbackServer
     try p.dir.write("expectations/cassettes/basic/removed-test.yaml", "version: 1\n")
     try p.dir.write("expectations/cassettes/gone/suite.yaml", "version: 1\n")
     var r = await p.run(["--mode", "replay"])
-    #expect(r.stdout.contains("2 cassettes no test uses (delete with --prune):\n  expectations/cassettes/basic/removed-test.yaml\n  expectations/cassettes/gone/suite.yaml\n"))
+    #expect(
+      r.stdout.contains(
+        "2 cassettes no test uses (delete with --prune):\n  expectations/cassettes/basic/removed-test.yaml\n  expectations/cassettes/gone/suite.yaml\n"
+      ))
     // A filtered run says nothing about orphans.
     r = await p.run(["--mode", "replay", "--filter", "greets"])
     #expect(!r.stdout.contains("no test uses"))
@@ -196,12 +215,17 @@ import LoopbackServer
     try p.dir.write(path, try p.dir.read(path).replacingOccurrences(of: "version: 1\n", with: "version: 7\n"))
     let r = await p.run(["--mode", "replay", "--filter", "greets"])
     #expect(r.status == 3)
-    #expect(r.stdout.contains("expectations/cassettes/basic/greets.yaml: error: cassette format version 7 is not supported by promptcheck 0.1.0 (it reads version 1); re-record it"))
+    #expect(
+      r.stdout.contains(
+        "expectations/cassettes/basic/greets.yaml: error: cassette format version 7 is not supported by promptcheck 0.1.0 (it reads version 1); re-record it"
+      ))
   }
 
   @Test func killedRecordingLeavesEveryCassetteWholeOrAbsent() throws {
     var tests = "tests:\n"
-    for i in 0..<60 { tests += "  - {name: case \(i), prompt: \"\(String(repeating: "long prompt ", count: 200)) \(i)\"}\n" }
+    for i in 0..<60 {
+      tests += "  - {name: case \(i), prompt: \"\(String(repeating: "long prompt ", count: 200)) \(i)\"}\n"
+    }
     let p = try Project(suites: ["k": tests]) { request, _ in
       .delayed(0.05, .json(FakeOpenAI.completion(String(repeating: "a long answer line\n", count: 2000))))
     }
@@ -217,7 +241,10 @@ import LoopbackServer
     // Kill as soon as the first cassette is written: the others are being written or awaited.
     let deadline = Date().addingTimeInterval(20)
     while Date() < deadline {
-      let written = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.contains { $0.hasSuffix(".yaml") && !$0.hasPrefix(".") } ?? false
+      let written =
+        (try? FileManager.default.contentsOfDirectory(atPath: folder))?.contains {
+          $0.hasSuffix(".yaml") && !$0.hasPrefix(".")
+        } ?? false
       if written { break }
       Thread.sleep(forTimeInterval: 0.005)
     }

@@ -1,7 +1,7 @@
 import Foundation
+import LoopbackServer
 import Testing
 
-import LoopbackServer
 @testable import PromptCheck
 
 /// The real libcurl client against the loopback server, one fault at a time.
@@ -19,7 +19,9 @@ import LoopbackServer
     var params = JSONObject()
     params["temperature"] = 0
     if stream { params["stream"] = true }
-    let provider = Provider(name: "test", baseURL: server.baseURL, apiKeyEnv: keyEnv, headers: [.init(name: "X-Title", value: "pc")], model: nil)
+    let provider = Provider(
+      name: "test", baseURL: server.baseURL, apiKeyEnv: keyEnv, headers: [.init(name: "X-Title", value: "pc")],
+      model: nil)
     return ChatRequest(provider: provider, model: model, messages: [["role": "user", "content": "hi"]], params: params)
   }
 
@@ -44,7 +46,11 @@ import LoopbackServer
     defer { server.stop() }
     let outcome = await client().call(request(server, model: "ok", keyEnv: "MY_PROVIDER_KEY"))
     #expect(outcome.attempts == 0)
-    #expect(throws: CallError(.missingKey, "MY_PROVIDER_KEY is not set: provider 'test' needs it for live calls (replaying cassettes needs no key)")) {
+    #expect(
+      throws: CallError(
+        .missingKey,
+        "MY_PROVIDER_KEY is not set: provider 'test' needs it for live calls (replaying cassettes needs no key)")
+    ) {
       try outcome.result.get()
     }
     #expect(server.requests.isEmpty)
@@ -85,13 +91,16 @@ import LoopbackServer
     let outcome = await client(retries: 2).call(request(server, model: "503"))
     #expect(outcome.attempts == 3)
     #expect(server.attempts(model: "503") == 3)
-    #expect(throws: CallError(.http, "HTTP 503: no capacity (gave up after 3 attempts)", retryable: true, status: 503)) {
+    #expect(throws: CallError(.http, "HTTP 503: no capacity (gave up after 3 attempts)", retryable: true, status: 503))
+    {
       try outcome.result.get()
     }
   }
 
   @Test func badRequestIsNotRetriedAndShowsTheServersMessage() async throws {
-    let server = try LoopbackServer { _, _ in .json(["error": ["message": "qwen/nope is not a valid model ID", "code": 400]], status: 400) }
+    let server = try LoopbackServer { _, _ in
+      .json(["error": ["message": "qwen/nope is not a valid model ID", "code": 400]], status: 400)
+    }
     defer { server.stop() }
     let outcome = await client().call(request(server, model: "400"))
     #expect(outcome.attempts == 1)
@@ -114,7 +123,9 @@ import LoopbackServer
     defer { server.stop() }
     let outcome = await client().call(request(server, model: "200err"))
     #expect(outcome.attempts == 1)
-    #expect(throws: CallError(.errorObject, "the server answered 200 with an error: upstream failed (code 502)", status: 200)) {
+    #expect(
+      throws: CallError(.errorObject, "the server answered 200 with an error: upstream failed (code 502)", status: 200)
+    ) {
       try outcome.result.get()
     }
   }
@@ -173,7 +184,11 @@ import LoopbackServer
     defer { server.stop() }
     let outcome = await client(retries: 1).call(request(server, model: "truncated-always", stream: true))
     #expect(outcome.attempts == 2)
-    #expect(throws: CallError(.truncatedStream, "the stream ended without [DONE] after 1 event (gave up after 2 attempts)", retryable: true, status: 200)) {
+    #expect(
+      throws: CallError(
+        .truncatedStream, "the stream ended without [DONE] after 1 event (gave up after 2 attempts)", retryable: true,
+        status: 200)
+    ) {
       try outcome.result.get()
     }
   }
@@ -201,7 +216,12 @@ import LoopbackServer
     defer { server.stop() }
     let outcome = await client().call(request(server, model: "html"))
     #expect(outcome.attempts == 1)
-    #expect(throws: CallError(.badBody, "the response is not JSON (line 1, column 1: unexpected '<', expected a value); it starts \"<html>gateway</html>\"", status: 200)) {
+    #expect(
+      throws: CallError(
+        .badBody,
+        "the response is not JSON (line 1, column 1: unexpected '<', expected a value); it starts \"<html>gateway</html>\"",
+        status: 200)
+    ) {
       try outcome.result.get()
     }
   }

@@ -1,19 +1,22 @@
 import Foundation
+import LoopbackServer
 import Testing
 
-import LoopbackServer
 @testable import PromptCheck
 
 @Suite struct CurlTransportTests {
   @Test func postsAndReadsAResponse() async throws {
     let server = try LoopbackServer { request, _ in
-      .full(status: 200, headers: [("X-Echo", request.headers["x-test"] ?? "")], body: "got \(request.body.count) bytes")
+      .full(
+        status: 200, headers: [("X-Echo", request.headers["x-test"] ?? "")], body: "got \(request.body.count) bytes")
     }
     defer { server.stop() }
     let transport = try CurlTransport()
     let body = Array(String(repeating: "x", count: 5000).utf8)
     let response = try await transport.send(
-      HTTPRequest(url: server.baseURL + "/chat/completions", headers: [("X-Test", "hi"), ("Content-Type", "application/json")], body: body, timeout: 10))
+      HTTPRequest(
+        url: server.baseURL + "/chat/completions", headers: [("X-Test", "hi"), ("Content-Type", "application/json")],
+        body: body, timeout: 10))
     #expect(response.status == 200)
     #expect(String(decoding: response.body, as: UTF8.self) == "got 5000 bytes")
     #expect(response.header("x-echo") == "hi")
@@ -41,7 +44,9 @@ import LoopbackServer
     let transport = try CurlTransport()
     try await withThrowingTaskGroup(of: Int.self) { group in
       for _ in 0..<20 {
-        group.addTask { try await transport.send(HTTPRequest(url: server.baseURL + "/x", body: [1], timeout: 30)).status }
+        group.addTask {
+          try await transport.send(HTTPRequest(url: server.baseURL + "/x", body: [1], timeout: 30)).status
+        }
       }
       for try await status in group { #expect(status == 200) }
     }
@@ -126,7 +131,9 @@ import LoopbackServer
       _ = try await transport.send(HTTPRequest(url: url, body: [1], timeout: 10))
       Issue.record("expected an error")
     } catch {
-      #expect(error.description.hasPrefix("curl rejected the option URL (http://127.0.0.1:9/aaa"), "\(error.description.prefix(200))")
+      #expect(
+        error.description.hasPrefix("curl rejected the option URL (http://127.0.0.1:9/aaa"),
+        "\(error.description.prefix(200))")
       #expect(!error.isRetryable)
     }
     #expect(transport.outstandingRequests == 0)

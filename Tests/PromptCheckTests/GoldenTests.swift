@@ -30,7 +30,8 @@ import Testing
     for _ in 0..<Int.random(in: 0...4, using: &rng) {
       switch Int.random(in: 0...2, using: &rng) {
       case 0 where !lines.isEmpty: lines.remove(at: Int.random(in: 0..<lines.count, using: &rng))
-      case 1: lines.insert("new \(Int.random(in: 0...99, using: &rng))", at: Int.random(in: 0...lines.count, using: &rng))
+      case 1:
+        lines.insert("new \(Int.random(in: 0...99, using: &rng))", at: Int.random(in: 0...lines.count, using: &rng))
       default: if !lines.isEmpty { lines[Int.random(in: 0..<lines.count, using: &rng)] += " changed" }
       }
     }
@@ -53,48 +54,58 @@ import Testing
       }
       try dir.write("file.txt", old)
       try dir.write("change.diff", diff)
-      let result = try Shell.run("patch", ["-s", "-p1", "-d", dir.url.path, "-i", dir.url.appendingPathComponent("change.diff").path])
+      let result = try Shell.run(
+        "patch", ["-s", "-p1", "-d", dir.url.path, "-i", dir.url.appendingPathComponent("change.diff").path])
       #expect(result.status == 0, "round \(round): \(result.output)\n\(diff)")
       let patched = try dir.read("file.txt")
-      #expect(patched == new, "round \(round):\n\(diff)\nold: \(old.debugDescription)\nnew: \(new.debugDescription)\ngot: \(patched.debugDescription)")
+      #expect(
+        patched == new,
+        "round \(round):\n\(diff)\nold: \(old.debugDescription)\nnew: \(new.debugDescription)\ngot: \(patched.debugDescription)"
+      )
     }
   }
 
   @Test func hunksHaveThreeLinesOfContext() {
     let old = (1...20).map { "line \($0)" }.joined(separator: "\n") + "\n"
     let new = old.replacingOccurrences(of: "line 10\n", with: "line ten\n")
-    #expect(UnifiedDiff.diff(old: old, new: new, oldName: "g", newName: "g.new") == """
-      --- g
-      +++ g.new
-      @@ -7,7 +7,7 @@
-       line 7
-       line 8
-       line 9
-      -line 10
-      +line ten
-       line 11
-       line 12
-       line 13
+    #expect(
+      UnifiedDiff.diff(old: old, new: new, oldName: "g", newName: "g.new") == """
+        --- g
+        +++ g.new
+        @@ -7,7 +7,7 @@
+         line 7
+         line 8
+         line 9
+        -line 10
+        +line ten
+         line 11
+         line 12
+         line 13
 
-      """)
+        """)
   }
 }
 
 @Suite struct GoldenRunTests {
   func project(_ answer: @escaping @Sendable () -> String, golden: String = "true") throws -> Project {
-    try Project(suites: ["g": """
+    try Project(suites: [
+      "g": """
       tests:
         - name: story
           prompt: tell
           golden: \(golden)
-      """]) { _, _ in .json(FakeOpenAI.completion(answer())) }
+      """
+    ]) { _, _ in .json(FakeOpenAI.completion(answer())) }
   }
 
   @Test func missingGoldenFailsAndWritesPending() async throws {
     let p = try project({ "Once upon a time.\nThe end." })
     let r = await p.run(["--mode", "live"])
     #expect(r.status == 1)
-    #expect(r.stdout.contains("golden: no golden at expectations/golden/g/story.txt; wrote expectations/golden/g/story.txt.new (review it, then run 'promptcheck accept')"))
+    #expect(
+      r.stdout.contains(
+        "golden: no golden at expectations/golden/g/story.txt; wrote expectations/golden/g/story.txt.new (review it, then run 'promptcheck accept')"
+      ))
     #expect(try p.dir.read("expectations/golden/g/story.txt.new") == "Once upon a time.\nThe end.")
     // accept turns it into the golden; then the run passes.
     let a = await CLI.run(["accept"], in: p.dir.url)
@@ -110,16 +121,18 @@ import Testing
     try p.dir.write("expectations/golden/g/story.txt", "Once upon a time.\nThe dragon woke.\nThe end.\n")
     let r = await p.run(["--mode", "live"])
     #expect(r.status == 1)
-    #expect(r.stdout.contains("""
-      golden: the output differs from expectations/golden/g/story.txt (wrote expectations/golden/g/story.txt.new):
-            --- expectations/golden/g/story.txt
-            +++ expectations/golden/g/story.txt.new
-            @@ -1,3 +1,3 @@
-             Once upon a time.
-            -The dragon woke.
-            +The dragon slept.
-             The end.
-      """))
+    #expect(
+      r.stdout.contains(
+        """
+        golden: the output differs from expectations/golden/g/story.txt (wrote expectations/golden/g/story.txt.new):
+              --- expectations/golden/g/story.txt
+              +++ expectations/golden/g/story.txt.new
+              @@ -1,3 +1,3 @@
+               Once upon a time.
+              -The dragon woke.
+              +The dragon slept.
+               The end.
+        """))
     let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
     let golden = report["cases"]?.arrayValue?.first?["golden"]
     #expect(golden?["status"] == "changed")
@@ -133,7 +146,9 @@ import Testing
   }
 
   @Test func normalisersApplyToBothSides() async throws {
-    let p = try project({ "  Order   #4812 ships\n\n in 3 days.  " }, golden: "{normalize: [trim, collapse-whitespace, {replace: '#\\d+', with: '#N'}]}")
+    let p = try project(
+      { "  Order   #4812 ships\n\n in 3 days.  " },
+      golden: "{normalize: [trim, collapse-whitespace, {replace: '#\\d+', with: '#N'}]}")
     try p.dir.write("expectations/golden/g/story.txt", "Order #N ships in 3 days.")
     let r = await p.run(["--mode", "live"])
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -149,7 +164,8 @@ import Testing
     #expect(await p.run(["--mode", "live"]).status == 0)
     let q = try project({ "{\"b\": 1, \"a\": [true, null]}" }, golden: "{normalize: [json]}")
     _ = await q.run(["--mode", "live", "--update-goldens"])
-    #expect(try q.dir.read("expectations/golden/g/story.json") == "{\n  \"a\": [\n    true,\n    null\n  ],\n  \"b\": 1\n}\n")
+    #expect(
+      try q.dir.read("expectations/golden/g/story.json") == "{\n  \"a\": [\n    true,\n    null\n  ],\n  \"b\": 1\n}\n")
   }
 
   @Test func updateGoldensWritesThemAndIsRefusedInCI() async throws {
@@ -179,7 +195,10 @@ import Testing
     try dir.write("expectations/golden/s/c.txt.new", "c\n")
     let r = try BinaryRunner.run(["review"], in: dir.url, stdin: "a\nr\ns\n")
     #expect(r.status == 0)
-    #expect(r.stdout.contains("[1/3] expectations/golden/s/a.txt\n--- expectations/golden/s/a.txt\n+++ expectations/golden/s/a.txt.new\n@@ -1 +1 @@\n-old a\n+new a\n"))
+    #expect(
+      r.stdout.contains(
+        "[1/3] expectations/golden/s/a.txt\n--- expectations/golden/s/a.txt\n+++ expectations/golden/s/a.txt.new\n@@ -1 +1 @@\n-old a\n+new a\n"
+      ))
     #expect(r.stdout.contains("[2/3] expectations/golden/s/b.txt (new golden)\n"))
     #expect(r.stdout.hasSuffix("accepted 1, rejected 1, left 1 pending\n"))
     #expect(try dir.read("expectations/golden/s/a.txt") == "new a\n")

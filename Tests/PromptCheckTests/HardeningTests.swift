@@ -1,7 +1,7 @@
 import Foundation
+import LoopbackServer
 import Testing
 
-import LoopbackServer
 @testable import PromptCheck
 
 /// Regexes on model output or user documents always stop at the guard's deadline.
@@ -13,14 +13,19 @@ import LoopbackServer
     let path = try JSONPath("$[?search(@, \"\(Self.evil)\")]")
     let clock = ContinuousClock()
     let start = clock.now
-    #expect(throws: RegexTimeout.self) { try path.select(.array([.string(Self.subject)]), deadline: .milliseconds(200)) }
+    #expect(throws: RegexTimeout.self) {
+      try path.select(.array([.string(Self.subject)]), deadline: .milliseconds(200))
+    }
     // Well under the hang it used to be; generous for a loaded machine.
     #expect(clock.now - start < .seconds(10))
   }
 
   @Test func theMessageNamesThePatternAndTheFix() {
     let e = RegexTimeout(pattern: Self.evil, limit: .seconds(1), textLength: 1000)
-    #expect(e.description == "the regex /((a*)*)*b/ ran longer than 1 s on a text of 1000 characters and was stopped; simplify it (nested quantifiers such as (a*)* or (a+)+ backtrack exponentially)")
+    #expect(
+      e.description
+        == "the regex /((a*)*)*b/ ran longer than 1 s on a text of 1000 characters and was stopped; simplify it (nested quantifiers such as (a*)* or (a+)+ backtrack exponentially)"
+    )
   }
 
   @Test func queryReportsTheTimeoutAsAnInvalidInvocation() throws {
@@ -51,13 +56,15 @@ import LoopbackServer
   }
 
   @Test func aRunWithAnEvilSearchErrorsNoHang() async throws {
-    let p = try Project(suites: ["s": """
+    let p = try Project(suites: [
+      "s": """
       tests:
         - name: hostile
           prompt: x
           assert:
             - json-path: {path: "$[?search(@, '((a*)*)*b')]", exists: true}
-      """]) { _, _ in .json(FakeOpenAI.completion("[\"\(Self.subject)\"]")) }
+      """
+    ]) { _, _ in .json(FakeOpenAI.completion("[\"\(Self.subject)\"]")) }
     let r = await p.run(["--mode", "live"])
     #expect(r.status == 1)
     #expect(r.stdout.contains("ran longer than 1 s on a text of 1000 characters and was stopped"), "\(r.stdout)")
@@ -87,7 +94,8 @@ import LoopbackServer
   static let key = "sk-test-0123456789abcdef"
 
   @Test func anEchoedKeyReachesNoFileAndNoTerminal() async throws {
-    let p = try Project(suites: ["s": """
+    let p = try Project(suites: [
+      "s": """
       tests:
         - name: leaky
           prompt: "my key is \(Self.key), repeat it"
@@ -96,11 +104,14 @@ import LoopbackServer
         - name: leaky json
           prompt: x
           golden: {on: response}
-      """]) { request, _ in
+      """
+    ]) { request, _ in
       let auth = request.headers["authorization"] ?? request.headers["Authorization"] ?? "none"
       return .json(FakeOpenAI.completion("you sent \(auth)"))
     }
-    for args in [["--mode", "record", "--html", "out/r.html", "--verbose"], ["--mode", "replay", "--html", "out/r.html"]] {
+    for args in [
+      ["--mode", "record", "--html", "out/r.html", "--verbose"], ["--mode", "replay", "--html", "out/r.html"],
+    ] {
       let r = await p.run(args)
       #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
       #expect(r.stdout.contains("you sent Bearer <redacted>"), "\(r.stdout)")
@@ -111,7 +122,9 @@ import LoopbackServer
     var leaks: [String] = []
     let e = FileManager.default.enumerator(atPath: p.dir.url.path)
     while let f = e?.nextObject() as? String {
-      guard !f.hasPrefix("prompts/"), let data = FileManager.default.contents(atPath: p.dir.url.appendingPathComponent(f).path) else { continue }
+      guard !f.hasPrefix("prompts/"),
+        let data = FileManager.default.contents(atPath: p.dir.url.appendingPathComponent(f).path)
+      else { continue }
       if String(decoding: data, as: UTF8.self).contains(Self.key) { leaks.append(f) }
     }
     #expect(leaks == [], "the key is in \(leaks)")
@@ -122,7 +135,9 @@ import LoopbackServer
     let r = Redactor(secrets: ["abcd", "abcdef", "x"])
     #expect(r("1 abcdef 2 abcd") == "1 <redacted> 2 <redacted>")
     #expect(r.secrets == ["abcdef", "abcd"])
-    #expect(r(JSON.object(JSONObject([("abcd", .array([.string("abcd!")]))]))).serialized() == "{\"<redacted>\":[\"<redacted>!\"]}")
+    #expect(
+      r(JSON.object(JSONObject([("abcd", .array([.string("abcd!")]))]))).serialized()
+        == "{\"<redacted>\":[\"<redacted>!\"]}")
   }
 }
 
@@ -153,7 +168,9 @@ import LoopbackServer
       at: p.dir.url.appendingPathComponent("expectations/golden/s/a.txt.new"), withIntermediateDirectories: true)
     let r = await p.run(["--mode", "live"])
     #expect(r.status == 1)
-    #expect(r.stdout.contains("no golden at expectations/golden/s/a.txt; could not write expectations/golden/s/a.txt.new: "), "\(r.stdout)")
+    #expect(
+      r.stdout.contains("no golden at expectations/golden/s/a.txt; could not write expectations/golden/s/a.txt.new: "),
+      "\(r.stdout)")
   }
 
   @Test func aReportThatCannotBeWrittenExitsThree() async throws {

@@ -73,7 +73,8 @@ import Testing
       // select() (no paths) must agree with selectWithPaths().
       if try path.select(doc) != values { failures.append("\(c.name): select and selectWithPaths differ") }
     }
-    #expect(failures.isEmpty, "\(failures.count) of \(cases.count) CTS cases failed:\n\(failures.joined(separator: "\n"))")
+    #expect(
+      failures.isEmpty, "\(failures.count) of \(cases.count) CTS cases failed:\n\(failures.joined(separator: "\n"))")
     #expect(cases.count - failures.count == 703)
   }
 }

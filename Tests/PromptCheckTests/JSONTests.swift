@@ -103,7 +103,8 @@ import Testing
   }
 
   @Test func filtersFunctionsAndDescendants() throws {
-    let doc = try JSON.parse("""
+    let doc = try JSON.parse(
+      """
       {"store": {"book": [
         {"title": "Sayings", "price": 8.95, "tags": ["a"]},
         {"title": "Sword", "price": 12.99, "isbn": "0-553"},

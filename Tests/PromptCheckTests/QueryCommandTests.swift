@@ -33,7 +33,10 @@ import Testing
     let r = await CLI.run(["query", "$.a[?@.b = 1]"], in: dir.url, stdin: doc)
     #expect(r.status == 2)
     #expect(r.stdout.isEmpty)
-    #expect(r.stderr == "error: invalid JSONPath at character 10: unexpected '=', expected ',' or ']'\n  $.a[?@.b = 1]\n           ^\n")
+    #expect(
+      r.stderr
+        == "error: invalid JSONPath at character 10: unexpected '=', expected ',' or ']'\n  $.a[?@.b = 1]\n           ^\n"
+    )
   }
 
   @Test func invalidDocumentGivesLineAndColumn() async throws {

@@ -13,7 +13,8 @@ import Testing
     let project = try #require(loaded.project, "\(loaded.diagnostics)")
     let cases = Planner.plan(project.suites, PlanOptions())
     let store = CassetteStore(root: "expectations/cassettes", absoluteRoot: root + "/expectations/cassettes")
-    let source = CassetteSource(store: store, mode: .replay, client: nil, budget: CostBudget(limit: nil), redactor: .none)
+    let source = CassetteSource(
+      store: store, mode: .replay, client: nil, budget: CostBudget(limit: nil), redactor: .none)
     let goldens = GoldenStore(root: "expectations/golden", absoluteRoot: root + "/expectations/golden", update: false)
     let summary = await Runner(source: source, jobs: 4, mode: .replay, goldens: goldens).run(cases) { _ in }
     var report = Report(summary)
@@ -29,7 +30,9 @@ import Testing
       try text.write(to: url, atomically: true, encoding: .utf8)
     }
     let pinned = try String(contentsOf: url, encoding: .utf8)
-    #expect(text == pinned, "\(name) differs from its pin:\n\(UnifiedDiff.diff(old: pinned, new: text, oldName: name, newName: "now"))")
+    #expect(
+      text == pinned,
+      "\(name) differs from its pin:\n\(UnifiedDiff.diff(old: pinned, new: text, oldName: name, newName: "now"))")
   }
 
   @Test func reportsAreByteIdenticalToThePin() async throws {

@@ -1,7 +1,7 @@
 import Foundation
+import LoopbackServer
 import Testing
 
-import LoopbackServer
 @testable import PromptCheck
 
 /// A project folder whose provider is a loopback server; both go at the end of the test's scope.
@@ -9,10 +9,15 @@ final class Project: Sendable {
   let dir: TemporaryDirectory
   let server: LoopbackServer
 
-  init(suites: [String: String], extraConfig: String = "", handler: @escaping @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply) throws {
+  init(
+    suites: [String: String], extraConfig: String = "",
+    handler: @escaping @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply
+  ) throws {
     dir = try TemporaryDirectory()
     server = try LoopbackServer(handler: handler)
-    try dir.write("promptcheck.yaml", """
+    try dir.write(
+      "promptcheck.yaml",
+      """
       providers:
         local:
           base_url: \(server.baseURL)
@@ -24,7 +29,8 @@ final class Project: Sendable {
   }
 
   func run(_ args: [String], env: [String: String] = [:]) async -> BinaryRunner.Result {
-    await CLI.run(["run"] + args, in: dir.url, environment: ["LOCAL_TEST_KEY": "sk-test-0123456789abcdef"].merging(env) { $1 })
+    await CLI.run(
+      ["run"] + args, in: dir.url, environment: ["LOCAL_TEST_KEY": "sk-test-0123456789abcdef"].merging(env) { $1 })
   }
 
   deinit {
@@ -70,11 +76,14 @@ let simpleSuite = """
   }
 
   @Test func exitCodes() async throws {
-    let p = try Project(suites: ["a": """
-      tests:
-        - {name: ok, prompt: x, assert: [{contains: Echo}]}
-        - {name: bad, prompt: x, assert: [{contains: nope}]}
-      """], handler: echo)
+    let p = try Project(
+      suites: [
+        "a": """
+        tests:
+          - {name: ok, prompt: x, assert: [{contains: Echo}]}
+          - {name: bad, prompt: x, assert: [{contains: nope}]}
+        """
+      ], handler: echo)
     #expect(await p.run(["--mode", "live"]).status == 1)
     #expect(await p.run(["--mode", "live", "--filter", "a/ok"]).status == 0)
     #expect(await p.run(["--mode", "live", "--min-pass-rate", "0.5"]).status == 0)
@@ -84,7 +93,10 @@ let simpleSuite = """
     // Invalid invocations: exit 2, nothing run.
     var r = await p.run(["--mode", "bogus"])
     #expect(r.status == 2)
-    #expect(r.stderr.hasPrefix("Error: The value 'bogus' is invalid for '--mode <mode>'. Please provide one of 'replay', 'record', 'auto' or 'live'.\n"))
+    #expect(
+      r.stderr.hasPrefix(
+        "Error: The value 'bogus' is invalid for '--mode <mode>'. Please provide one of 'replay', 'record', 'auto' or 'live'.\n"
+      ))
     r = await p.run(["--shard", "5/4"])
     #expect(r.status == 2)
     #expect(r.stderr.hasPrefix("Error: The value '5/4' is invalid for '--shard <K/N>'\n"))
@@ -119,7 +131,8 @@ let simpleSuite = """
 
   @Test func junitIsValidForHostileOutput() async throws {
     let hostile = "Tom & Jerry <b>\"quoted\"</b> 'single' \u{1}\u{7}\u{1B}[31m 👍🏽 \u{FFFE} ]]> end"
-    let p = try Project(suites: ["x&y": """
+    let p = try Project(suites: [
+      "x&y": """
       tests:
         - name: hostile <output>
           prompt: x
@@ -127,7 +140,8 @@ let simpleSuite = """
         - name: skipped one
           prompt: x
           skip: "because <reasons> & \\"quotes\\""
-      """]) { _, _ in .json(FakeOpenAI.completion(hostile)) }
+      """
+    ]) { _, _ in .json(FakeOpenAI.completion(hostile)) }
     let r = await p.run(["--mode", "live", "--html", "out/report.html"])
     #expect(r.status == 1)
     let junit = p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path
@@ -167,13 +181,16 @@ let junitparserAvailable: Bool = (try? Shell.run("python3", ["-c", "import junit
 @Suite struct JUnitConsumerTests {
   @Test(.enabled(if: junitparserAvailable, "python3 with junitparser is not installed"))
   func junitparserReadsTheRightCounts() async throws {
-    let p = try Project(suites: ["mixed": """
-      tests:
-        - {name: ok, prompt: x, assert: [{contains: Echo}]}
-        - {name: bad, prompt: x, assert: [{contains: nope}, {contains: never}]}
-        - {name: later, prompt: x, skip: not now}
-        - {name: flaky, prompt: x, repeat: 2, min_pass_rate: 0.5, assert: [{contains: "Echo"}]}
-      """], handler: echo)
+    let p = try Project(
+      suites: [
+        "mixed": """
+        tests:
+          - {name: ok, prompt: x, assert: [{contains: Echo}]}
+          - {name: bad, prompt: x, assert: [{contains: nope}, {contains: never}]}
+          - {name: later, prompt: x, skip: not now}
+          - {name: flaky, prompt: x, repeat: 2, min_pass_rate: 0.5, assert: [{contains: "Echo"}]}
+        """
+      ], handler: echo)
     _ = await p.run(["--mode", "live"])
     try p.dir.write("prompts/broken.yaml", "tests: [{name: e, prompt: y}]\n")
     _ = await p.run(["--mode", "replay", "--filter", "broken/", "--junit", "errors.xml"])
@@ -185,12 +202,18 @@ let junitparserAvailable: Bool = (try? Shell.run("python3", ["-c", "import junit
               kinds = sorted('passed' if c.is_passed else 'skipped' if c.is_skipped else type(c.result[0]).__name__ for c in s)
               print(s.name, s.tests, s.failures, s.errors, s.skipped, ','.join(kinds))
       """
-    let out = try Shell.run("python3", ["-c", script, p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path, p.dir.url.appendingPathComponent("errors.xml").path])
+    let out = try Shell.run(
+      "python3",
+      [
+        "-c", script, p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path,
+        p.dir.url.appendingPathComponent("errors.xml").path,
+      ])
     #expect(out.status == 0, "\(out.output)")
-    #expect(out.output == """
-      mixed 5 1 0 1 Failure,passed,passed,passed,skipped
-      broken 1 0 1 0 Error
+    #expect(
+      out.output == """
+        mixed 5 1 0 1 Failure,passed,passed,passed,skipped
+        broken 1 0 1 0 Error
 
-      """)
+        """)
   }
 }

@@ -4,15 +4,17 @@ import Testing
 
 @Suite struct ServerSentEventsTests {
   @Test func dataLinesWithOrWithoutSpaceCommentsAndLineEnds() {
-    let text = ": OPENROUTER PROCESSING\r\n\r\ndata: {\"a\":1}\r\n\r\ndata:{\"b\":2}\n\nevent: x\ndata: line1\ndata: line2\nid: 7\n\n: keep-alive\rdata: cr\r\rdata: [DONE]\n\n"
+    let text =
+      ": OPENROUTER PROCESSING\r\n\r\ndata: {\"a\":1}\r\n\r\ndata:{\"b\":2}\n\nevent: x\ndata: line1\ndata: line2\nid: 7\n\n: keep-alive\rdata: cr\r\rdata: [DONE]\n\n"
     let events = ServerSentEvents.parse(text)
-    #expect(events == [
-      .init(event: nil, data: "{\"a\":1}", id: nil),
-      .init(event: nil, data: "{\"b\":2}", id: nil),
-      .init(event: "x", data: "line1\nline2", id: "7"),
-      .init(event: nil, data: "cr", id: "7"),
-      .init(event: nil, data: "[DONE]", id: "7"),
-    ])
+    #expect(
+      events == [
+        .init(event: nil, data: "{\"a\":1}", id: nil),
+        .init(event: nil, data: "{\"b\":2}", id: nil),
+        .init(event: "x", data: "line1\nline2", id: "7"),
+        .init(event: nil, data: "cr", id: "7"),
+        .init(event: nil, data: "[DONE]", id: "7"),
+      ])
   }
 
   @Test func unterminatedLastEventIsKept() {
@@ -39,10 +41,11 @@ import Testing
     let c = Completion(response: body, latencyMS: 0)
     #expect(c.content == "Hello")
     #expect(c.reasoning == "Let me think.")
-    #expect(c.toolCalls == [
-      .init(id: "c1", name: "get_weather", arguments: "{\"city\":\"Paris\"}"),
-      .init(id: "c2", name: "get_time", arguments: "{}"),
-    ])
+    #expect(
+      c.toolCalls == [
+        .init(id: "c1", name: "get_weather", arguments: "{\"city\":\"Paris\"}"),
+        .init(id: "c2", name: "get_time", arguments: "{}"),
+      ])
     #expect(c.finishReason == "tool_calls")
     #expect(c.usage == .init(promptTokens: 5, completionTokens: 2, totalTokens: 7, cost: 0.0001))
     #expect(c.model == "m")
@@ -50,8 +53,13 @@ import Testing
   }
 
   @Test func errorEventAndTruncation() {
-    let err = ServerSentEvents.parse("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"error\":{\"message\":\"overloaded\",\"code\":502}}\n\n")
-    #expect(StreamAssembler.assemble(err) == .failure(.errorEvent(message: "overloaded (code 502)", body: ["error": ["message": "overloaded", "code": 502]])))
+    let err = ServerSentEvents.parse(
+      "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"error\":{\"message\":\"overloaded\",\"code\":502}}\n\n"
+    )
+    #expect(
+      StreamAssembler.assemble(err)
+        == .failure(
+          .errorEvent(message: "overloaded (code 502)", body: ["error": ["message": "overloaded", "code": 502]])))
     let cut = ServerSentEvents.parse("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n")
     #expect(StreamAssembler.assemble(cut) == .failure(.truncated(events: 1)))
   }
@@ -63,8 +71,13 @@ import Testing
     params["temperature"] = 0
     params["seed"] = 42
     params["stop"] = ["\n\n"]
-    let r = ChatRequest(provider: .builtInOpenRouter, model: "qwen/qwen3-32b", messages: [["role": "user", "content": "hi"]], params: params)
-    #expect(r.body.serialized() == "{\"model\":\"qwen/qwen3-32b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0,\"seed\":42,\"stop\":[\"\\n\\n\"]}")
+    let r = ChatRequest(
+      provider: .builtInOpenRouter, model: "qwen/qwen3-32b", messages: [["role": "user", "content": "hi"]],
+      params: params)
+    #expect(
+      r.body.serialized()
+        == "{\"model\":\"qwen/qwen3-32b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0,\"seed\":42,\"stop\":[\"\\n\\n\"]}"
+    )
     #expect(r.url == "https://openrouter.ai/api/v1/chat/completions")
     #expect(r.urlPath == "/api/v1/chat/completions")
   }

@@ -54,12 +54,13 @@ import Testing
     #expect(t.golden?.subject == .output)
     #expect(t.location.line == 12)
     let v = try #require(t.variants.first)
-    #expect(v.messages == [
-      ["role": "system", "content": "You are a terse support agent."],
-      ["role": "user", "content": "What is the refund window for Acme Pro at Acme?"],
-      ["role": "assistant", "content": "Let me check."],
-      ["role": "user", "content": [["type": "text", "text": "Quickly, Acme Pro."]]],
-    ])
+    #expect(
+      v.messages == [
+        ["role": "system", "content": "You are a terse support agent."],
+        ["role": "user", "content": "What is the refund window for Acme Pro at Acme?"],
+        ["role": "assistant", "content": "Let me check."],
+        ["role": "user", "content": [["type": "text", "text": "Quickly, Acme Pro."]]],
+      ])
     // Defaults' params first, the test's value winning in place, then the test's own keys.
     #expect(v.params.keys == ["temperature", "seed", "max_tokens", "stop", "logit_bias", "custom_field"])
     #expect(v.params["seed"] == .int(7))
@@ -71,17 +72,22 @@ import Testing
   }
 
   @Test func promptAndSystemBecomeMessages() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       system: Suite-level system.
       tests:
         - name: a
           prompt: Hello
       """)
-    #expect(t.variants[0].messages == [["role": "system", "content": "Suite-level system."], ["role": "user", "content": "Hello"]])
+    #expect(
+      t.variants[0].messages == [
+        ["role": "system", "content": "Suite-level system."], ["role": "user", "content": "Hello"],
+      ])
   }
 
   @Test func shorthandAssistantMayCarryToolCalls() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       tests:
         - name: a
           messages:
@@ -100,7 +106,8 @@ import Testing
   }
 
   @Test func matrixExpandsInOrderWithIdsAndFileStems() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       tests:
         - name: Greets
           matrix: { lang: [en, fr], tone: [formal, "very casual"] }
@@ -108,16 +115,20 @@ import Testing
       """)
     #expect(t.variants.count == 4)
     let ids = t.variants.map { CaseID.id(suite: "s", slug: t.slug, matrix: $0.matrix, repeatIndex: nil) }
-    #expect(ids == [
-      "s/greets[lang=en,tone=formal]", "s/greets[lang=en,tone=very casual]",
-      "s/greets[lang=fr,tone=formal]", "s/greets[lang=fr,tone=very casual]",
-    ])
-    #expect(CaseID.fileStem(slug: t.slug, matrix: t.variants[1].matrix, repeatIndex: 2) == "greets--lang-en--tone-very-casual--r2")
+    #expect(
+      ids == [
+        "s/greets[lang=en,tone=formal]", "s/greets[lang=en,tone=very casual]",
+        "s/greets[lang=fr,tone=formal]", "s/greets[lang=fr,tone=very casual]",
+      ])
+    #expect(
+      CaseID.fileStem(slug: t.slug, matrix: t.variants[1].matrix, repeatIndex: 2)
+        == "greets--lang-en--tone-very-casual--r2")
     #expect(t.variants[3].messages[0]["content"] == "Say hi in fr, very casual")
   }
 
   @Test func repeatAndPassRate() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       tests:
         - name: flaky
           prompt: x
@@ -130,7 +141,8 @@ import Testing
   }
 
   @Test func skipAndFileIncludes() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       tests:
         - name: a
           skip: waiting for the new model
@@ -142,7 +154,8 @@ import Testing
   }
 
   @Test func bracesThatAreNotVariablesStayAsWritten() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       tests:
         - name: a
           prompt: 'Reply with {{"ok": true}}'
@@ -151,7 +164,8 @@ import Testing
   }
 
   @Test func goldenOptions() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       tests:
         - name: a
           prompt: x
@@ -163,8 +177,10 @@ import Testing
 
   @Test func inlineAndConfiguredProviders() throws {
     var config = Config()
-    config.providers.append(Provider(name: "local", baseURL: "http://127.0.0.1:8088/v1", apiKeyEnv: nil, model: "smollm2"))
-    let t = try loadTest("""
+    config.providers.append(
+      Provider(name: "local", baseURL: "http://127.0.0.1:8088/v1", apiKeyEnv: nil, model: "smollm2"))
+    let t = try loadTest(
+      """
       provider: {base_url: "http://localhost:1234/v1", model: m1}
       tests:
         - name: a
@@ -175,7 +191,8 @@ import Testing
       """, config: config)
     #expect(t.provider.baseURL == "http://localhost:1234/v1")
     #expect(t.model == "m1")
-    let (suite, _) = loadSuite("""
+    let (suite, _) = loadSuite(
+      """
       provider: {base_url: "http://localhost:1234/v1", model: m1}
       tests:
         - {name: b, provider: local, prompt: x}
@@ -185,50 +202,115 @@ import Testing
   }
 
   @Test func anchorsAndMergeKeysInSuites() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       x-common: &common
         params: {temperature: 0}
       tests:
         - <<: *common
           name: a
           prompt: x
-      """.replacingOccurrences(of: "x-common: &common\n  params: {temperature: 0}\n", with: "defaults: &common\n  params: {temperature: 0}\n"))
+      """.replacingOccurrences(
+        of: "x-common: &common\n  params: {temperature: 0}\n", with: "defaults: &common\n  params: {temperature: 0}\n"))
     #expect(t.variants[0].params["temperature"] == .int(0))
   }
 
   // MARK: Problems, each with its exact message and place
 
   @Test(arguments: [
-    ("tests:\n  - name: a\n    prompt: x\n    asert: []\n", "prompts/s.yaml:4:5: error: unknown key 'asert' in tests[0]; did you mean 'assert'?"),
-    ("tests:\n  - name: a\n    promt: x\n", "prompts/s.yaml:3:5: error: unknown key 'promt' in tests[0]; did you mean 'prompt'?"),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    asert: []\n",
+      "prompts/s.yaml:4:5: error: unknown key 'asert' in tests[0]; did you mean 'assert'?"
+    ),
+    (
+      "tests:\n  - name: a\n    promt: x\n",
+      "prompts/s.yaml:3:5: error: unknown key 'promt' in tests[0]; did you mean 'prompt'?"
+    ),
     ("test:\n  - name: a\n", "prompts/s.yaml:1:1: error: unknown key 'test' in the suite; did you mean 'tests'?"),
-    ("defaults: {name: x}\ntests: [{name: a, prompt: x}]\n", "prompts/s.yaml:1:12: error: 'name' cannot be set in defaults; set it on each test"),
-    ("defaults: {parms: {}}\ntests: [{name: a, prompt: x}]\n", "prompts/s.yaml:1:12: error: unknown key 'parms' in defaults; did you mean 'params'?"),
-    ("tests:\n  - name: a\n    messages: [{usr: hi}]\n", "prompts/s.yaml:3:17: error: unknown key 'usr' in messages[0]; did you mean 'user'?"),
-    ("tests:\n  - name: a\n    messages: [{role: usr, content: hi}]\n", "prompts/s.yaml:3:23: error: messages[0].role must be one of system, user, assistant, developer, tool, found 'usr'; did you mean 'user'?"),
-    ("tests:\n  - name: a\n    prompt: x\n    assert: [{contians: x}]\n", "prompts/s.yaml:4:15: error: unknown assertion kind 'contians'; did you mean 'contains'?"),
-    ("tests:\n  - name: a\n    prompt: x\n    assert: [{not-regx: x}]\n", "prompts/s.yaml:4:15: error: unknown assertion kind 'not-regx'; did you mean 'not-regex'?"),
-    ("tests:\n  - name: a\n    prompt: x\n    assert: [{type: contains, valu: x}]\n", "prompts/s.yaml:4:31: error: unknown key 'valu' in assert[0]; did you mean 'value'?"),
-    ("provider: opnrouter\ntests: [{name: a, prompt: x}]\n", "prompts/s.yaml:1:11: error: unknown provider 'opnrouter'; did you mean 'openrouter'?"),
-    ("tests:\n  - name: a\n    prompt: x\n    params: {temperature: 0}\n    zzzzzzzz: 1\n", "prompts/s.yaml:5:5: error: unknown key 'zzzzzzzz' in tests[0]; expected one of: name, description, tags, vars, matrix, messages, prompt, system, params, assert, golden, repeat, min_pass_rate, skip, only, model, provider"),
+    (
+      "defaults: {name: x}\ntests: [{name: a, prompt: x}]\n",
+      "prompts/s.yaml:1:12: error: 'name' cannot be set in defaults; set it on each test"
+    ),
+    (
+      "defaults: {parms: {}}\ntests: [{name: a, prompt: x}]\n",
+      "prompts/s.yaml:1:12: error: unknown key 'parms' in defaults; did you mean 'params'?"
+    ),
+    (
+      "tests:\n  - name: a\n    messages: [{usr: hi}]\n",
+      "prompts/s.yaml:3:17: error: unknown key 'usr' in messages[0]; did you mean 'user'?"
+    ),
+    (
+      "tests:\n  - name: a\n    messages: [{role: usr, content: hi}]\n",
+      "prompts/s.yaml:3:23: error: messages[0].role must be one of system, user, assistant, developer, tool, found 'usr'; did you mean 'user'?"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    assert: [{contians: x}]\n",
+      "prompts/s.yaml:4:15: error: unknown assertion kind 'contians'; did you mean 'contains'?"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    assert: [{not-regx: x}]\n",
+      "prompts/s.yaml:4:15: error: unknown assertion kind 'not-regx'; did you mean 'not-regex'?"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    assert: [{type: contains, valu: x}]\n",
+      "prompts/s.yaml:4:31: error: unknown key 'valu' in assert[0]; did you mean 'value'?"
+    ),
+    (
+      "provider: opnrouter\ntests: [{name: a, prompt: x}]\n",
+      "prompts/s.yaml:1:11: error: unknown provider 'opnrouter'; did you mean 'openrouter'?"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    params: {temperature: 0}\n    zzzzzzzz: 1\n",
+      "prompts/s.yaml:5:5: error: unknown key 'zzzzzzzz' in tests[0]; expected one of: name, description, tags, vars, matrix, messages, prompt, system, params, assert, golden, repeat, min_pass_rate, skip, only, model, provider"
+    ),
   ])
   func unknownKeysNameTheClosestValidKey(yaml: String, expected: String) {
     #expect(loadSuite(yaml).errors == [expected])
   }
 
   @Test(arguments: [
-    ("tests:\n  - name: a\n    prompt: x\n    repeat: many\n", "prompts/s.yaml:4:13: error: repeat must be an integer, found the string 'many'"),
-    ("tests:\n  - name: a\n    prompt: x\n    only: 1\n", "prompts/s.yaml:4:11: error: only must be true or false, found an integer"),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    repeat: many\n",
+      "prompts/s.yaml:4:13: error: repeat must be an integer, found the string 'many'"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    only: 1\n",
+      "prompts/s.yaml:4:11: error: only must be true or false, found an integer"
+    ),
     ("tests:\n  - name: a\n    prompt: [x]\n", "prompts/s.yaml:3:13: error: prompt must be a string, found a list"),
     ("tests: {name: a}\n", "prompts/s.yaml:1:8: error: tests must be a list, found a map"),
-    ("tests:\n  - name: a\n    prompt: x\n    vars: [a]\n", "prompts/s.yaml:4:11: error: vars must be a map, found a list"),
-    ("tests:\n  - name: a\n    prompt: x\n    matrix: {l: []}\n", "prompts/s.yaml:4:17: error: matrix.l needs at least one value"),
-    ("tests:\n  - name: a\n    prompt: x\n    min_pass_rate: 0.5\n", "prompts/s.yaml:4:20: error: min_pass_rate applies to repeated tests; add 'repeat: N'"),
-    ("tests:\n  - name: a\n    prompt: x\n    assert: [{length: {min: 5, max: 2}}]\n", "prompts/s.yaml:4:23: error: assert[0] (length): min (5) is greater than max (2)"),
-    ("tests:\n  - name: a\n    prompt: x\n    assert: [{max-tokens: 5}]\n", "prompts/s.yaml:4:27: error: assert[0] (max-tokens) must be a map, found an integer"),
-    ("tests:\n  - name: a\n    prompt: x\n    assert: [{finish-reason: stop, on: reasoning}]\n", "prompts/s.yaml:4:40: error: 'on' does not apply to finish-reason, which reads the response's metadata"),
-    ("tests:\n  - name: a\n    prompt: x\n    assert: [{contains: x, on: body}]\n", "prompts/s.yaml:4:32: error: assert[0].on must be output, reasoning or response, found 'body'"),
-    ("tests:\n  - name: a\n    prompt: x\n    assert: [{contains: x, regex: y}]\n", "prompts/s.yaml:4:28: error: an assertion has exactly one kind; found 'contains' and 'regex'"),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    vars: [a]\n",
+      "prompts/s.yaml:4:11: error: vars must be a map, found a list"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    matrix: {l: []}\n",
+      "prompts/s.yaml:4:17: error: matrix.l needs at least one value"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    min_pass_rate: 0.5\n",
+      "prompts/s.yaml:4:20: error: min_pass_rate applies to repeated tests; add 'repeat: N'"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    assert: [{length: {min: 5, max: 2}}]\n",
+      "prompts/s.yaml:4:23: error: assert[0] (length): min (5) is greater than max (2)"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    assert: [{max-tokens: 5}]\n",
+      "prompts/s.yaml:4:27: error: assert[0] (max-tokens) must be a map, found an integer"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    assert: [{finish-reason: stop, on: reasoning}]\n",
+      "prompts/s.yaml:4:40: error: 'on' does not apply to finish-reason, which reads the response's metadata"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    assert: [{contains: x, on: body}]\n",
+      "prompts/s.yaml:4:32: error: assert[0].on must be output, reasoning or response, found 'body'"
+    ),
+    (
+      "tests:\n  - name: a\n    prompt: x\n    assert: [{contains: x, regex: y}]\n",
+      "prompts/s.yaml:4:28: error: an assertion has exactly one kind; found 'contains' and 'regex'"
+    ),
   ])
   func wrongTypesSayWhatWasExpectedAndFound(yaml: String, expected: String) {
     #expect(loadSuite(yaml).errors == [expected])
@@ -251,8 +333,13 @@ import Testing
     ("frequency_penalty: 3", "params.frequency_penalty must be between -2 and 2, found 3"),
     ("presence_penalty: -2.5", "params.presence_penalty must be between -2 and 2, found -2.5"),
     ("repetition_penalty: 0", "params.repetition_penalty must be greater than 0 and at most 2, found 0"),
-    ("response_format: {type: json}", "params.response_format.type must be text, json_object or json_schema, found 'json'"),
-    ("response_format: json_object", "params.response_format must be a map with a type, found the string 'json_object'"),
+    (
+      "response_format: {type: json}",
+      "params.response_format.type must be text, json_object or json_schema, found 'json'"
+    ),
+    (
+      "response_format: json_object", "params.response_format must be a map with a type, found the string 'json_object'"
+    ),
     ("reasoning: {effort: extreme}", "params.reasoning.effort must be low, medium or high, found 'extreme'"),
     ("reasoning: {efort: low}", "unknown key 'efort' in params.reasoning; did you mean 'effort'?"),
     ("stream: yes", "params.stream must be true or false, found the string 'yes'"),
@@ -267,7 +354,8 @@ import Testing
   }
 
   @Test func validParamsPassThroughInOrder() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       tests:
         - name: a
           prompt: x
@@ -283,64 +371,76 @@ import Testing
             stream: true
             brand_new_param: [1, 2]
       """)
-    #expect(t.variants[0].params.keys == [
-      "top_k", "temperature", "repetition_penalty", "stop", "response_format", "tools", "tool_choice", "reasoning",
-      "stream", "brand_new_param",
-    ])
+    #expect(
+      t.variants[0].params.keys == [
+        "top_k", "temperature", "repetition_penalty", "stop", "response_format", "tools", "tool_choice", "reasoning",
+        "stream", "brand_new_param",
+      ])
     #expect(t.variants[0].params["brand_new_param"] == [1, 2])
   }
 
   @Test func templateErrorsNameTheVariable() {
-    let errors = loadSuite("""
+    let errors = loadSuite(
+      """
       defaults: {vars: {company: Acme}}
       tests:
         - name: a
           vars: {product: Pro}
           prompt: "{{prodct}} at {{company}} {{nothing}}"
-      """).errors
-    #expect(errors == [
-      "prompts/s.yaml:5:13: error: unknown variable 'prodct'; did you mean 'product'?",
-      "prompts/s.yaml:5:13: error: unknown variable 'nothing' (known: company, product)",
-    ])
+      """
+    ).errors
+    #expect(
+      errors == [
+        "prompts/s.yaml:5:13: error: unknown variable 'prodct'; did you mean 'product'?",
+        "prompts/s.yaml:5:13: error: unknown variable 'nothing' (known: company, product)",
+      ])
   }
 
   @Test func templateVariablesInAssertionsAndParams() {
-    let errors = loadSuite("""
+    let errors = loadSuite(
+      """
       tests:
         - name: a
           prompt: x
           params: {stop: "{{ending}}"}
           assert: [{contains: "{{expected}}"}]
-      """).errors
-    #expect(errors == [
-      "prompts/s.yaml:4:20: error: unknown variable 'ending'; this test defines no vars",
-      "prompts/s.yaml:5:25: error: unknown variable 'expected'; this test defines no vars",
-    ])
+      """
+    ).errors
+    #expect(
+      errors == [
+        "prompts/s.yaml:4:20: error: unknown variable 'ending'; this test defines no vars",
+        "prompts/s.yaml:5:25: error: unknown variable 'expected'; this test defines no vars",
+      ])
   }
 
   @Test func missingIncludeIsAnError() {
-    #expect(loadSuite("tests:\n  - name: a\n    prompt: \"{{file:nope.txt}}\"\n").errors == [
-      "prompts/s.yaml:3:13: error: cannot include file 'nope.txt' (paths are relative to the suite file's folder)"
-    ])
+    #expect(
+      loadSuite("tests:\n  - name: a\n    prompt: \"{{file:nope.txt}}\"\n").errors == [
+        "prompts/s.yaml:3:13: error: cannot include file 'nope.txt' (paths are relative to the suite file's folder)"
+      ])
   }
 
   @Test func messagesAndPromptAreExclusive() {
-    #expect(loadSuite("tests:\n  - name: a\n    prompt: x\n    messages: [{user: y}]\n").errors == [
-      "prompts/s.yaml:3:13: error: give either 'messages' or 'prompt', not both"
-    ])
-    #expect(loadSuite("tests:\n  - name: a\n").errors == [
-      "prompts/s.yaml:2:11: error: test 'a' needs 'messages' or 'prompt'"
-    ])
+    #expect(
+      loadSuite("tests:\n  - name: a\n    prompt: x\n    messages: [{user: y}]\n").errors == [
+        "prompts/s.yaml:3:13: error: give either 'messages' or 'prompt', not both"
+      ])
+    #expect(
+      loadSuite("tests:\n  - name: a\n").errors == [
+        "prompts/s.yaml:2:11: error: test 'a' needs 'messages' or 'prompt'"
+      ])
   }
 
   @Test func duplicateIdsAreErrors() {
-    #expect(loadSuite("tests:\n  - {name: Same Name, prompt: x}\n  - {name: same-name!, prompt: y}\n").errors == [
-      "prompts/s.yaml:3:5: error: duplicate test id 's/same-name' (first defined at line 2); give the test another name"
-    ])
+    #expect(
+      loadSuite("tests:\n  - {name: Same Name, prompt: x}\n  - {name: same-name!, prompt: y}\n").errors == [
+        "prompts/s.yaml:3:5: error: duplicate test id 's/same-name' (first defined at line 2); give the test another name"
+      ])
   }
 
   @Test func badRegexAndJSONPathAreLoadErrors() {
-    let errors = loadSuite("""
+    let errors = loadSuite(
+      """
       tests:
         - name: a
           prompt: x
@@ -350,18 +450,21 @@ import Testing
             - json-path: {path: "$..x", count: many}
             - regex: {pattern: "a+", flags: "iq"}
             - not-is-json: {type: object, required: [a], formt: x}
-      """).errors
-    #expect(errors == [
-      "prompts/s.yaml:5:16: error: assert[0] (regex): invalid regex '(unclosed': a '(' is not closed",
-      "prompts/s.yaml:6:24: error: assert[1] (json-path): invalid JSONPath at character 5: expected a selector in '$.a['",
-      "prompts/s.yaml:7:42: error: assert[2] (json-path).count must be an integer, found the string 'many'",
-      "prompts/s.yaml:8:26: error: assert[3] (regex): unknown regex flag 'q' (flags are i, m, s, x)",
-      "prompts/s.yaml:9:52: error: unsupported JSON Schema keyword 'formt' in assert[4] (not-is-json) (supported: type, properties, required, items, enum, const, minimum, maximum, minLength, maxLength, pattern, additionalProperties)",
-    ])
+      """
+    ).errors
+    #expect(
+      errors == [
+        "prompts/s.yaml:5:16: error: assert[0] (regex): invalid regex '(unclosed': a '(' is not closed",
+        "prompts/s.yaml:6:24: error: assert[1] (json-path): invalid JSONPath at character 5: expected a selector in '$.a['",
+        "prompts/s.yaml:7:42: error: assert[2] (json-path).count must be an integer, found the string 'many'",
+        "prompts/s.yaml:8:26: error: assert[3] (regex): unknown regex flag 'q' (flags are i, m, s, x)",
+        "prompts/s.yaml:9:52: error: unsupported JSON Schema keyword 'formt' in assert[4] (not-is-json) (supported: type, properties, required, items, enum, const, minimum, maximum, minLength, maxLength, pattern, additionalProperties)",
+      ])
   }
 
   @Test func everyProblemInAFileIsReported() {
-    let errors = loadSuite("""
+    let errors = loadSuite(
+      """
       tests:
         - name: a
           prompt: x
@@ -370,7 +473,8 @@ import Testing
           prompt: y
           tags: {a: b}
           asert: []
-      """).errors
+      """
+    ).errors
     #expect(errors.count == 3)
   }
 
@@ -378,13 +482,15 @@ import Testing
     var config = Config()
     config.providers = [Provider(name: "p", baseURL: "http://x", apiKeyEnv: nil, model: nil)]
     config.defaultProvider = "p"
-    #expect(loadSuite("tests:\n  - {name: a, prompt: x}\n", config: config).errors == [
-      "prompts/s.yaml:2:5: error: no model for test 'a': set 'model' in the suite or in its provider"
-    ])
+    #expect(
+      loadSuite("tests:\n  - {name: a, prompt: x}\n", config: config).errors == [
+        "prompts/s.yaml:2:5: error: no model for test 'a': set 'model' in the suite or in its provider"
+      ])
   }
 
   @Test func everyAssertionKindParsesInBothForms() throws {
-    let t = try loadTest("""
+    let t = try loadTest(
+      """
       tests:
         - name: a
           prompt: x
@@ -420,12 +526,13 @@ import Testing
               name: no apologies
       """)
     let a = t.variants[0].assertions
-    #expect(a.map(\.fullKind) == [
-      "equals", "equals", "contains", "icontains", "contains-any", "contains-all", "starts-with", "ends-with",
-      "regex", "length", "is-json", "is-json", "json-path", "json-path", "json-path", "json-path", "json-path",
-      "json-path", "finish-reason", "tool-call", "max-latency-ms", "max-tokens", "max-cost", "not-contains",
-      "is-json", "not-regex",
-    ])
+    #expect(
+      a.map(\.fullKind) == [
+        "equals", "equals", "contains", "icontains", "contains-any", "contains-all", "starts-with", "ends-with",
+        "regex", "length", "is-json", "is-json", "json-path", "json-path", "json-path", "json-path", "json-path",
+        "json-path", "finish-reason", "tool-call", "max-latency-ms", "max-tokens", "max-cost", "not-contains",
+        "is-json", "not-regex",
+      ])
     #expect(a[1].subject == .response)
     #expect(a.last?.subject == .reasoning)
     #expect(a.last?.label == "assert[25] (no apologies)")
@@ -447,26 +554,27 @@ import Testing
   }
 
   @Test func fullConfig() {
-    let (c, errors) = ConfigLoader.load(text: """
-      tests_dir: suites
-      expectations_dir: exp
-      providers:
-        openrouter:
-          base_url: https://openrouter.ai/api/v1/
-          api_key_env: OPENROUTER_API_KEY
-          headers: { HTTP-Referer: https://example.com, X-Title: my-ci }
-          model: qwen/qwen3-32b
-        local:
-          base_url: http://127.0.0.1:8088/v1
-          model: smollm2-135m-instruct
-      default_provider: local
-      jobs: 4
-      timeout: 30
-      retries: 1
-      mode: replay
-      junit: out/junit.xml
-      min_pass_rate: 0.9
-      """, file: "promptcheck.yaml")
+    let (c, errors) = ConfigLoader.load(
+      text: """
+        tests_dir: suites
+        expectations_dir: exp
+        providers:
+          openrouter:
+            base_url: https://openrouter.ai/api/v1/
+            api_key_env: OPENROUTER_API_KEY
+            headers: { HTTP-Referer: https://example.com, X-Title: my-ci }
+            model: qwen/qwen3-32b
+          local:
+            base_url: http://127.0.0.1:8088/v1
+            model: smollm2-135m-instruct
+        default_provider: local
+        jobs: 4
+        timeout: 30
+        retries: 1
+        mode: replay
+        junit: out/junit.xml
+        min_pass_rate: 0.9
+        """, file: "promptcheck.yaml")
     #expect(errors.isEmpty)
     #expect(c.testsDir == "suites")
     #expect(c.expectationsDir == "exp")
@@ -483,26 +591,28 @@ import Testing
   }
 
   @Test func configProblems() {
-    let (_, errors) = ConfigLoader.load(text: """
-      tests_dr: x
-      providers:
-        p:
-          base_url: ftp://x
-          headers: {Authorization: Bearer abc}
-          api_key_env: sk-or-v1-abcdef
-      default_provider: q
-      mode: offline
-      jobs: 0
-      """, file: "promptcheck.yaml")
-    #expect(errors.map(\.description) == [
-      "promptcheck.yaml:1:1: error: unknown key 'tests_dr' in the config file; did you mean 'tests_dir'?",
-      "promptcheck.yaml:4:15: error: providers.p.base_url must start with http:// or https://, found 'ftp://x'",
-      "promptcheck.yaml:5:15: error: providers.p.headers.Authorization: secrets never go in a file; name the variable that holds the key in api_key_env",
-      "promptcheck.yaml:6:18: error: providers.p.api_key_env names an environment variable (e.g. OPENROUTER_API_KEY), not the key itself",
-      "promptcheck.yaml:7:19: error: default_provider 'q' is not a provider; did you mean 'p'?",
-      "promptcheck.yaml:8:7: error: mode must be replay, record, auto or live, found 'offline'",
-      "promptcheck.yaml:9:7: error: jobs must be at least 1, found 0",
-    ])
+    let (_, errors) = ConfigLoader.load(
+      text: """
+        tests_dr: x
+        providers:
+          p:
+            base_url: ftp://x
+            headers: {Authorization: Bearer abc}
+            api_key_env: sk-or-v1-abcdef
+        default_provider: q
+        mode: offline
+        jobs: 0
+        """, file: "promptcheck.yaml")
+    #expect(
+      errors.map(\.description) == [
+        "promptcheck.yaml:1:1: error: unknown key 'tests_dr' in the config file; did you mean 'tests_dir'?",
+        "promptcheck.yaml:4:15: error: providers.p.base_url must start with http:// or https://, found 'ftp://x'",
+        "promptcheck.yaml:5:15: error: providers.p.headers.Authorization: secrets never go in a file; name the variable that holds the key in api_key_env",
+        "promptcheck.yaml:6:18: error: providers.p.api_key_env names an environment variable (e.g. OPENROUTER_API_KEY), not the key itself",
+        "promptcheck.yaml:7:19: error: default_provider 'q' is not a provider; did you mean 'p'?",
+        "promptcheck.yaml:8:7: error: mode must be replay, record, auto or live, found 'offline'",
+        "promptcheck.yaml:9:7: error: jobs must be at least 1, found 0",
+      ])
   }
 }
 

@@ -24,25 +24,29 @@ final class Sink: Sendable {
   @Test func plainLinesWhenNotATerminal() throws {
     let sink = Sink()
     let r = TerminalReporter(style: .init(isTTY: false, color: false)) { sink.write($0) }
-    let failed = Finding(label: "assert[0]", kind: "contains", passed: false, message: "expected the output to contain \"x\", but it does not", location: SourceLocation(file: "prompts/s.yaml", line: 4, column: 9))
+    let failed = Finding(
+      label: "assert[0]", kind: "contains", passed: false,
+      message: "expected the output to contain \"x\", but it does not",
+      location: SourceLocation(file: "prompts/s.yaml", line: 4, column: 9))
     let cases = [try result("a", .passed), try result("b", .failed, findings: [failed]), try result("c", .errored)]
     r.handle(.runStarted(RunStart(startedAt: Date(), caseCount: 3, mode: .replay)))
     for (i, c) in cases.enumerated() { r.handle(.caseFinished(c, completed: i + 1, total: 3)) }
     r.handle(.runFinished(RunSummary(startedAt: Date(), durationMS: 1234, mode: .replay, results: cases)))
-    #expect(sink.value == """
-      promptcheck 0.1.0: 3 cases (mode replay)
-      PASS  s/a  12 ms, replayed
-      FAIL  s/b  12 ms, replayed
-      ERROR s/c  12 ms, replayed
+    #expect(
+      sink.value == """
+        promptcheck 0.1.0: 3 cases (mode replay)
+        PASS  s/a  12 ms, replayed
+        FAIL  s/b  12 ms, replayed
+        ERROR s/c  12 ms, replayed
 
-      FAIL  s/b  12 ms, replayed
-          prompts/s.yaml:4: assert[0] contains: expected the output to contain "x", but it does not
-      ERROR s/c  12 ms, replayed
-          prompts/s.yaml:2: HTTP 503: busy
+        FAIL  s/b  12 ms, replayed
+            prompts/s.yaml:4: assert[0] contains: expected the output to contain "x", but it does not
+        ERROR s/c  12 ms, replayed
+            prompts/s.yaml:2: HTTP 503: busy
 
-      1 passed, 1 failed, 1 errored, 0 skipped in 1.23 s
+        1 passed, 1 failed, 1 errored, 0 skipped in 1.23 s
 
-      """)
+        """)
   }
 
   @Test func progressBarOnATerminal() throws {

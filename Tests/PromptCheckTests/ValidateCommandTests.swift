@@ -5,7 +5,9 @@ import Testing
 @Suite struct ValidateCommandTests {
   @Test func validProjectExitsZeroWithASummary() async throws {
     let dir = try TemporaryDirectory()
-    try dir.write("prompts/support/refunds.yaml", """
+    try dir.write(
+      "prompts/support/refunds.yaml",
+      """
       tests:
         - name: a
           prompt: hi
@@ -29,24 +31,26 @@ import Testing
     let r = await CLI.run(["validate"], in: dir.url)
     #expect(r.status == 2)
     #expect(r.stdout.isEmpty)
-    #expect(r.stderr == """
-      promptcheck.yaml:1:1: error: unknown key 'jbos' in the config file; did you mean 'jobs'?
-      jbos: 3
-      ^
-      prompts/a.yaml:4:5: error: unknown key 'asert' in tests[0]; did you mean 'assert'?
-          asert: []
-          ^
-      prompts/b.yaml:4:27: error: params.temperature must be between 0 and 2, found 9
-          params: {temperature: 9}
-                                ^
-      3 errors found; nothing was run.
+    #expect(
+      r.stderr == """
+        promptcheck.yaml:1:1: error: unknown key 'jbos' in the config file; did you mean 'jobs'?
+        jbos: 3
+        ^
+        prompts/a.yaml:4:5: error: unknown key 'asert' in tests[0]; did you mean 'assert'?
+            asert: []
+            ^
+        prompts/b.yaml:4:27: error: params.temperature must be between 0 and 2, found 9
+            params: {temperature: 9}
+                                  ^
+        3 errors found; nothing was run.
 
-      """)
+        """)
   }
 
   @Test func explicitPathsAndConfig() async throws {
     let dir = try TemporaryDirectory()
-    try dir.write("ci/pc.yaml", "tests_dir: suites\nproviders:\n  local: {base_url: 'http://127.0.0.1:9/v1', model: m}\n")
+    try dir.write(
+      "ci/pc.yaml", "tests_dir: suites\nproviders:\n  local: {base_url: 'http://127.0.0.1:9/v1', model: m}\n")
     try dir.write("suites/x.yaml", "tests: [{name: c, prompt: x}]\n")
     try dir.write("elsewhere/y.yaml", "tests: [{name: d, prompt: x}]\n")
     var r = await CLI.run(["validate", "--config", "ci/pc.yaml"], in: dir.url)
@@ -78,11 +82,18 @@ import Testing
       previous = name
     }
     try dir.write("prompts/bomb.yaml", bomb.joined(separator: "\n") + "\ntests: *i\n")
-    try dir.write("prompts/deep.yaml", "tests: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "\n")
-    try dir.write("prompts/big.yaml", "tests:\n" + String(repeating: "  - {name: x, prompt: \"" + String(repeating: "a", count: 100) + "\"}\n", count: 100_000))
+    try dir.write(
+      "prompts/deep.yaml",
+      "tests: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "\n")
+    try dir.write(
+      "prompts/big.yaml",
+      "tests:\n"
+        + String(repeating: "  - {name: x, prompt: \"" + String(repeating: "a", count: 100) + "\"}\n", count: 100_000))
     let r = try BinaryRunner.run(["validate"], in: dir.url)
     #expect(r.status == 2)
-    #expect(r.stderr.contains("prompts/bomb.yaml:7:8: error: document expands to more than 1000000 nodes (too many aliases?)"))
+    #expect(
+      r.stderr.contains("prompts/bomb.yaml:7:8: error: document expands to more than 1000000 nodes (too many aliases?)")
+    )
     #expect(r.stderr.contains("prompts/deep.yaml:1:135: error: nesting is deeper than 128 levels"))
     #expect(r.stderr.contains("prompts/big.yaml:1:1: error: file is too large ("))
   }

@@ -41,14 +41,18 @@ import Testing
   }
 
   @Test func syntaxErrorsCarryLibyamlsMessageAndPosition() {
-    #expect(throws: Diagnostic(
-      "did not find expected ',' or ']' while parsing a flow sequence",
-      at: SourceLocation(file: "f", line: 2, column: 1))) {
+    #expect(
+      throws: Diagnostic(
+        "did not find expected ',' or ']' while parsing a flow sequence",
+        at: SourceLocation(file: "f", line: 2, column: 1))
+    ) {
       _ = try YAMLParser.parse("a: [1, 2\n", file: "f")
     }
-    #expect(throws: Diagnostic(
-      "found a tab character that violates indentation while scanning a plain scalar",
-      at: SourceLocation(file: "f", line: 2, column: 1))) {
+    #expect(
+      throws: Diagnostic(
+        "found a tab character that violates indentation while scanning a plain scalar",
+        at: SourceLocation(file: "f", line: 2, column: 1))
+    ) {
       _ = try YAMLParser.parse("a: 1\n\tb: 2\n", file: "f")
     }
   }
@@ -69,9 +73,11 @@ import Testing
       lines.append("\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]")
       previous = name
     }
-    #expect(throws: Diagnostic(
-      "document expands to more than 1000000 nodes (too many aliases?)",
-      at: SourceLocation(file: "bomb", line: 7, column: 8))) {
+    #expect(
+      throws: Diagnostic(
+        "document expands to more than 1000000 nodes (too many aliases?)",
+        at: SourceLocation(file: "bomb", line: 7, column: 8))
+    ) {
       _ = try YAMLParser.parse(lines.joined(separator: "\n"), file: "bomb")
     }
   }
@@ -79,7 +85,9 @@ import Testing
   /// The map around the list is the first level, so the 128th `[` (column 131) is one too deep.
   @Test func deepNestingFailsWithoutRecursion() {
     let deep = "a: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000)
-    #expect(throws: Diagnostic("nesting is deeper than 128 levels", at: SourceLocation(file: "d", line: 1, column: 131))) {
+    #expect(
+      throws: Diagnostic("nesting is deeper than 128 levels", at: SourceLocation(file: "d", line: 1, column: 131))
+    ) {
       _ = try YAMLParser.parse(deep, file: "d")
     }
   }
@@ -87,8 +95,10 @@ import Testing
   @Test func oversizedFileIsRefused() {
     var limits = YAMLLimits()
     limits.maxBytes = 10
-    #expect(throws: Diagnostic(
-      "file is too large (12 bytes; the limit is 10 bytes)", at: SourceLocation(file: "big", line: 1, column: 1))) {
+    #expect(
+      throws: Diagnostic(
+        "file is too large (12 bytes; the limit is 10 bytes)", at: SourceLocation(file: "big", line: 1, column: 1))
+    ) {
       _ = try YAMLParser.parse("a: 123456789", file: "big", limits: limits)
     }
   }
@@ -114,7 +124,8 @@ import Testing
 @Suite struct DiagnosticRenderingTests {
   @Test func rendersSourceLineAndCaret() {
     let d = Diagnostic("unknown key 'asert'", at: SourceLocation(file: "p.yaml", line: 2, column: 5))
-    #expect(d.rendered(source: "tests:\n    asert: 1\n") == "p.yaml:2:5: error: unknown key 'asert'\n    asert: 1\n    ^")
+    #expect(
+      d.rendered(source: "tests:\n    asert: 1\n") == "p.yaml:2:5: error: unknown key 'asert'\n    asert: 1\n    ^")
   }
 
   @Test func longLinesAreShownAsAWindow() {

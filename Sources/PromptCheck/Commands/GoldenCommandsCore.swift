@@ -23,7 +23,8 @@ public enum GoldenCommandsCore {
       filters.isEmpty || filters.contains { Planner.matches(caseKey(p), $0) }
     }
     if pending.isEmpty {
-      ctx.out(filters.isEmpty ? "no pending goldens\n" : "no pending goldens match \(filters.joined(separator: ", "))\n")
+      ctx.out(
+        filters.isEmpty ? "no pending goldens\n" : "no pending goldens match \(filters.joined(separator: ", "))\n")
       return .ok
     }
     var status = ExitStatus.ok
@@ -42,7 +43,9 @@ public enum GoldenCommandsCore {
 
   /// Walks the pending goldens: shows each diff and asks accept / reject / skip.
   /// `readLine` is the terminal (or standard input); nil ends the review.
-  public static func review(configPath: String?, color: Bool, ctx: CommandContext, readLine: () -> String?) -> ExitStatus {
+  public static func review(configPath: String?, color: Bool, ctx: CommandContext, readLine: () -> String?)
+    -> ExitStatus
+  {
     guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return .invalid }
     let pending = GoldenFiles.pending(in: root.absolute)
     if pending.isEmpty {

@@ -4,7 +4,9 @@ import Foundation
 /// workflow that replays the suite on pull requests. Never overwrites.
 public enum InitCommandCore {
   public static let files: [(path: String, text: String)] = [
-    ("promptcheck.yaml", """
+    (
+      "promptcheck.yaml",
+      """
       # promptcheck configuration. Flags of `promptcheck run` may also be set here.
       tests_dir: prompts
       expectations_dir: expectations
@@ -15,8 +17,11 @@ public enum InitCommandCore {
           model: qwen/qwen3-32b
       default_provider: openrouter
 
-      """),
-    ("prompts/example.yaml", """
+      """
+    ),
+    (
+      "prompts/example.yaml",
+      """
       # An example suite. Record it once with a key:
       #   OPENROUTER_API_KEY=... promptcheck run --mode record
       # then CI replays the cassettes offline.
@@ -37,8 +42,11 @@ public enum InitCommandCore {
           assert:
             - is-json: { type: object, required: [ok] }
 
-      """),
-    (".github/workflows/promptcheck.yml", """
+      """
+    ),
+    (
+      ".github/workflows/promptcheck.yml",
+      """
       name: promptcheck
       on:
         pull_request:
@@ -61,13 +69,16 @@ public enum InitCommandCore {
                   promptcheck-junit.xml
                   promptcheck.html
 
-      """),
+      """
+    ),
   ]
 
   public static func run(ctx: CommandContext) -> ExitStatus {
     let existing = files.filter { FileManager.default.fileExists(atPath: ctx.absolute($0.path)) }
     if !existing.isEmpty {
-      ctx.err("error: refusing to overwrite existing files: \(existing.map(\.path).joined(separator: ", ")); nothing was written\n")
+      ctx.err(
+        "error: refusing to overwrite existing files: \(existing.map(\.path).joined(separator: ", ")); nothing was written\n"
+      )
       return .invalid
     }
     for f in files {
@@ -79,7 +90,8 @@ public enum InitCommandCore {
         return .invalid
       }
     }
-    ctx.out("next: set OPENROUTER_API_KEY, run 'promptcheck run --mode record', and commit prompts/ and expectations/\n")
+    ctx.out(
+      "next: set OPENROUTER_API_KEY, run 'promptcheck run --mode record', and commit prompts/ and expectations/\n")
     return .ok
   }
 }

@@ -10,7 +10,9 @@ public enum MergeCommandCore {
     for (file, report) in reports {
       for c in report.cases {
         if let other = seen[c.id] {
-          return .failure(PreviousReport.Failure(message: "case \(c.id) is in both \(other) and \(file); merge reports of different shards"))
+          return .failure(
+            PreviousReport.Failure(
+              message: "case \(c.id) is in both \(other) and \(file); merge reports of different shards"))
         }
         seen[c.id] = file
         cases.append(c)
@@ -19,7 +21,8 @@ public enum MergeCommandCore {
     cases.sort { ($0.index, $0.id) < ($1.index, $1.id) }
     let started = reports.map(\.report.startedAt).min() ?? Date()
     let duration = reports.map(\.report.durationMS).max() ?? 0
-    return .success(Report(startedAt: started, durationMS: duration, mode: reports.first?.report.mode ?? "replay", cases: cases))
+    return .success(
+      Report(startedAt: started, durationMS: duration, mode: reports.first?.report.mode ?? "replay", cases: cases))
   }
 
   public static func run(files: [String], flags: RunSettings, _ ctx: CommandContext) -> ExitStatus {
@@ -57,7 +60,8 @@ public enum MergeCommandCore {
       junitFileAttributes: flags.junitFileAttributes ?? false)
     let tally = report.tally
     ctx.out(
-      "merged \(counted(files.count, "report")): \(tally.passed) passed, \(tally.failed) failed, \(tally.errored) errored, \(tally.skipped) skipped\n")
+      "merged \(counted(files.count, "report")): \(tally.passed) passed, \(tally.failed) failed, \(tally.errored) errored, \(tally.skipped) skipped\n"
+    )
     let minPassRate = flags.minPassRate ?? 1
     if let line = tally.passRateLine(minPassRate: minPassRate) { ctx.out(line + "\n") }
     var status = tally.exitStatus(minPassRate: minPassRate)

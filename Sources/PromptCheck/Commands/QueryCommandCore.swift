@@ -24,7 +24,8 @@ public enum QueryCommandCore {
     }
     do {
       if paths {
-        return .success(JSON.array(try path.selectWithPaths(doc).map { .string($0.path) }).prettyPrinted(keys: .asWritten))
+        return .success(
+          JSON.array(try path.selectWithPaths(doc).map { .string($0.path) }).prettyPrinted(keys: .asWritten))
       }
       return .success(JSON.array(try path.select(doc)).prettyPrinted(keys: .asWritten))
     } catch {
@@ -37,7 +38,9 @@ public enum QueryCommandCore {
   public static func run(expression: String, file: String, paths: Bool, _ ctx: CommandContext) -> ExitStatus {
     let name = file == "-" ? "<stdin>" : file
     let bytes: [UInt8]
-    let read = file == "-" ? ctx.readInput(InputFile.documentLimit) : InputFile.read(ctx.absolute(file), limit: InputFile.documentLimit)
+    let read =
+      file == "-"
+      ? ctx.readInput(InputFile.documentLimit) : InputFile.read(ctx.absolute(file), limit: InputFile.documentLimit)
     switch read {
     case .failure(let problem):
       ctx.err("error: cannot read '\(name)': \(problem)\n")

@@ -13,7 +13,8 @@ public struct RunInvocation: Sendable {
 /// The run pipeline: load → plan → execute → evaluate → report. Only wires the stages.
 public enum RunCommandCore {
   public static func run(_ invocation: RunInvocation, _ ctx: CommandContext) async -> ExitStatus {
-    guard let project = ProjectLoader.loadOrReport(configPath: invocation.configPath, paths: invocation.paths, ctx) else {
+    guard let project = ProjectLoader.loadOrReport(configPath: invocation.configPath, paths: invocation.paths, ctx)
+    else {
       return .invalid
     }
     let s: ResolvedRunSettings
@@ -44,7 +45,8 @@ public enum RunCommandCore {
 
     // Execute and evaluate.
     let expectations = project.config.expectationsDir
-    let cassettes = CassetteStore(root: expectations + "/cassettes", absoluteRoot: ctx.absolute(expectations + "/cassettes"))
+    let cassettes = CassetteStore(
+      root: expectations + "/cassettes", absoluteRoot: ctx.absolute(expectations + "/cassettes"))
     let goldens = GoldenStore(
       root: expectations + "/golden", absoluteRoot: ctx.absolute(expectations + "/golden"), update: s.updateGoldens)
     var client: ChatClient?

@@ -115,10 +115,13 @@ public struct AssertionEvaluator: Sendable {
         if let r = Self.find(n, in: text) {
           return Outcome(
             holds: true, expectation: expectation,
-            ifHolds: "it contains \(JSON.quoted(n)) at character \(Excerpt.offset(text, r.lowerBound)): \(Excerpt.around(text, r))")
+            ifHolds:
+              "it contains \(JSON.quoted(n)) at character \(Excerpt.offset(text, r.lowerBound)): \(Excerpt.around(text, r))"
+          )
         }
       }
-      return Outcome(holds: false, expectation: expectation, ifNot: "it contains none of them; it starts \(Excerpt.start(text))")
+      return Outcome(
+        holds: false, expectation: expectation, ifNot: "it contains none of them; it starts \(Excerpt.start(text))")
     case .containsAll(let needles):
       let text = subjects.text(a.subject)
       let missing = needles.filter { Self.find($0, in: text) == nil }
@@ -163,7 +166,8 @@ public struct AssertionEvaluator: Sendable {
         let errors = JSONSchemaValidator.validate(value, schema)
         return Outcome(
           holds: errors.isEmpty, expectation: expectation,
-          ifNot: "it does not: " + errors.prefix(5).joined(separator: "; ") + (errors.count > 5 ? "; and \(errors.count - 5) more" : ""),
+          ifNot: "it does not: " + errors.prefix(5).joined(separator: "; ")
+            + (errors.count > 5 ? "; and \(errors.count - 5) more" : ""),
           ifHolds: "it does")
       }
     case .jsonPath(let check):
@@ -199,7 +203,10 @@ public struct AssertionEvaluator: Sendable {
       }
       var over: [String] = []
       var problems: [String] = []
-      for (limit, actual, name) in [(prompt, u.promptTokens, "prompt"), (completion, u.completionTokens, "completion"), (total, u.totalTokens, "total")] {
+      for (limit, actual, name) in [
+        (prompt, u.promptTokens, "prompt"), (completion, u.completionTokens, "completion"),
+        (total, u.totalTokens, "total"),
+      ] {
         guard let limit else { continue }
         guard let actual else {
           problems.append("usage has no \(name)_tokens")
@@ -211,7 +218,8 @@ public struct AssertionEvaluator: Sendable {
         o.problem = problems.joined(separator: "; ")
         return o
       }
-      let seen = "usage is prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
+      let seen =
+        "usage is prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
       o.holds = over.isEmpty
       o.ifNot = "it used " + over.joined(separator: ", ") + " (\(seen))"
       o.ifHolds = seen
@@ -258,7 +266,8 @@ public struct AssertionEvaluator: Sendable {
     let expectation = "match /\(regex.pattern)/\(regex.flags)"
     do {
       guard let r = try regex.firstMatch(in: text, deadline: regexDeadline) else {
-        return Outcome(holds: false, expectation: expectation, ifNot: "nothing matches; it starts \(Excerpt.start(text))")
+        return Outcome(
+          holds: false, expectation: expectation, ifNot: "nothing matches; it starts \(Excerpt.start(text))")
       }
       return Outcome(
         holds: true, expectation: expectation,
@@ -291,8 +300,10 @@ public struct AssertionEvaluator: Sendable {
       o.problem = error.description
       return o
     }
-    let seen = nodes.isEmpty
-      ? "it selects no node" : "it selects \(nodes.count) node\(nodes.count == 1 ? "" : "s"): \(Excerpt.json(.array(nodes)))"
+    let seen =
+      nodes.isEmpty
+      ? "it selects no node"
+      : "it selects \(nodes.count) node\(nodes.count == 1 ? "" : "s"): \(Excerpt.json(.array(nodes)))"
     var o = Outcome(holds: false, expectation: Self.describe(check), ifNot: seen, ifHolds: seen)
     switch check.comparison {
     case .nonEmpty: o.holds = !nodes.isEmpty
@@ -326,9 +337,14 @@ public struct AssertionEvaluator: Sendable {
   func toolCallOutcome(_ calls: [Completion.ToolCall], name: String, arguments: [JSONPathCheck]) -> Outcome {
     var expectation = "call \(name)"
     if !arguments.isEmpty {
-      expectation += " with arguments where " + arguments.map { Self.describe($0).replacingFirst("have ", with: "") }.joined(separator: " and ")
+      expectation +=
+        " with arguments where "
+        + arguments.map { Self.describe($0).replacingFirst("have ", with: "") }.joined(separator: " and ")
     }
-    let made = calls.isEmpty ? "it made no tool call" : "it called " + calls.map { "\($0.name)(\(Self.shorten($0.arguments)))" }.joined(separator: ", ")
+    let made =
+      calls.isEmpty
+      ? "it made no tool call"
+      : "it called " + calls.map { "\($0.name)(\(Self.shorten($0.arguments)))" }.joined(separator: ", ")
     var reasons: [String] = []
     for call in calls where call.name == name {
       let args: JSON

@@ -16,8 +16,12 @@ enum JSONSchemaValidator {
       fail("expected \(Excerpt.json(c, length: 40)), found \(Excerpt.json(value, length: 40))")
     }
     if let n = value.numberValue, value.isNumber {
-      if let m = schema.minimum, n < m { fail("\(Excerpt.json(value)) is less than the minimum \(Excerpt.json(.double(m)))") }
-      if let m = schema.maximum, n > m { fail("\(Excerpt.json(value)) is greater than the maximum \(Excerpt.json(.double(m)))") }
+      if let m = schema.minimum, n < m {
+        fail("\(Excerpt.json(value)) is less than the minimum \(Excerpt.json(.double(m)))")
+      }
+      if let m = schema.maximum, n > m {
+        fail("\(Excerpt.json(value)) is greater than the maximum \(Excerpt.json(.double(m)))")
+      }
     }
     if case .string(let s) = value {
       let length = s.unicodeScalars.count
@@ -25,7 +29,9 @@ enum JSONSchemaValidator {
       if let m = schema.maxLength, length > m { fail("string is \(length) characters, longer than maxLength \(m)") }
       if let p = schema.pattern {
         // A pattern that runs away counts as not matching.
-        if (try? p.firstMatch(in: s)) == nil { fail("\(Excerpt.json(value, length: 40)) does not match /\(p.pattern)/") }
+        if (try? p.firstMatch(in: s)) == nil {
+          fail("\(Excerpt.json(value, length: 40)) does not match /\(p.pattern)/")
+        }
       }
     }
     if case .array(let items) = value, let itemSchema = schema.items {
@@ -40,7 +46,8 @@ enum JSONSchemaValidator {
         }
         switch schema.additionalProperties {
         case .allowed: break
-        case .forbidden: errors.append("\(JSONPath.normalizedPath(path + [.name(name)])): additional property is not allowed")
+        case .forbidden:
+          errors.append("\(JSONPath.normalizedPath(path + [.name(name)])): additional property is not allowed")
         case .schema(let s): errors += validate(member, s, at: path + [.name(name)])
         }
       }

@@ -53,10 +53,18 @@ public struct LiveSource: CompletionSource {
 }
 
 /// One live call within the budget: the exchange (for recording) and the decoded completion.
-func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async -> (CallOutcome?, Result<Completion, CallError>) {
+func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async -> (
+  CallOutcome?, Result<Completion, CallError>
+) {
   if budget.isExhausted {
     let limit = budget.limit.map { NumberText.money($0) } ?? "?"
-    return (nil, .failure(CallError(.budget, "budget exhausted: live calls have cost $\(NumberText.money(budget.total)) of the --max-cost $\(limit)")))
+    return (
+      nil,
+      .failure(
+        CallError(
+          .budget,
+          "budget exhausted: live calls have cost $\(NumberText.money(budget.total)) of the --max-cost $\(limit)"))
+    )
   }
   let outcome = await client.call(c.request)
   switch outcome.result {
@@ -80,7 +88,9 @@ public struct Runner: Sendable {
   /// Applied once to what a fetch returns, before anything else sees it.
   public var redactor: Redactor
 
-  public init(source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none) {
+  public init(
+    source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none
+  ) {
     self.source = source
     self.jobs = max(1, jobs)
     self.mode = mode
@@ -138,7 +148,8 @@ public struct Runner: Sendable {
     shown.variant.messages = c.variant.messages.map { redactor($0) }
     var result = CaseResult(
       plannedCase: shown, status: .errored, findings: [], error: nil, completion: nil, durationMS: 0,
-      attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden, notes: fetched.notes.map { redactor($0) })
+      attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden,
+      notes: fetched.notes.map { redactor($0) })
     switch fetched.result.map({ redactor($0) }) {
     case .failure(let e):
       result.error = redactor(e.message)

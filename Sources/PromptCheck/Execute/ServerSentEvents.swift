@@ -102,7 +102,8 @@ public struct StreamAssembler {
       do {
         chunk = try JSON.parse(e.data)
       } catch {
-        return .failure(.badEvent("a stream event is not JSON (\(error.description)): \(Excerpt.start(e.data, length: 60))"))
+        return .failure(
+          .badEvent("a stream event is not JSON (\(error.description)): \(Excerpt.start(e.data, length: 60))"))
       }
       if let err = chunk["error"], err != .null {
         return .failure(.errorEvent(message: ChatResponse.errorMessage(err), body: chunk))
@@ -169,14 +170,14 @@ public struct StreamAssembler {
     message["content"] = hasContent || toolCalls.isEmpty ? .string(content) : .null
     if hasReasoning { message[reasoningField] = .string(reasoning) }
     if !toolCalls.isEmpty {
-      message["tool_calls"] = .array(toolCalls.keys.sorted().map { k in
-        let c = toolCalls[k]!
-        var o = JSONObject()
-        if let id = c.id { o["id"] = .string(id) }
-        o["type"] = .string(c.type ?? "function")
-        o["function"] = ["name": .string(c.name), "arguments": .string(c.arguments)]
-        return .object(o)
-      })
+      message["tool_calls"] = .array(
+        toolCalls.sorted { $0.key < $1.key }.map { _, c in
+          var o = JSONObject()
+          if let id = c.id { o["id"] = .string(id) }
+          o["type"] = .string(c.type ?? "function")
+          o["function"] = ["name": .string(c.name), "arguments": .string(c.arguments)]
+          return .object(o)
+        })
     }
     var body = JSONObject()
     if let id { body["id"] = id }

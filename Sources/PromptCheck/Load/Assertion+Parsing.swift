@@ -84,7 +84,9 @@ extension NodeReader {
       if !hadUnknownKeys { error("\(what) (\(kind.rawValue)) needs a value", at: kindNode) }
       return nil
     }
-    guard let check = check(kind: kind, value: value, subject: effectiveSubject, what: "\(what) (\(kindText))", render: render)
+    guard
+      let check = check(
+        kind: kind, value: value, subject: effectiveSubject, what: "\(what) (\(kindText))", render: render)
     else { return nil }
     return Assertion(
       kind: kind, negated: negated, check: check, subject: effectiveSubject, name: name, index: index,
@@ -221,7 +223,9 @@ extension NodeReader {
     let path = jsonPath(pathNode, "\(what).path", render)
     let given = comparisons.filter { m[$0] != nil }
     if given.count > 1 {
-      error("\(what) takes one of equals, contains, matches, count or exists; found \(given.joined(separator: " and "))", at: node)
+      error(
+        "\(what) takes one of equals, contains, matches, count or exists; found \(given.joined(separator: " and "))",
+        at: node)
       return nil
     }
     var comparison: JSONPathCheck.Comparison = .nonEmpty

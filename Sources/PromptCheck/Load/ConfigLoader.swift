@@ -72,7 +72,9 @@ extension NodeReader {
           let key = p.key.scalar?.text ?? ""
           if let value = string(p.value, "\(what).headers.\(key)") {
             if ["authorization", "cookie", "x-api-key", "api-key"].contains(key.lowercased()) {
-              error("\(what).headers.\(key): secrets never go in a file; name the variable that holds the key in api_key_env", at: p.key)
+              error(
+                "\(what).headers.\(key): secrets never go in a file; name the variable that holds the key in api_key_env",
+                at: p.key)
             } else {
               headers.append(.init(name: key, value: value))
             }
@@ -91,7 +93,9 @@ extension NodeReader {
       }
     }
     let model = m["model"].flatMap { strictString($0, "\(what).model") }
-    return Provider(name: name, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, apiKeyEnv: keyEnv, headers: headers, model: model)
+    return Provider(
+      name: name, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, apiKeyEnv: keyEnv, headers: headers,
+      model: model)
   }
 
   mutating func runSettings(_ m: [String: YAMLNode]) -> RunSettings {
@@ -113,7 +117,9 @@ extension NodeReader {
     s.tags = list("tag", &self)
     s.jobs = m["jobs"].flatMap { int($0, "jobs", min: Limits.jobs.lowerBound, max: Limits.jobs.upperBound) }
     s.timeout = m["timeout"].flatMap { number($0, "timeout", in: Limits.timeout) }
-    s.retries = m["retries"].flatMap { int($0, "retries", min: Limits.retries.lowerBound, max: Limits.retries.upperBound) }
+    s.retries = m["retries"].flatMap {
+      int($0, "retries", min: Limits.retries.lowerBound, max: Limits.retries.upperBound)
+    }
     s.updateGoldens = m["update_goldens"].flatMap { bool($0, "update_goldens") }
     s.junit = m["junit"].flatMap { strictString($0, "junit") }
     s.json = m["json"].flatMap { strictString($0, "json") }

@@ -100,7 +100,9 @@ struct NodeReader {
       return nil
     }
     if let range, !range.contains(v) {
-      error("\(what) must be between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)), found \(node.scalar?.text ?? "")", at: node)
+      error(
+        "\(what) must be between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)), found \(node.scalar?.text ?? "")",
+        at: node)
       return nil
     }
     return v

@@ -11,7 +11,9 @@ extension NodeReader {
       let v = pair.value
       let what = "params.\(key)"
       if Self.paramsNotAllowed.contains(key) {
-        error("'\(key)' cannot be set in params; it comes from the suite (use the test's '\(key == "model" ? "model" : "messages")' key)", at: pair.key)
+        error(
+          "'\(key)' cannot be set in params; it comes from the suite (use the test's '\(key == "model" ? "model" : "messages")' key)",
+          at: pair.key)
         continue
       }
       var ok = true

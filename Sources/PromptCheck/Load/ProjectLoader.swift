@@ -33,7 +33,8 @@ public enum ProjectLoader {
     }
 
     // Config.
-    let (config, configProblems) = loadConfig(configPath: configPath, limits: limits, directory: directory, sources: &sources)
+    let (config, configProblems) = loadConfig(
+      configPath: configPath, limits: limits, directory: directory, sources: &sources)
     sink.append(contentsOf: configProblems)
 
     // Suite files.
@@ -45,9 +46,10 @@ public enum ProjectLoader {
       let abs = (absolute(root) as NSString).standardizingPath
       var isDir: ObjCBool = false
       guard fm.fileExists(atPath: abs, isDirectory: &isDir) else {
-        sink.error(isFull && configPath == nil
-          ? "no tests dir '\(root)' here; create it with suites, or run 'promptcheck init'"
-          : "no such file or folder: '\(root)'", at: nil)
+        sink.error(
+          isFull && configPath == nil
+            ? "no tests dir '\(root)' here; create it with suites, or run 'promptcheck init'"
+            : "no such file or folder: '\(root)'", at: nil)
         continue
       }
       if isDir.boolValue {
@@ -60,7 +62,9 @@ public enum ProjectLoader {
           files.append((display, suiteName(full, base: base)))
         }
       } else {
-        let name = abs.hasPrefix(testsDir + "/") ? suiteName(abs, base: testsDir) : suiteName(abs, base: (abs as NSString).deletingLastPathComponent)
+        let name =
+          abs.hasPrefix(testsDir + "/")
+          ? suiteName(abs, base: testsDir) : suiteName(abs, base: (abs as NSString).deletingLastPathComponent)
         files.append((root, name))
       }
     }
@@ -70,7 +74,9 @@ public enum ProjectLoader {
     var names: [String: String] = [:]
     for (display, name) in files {
       if let other = names[name] {
-        sink.error("suite '\(name)' is defined twice: '\(other)' and '\(display)'", at: SourceLocation(file: display, line: 1, column: 1))
+        sink.error(
+          "suite '\(name)' is defined twice: '\(other)' and '\(display)'",
+          at: SourceLocation(file: display, line: 1, column: 1))
         continue
       }
       names[name] = display
@@ -93,7 +99,8 @@ public enum ProjectLoader {
       }
     }
     let diagnostics = sink.diagnostics
-    let project = diagnostics.isEmpty
+    let project =
+      diagnostics.isEmpty
       ? Project(config: config, suites: suites, sources: sources, isFullDiscovery: isFull) : nil
     return (project, diagnostics, sources)
   }
@@ -104,7 +111,8 @@ public enum ProjectLoader {
     configPath: String?, limits: YAMLLimits = YAMLLimits(), directory: String, sources: inout [String: String]
   ) -> (Config, [Diagnostic]) {
     func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
-    let file = configPath ?? (FileManager.default.fileExists(atPath: absolute(defaultConfigName)) ? defaultConfigName : nil)
+    let file =
+      configPath ?? (FileManager.default.fileExists(atPath: absolute(defaultConfigName)) ? defaultConfigName : nil)
     guard let file else { return (Config(), []) }
     switch readText(absolute(file), display: file, limits: limits) {
     case .failure(let d):

@@ -112,10 +112,13 @@ private struct Loader {
         let id = CaseID.id(suite: suiteName, slug: t.slug, matrix: v.matrix, repeatIndex: nil)
         let stem = CaseID.fileStem(slug: t.slug, matrix: v.matrix, repeatIndex: nil)
         if let first = ids[id] {
-          r.error("duplicate test id '\(id)' (first defined at line \(first.line)); give the test another name", at: t.location)
+          r.error(
+            "duplicate test id '\(id)' (first defined at line \(first.line)); give the test another name",
+            at: t.location)
           break
         } else if let other = stems[stem] {
-          r.error("test id '\(id)' would share its cassette and golden file name '\(stem)' with '\(other)'", at: t.location)
+          r.error(
+            "test id '\(id)' would share its cassette and golden file name '\(stem)' with '\(other)'", at: t.location)
           break
         }
         ids[id] = t.location
@@ -183,8 +186,8 @@ private struct Loader {
     let level = (own["messages"] != nil || own["prompt"] != nil) ? own : d
     let messagesNode = level["messages"]
     let promptNode = level["prompt"]
-    if messagesNode != nil && promptNode != nil {
-      r.error("give either 'messages' or 'prompt', not both", at: promptNode!)
+    if messagesNode != nil, let promptNode {
+      r.error("give either 'messages' or 'prompt', not both", at: promptNode)
     } else if messagesNode == nil && promptNode == nil && !hadUnknownKeys {
       r.error("test '\(name)' needs 'messages' or 'prompt'", at: nameNode)
     }
@@ -218,7 +221,9 @@ private struct Loader {
     }
     let combinationCount = matrix.reduce(1) { $0 * max($1.values.count, 1) }
     if combinationCount > SuiteLoader.maxMatrixCases {
-      r.error("matrix expands to \(combinationCount) cases; the limit is \(SuiteLoader.maxMatrixCases)", at: own["matrix"]!)
+      r.error(
+        "matrix expands to \(combinationCount) cases; the limit is \(SuiteLoader.maxMatrixCases)",
+        at: own["matrix"] ?? node)
       return nil
     }
 
@@ -307,7 +312,8 @@ private struct Loader {
           r.error("cannot include file '\(path)' (paths are relative to the suite file's folder)", at: location)
         }
       }
-      variants.append(TestVariant(matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions))
+      variants.append(
+        TestVariant(matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions))
       // Later variants differ only in values: stop re-checking once one has failed.
       if r.sink.diagnostics.count > errorsBefore { break }
     }
@@ -354,7 +360,9 @@ private struct Loader {
 
   mutating func message(_ node: YAMLNode, _ what: String, render: NodeReader.Render) -> JSON? {
     guard let pairs = node.mapping else {
-      r.error("\(what) must be a map such as {user: \"…\"} or {role: user, content: \"…\"}, found \(node.kindDescription)", at: node)
+      r.error(
+        "\(what) must be a map such as {user: \"…\"} or {role: user, content: \"…\"}, found \(node.kindDescription)",
+        at: node)
       return nil
     }
     var m: [String: YAMLNode] = [:]
@@ -381,7 +389,8 @@ private struct Loader {
       } else if key == "name" || key == "tool_calls" {
         m[key] = p.value
       } else {
-        r.unknownKey(key, at: p.key, in: what, allowed: ["user", "system", "assistant", "developer", "name", "tool_calls"])
+        r.unknownKey(
+          key, at: p.key, in: what, allowed: ["user", "system", "assistant", "developer", "name", "tool_calls"])
         hadUnknownKeys = true
       }
     }
@@ -450,8 +459,11 @@ private struct Loader {
           case "json": spec.normalizers.append(.json)
           default:
             let names = ["trim", "collapse-whitespace", "json", "replace"]
-            var message = "unknown normalizer '\(name)' (trim, collapse-whitespace, json, or {replace: REGEX, with: TEXT})"
-            if let guess = closestMatch(to: name, in: names) { message = "unknown normalizer '\(name)'; did you mean '\(guess)'?" }
+            var message =
+              "unknown normalizer '\(name)' (trim, collapse-whitespace, json, or {replace: REGEX, with: TEXT})"
+            if let guess = closestMatch(to: name, in: names) {
+              message = "unknown normalizer '\(name)'; did you mean '\(guess)'?"
+            }
             r.error(message, at: item)
           }
         } else if let rm = r.map(item, "golden.normalize item", allowed: ["replace", "with"]) {

@@ -70,7 +70,8 @@ public struct Completion: Sendable {
       case let other?: arguments = other.serialized()
       case nil: arguments = ""
       }
-      calls.append(ToolCall(id: call["id"]?.stringValue, name: function?["name"]?.stringValue ?? "", arguments: arguments))
+      calls.append(
+        ToolCall(id: call["id"]?.stringValue, name: function?["name"]?.stringValue ?? "", arguments: arguments))
     }
     var usage: Usage?
     if let u = response["usage"], u.objectValue != nil {

@@ -37,16 +37,20 @@ public struct RunSettings: Sendable, Equatable {
   public func overridden(by top: RunSettings) -> RunSettings {
     RunSettings(
       mode: top.mode ?? mode, filters: top.filters ?? filters, tags: top.tags ?? tags, jobs: top.jobs ?? jobs,
-      timeout: top.timeout ?? timeout, retries: top.retries ?? retries, updateGoldens: top.updateGoldens ?? updateGoldens,
+      timeout: top.timeout ?? timeout, retries: top.retries ?? retries,
+      updateGoldens: top.updateGoldens ?? updateGoldens,
       junit: top.junit ?? junit, json: top.json ?? json, html: top.html ?? html, shard: top.shard ?? shard,
       rerunFailed: top.rerunFailed ?? rerunFailed, minPassRate: top.minPassRate ?? minPassRate,
       maxCost: top.maxCost ?? maxCost, noColor: top.noColor ?? noColor, quiet: top.quiet ?? quiet,
-      verbose: top.verbose ?? verbose, prune: top.prune ?? prune, junitFileAttributes: top.junitFileAttributes ?? junitFileAttributes)
+      verbose: top.verbose ?? verbose, prune: top.prune ?? prune,
+      junitFileAttributes: top.junitFileAttributes ?? junitFileAttributes)
   }
 
   init(
-    mode: RunMode?, filters: [String]?, tags: [String]?, jobs: Int?, timeout: Double?, retries: Int?, updateGoldens: Bool?,
-    junit: String?, json: String?, html: String?, shard: Shard?, rerunFailed: Bool?, minPassRate: Double?, maxCost: Double?,
+    mode: RunMode?, filters: [String]?, tags: [String]?, jobs: Int?, timeout: Double?, retries: Int?,
+    updateGoldens: Bool?,
+    junit: String?, json: String?, html: String?, shard: Shard?, rerunFailed: Bool?, minPassRate: Double?,
+    maxCost: Double?,
     noColor: Bool?, quiet: Bool?, verbose: Bool?, prune: Bool?, junitFileAttributes: Bool?
   ) {
     self.mode = mode
@@ -124,13 +128,16 @@ public struct ResolvedRunSettings: Sendable {
     let updateGoldens = s.updateGoldens ?? false
     if updateGoldens && isCI {
       problems.append(
-        Diagnostic("--update-goldens is refused when CI is set: goldens change on a developer's machine, then are reviewed", at: nil))
+        Diagnostic(
+          "--update-goldens is refused when CI is set: goldens change on a developer's machine, then are reviewed",
+          at: nil))
     }
     if !problems.isEmpty { return .failure(DiagnosticError(problems)) }
     return .success(
       ResolvedRunSettings(
         mode: mode, effectiveMode: isCI && mode == .auto ? .replay : mode, modeWasGiven: s.mode != nil,
-        filters: s.filters ?? [], tags: s.tags ?? [], jobs: s.jobs ?? 8, timeout: s.timeout ?? 120, retries: s.retries ?? 3,
+        filters: s.filters ?? [], tags: s.tags ?? [], jobs: s.jobs ?? 8, timeout: s.timeout ?? 120,
+        retries: s.retries ?? 3,
         updateGoldens: updateGoldens, junit: s.junit ?? defaultJUnit, json: s.json ?? defaultJSON, html: s.html,
         shard: s.shard, rerunFailed: s.rerunFailed ?? false, minPassRate: s.minPassRate ?? 1, maxCost: s.maxCost,
         color: isTTY && !(s.noColor ?? false) && !noColorEnv, quiet: s.quiet ?? false, verbose: s.verbose ?? false,

@@ -27,7 +27,8 @@ public struct RunSummary: Sendable {
       guard ran > 0, Double(passed) / Double(ran) >= rate else { continue }
       for i in members where results[i].status == .failed {
         results[i].tolerated = true
-        results[i].notes.append("tolerated: \(passed) of \(ran) repetitions passed, min_pass_rate is \(NumberText.format(rate))")
+        results[i].notes.append(
+          "tolerated: \(passed) of \(ran) repetitions passed, min_pass_rate is \(NumberText.format(rate))")
       }
     }
   }

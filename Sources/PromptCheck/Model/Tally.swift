@@ -42,11 +42,14 @@ public struct Tally: Sendable, Equatable {
   /// The line that says how `--min-pass-rate` judged the run (nil when it is 1, the default).
   public func passRateLine(minPassRate: Double) -> String? {
     guard minPassRate < 1 else { return nil }
-    guard let rate = passRate else { return "pass rate: no case ran (--min-pass-rate \(NumberText.format(minPassRate)))" }
+    guard let rate = passRate else {
+      return "pass rate: no case ran (--min-pass-rate \(NumberText.format(minPassRate)))"
+    }
     let met = rate >= minPassRate
     let percent = NumberText.format((rate * 1000).rounded() / 10)
     return "pass rate \(percent)% (\(passed + tolerated) of \(ran) cases that ran) "
       + (met ? "meets" : "is below") + " --min-pass-rate \(NumberText.format(minPassRate))"
-      + (errored > 0 ? "; \(errored) errored case\(errored == 1 ? "" : "s") count as not passed and are never excused" : "")
+      + (errored > 0
+        ? "; \(errored) errored case\(errored == 1 ? "" : "s") count as not passed and are never excused" : "")
   }
 }

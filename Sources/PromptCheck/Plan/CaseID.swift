@@ -4,7 +4,9 @@
 ///   order, values as written), then `#N` for a repeat.
 /// - file stem: `TEST-SLUG`, then `--k-v` per matrix value (slugged), then `--rN`.
 public enum CaseID {
-  public static func id(suite: String, slug: String, matrix: [(key: String, value: String)], repeatIndex: Int?) -> String {
+  public static func id(suite: String, slug: String, matrix: [(key: String, value: String)], repeatIndex: Int?)
+    -> String
+  {
     var id = "\(suite)/\(slug)"
     if !matrix.isEmpty { id += "[" + matrix.map { "\($0.key)=\($0.value)" }.joined(separator: ",") + "]" }
     if let repeatIndex { id += "#\(repeatIndex)" }

@@ -7,8 +7,10 @@ public enum GitHubOutput {
   public static func annotations(_ report: Report) -> String {
     var out = ""
     for r in report.problems {
-      let message = r.status == .failed ? r.failedAssertions.map(\.message).joined(separator: "\n") : (r.error ?? "could not run")
-      out += "::error file=\(property(r.file)),line=\(r.line),title=\(property("promptcheck: \(r.id)"))::\(data(message))\n"
+      let message =
+        r.status == .failed ? r.failedAssertions.map(\.message).joined(separator: "\n") : (r.error ?? "could not run")
+      out +=
+        "::error file=\(property(r.file)),line=\(r.line),title=\(property("promptcheck: \(r.id)"))::\(data(message))\n"
     }
     return out
   }
@@ -55,7 +57,8 @@ public enum GitHubOutput {
 
   /// Workflow-command escaping of the message part.
   static func data(_ s: String) -> String {
-    s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+    s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(
+      of: "\n", with: "%0A")
   }
 
   /// Escaping of a property value (also `:` and `,`).

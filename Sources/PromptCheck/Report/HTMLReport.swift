@@ -60,8 +60,11 @@ public enum HTMLReport {
       body += "</details>"
     }
     if let output = r.output {
-      body += "<details\(r.status == .passed ? "" : " open")><summary>Output</summary><pre class=\"output\">\(escape(output))</pre>"
-      if let reasoning = r.reasoning { body += "<p class=\"meta\">reasoning</p><pre class=\"output\">\(escape(reasoning))</pre>" }
+      body +=
+        "<details\(r.status == .passed ? "" : " open")><summary>Output</summary><pre class=\"output\">\(escape(output))</pre>"
+      if let reasoning = r.reasoning {
+        body += "<p class=\"meta\">reasoning</p><pre class=\"output\">\(escape(reasoning))</pre>"
+      }
       var meta = r.latencyMS.map { "\($0) ms" } ?? ""
       if let u = r.usage { meta += " · \(u.totalTokens.map(String.init) ?? "?") tokens" }
       if let cost = r.usage?.cost { meta += " · $\(NumberText.money(cost))" }
@@ -88,7 +91,8 @@ public enum HTMLReport {
         let old = i < minus.count ? minus[i] : nil
         let new = i < plus.count ? plus[i] : nil
         let (l, r) = wordDiff(old.map(String.init), new.map(String.init))
-        rows += "<tr><td class=\"\(old == nil ? "empty" : "del")\">\(l)</td><td class=\"\(new == nil ? "empty" : "add")\">\(r)</td></tr>"
+        rows +=
+          "<tr><td class=\"\(old == nil ? "empty" : "del")\">\(l)</td><td class=\"\(new == nil ? "empty" : "add")\">\(r)</td></tr>"
       }
       minus.removeAll()
       plus.removeAll()
@@ -109,7 +113,8 @@ public enum HTMLReport {
       }
     }
     flush()
-    return "<table class=\"diff\"><thead><tr><th>golden (old)</th><th>output (new)</th></tr></thead><tbody>\(rows)</tbody></table>"
+    return
+      "<table class=\"diff\"><thead><tr><th>golden (old)</th><th>output (new)</th></tr></thead><tbody>\(rows)</tbody></table>"
   }
 
   /// Escaped old and new lines with differing words wrapped in `<mark>`.

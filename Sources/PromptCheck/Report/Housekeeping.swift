@@ -3,7 +3,8 @@ import Foundation
 /// After a full, unfiltered run: the cassettes and goldens no test uses, listed or pruned.
 public enum Housekeeping {
   public static func orphans(
-    cases: [PlannedCase], cassettes: CassetteStore, goldens: GoldenStore, prune: Bool, quiet: Bool, _ ctx: CommandContext
+    cases: [PlannedCase], cassettes: CassetteStore, goldens: GoldenStore, prune: Bool, quiet: Bool,
+    _ ctx: CommandContext
   ) {
     let used = Set(cases.map { cassettes.relativePath($0) })
     let unused = cassettes.allFiles().filter { !used.contains($0) }
@@ -19,7 +20,9 @@ public enum Housekeeping {
     let usedGoldens = Set(cases.compactMap { c in c.golden.map { GoldenStore.relativePath(c, spec: $0) } })
     let unusedGoldens = GoldenFiles.all(in: goldens.absoluteRoot).filter { !usedGoldens.contains($0) }
     if !unusedGoldens.isEmpty && !quiet {
-      ctx.out("\(counted(unusedGoldens.count, "golden")) no test uses:\n" + unusedGoldens.map { "  \(goldens.root)/\($0)\n" }.joined())
+      ctx.out(
+        "\(counted(unusedGoldens.count, "golden")) no test uses:\n"
+          + unusedGoldens.map { "  \(goldens.root)/\($0)\n" }.joined())
     }
   }
 }

@@ -36,9 +36,10 @@ public enum JSONReport {
     o["duration_ms"] = .int(c.durationMS)
     o["output"] = c.output.map { .string($0) } ?? .null
     if let e = c.error { o["error"] = .string(e) }
-    o["assertions"] = .array(c.assertions.map { a in
-      ["kind": .string(a.kind), "passed": .bool(a.passed), "message": .string(a.message)]
-    })
+    o["assertions"] = .array(
+      c.assertions.map { a in
+        ["kind": .string(a.kind), "passed": .bool(a.passed), "message": .string(a.message)]
+      })
     var golden = JSONObject()
     golden["status"] = .string(c.golden.status.rawValue)
     if let p = c.golden.path { golden["path"] = .string(p) }
@@ -80,7 +81,8 @@ public enum JSONReport {
     let started = json["started_at"]?.stringValue.flatMap(parseISO8601) ?? Date(timeIntervalSince1970: 0)
     let duration: Int
     if case .int(let d)? = json["duration_ms"] { duration = d } else { duration = 0 }
-    return .success(Report(startedAt: started, durationMS: duration, mode: json["mode"]?.stringValue ?? "replay", cases: parsed))
+    return .success(
+      Report(startedAt: started, durationMS: duration, mode: json["mode"]?.stringValue ?? "replay", cases: parsed))
   }
 
   static func iso8601(_ d: Date) -> String { UTCTime.formatter(UTCTime.milliseconds).string(from: d) }

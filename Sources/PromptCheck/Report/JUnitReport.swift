@@ -20,13 +20,15 @@ public enum JUnitReport {
     }
     let timestamp = timestampFormatter.string(from: report.startedAt)
     for suite in order {
-      let cases = bySuite[suite]!
+      let cases = bySuite[suite] ?? []
       let failures = cases.count { $0.status == .failed && !$0.tolerated }
       let errors = cases.count { $0.status == .errored }
       let skipped = cases.count { $0.status == .skipped }
       let time = cases.reduce(0) { $0 + $1.durationMS }
-      out += "  <testsuite name=\"\(attr(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n"
-      out += "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(attr(report.mode))\"/>\n    </properties>\n"
+      out +=
+        "  <testsuite name=\"\(attr(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n"
+      out +=
+        "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(attr(report.mode))\"/>\n    </properties>\n"
       for r in cases { out += testcase(r, options) }
       out += "  </testsuite>\n"
     }
@@ -35,7 +37,8 @@ public enum JUnitReport {
   }
 
   static func testcase(_ r: ReportCase, _ options: Options) -> String {
-    var open = "    <testcase name=\"\(attr(r.shortName))\" classname=\"\(attr(r.suite))\" time=\"\(seconds(r.durationMS))\""
+    var open =
+      "    <testcase name=\"\(attr(r.shortName))\" classname=\"\(attr(r.suite))\" time=\"\(seconds(r.durationMS))\""
     if options.fileAttributes { open += " file=\"\(attr(r.file))\" line=\"\(r.line)\"" }
     var body = ""
     switch r.status {
@@ -48,11 +51,13 @@ public enum JUnitReport {
       let message = failed.count == 1 ? failed[0].message : "\(failed.count) assertions failed"
       var detail = "\(r.file):\(r.line): \(r.name)\n"
       for f in failed { detail += f.message + "\n" }
-      body += "      <failure message=\"\(attr(firstLine(message)))\" type=\"\(attr(failed.first?.kind ?? "assertion"))\">\(text(detail))</failure>\n"
+      body +=
+        "      <failure message=\"\(attr(firstLine(message)))\" type=\"\(attr(failed.first?.kind ?? "assertion"))\">\(text(detail))</failure>\n"
     case .errored:
       let message = r.error ?? "the case could not run"
       let type = r.cassette.status == .missing || r.cassette.status == .stale ? "cassette" : "call"
-      body += "      <error message=\"\(attr(firstLine(message)))\" type=\"\(type)\">\(text("\(r.file):\(r.line): \(message)\n"))</error>\n"
+      body +=
+        "      <error message=\"\(attr(firstLine(message)))\" type=\"\(type)\">\(text("\(r.file):\(r.line): \(message)\n"))</error>\n"
     case .skipped:
       body += "      <skipped message=\"\(attr(r.error ?? "skipped"))\"/>\n"
     }
@@ -66,7 +71,8 @@ public enum JUnitReport {
     var lines: [String] = []
     if let l = r.latencyMS { lines.append("latency: \(l) ms") }
     if let u = r.usage {
-      var t = "tokens: prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
+      var t =
+        "tokens: prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
       if let cost = u.cost { t += "; cost: $\(NumberText.money(cost))" }
       lines.append(t)
     }
@@ -92,7 +98,8 @@ public enum JUnitReport {
 
   static func firstLine(_ s: String) -> String {
     let line = s.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? s
-    return line.unicodeScalars.count > 300 ? String(String.UnicodeScalarView(line.unicodeScalars.prefix(300))) + "…" : line
+    return line.unicodeScalars.count > 300
+      ? String(String.UnicodeScalarView(line.unicodeScalars.prefix(300))) + "…" : line
   }
 
   /// Characters XML 1.0 allows (others are dropped).

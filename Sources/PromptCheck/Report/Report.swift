@@ -28,7 +28,9 @@ public struct Report: Sendable {
   public var tolerated: Int { tally.tolerated }
   public var errored: Int { tally.errored }
   public var skipped: Int { tally.skipped }
-  public var problems: [ReportCase] { cases.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored } }
+  public var problems: [ReportCase] {
+    cases.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored }
+  }
 }
 
 public struct ReportCase: Sendable {
@@ -98,14 +100,17 @@ public struct ReportCase: Sendable {
     model = r.completion?.model
     provider = r.completion?.provider
     usage = r.completion?.usage.map {
-      Usage(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens, totalTokens: $0.totalTokens, cost: $0.cost)
+      Usage(
+        promptTokens: $0.promptTokens, completionTokens: $0.completionTokens, totalTokens: $0.totalTokens, cost: $0.cost
+      )
     }
     messages = c.variant.messages
   }
 
   /// Reads a case of a JSON report; nil when it is not one.
   public init?(json o: JSON, fallbackIndex: Int) {
-    guard let id = o["id"]?.stringValue, let status = o["status"]?.stringValue.flatMap(CaseStatus.init(rawValue:)) else {
+    guard let id = o["id"]?.stringValue, let status = o["status"]?.stringValue.flatMap(CaseStatus.init(rawValue:))
+    else {
       return nil
     }
     func int(_ v: JSON?) -> Int? {
@@ -128,7 +133,9 @@ public struct ReportCase: Sendable {
     reasoning = o["reasoning"]?.stringValue
     error = o["error"]?.stringValue
     assertions = (o["assertions"]?.arrayValue ?? []).map {
-      Assertion(kind: $0["kind"]?.stringValue ?? "", passed: $0["passed"] == .bool(true), message: $0["message"]?.stringValue ?? "")
+      Assertion(
+        kind: $0["kind"]?.stringValue ?? "", passed: $0["passed"] == .bool(true),
+        message: $0["message"]?.stringValue ?? "")
     }
     golden = GoldenReport(
       status: o["golden"]?["status"]?.stringValue.flatMap(GoldenReport.Status.init(rawValue:)) ?? .none,

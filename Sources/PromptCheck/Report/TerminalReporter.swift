@@ -37,7 +37,9 @@ public final class TerminalReporter: RunReporter {
     case .runStarted(let s):
       start = clock.now
       if !style.quiet {
-        write("promptcheck \(promptcheckVersion): \(s.caseCount) case\(s.caseCount == 1 ? "" : "s") (mode \(s.mode.rawValue))\n")
+        write(
+          "promptcheck \(promptcheckVersion): \(s.caseCount) case\(s.caseCount == 1 ? "" : "s") (mode \(s.mode.rawValue))\n"
+        )
       }
     case .caseStarted:
       break
@@ -85,7 +87,8 @@ public final class TerminalReporter: RunReporter {
       let remaining = Int((perCase / Double(done) * Double(total - done)).rounded())
       eta = String(format: "  ETA %d:%02d", remaining / 60, remaining % 60)
     }
-    let counts = "\(paint("✓ \(tally.passed)", "32"))  \(paint("✗ \(tally.failed)", "31"))  \(paint("! \(tally.errored)", "33"))"
+    let counts =
+      "\(paint("✓ \(tally.passed)", "32"))  \(paint("✗ \(tally.failed)", "31"))  \(paint("! \(tally.errored)", "33"))"
     write("\r\u{1B}[2K[\(bar)] \(done)/\(total)  \(counts)\(eta)")
     progressShown = true
   }

@@ -75,7 +75,9 @@ public struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
   public var description: String { flags.isEmpty ? pattern : "(?\(flags))\(pattern)" }
 
   /// The UTF-16 range of the first match, or nil; throws past the deadline.
-  public func firstMatch(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> Range<String.Index>? {
+  public func firstMatch(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> Range<
+    String.Index
+  >? {
     guard let found = try RegexGuard.firstMatch(regex, pattern: description, in: s, limit: deadline),
       let range = Range(found, in: s)
     else { return nil }
@@ -83,7 +85,8 @@ public struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
   }
 
   /// Replaces every match (with `$1`-style templates), used by golden normalisers; throws past the deadline.
-  public func replacingMatches(in s: String, with template: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout)
+  public func replacingMatches(in s: String, with template: String, deadline: Duration = RegexGuard.limit)
+    throws(RegexTimeout)
     -> String
   {
     try RegexGuard.replacingMatches(regex, pattern: description, in: s, with: template, limit: deadline)

@@ -113,7 +113,7 @@ func closestMatch(to word: String, in candidates: [String]) -> String? {
   var best: (String, Int)?
   for c in candidates {
     let d = editDistance(w, Array(c.lowercased().unicodeScalars))
-    if best == nil || d < best!.1 { best = (c, d) }
+    if d < best?.1 ?? Int.max { best = (c, d) }
   }
   guard let (match, distance) = best else { return nil }
   let limit = max(2, min(w.count, match.count) / 2)

@@ -19,7 +19,9 @@ public enum InputFile {
         if errno == EINTR { continue }
         return .failure(Problem(errno: errno))
       }
-      if out.count + n > limit { return .failure(Problem(message: "it is larger than the limit of \(limit / 1024 / 1024) MiB")) }
+      if out.count + n > limit {
+        return .failure(Problem(message: "it is larger than the limit of \(limit / 1024 / 1024) MiB"))
+      }
       out.append(contentsOf: chunk[0..<n])
     }
   }

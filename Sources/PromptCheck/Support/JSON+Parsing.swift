@@ -114,7 +114,8 @@ private struct JSONReader {
       let key = try string()
       skipWhitespace()
       guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else {
-        throw error(i < bytes.count ? "unexpected \(describe(bytes[i])), expected ':'" : "unexpected end of input, expected ':'")
+        throw error(
+          i < bytes.count ? "unexpected \(describe(bytes[i])), expected ':'" : "unexpected end of input, expected ':'")
       }
       i += 1
       skipWhitespace()
@@ -228,7 +229,7 @@ private struct JSONReader {
         } else if (0xDC00...0xDFFF).contains(scalar) {
           scalar = 0xFFFD
         }
-        out.append(contentsOf: Array(String(Unicode.Scalar(scalar)!).utf8))
+        out.append(contentsOf: Array(String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8))
       default:
         throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))'", at: i - 2)
       }

@@ -96,7 +96,7 @@ public struct JSONObject: Sendable {
       } else if let newValue {
         members.append((key, newValue))
         if positions != nil {
-          positions![Array(key.utf8)] = members.count - 1
+          positions?[Array(key.utf8)] = members.count - 1
         } else if members.count > Self.indexThreshold {
           rebuildPositions()
         }

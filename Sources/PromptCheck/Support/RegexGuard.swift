@@ -36,14 +36,14 @@ public enum RegexGuard {
       // corelibs declares the block escaping though it runs synchronously.
       withoutActuallyEscaping(body) { body in
         regex.enumerateMatches(in: s, options: [.reportProgress], range: NSRange(location: 0, length: s.utf16.count)) {
-        match, _, stop in
-        if let match {
-          if !body(match) { stop.pointee = true }
-        } else if clock.now > deadline {
-          timedOut = true
-          stop.pointee = true
+          match, _, stop in
+          if let match {
+            if !body(match) { stop.pointee = true }
+          } else if clock.now > deadline {
+            timedOut = true
+            stop.pointee = true
+          }
         }
-      }
       }
     }
     if timedOut { throw RegexTimeout(pattern: pattern, limit: limit, textLength: s.unicodeScalars.count) }
@@ -55,7 +55,9 @@ public enum RegexGuard {
     deadline: ContinuousClock.Instant? = nil
   ) throws(RegexTimeout) -> NSRange? {
     var found: NSRange?
-    try enumerate(regex, pattern: pattern, in: s, limit: limit, deadline: deadline ?? ContinuousClock().now.advanced(by: limit)) {
+    try enumerate(
+      regex, pattern: pattern, in: s, limit: limit, deadline: deadline ?? ContinuousClock().now.advanced(by: limit)
+    ) {
       found = $0.range
       return false
     }

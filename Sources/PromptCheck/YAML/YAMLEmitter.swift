@@ -14,12 +14,14 @@ final class YAMLEmitter {
   init() {
     yaml_emitter_initialize(&emitter)
     let me = Unmanaged.passUnretained(self).toOpaque()
-    yaml_emitter_set_output(&emitter, { data, buffer, size in
-      guard let data, let buffer else { return 0 }
-      let emitter = Unmanaged<YAMLEmitter>.fromOpaque(data).takeUnretainedValue()
-      emitter.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
-      return 1
-    }, me)
+    yaml_emitter_set_output(
+      &emitter,
+      { data, buffer, size in
+        guard let data, let buffer else { return 0 }
+        let emitter = Unmanaged<YAMLEmitter>.fromOpaque(data).takeUnretainedValue()
+        emitter.output.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+        return 1
+      }, me)
     yaml_emitter_set_unicode(&emitter, 1)
     yaml_emitter_set_width(&emitter, -1)
     yaml_emitter_set_indent(&emitter, 2)
@@ -87,8 +89,9 @@ final class YAMLEmitter {
     // NUL-terminated, so the pointer is valid even for an empty string; libyaml copies the bytes.
     var bytes = Array(text.utf8) + [0]
     let length = Int32(bytes.count - 1)
-    let ok = bytes.withUnsafeMutableBufferPointer { buffer in
-      yaml_scalar_event_initialize(&event, nil, nil, buffer.baseAddress!, length, 1, 1, style)
+    let ok = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
+      guard let base = buffer.baseAddress else { return 0 }  // never: the array holds at least the NUL
+      return yaml_scalar_event_initialize(&event, nil, nil, base, length, 1, 1, style)
     }
     guard ok == 1 else { throw EmitError(message: "cannot write a YAML scalar") }
     try send(&event)
@@ -101,7 +104,8 @@ final class YAMLEmitter {
 
   /// Plain when every YAML reader would read the text back as this string; quoted otherwise.
   static func style(for s: String, isKey: Bool = false) -> yaml_scalar_style_t {
-    if !isKey, s.contains("\n"), !s.hasPrefix(" "), !s.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" }) {
+    if !isKey, s.contains("\n"), !s.hasPrefix(" "), !s.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" })
+    {
       return YAML_LITERAL_SCALAR_STYLE
     }
     if yaml11Words.contains(s) { return YAML_SINGLE_QUOTED_SCALAR_STYLE }

@@ -112,7 +112,9 @@ public struct GoldenStore: Sendable {
         }
       }
       try? FileManager.default.removeItem(atPath: pending)
-      return Comparison(report: GoldenReport(status: expected == actual ? .matched : .updated, path: display), finding: nil, notes: notes)
+      return Comparison(
+        report: GoldenReport(status: expected == actual ? .matched : .updated, path: display), finding: nil,
+        notes: notes)
     }
     guard let expected else {
       return Comparison(

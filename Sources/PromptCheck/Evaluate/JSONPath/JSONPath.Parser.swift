@@ -161,12 +161,13 @@ struct JSONPathParser {
   mutating func parseIndexOrSlice() throws(JSONPathError) -> Selector {
     var start: Int?
     if peek != ":" {
-      start = try parseInt()
+      let index = try parseInt()
+      start = index
       let save = i
       skipBlank()
       if peek != ":" {
         i = save
-        return .index(start!)
+        return .index(index)
       }
     }
     i += 1  // first ':'
@@ -238,9 +239,9 @@ struct JSONPathParser {
           i += 2
           let low = try parseHex4()
           guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid low surrogate", at: escapeStart) }
-          out.append(Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))!)
+          out.append(Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) ?? "\u{FFFD}")
         } else {
-          out.append(Unicode.Scalar(high)!)
+          out.append(Unicode.Scalar(high) ?? "\u{FFFD}")
         }
       default:
         throw error("invalid escape '\\\(Character(e))'", at: i - 2)
@@ -350,7 +351,8 @@ struct JSONPathParser {
     case .function(let f):
       if allowBareLiteral { return .bare(left, offset: start) }
       guard f.name.resultType != .value else {
-        throw error("function '\(f.name.rawValue)' returns a value; compare it (e.g. '\(f.name.rawValue)(...) == 1')", at: start)
+        throw error(
+          "function '\(f.name.rawValue)' returns a value; compare it (e.g. '\(f.name.rawValue)(...) == 1')", at: start)
       }
       return .logical(.function(f))
     case .literal:
@@ -387,7 +389,9 @@ struct JSONPathParser {
     switch p {
     case .literal(let v): return .literal(v)
     case .query(let q):
-      guard q.isSingular else { throw error("only a singular query (names and indexes only) can be compared", at: offset) }
+      guard q.isSingular else {
+        throw error("only a singular query (names and indexes only) can be compared", at: offset)
+      }
       return .query(q)
     case .function(let f):
       guard f.name.resultType == .value else {
@@ -461,8 +465,8 @@ struct JSONPathParser {
       isInteger = false
       text += "e"
       i += 1
-      if peek == "+" || peek == "-" {
-        text.unicodeScalars.append(peek!)
+      if let sign = peek, sign == "+" || sign == "-" {
+        text.unicodeScalars.append(sign)
         i += 1
       }
       guard let d = peek, ("0"..."9").contains(d) else { throw error("expected a digit in the exponent") }
@@ -504,7 +508,8 @@ struct JSONPathParser {
     let params = name.parameters
     guard args.count == params.count else {
       throw error(
-        "function '\(rawName)' takes \(params.count) argument\(params.count == 1 ? "" : "s"), found \(args.count)", at: start)
+        "function '\(rawName)' takes \(params.count) argument\(params.count == 1 ? "" : "s"), found \(args.count)",
+        at: start)
     }
     for (k, (arg, param)) in zip(args, params).enumerated() {
       try check(arg, against: param, function: rawName, at: argOffsets[k])

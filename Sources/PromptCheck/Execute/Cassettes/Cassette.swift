@@ -5,7 +5,9 @@ public struct Cassette: Sendable {
   public static let formatVersion = 1
   /// Response headers worth keeping (the rest is volatile or private).
   static let keptResponseHeaders: Set<String> = ["content-type"]
-  static let secretHeaders: Set<String> = ["authorization", "cookie", "set-cookie", "x-api-key", "api-key", "proxy-authorization"]
+  static let secretHeaders: Set<String> = [
+    "authorization", "cookie", "set-cookie", "x-api-key", "api-key", "proxy-authorization",
+  ]
 
   public var caseID: String
   public var recordedAt: String
@@ -66,14 +68,15 @@ public struct Cassette: Sendable {
     response["status"] = .int(status)
     response["headers"] = .object(JSONObject(responseHeaders.map { ($0.name, .string($0.value)) }))
     if let events {
-      response["events"] = .array(events.map { e in
-        if e.event == nil && e.id == nil { return .string(e.data) }
-        var o = JSONObject()
-        if let ev = e.event { o["event"] = .string(ev) }
-        if let id = e.id { o["id"] = .string(id) }
-        o["data"] = .string(e.data)
-        return .object(o)
-      })
+      response["events"] = .array(
+        events.map { e in
+          if e.event == nil && e.id == nil { return .string(e.data) }
+          var o = JSONObject()
+          if let ev = e.event { o["event"] = .string(ev) }
+          if let id = e.id { o["id"] = .string(id) }
+          o["data"] = .string(e.data)
+          return .object(o)
+        })
       response["completion"] = body
     } else {
       response["body"] = body
@@ -87,7 +90,8 @@ public struct Cassette: Sendable {
     root["request"] = .object(request)
     root["response"] = .object(response)
     let redacted = redactor(.object(root))
-    let header = "# promptcheck cassette: recorded interaction for \(caseID). Re-record with promptcheck run --mode record.\n"
+    let header =
+      "# promptcheck cassette: recorded interaction for \(caseID). Re-record with promptcheck run --mode record.\n"
     return header + (try YAMLEmitter.emit(redacted))
   }
 
@@ -114,7 +118,9 @@ public struct Cassette: Sendable {
     guard case .object = root else { throw fail("a cassette must be a map") }
     guard case .int(let version)? = root["version"] else { throw fail("the cassette has no format 'version'") }
     guard version == formatVersion else {
-      throw fail("cassette format version \(version) is not supported by promptcheck \(promptcheckVersion) (it reads version \(formatVersion)); re-record it")
+      throw fail(
+        "cassette format version \(version) is not supported by promptcheck \(promptcheckVersion) (it reads version \(formatVersion)); re-record it"
+      )
     }
     guard let request = root["request"], let response = root["response"],
       let method = request["method"]?.stringValue, let url = request["url"]?.stringValue,
@@ -128,7 +134,8 @@ public struct Cassette: Sendable {
     if let list = response["events"]?.arrayValue {
       events = list.map { e in
         if let s = e.stringValue { return ServerSentEvent(event: nil, data: s, id: nil) }
-        return ServerSentEvent(event: e["event"]?.stringValue, data: e["data"]?.stringValue ?? "", id: e["id"]?.stringValue)
+        return ServerSentEvent(
+          event: e["event"]?.stringValue, data: e["data"]?.stringValue ?? "", id: e["id"]?.stringValue)
       }
       body = response["completion"] ?? .null
     } else if let b = response["body"] {
@@ -204,8 +211,10 @@ public struct Cassette: Sendable {
 
   /// What identifies the backend that answered, for drift notices.
   var backend: [(String, String)] {
-    [("model", body["model"]?.stringValue ?? ""), ("provider", body["provider"]?.stringValue ?? ""),
-     ("system_fingerprint", body["system_fingerprint"]?.stringValue ?? "")]
+    [
+      ("model", body["model"]?.stringValue ?? ""), ("provider", body["provider"]?.stringValue ?? ""),
+      ("system_fingerprint", body["system_fingerprint"]?.stringValue ?? ""),
+    ]
   }
 
   /// True when the two recordings hold the same interaction: ignoring when and
@@ -216,9 +225,10 @@ public struct Cassette: Sendable {
       Self.stable(body) == Self.stable(other.body), (events == nil) == (other.events == nil)
     else { return false }
     guard let a = events, let b = other.events else { return true }
-    return a.count == b.count && zip(a, b).allSatisfy { x, y in
-      x.event == y.event && Self.stable(x.data) == Self.stable(y.data)
-    }
+    return a.count == b.count
+      && zip(a, b).allSatisfy { x, y in
+        x.event == y.event && Self.stable(x.data) == Self.stable(y.data)
+      }
   }
 
   static let volatileFields = ["id", "created"]
@@ -236,7 +246,8 @@ public struct Cassette: Sendable {
     case .array(let a): return .array(a.map { withoutToolCallIDs($0, inToolCalls: inToolCalls) })
     case .object(var o):
       if inToolCalls { o["id"] = nil }
-      return .object(JSONObject(o.members.map { ($0.key, withoutToolCallIDs($0.value, inToolCalls: $0.key == "tool_calls")) }))
+      return .object(
+        JSONObject(o.members.map { ($0.key, withoutToolCallIDs($0.value, inToolCalls: $0.key == "tool_calls")) }))
     default: return value
     }
   }

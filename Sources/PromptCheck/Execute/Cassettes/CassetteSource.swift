@@ -102,14 +102,16 @@ public struct CassetteSource: CompletionSource {
     let (found, previous) = lookup(c)
     switch (mode, found) {
     case (.replay, .replays(let completion)), (.auto, .replays(let completion)):
-      return FetchResult(result: .success(completion), attempts: 0, cassette: CassetteReport(path: display, status: .replayed))
+      return FetchResult(
+        result: .success(completion), attempts: 0, cassette: CassetteReport(path: display, status: .replayed))
     case (.replay, .missing(let message)):
       return FetchResult(
         result: .failure(CallError(.noCassette, "\(message); record it with: \(Self.rerecordCommand(c))")), attempts: 0,
         cassette: CassetteReport(path: display, status: .missing))
     case (.replay, .stale(let message)):
       return FetchResult(
-        result: .failure(CallError(.staleCassette, "\(message); record it with: \(Self.rerecordCommand(c))")), attempts: 0,
+        result: .failure(CallError(.staleCassette, "\(message); record it with: \(Self.rerecordCommand(c))")),
+        attempts: 0,
         cassette: CassetteReport(path: display, status: .stale))
     default:
       break
@@ -138,10 +140,14 @@ public struct CassetteSource: CompletionSource {
     if let previous {
       let drift = zip(previous.backend, cassette.backend).filter { $0.1 != $1.1 && !$0.1.isEmpty }
       if !drift.isEmpty {
-        notes.append("backend drifted: " + drift.map { "\($0.0) \($0.1) → \($1.1.isEmpty ? "(none)" : $1.1)" }.joined(separator: ", "))
+        notes.append(
+          "backend drifted: "
+            + drift.map { "\($0.0) \($0.1) → \($1.1.isEmpty ? "(none)" : $1.1)" }.joined(separator: ", "))
       }
       if previous.sameInteraction(as: cassette) {
-        return FetchResult(result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .unchanged), notes: notes)
+        return FetchResult(
+          result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .unchanged),
+          notes: notes)
       }
     }
     do {
@@ -149,9 +155,11 @@ public struct CassetteSource: CompletionSource {
     } catch {
       // A recording that is not on disk must not pass: the next replay would have nothing.
       return FetchResult(
-        result: .failure(CallError(.cassetteNotWritten, "the answer could not be recorded: \(error)")), attempts: attempts,
+        result: .failure(CallError(.cassetteNotWritten, "the answer could not be recorded: \(error)")),
+        attempts: attempts,
         cassette: CassetteReport(path: display, status: .missing), notes: notes)
     }
-    return FetchResult(result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .recorded), notes: notes)
+    return FetchResult(
+      result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .recorded), notes: notes)
   }
 }

@@ -59,7 +59,10 @@ public struct ChatClient: Sendable {
     guard let variable = provider.apiKeyEnv else { return .success(nil) }
     guard let key = environment[variable], !key.isEmpty else {
       return .failure(
-        CallError(.missingKey, "\(variable) is not set: provider '\(provider.name)' needs it for live calls (replaying cassettes needs no key)"))
+        CallError(
+          .missingKey,
+          "\(variable) is not set: provider '\(provider.name)' needs it for live calls (replaying cassettes needs no key)"
+        ))
     }
     return .success(key)
   }
@@ -73,7 +76,8 @@ public struct ChatClient: Sendable {
     let body = request.body
     var headers = request.publicHeaders
     if let key { headers.insert(("Authorization", "Bearer \(key)"), at: 0) }
-    let http = HTTPRequest(method: "POST", url: request.url, headers: headers, body: Array(body.serialized().utf8), timeout: timeout)
+    let http = HTTPRequest(
+      method: "POST", url: request.url, headers: headers, body: Array(body.serialized().utf8), timeout: timeout)
 
     var attempt = 0
     while true {

@@ -1,7 +1,8 @@
 /// Why a call produced no completion.
 public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
   public enum Kind: String, Sendable {
-    case transport, http, errorObject, badBody, truncatedStream, missingKey, noCassette, staleCassette, budget, cancelled
+    case transport, http, errorObject, badBody, truncatedStream, missingKey, noCassette, staleCassette, budget,
+      cancelled
     /// The answer came, but its cassette could not be written.
     case cassetteNotWritten
   }
@@ -60,7 +61,9 @@ public enum ChatResponse {
         return .failure(CallError(.errorObject, "the stream carried an error: \(message)", status: response.status))
       case .failure(.truncated(let n)):
         return .failure(
-          CallError(.truncatedStream, "the stream ended without [DONE] after \(n) event\(n == 1 ? "" : "s")", retryable: true, status: response.status))
+          CallError(
+            .truncatedStream, "the stream ended without [DONE] after \(n) event\(n == 1 ? "" : "s")", retryable: true,
+            status: response.status))
       case .failure(.badEvent(let m)):
         return .failure(CallError(.badBody, m, status: response.status))
       }
@@ -70,11 +73,15 @@ public enum ChatResponse {
       body = try JSON.parse(bytes: response.body)
     } catch {
       return .failure(
-        CallError(.badBody, "the response is not JSON (\(error.description)); it starts \(Excerpt.start(text))", status: response.status))
+        CallError(
+          .badBody, "the response is not JSON (\(error.description)); it starts \(Excerpt.start(text))",
+          status: response.status))
     }
     if let err = body["error"], err != .null {
       return .failure(
-        CallError(.errorObject, "the server answered \(response.status) with an error: \(errorMessage(err))", status: response.status))
+        CallError(
+          .errorObject, "the server answered \(response.status) with an error: \(errorMessage(err))",
+          status: response.status))
     }
     guard body["choices"]?.arrayValue != nil else {
       return .failure(

@@ -1,6 +1,6 @@
+internal import CLibCurl
 import Foundation
 import Synchronization
-internal import CLibCurl
 
 /// The owner of one curl multi handle, freed in `deinit`.
 ///
@@ -205,7 +205,9 @@ private final class TransferLoop {
       // The easy handle may still be referenced by the multi handle: keep it alive rather than free it under curl.
       detached.append(t.handle)
       if case .success = result {
-        t.continuation.resume(returning: .failure(.other("curl_multi_remove_handle failed: \(String(cString: curl_multi_strerror(removed)))")))
+        t.continuation.resume(
+          returning: .failure(
+            .other("curl_multi_remove_handle failed: \(String(cString: curl_multi_strerror(removed)))")))
         return
       }
     }
@@ -229,7 +231,8 @@ private final class TransferLoop {
     let code = curl_multi_add_handle(multi, handle.handle)
     guard code == CURLM_OK else {
       shared.finished(p.id)
-      p.continuation.resume(returning: .failure(.other("curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(code)))")))
+      p.continuation.resume(
+        returning: .failure(.other("curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(code)))")))
       return
     }
     transfers[p.id] = (handle, p.continuation)

@@ -36,7 +36,9 @@ final class EasyHandle {
     errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
     for (name, value) in request.headers {
-      guard let list = curl_slist_append(headerList, "\(name): \(value)") else { throw .other("curl could not add a header") }
+      guard let list = curl_slist_append(headerList, "\(name): \(value)") else {
+        throw .other("curl could not add a header")
+      }
       headerList = list
     }
     // No "Expect: 100-continue" round trip for large bodies.
@@ -48,12 +50,14 @@ final class EasyHandle {
         throw .other("curl rejected the option \(option): \(String(cString: curl_easy_strerror(code)))")
       }
     }
-    let shownURL = request.url.count > 100 ? request.url.prefix(100) + "… (\(request.url.utf8.count) bytes)" : request.url
+    let shownURL =
+      request.url.count > 100 ? request.url.prefix(100) + "… (\(request.url.utf8.count) bytes)" : request.url
     try check(pc_easy_setopt_string(h, CURLOPT_URL, request.url), "URL (\(shownURL))")
     try check(pc_easy_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer), "ERRORBUFFER")
     try check(pc_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1), "NOSIGNAL")
     try check(pc_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000)), "TIMEOUT_MS")
-    try check(pc_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 30) * 1000)), "CONNECTTIMEOUT_MS")
+    try check(
+      pc_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 30) * 1000)), "CONNECTTIMEOUT_MS")
     // HTTP/2 where TLS offers it, HTTP/1.1 otherwise; gzip/deflate/br as curl supports.
     try check(pc_easy_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)), "HTTP_VERSION")
     try check(pc_easy_setopt_string(h, CURLOPT_ACCEPT_ENCODING, ""), "ACCEPT_ENCODING")
@@ -61,7 +65,8 @@ final class EasyHandle {
     if request.method == "POST" {
       try check(pc_easy_setopt_long(h, CURLOPT_POST, 1), "POST")
       try check(pc_easy_setopt_ptr(h, CURLOPT_POSTFIELDS, body.baseAddress), "POSTFIELDS")
-      try check(pc_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)), "POSTFIELDSIZE_LARGE")
+      try check(
+        pc_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)), "POSTFIELDSIZE_LARGE")
     } else if request.method != "GET" {
       try check(pc_easy_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method), "CUSTOMREQUEST")
     }

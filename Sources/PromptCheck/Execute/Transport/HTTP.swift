@@ -8,7 +8,10 @@ public struct HTTPRequest: Sendable {
   /// Whole-request timeout, in seconds.
   public var timeout: Double
 
-  public init(method: String = "POST", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], timeout: Double = 120) {
+  public init(
+    method: String = "POST", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+    timeout: Double = 120
+  ) {
     self.method = method
     self.url = url
     self.headers = headers
@@ -27,7 +30,9 @@ public struct HTTPResponse: Sendable {
   /// "1.1", "2", …
   public var httpVersion: String
 
-  public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], duration: Double, httpVersion: String = "1.1") {
+  public init(
+    status: Int, headers: [(name: String, value: String)], body: [UInt8], duration: Double, httpVersion: String = "1.1"
+  ) {
     self.status = status
     self.headers = headers
     self.body = body
