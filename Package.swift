@@ -4,8 +4,8 @@ import PackageDescription
 let package = Package(
   name: "promptcheck",
   products: [
-    .executable(name: "promptcheck", targets: ["promptcheck"]),
-    .library(name: "PromptCheck", targets: ["PromptCheck"]),
+    // The library target is internal to the package (its API is `package`): the product is the tool.
+    .executable(name: "promptcheck", targets: ["promptcheck"])
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")

@@ -10,17 +10,17 @@ import Synchronization
 /// OpenAI-compatible endpoint, or misbehaves on purpose, as a script says.
 /// Each request is answered by `handler(request, attempt)`, where `attempt`
 /// counts the requests seen so far with the same model (1-based).
-public final class LoopbackServer: Sendable {
-  public struct Request: Sendable {
-    public var method: String
-    public var path: String
-    public var headers: [String: String]
-    public var body: [UInt8]
-    public var json: JSON? { try? JSON.parse(bytes: body) }
-    public var model: String { json?["model"]?.stringValue ?? "" }
+package final class LoopbackServer: Sendable {
+  package struct Request: Sendable {
+    package var method: String
+    package var path: String
+    package var headers: [String: String]
+    package var body: [UInt8]
+    package var json: JSON? { try? JSON.parse(bytes: body) }
+    package var model: String { json?["model"]?.stringValue ?? "" }
   }
 
-  public indirect enum Reply: Sendable {
+  package indirect enum Reply: Sendable {
     /// A complete response with Content-Length.
     case full(status: Int, headers: [(String, String)] = [], body: String)
     /// A close-delimited body written piece by piece, with a pause before each piece.
@@ -32,16 +32,16 @@ public final class LoopbackServer: Sendable {
     /// Sends a Content-Length larger than the body, then closes.
     case truncated(status: Int, body: String)
 
-    public static func json(_ value: JSON, status: Int = 200, headers: [(String, String)] = []) -> Reply {
+    package static func json(_ value: JSON, status: Int = 200, headers: [(String, String)] = []) -> Reply {
       .full(status: status, headers: [("Content-Type", "application/json")] + headers, body: value.serialized())
     }
 
-    public static func sse(_ events: [String], delay: Double = 0) -> Reply {
+    package static func sse(_ events: [String], delay: Double = 0) -> Reply {
       .chunks(status: 200, headers: [("Content-Type", "text/event-stream")], pieces: events.map { (delay, $0) })
     }
   }
 
-  public let port: Int
+  package let port: Int
   private let listener: Int32
   private let state = Mutex(State())
   private let handler: @Sendable (Request, Int) -> Reply
@@ -56,7 +56,7 @@ public final class LoopbackServer: Sendable {
     var stopped = false
   }
 
-  public init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
+  package init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
     self.handler = handler
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
@@ -83,16 +83,16 @@ public final class LoopbackServer: Sendable {
     thread.start()
   }
 
-  public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+  package var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
   /// Requests seen so far, in order of arrival.
-  public var requests: [Request] { state.withLock { $0.requests } }
-  public var connectionCount: Int { state.withLock { $0.connections } }
+  package var requests: [Request] { state.withLock { $0.requests } }
+  package var connectionCount: Int { state.withLock { $0.connections } }
   /// The most requests this server was answering at the same time.
-  public var maxConcurrentRequests: Int { state.withLock { $0.maxActive } }
-  public func attempts(model: String) -> Int { state.withLock { $0.attempts[model] ?? 0 } }
+  package var maxConcurrentRequests: Int { state.withLock { $0.maxActive } }
+  package func attempts(model: String) -> Int { state.withLock { $0.attempts[model] ?? 0 } }
 
-  public func stop() {
+  package func stop() {
     let first = state.withLock { s in
       defer { s.stopped = true }
       return !s.stopped
@@ -254,8 +254,8 @@ public final class LoopbackServer: Sendable {
 }
 
 /// Building blocks for scripted OpenAI-style answers.
-public enum FakeOpenAI {
-  public static func completion(
+package enum FakeOpenAI {
+  package static func completion(
     _ content: String, model: String = "test-model", finish: String = "stop", usage: JSON? = nil
   ) -> JSON {
     var o = JSONObject()
@@ -270,7 +270,7 @@ public enum FakeOpenAI {
     return .object(o)
   }
 
-  public static func chunk(_ delta: JSON, finish: String? = nil, model: String = "test-model") -> String {
+  package static func chunk(_ delta: JSON, finish: String? = nil, model: String = "test-model") -> String {
     var choice = JSONObject()
     choice["index"] = 0
     choice["delta"] = delta
@@ -283,7 +283,7 @@ public enum FakeOpenAI {
   }
 
   /// A well-formed stream of `pieces` of content, a usage chunk and [DONE].
-  public static func stream(_ pieces: [String], model: String = "test-model") -> [String] {
+  package static func stream(_ pieces: [String], model: String = "test-model") -> [String] {
     var events = [chunk(["role": "assistant", "content": ""], model: model)]
     events += pieces.map { chunk(["content": .string($0)], model: model) }
     events.append(chunk([:], finish: "stop", model: model))

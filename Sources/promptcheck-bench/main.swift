@@ -102,8 +102,8 @@ func runPromptcheck(_ args: [String], in directory: String) -> ChildRun {
   defer { posix_spawn_file_actions_destroy(&actions) }
   // The child starts in `directory` (the benchmark's other threads do not depend on it).
   let previous = FileManager.default.currentDirectoryPath
-  FileManager.default.changeCurrentDirectoryPath(directory)
-  defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+  _ = FileManager.default.changeCurrentDirectoryPath(directory)
+  defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
   var pid: pid_t = 0
   let clock = ContinuousClock()
   let start = clock.now

@@ -18,7 +18,7 @@ extension ContextCommand {
 extension RunMode: ExpressibleByArgument {}
 
 extension Shard: ExpressibleByArgument {
-  public init?(argument: String) { self.init(parsing: argument) }
+  package init?(argument: String) { self.init(parsing: argument) }
 }
 
 /// Report files: shared by `run` and `merge`.

@@ -1,16 +1,16 @@
 import Foundation
 
 /// What the process gives a command: environment, working folder, terminal and output.
-public struct CommandContext: Sendable {
-  public var environment: [String: String]
-  public var directory: String
-  public var stdoutIsTTY: Bool
-  public var out: @Sendable (String) -> Void
-  public var err: @Sendable (String) -> Void
+package struct CommandContext: Sendable {
+  package var environment: [String: String]
+  package var directory: String
+  package var stdoutIsTTY: Bool
+  package var out: @Sendable (String) -> Void
+  package var err: @Sendable (String) -> Void
   /// Standard input read to its end (`query -`), within `limit` bytes.
-  public var readInput: @Sendable (_ limit: Int) -> Result<[UInt8], InputFile.Problem>
+  package var readInput: @Sendable (_ limit: Int) -> Result<[UInt8], InputFile.Problem>
 
-  public init(
+  package init(
     environment: [String: String], directory: String, stdoutIsTTY: Bool,
     out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
     readInput: @escaping @Sendable (_ limit: Int) -> Result<[UInt8], InputFile.Problem> = {
@@ -25,9 +25,9 @@ public struct CommandContext: Sendable {
     self.readInput = readInput
   }
 
-  public var isCI: Bool { !(environment["CI"] ?? "").isEmpty }
+  package var isCI: Bool { !(environment["CI"] ?? "").isEmpty }
 
-  public func absolute(_ path: String) -> String {
+  package func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
   }
 }

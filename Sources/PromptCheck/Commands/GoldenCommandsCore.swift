@@ -1,7 +1,7 @@
 import Foundation
 
 /// `accept` and `review`: what to do with pending goldens (`CASE.txt.new`).
-public enum GoldenCommandsCore {
+package enum GoldenCommandsCore {
   /// The golden folder, from the config (no suite needs to be valid to accept
   /// goldens); nil, after printing the problems, when the config is invalid.
   static func goldenRoot(configPath: String?, ctx: CommandContext) -> (display: String, absolute: String)? {
@@ -17,7 +17,7 @@ public enum GoldenCommandsCore {
     return k
   }
 
-  public static func accept(filters: [String], configPath: String?, ctx: CommandContext) -> ExitStatus {
+  package static func accept(filters: [String], configPath: String?, ctx: CommandContext) -> ExitStatus {
     guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return .invalid }
     let pending = GoldenFiles.pending(in: root.absolute).filter { p in
       filters.isEmpty || filters.contains { Planner.matches(caseKey(p), $0) }
@@ -43,7 +43,7 @@ public enum GoldenCommandsCore {
 
   /// Walks the pending goldens: shows each diff and asks accept / reject / skip.
   /// `readLine` is the terminal (or standard input); nil ends the review.
-  public static func review(configPath: String?, color: Bool, ctx: CommandContext, readLine: () -> String?)
+  package static func review(configPath: String?, color: Bool, ctx: CommandContext, readLine: () -> String?)
     -> ExitStatus
   {
     guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return .invalid }

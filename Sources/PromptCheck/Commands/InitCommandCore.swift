@@ -2,8 +2,8 @@ import Foundation
 
 /// `promptcheck init`: a starter config, an example suite and a GitHub Actions
 /// workflow that replays the suite on pull requests. Never overwrites.
-public enum InitCommandCore {
-  public static let files: [(path: String, text: String)] = [
+package enum InitCommandCore {
+  package static let files: [(path: String, text: String)] = [
     (
       "promptcheck.yaml",
       """
@@ -73,7 +73,7 @@ public enum InitCommandCore {
     ),
   ]
 
-  public static func run(ctx: CommandContext) -> ExitStatus {
+  package static func run(ctx: CommandContext) -> ExitStatus {
     let existing = files.filter { FileManager.default.fileExists(atPath: ctx.absolute($0.path)) }
     if !existing.isEmpty {
       ctx.err(

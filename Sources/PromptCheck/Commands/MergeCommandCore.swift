@@ -3,8 +3,8 @@ import Foundation
 /// `promptcheck merge REPORT.json… [--junit F] [--json F] [--html F]`:
 /// combines shard reports into the reports one unsharded run would have written
 /// (cases back in plan order; timings are the shards').
-public enum MergeCommandCore {
-  public static func merge(_ reports: [(file: String, report: Report)]) -> Result<Report, PreviousReport.Failure> {
+package enum MergeCommandCore {
+  package static func merge(_ reports: [(file: String, report: Report)]) -> Result<Report, PreviousReport.Failure> {
     var seen: [String: String] = [:]
     var cases: [ReportCase] = []
     for (file, report) in reports {
@@ -25,7 +25,7 @@ public enum MergeCommandCore {
       Report(startedAt: started, durationMS: duration, mode: reports.first?.report.mode ?? "replay", cases: cases))
   }
 
-  public static func run(files: [String], flags: RunSettings, _ ctx: CommandContext) -> ExitStatus {
+  package static func run(files: [String], flags: RunSettings, _ ctx: CommandContext) -> ExitStatus {
     if let problem = flags.rangeProblems().first {
       ctx.err(problem.description + "\n")
       return .invalid

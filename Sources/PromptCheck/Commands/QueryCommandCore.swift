@@ -1,15 +1,15 @@
 import Foundation
 
 /// `promptcheck query`: evaluate a JSONPath on a JSON document.
-public enum QueryCommandCore {
-  public enum Failure: Error, Equatable {
+package enum QueryCommandCore {
+  package enum Failure: Error, Equatable {
     case badExpression(JSONPathError)
     case badDocument(JSONParseError)
     case regexTimeout(RegexTimeout)
   }
 
   /// The selected values (or their normalized paths) as a JSON array text.
-  public static func run(expression: String, document: [UInt8], paths: Bool) -> Result<String, Failure> {
+  package static func run(expression: String, document: [UInt8], paths: Bool) -> Result<String, Failure> {
     let path: JSONPath
     do {
       path = try JSONPath(expression)
@@ -35,7 +35,7 @@ public enum QueryCommandCore {
 
   /// The command as a whole: reads `file` (`-` is standard input; pipes and FIFOs such as
   /// `/dev/stdin` or `<(…)` are read to their end), prints the result, returns the exit status.
-  public static func run(expression: String, file: String, paths: Bool, _ ctx: CommandContext) -> ExitStatus {
+  package static func run(expression: String, file: String, paths: Bool, _ ctx: CommandContext) -> ExitStatus {
     let name = file == "-" ? "<stdin>" : file
     let bytes: [UInt8]
     let read =

@@ -1,18 +1,18 @@
 import Foundation
 
 /// `promptcheck run` as the command line gives it.
-public struct RunInvocation: Sendable {
+package struct RunInvocation: Sendable {
   /// Suite files or folders (default: the tests dir).
-  public var paths: [String] = []
-  public var configPath: String?
+  package var paths: [String] = []
+  package var configPath: String?
   /// The flags; nil where not given (the config or the default decides).
-  public var flags = RunSettings()
-  public init() {}
+  package var flags = RunSettings()
+  package init() {}
 }
 
 /// The run pipeline: load → plan → execute → evaluate → report. Only wires the stages.
-public enum RunCommandCore {
-  public static func run(_ invocation: RunInvocation, _ ctx: CommandContext) async -> ExitStatus {
+package enum RunCommandCore {
+  package static func run(_ invocation: RunInvocation, _ ctx: CommandContext) async -> ExitStatus {
     guard let project = ProjectLoader.loadOrReport(configPath: invocation.configPath, paths: invocation.paths, ctx)
     else {
       return .invalid

@@ -1,19 +1,19 @@
 import Foundation
 
 /// Evaluates assertions on a completion. Pure: no I/O, never throws.
-public struct AssertionEvaluator: Sendable {
+package struct AssertionEvaluator: Sendable {
   /// How long one regex may run on one subject before the assertion fails instead of hanging the run.
-  public var regexDeadline: Duration = RegexGuard.limit
+  package var regexDeadline: Duration = RegexGuard.limit
 
-  public init() {}
+  package init() {}
 
   /// Every assertion is evaluated, not only up to the first failure.
-  public func evaluate(_ assertions: [Assertion], on completion: Completion) -> [Finding] {
+  package func evaluate(_ assertions: [Assertion], on completion: Completion) -> [Finding] {
     var subjects = Subjects(completion: completion)
     return assertions.map { evaluate($0, subjects: &subjects) }
   }
 
-  public func evaluate(_ assertion: Assertion, on completion: Completion) -> Finding {
+  package func evaluate(_ assertion: Assertion, on completion: Completion) -> Finding {
     var subjects = Subjects(completion: completion)
     return evaluate(assertion, subjects: &subjects)
   }

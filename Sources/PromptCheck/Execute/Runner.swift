@@ -2,17 +2,17 @@ import Foundation
 import Synchronization
 
 /// Produces the completion for a case: over the network, or from a cassette.
-public protocol CompletionSource: Sendable {
+package protocol CompletionSource: Sendable {
   func fetch(_ c: PlannedCase) async -> FetchResult
 }
 
-public struct FetchResult: Sendable {
-  public var result: Result<Completion, CallError>
-  public var attempts: Int
-  public var cassette: CassetteReport
-  public var notes: [String] = []
+package struct FetchResult: Sendable {
+  package var result: Result<Completion, CallError>
+  package var attempts: Int
+  package var cassette: CassetteReport
+  package var notes: [String] = []
 
-  public init(result: Result<Completion, CallError>, attempts: Int, cassette: CassetteReport, notes: [String] = []) {
+  package init(result: Result<Completion, CallError>, attempts: Int, cassette: CassetteReport, notes: [String] = []) {
     self.result = result
     self.attempts = attempts
     self.cassette = cassette
@@ -21,30 +21,30 @@ public struct FetchResult: Sendable {
 }
 
 /// `--max-cost`: the summed `usage.cost` of live calls, shared by every case of a run.
-public final class CostBudget: Sendable {
-  public let limit: Double?
+package final class CostBudget: Sendable {
+  package let limit: Double?
   private let spent = Mutex(0.0)
 
-  public init(limit: Double?) { self.limit = limit }
+  package init(limit: Double?) { self.limit = limit }
 
-  public var total: Double { spent.withLock { $0 } }
-  public var isExhausted: Bool { limit.map { l in spent.withLock { $0 >= l } } ?? false }
-  public func add(_ cost: Double) { spent.withLock { $0 += cost } }
+  package var total: Double { spent.withLock { $0 } }
+  package var isExhausted: Bool { limit.map { l in spent.withLock { $0 >= l } } ?? false }
+  package func add(_ cost: Double) { spent.withLock { $0 += cost } }
 }
 
 /// Calls the API for every case (live mode), within the cost budget.
-public struct LiveSource: CompletionSource {
-  public var client: ChatClient
-  public var budget: CostBudget
-  public var cassettePath: @Sendable (PlannedCase) -> String
+package struct LiveSource: CompletionSource {
+  package var client: ChatClient
+  package var budget: CostBudget
+  package var cassettePath: @Sendable (PlannedCase) -> String
 
-  public init(client: ChatClient, budget: CostBudget, cassettePath: @escaping @Sendable (PlannedCase) -> String) {
+  package init(client: ChatClient, budget: CostBudget, cassettePath: @escaping @Sendable (PlannedCase) -> String) {
     self.client = client
     self.budget = budget
     self.cassettePath = cassettePath
   }
 
-  public func fetch(_ c: PlannedCase) async -> FetchResult {
+  package func fetch(_ c: PlannedCase) async -> FetchResult {
     let (outcome, completion) = await callLive(c, client: client, budget: budget)
     return FetchResult(
       result: completion, attempts: outcome?.attempts ?? 0,
@@ -79,16 +79,16 @@ func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async ->
 
 /// The execute and evaluate stages: runs planned cases, at most `jobs` at once,
 /// and reports each step as an event.
-public struct Runner: Sendable {
-  public var source: any CompletionSource
-  public var evaluator = AssertionEvaluator()
-  public var jobs: Int
-  public var mode: RunMode
-  public var goldens: GoldenStore?
+package struct Runner: Sendable {
+  package var source: any CompletionSource
+  package var evaluator = AssertionEvaluator()
+  package var jobs: Int
+  package var mode: RunMode
+  package var goldens: GoldenStore?
   /// Applied once to what a fetch returns, before anything else sees it.
-  public var redactor: Redactor
+  package var redactor: Redactor
 
-  public init(
+  package init(
     source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none
   ) {
     self.source = source
@@ -98,7 +98,7 @@ public struct Runner: Sendable {
     self.redactor = redactor
   }
 
-  public func run(_ cases: [PlannedCase], emit: (RunEvent) -> Void) async -> RunSummary {
+  package func run(_ cases: [PlannedCase], emit: (RunEvent) -> Void) async -> RunSummary {
     let startedAt = Date()
     let clock = ContinuousClock()
     let start = clock.now
@@ -133,7 +133,7 @@ public struct Runner: Sendable {
   }
 
   /// Runs one case: fetch, evaluate every assertion, compare the golden.
-  public func execute(_ c: PlannedCase) async -> CaseResult {
+  package func execute(_ c: PlannedCase) async -> CaseResult {
     let clock = ContinuousClock()
     let start = clock.now
     let noGolden = GoldenReport(status: .none)

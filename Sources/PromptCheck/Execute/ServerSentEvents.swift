@@ -1,15 +1,15 @@
 /// Server-sent events (the WHATWG rules): `data:` lines with or without a
 /// space, multi-line data joined by "\n", `:` comment lines ignored, `\r\n`,
 /// `\n` or `\r` line ends, a blank line dispatching the event.
-public struct ServerSentEvent: Sendable, Equatable {
-  public var event: String?
-  public var data: String
-  public var id: String?
+package struct ServerSentEvent: Sendable, Equatable {
+  package var event: String?
+  package var data: String
+  package var id: String?
 }
 
-public enum ServerSentEvents {
+package enum ServerSentEvents {
   /// Parses a whole stream body. An event left open at the end (no blank line after it) is still returned.
-  public static func parse(_ text: String) -> [ServerSentEvent] {
+  package static func parse(_ text: String) -> [ServerSentEvent] {
     var events: [ServerSentEvent] = []
     var data: [Substring] = []
     var hasData = false
@@ -77,8 +77,8 @@ public enum ServerSentEvents {
 
 /// Assembles chat-completion chunks into one completion body, as a
 /// non-streamed call would have returned it.
-public struct StreamAssembler {
-  public enum Failure: Error, Sendable, Equatable {
+package struct StreamAssembler {
+  package enum Failure: Error, Sendable, Equatable {
     /// An `{"error": …}` object arrived in the stream.
     case errorEvent(message: String, body: JSON)
     /// The stream ended without `data: [DONE]` (retryable).
@@ -87,10 +87,10 @@ public struct StreamAssembler {
     case badEvent(String)
   }
 
-  public init() {}
+  package init() {}
 
   /// Builds the completion from the events of one stream.
-  public static func assemble(_ events: [ServerSentEvent]) -> Result<JSON, Failure> {
+  package static func assemble(_ events: [ServerSentEvent]) -> Result<JSON, Failure> {
     var a = StreamAssembler()
     var done = false
     for e in events {

@@ -1,15 +1,15 @@
 /// Reads `promptcheck.yaml` (README "The config file").
-public enum ConfigLoader {
-  public static let keys = [
+package enum ConfigLoader {
+  package static let keys = [
     "tests_dir", "expectations_dir", "providers", "default_provider",
     "mode", "filter", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
     "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
     "junit_file_attributes",
   ]
-  public static let providerKeys = ["base_url", "api_key_env", "headers", "model"]
+  package static let providerKeys = ["base_url", "api_key_env", "headers", "model"]
 
   /// Parses config text. Returns the config (defaults where a value is bad) and every problem found.
-  public static func load(text: String, file: String) -> (Config, [Diagnostic]) {
+  package static func load(text: String, file: String) -> (Config, [Diagnostic]) {
     var config = Config()
     config.file = file
     let root: YAMLNode

@@ -1,27 +1,27 @@
 import Foundation
 
 /// Everything a command needs from disk: the config and the suites.
-public struct Project: Sendable {
-  public var config: Config
-  public var suites: [Suite]
+package struct Project: Sendable {
+  package var config: Config
+  package var suites: [Suite]
   /// Text of every file read, for rendering diagnostics with their source line.
-  public var sources: [String: String]
+  package var sources: [String: String]
   /// True when suites came from the default tests dir (no paths given): a "full" run.
-  public var isFullDiscovery: Bool
+  package var isFullDiscovery: Bool
 
-  public var testCount: Int { suites.reduce(0) { $0 + $1.tests.count } }
-  public var caseCount: Int {
+  package var testCount: Int { suites.reduce(0) { $0 + $1.tests.count } }
+  package var caseCount: Int {
     suites.reduce(0) { n, s in n + s.tests.reduce(0) { $0 + $1.variants.count * ($1.repeatCount ?? 1) } }
   }
 }
 
 /// Loads config and suites from disk: the I/O edge around `ConfigLoader` and `SuiteLoader`.
-public enum ProjectLoader {
-  public static let defaultConfigName = "promptcheck.yaml"
+package enum ProjectLoader {
+  package static let defaultConfigName = "promptcheck.yaml"
 
   /// Loads the project. `paths` are suite files or folders (default: the config's tests dir).
   /// Every problem in every file is returned; `project` is nil when there is any.
-  public static func load(
+  package static func load(
     configPath: String?, paths: [String], limits: YAMLLimits = YAMLLimits(),
     directory: String = FileManager.default.currentDirectoryPath
   ) -> (project: Project?, diagnostics: [Diagnostic], sources: [String: String]) {
@@ -107,7 +107,7 @@ public enum ProjectLoader {
 
   /// The config alone (commands that need no suite, such as `accept`): `configPath`, else
   /// `promptcheck.yaml` when present, else the defaults; read with the same size and UTF-8 checks.
-  public static func loadConfig(
+  package static func loadConfig(
     configPath: String?, limits: YAMLLimits = YAMLLimits(), directory: String, sources: inout [String: String]
   ) -> (Config, [Diagnostic]) {
     func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
@@ -124,7 +124,7 @@ public enum ProjectLoader {
   }
 
   /// Loads the project, or prints every problem (with source lines and carets) and a count, and returns nil.
-  public static func loadOrReport(configPath: String?, paths: [String], _ ctx: CommandContext) -> Project? {
+  package static func loadOrReport(configPath: String?, paths: [String], _ ctx: CommandContext) -> Project? {
     let loaded = load(configPath: configPath, paths: paths, directory: ctx.directory)
     if let project = loaded.project { return project }
     reportProblems(loaded.diagnostics, sources: loaded.sources, ctx)
@@ -132,7 +132,7 @@ public enum ProjectLoader {
   }
 
   /// The config alone, or nil after printing its problems.
-  public static func loadConfigOrReport(configPath: String?, _ ctx: CommandContext) -> Config? {
+  package static func loadConfigOrReport(configPath: String?, _ ctx: CommandContext) -> Config? {
     var sources: [String: String] = [:]
     let (config, problems) = loadConfig(configPath: configPath, directory: ctx.directory, sources: &sources)
     if problems.isEmpty { return config }
@@ -188,7 +188,7 @@ public enum ProjectLoader {
   }
 
   /// Diagnostics as the CLI prints them: each with its source line and a caret.
-  public static func render(_ diagnostics: [Diagnostic], sources: [String: String]) -> String {
+  package static func render(_ diagnostics: [Diagnostic], sources: [String: String]) -> String {
     diagnostics.map { d in d.rendered(source: d.location.flatMap { sources[$0.file] }) }.joined(separator: "\n")
   }
 }

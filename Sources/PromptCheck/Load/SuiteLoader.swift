@@ -1,24 +1,24 @@
 /// Turns one suite file into a validated `Suite` (README "Suite files"). Pure: text in,
 /// suite and diagnostics out; `{{file:…}}` includes are read through `readFile`.
-public enum SuiteLoader {
-  public static let suiteKeys = ["description", "provider", "model", "system", "defaults", "tests"]
-  public static let testKeys = [
+package enum SuiteLoader {
+  package static let suiteKeys = ["description", "provider", "model", "system", "defaults", "tests"]
+  package static let testKeys = [
     "name", "description", "tags", "vars", "matrix", "messages", "prompt", "system", "params", "assert",
     "golden", "repeat", "min_pass_rate", "skip", "only", "model", "provider",
   ]
   static let notInDefaults = ["name", "matrix", "repeat", "min_pass_rate", "skip", "only"]
-  public static var defaultsKeys: [String] { testKeys.filter { !notInDefaults.contains($0) } }
+  package static var defaultsKeys: [String] { testKeys.filter { !notInDefaults.contains($0) } }
   /// Most matrix cases one test may expand to.
-  public static let maxMatrixCases = 10_000
+  package static let maxMatrixCases = 10_000
 
-  public static func load(
+  package static func load(
     text: String, file: String, name: String, config: Config,
     readFile: @escaping (String) -> String? = { _ in nil }
   ) -> (Suite?, [Diagnostic]) {
     load(bytes: Array(text.utf8), file: file, name: name, config: config, readFile: readFile)
   }
 
-  public static func load(
+  package static func load(
     bytes: [UInt8], file: String, name: String, config: Config,
     readFile: @escaping (String) -> String? = { _ in nil }
   ) -> (Suite?, [Diagnostic]) {

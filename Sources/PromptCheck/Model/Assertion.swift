@@ -1,11 +1,11 @@
 /// One compiled assertion of a test (README "Assertions"). Evaluating it never throws: a
 /// failure is a value (see `Finding`).
-public struct Assertion: Sendable {
-  public enum Subject: String, Sendable, CaseIterable {
+package struct Assertion: Sendable {
+  package enum Subject: String, Sendable, CaseIterable {
     case output, reasoning, response
   }
 
-  public enum Check: Sendable {
+  package enum Check: Sendable {
     case equals(JSON)
     case contains(String)
     case icontains(String)
@@ -25,7 +25,7 @@ public struct Assertion: Sendable {
   }
 
   /// Every kind of README "Assertions", as written in a suite.
-  public enum Kind: String, Sendable, CaseIterable {
+  package enum Kind: String, Sendable, CaseIterable {
     case equals, contains, icontains
     case containsAny = "contains-any"
     case containsAll = "contains-all"
@@ -41,7 +41,7 @@ public struct Assertion: Sendable {
     case maxCost = "max-cost"
 
     /// Kinds that read a subject, so `on:` applies to them (the others read the response's metadata).
-    public var readsSubject: Bool {
+    package var readsSubject: Bool {
       switch self {
       case .equals, .contains, .icontains, .containsAny, .containsAll, .startsWith, .endsWith, .regex, .length, .isJSON,
         .jsonPath:
@@ -52,35 +52,35 @@ public struct Assertion: Sendable {
     }
 
     /// The names, for "did you mean" hints.
-    public static let names = allCases.map(\.rawValue)
+    package static let names = allCases.map(\.rawValue)
   }
 
   /// The kind, without `not-`.
-  public var kind: Kind
-  public var negated: Bool
-  public var check: Check
-  public var subject: Subject
-  public var name: String?
+  package var kind: Kind
+  package var negated: Bool
+  package var check: Check
+  package var subject: Subject
+  package var name: String?
   /// Position in the test's (defaults-first) assertion list: `assert[index]`.
-  public var index: Int
-  public var location: SourceLocation
+  package var index: Int
+  package var location: SourceLocation
 
   /// `not-contains` etc.
-  public var fullKind: String { negated ? "not-" + kind.rawValue : kind.rawValue }
+  package var fullKind: String { negated ? "not-" + kind.rawValue : kind.rawValue }
 
   /// `assert[2]` or `assert[2] "name"`.
-  public var label: String {
+  package var label: String {
     if let name { return "assert[\(index)] (\(name))" }
     return "assert[\(index)]"
   }
 }
 
 /// `json-path` and `tool-call` argument checks: a path and what its nodes must satisfy.
-public struct JSONPathCheck: Sendable {
-  public var path: JSONPath
-  public var comparison: Comparison
+package struct JSONPathCheck: Sendable {
+  package var path: JSONPath
+  package var comparison: Comparison
 
-  public enum Comparison: Sendable {
+  package enum Comparison: Sendable {
     /// Bare expression: at least one node.
     case nonEmpty
     case equals(JSON)
@@ -92,33 +92,33 @@ public struct JSONPathCheck: Sendable {
 }
 
 /// The subset of JSON Schema 2020-12 that `is-json` supports.
-public final class JSONSchema: Sendable {
-  public let types: [String]?
-  public let properties: [(name: String, schema: JSONSchema)]
-  public let required: [String]
-  public let items: JSONSchema?
-  public let enumValues: [JSON]?
-  public let constValue: JSON?
-  public let minimum: Double?
-  public let maximum: Double?
-  public let minLength: Int?
-  public let maxLength: Int?
-  public let pattern: CompiledRegex?
-  public let additionalProperties: Additional
+package final class JSONSchema: Sendable {
+  package let types: [String]?
+  package let properties: [(name: String, schema: JSONSchema)]
+  package let required: [String]
+  package let items: JSONSchema?
+  package let enumValues: [JSON]?
+  package let constValue: JSON?
+  package let minimum: Double?
+  package let maximum: Double?
+  package let minLength: Int?
+  package let maxLength: Int?
+  package let pattern: CompiledRegex?
+  package let additionalProperties: Additional
 
-  public enum Additional: Sendable {
+  package enum Additional: Sendable {
     case allowed
     case forbidden
     case schema(JSONSchema)
   }
 
-  public static let keywords = [
+  package static let keywords = [
     "type", "properties", "required", "items", "enum", "const", "minimum", "maximum",
     "minLength", "maxLength", "pattern", "additionalProperties",
   ]
   /// Annotations that do not constrain anything; accepted and ignored.
-  public static let annotations = ["$schema", "$id", "$comment", "title", "description", "default", "examples"]
-  public static let typeNames = ["null", "boolean", "object", "array", "number", "integer", "string"]
+  package static let annotations = ["$schema", "$id", "$comment", "title", "description", "default", "examples"]
+  package static let typeNames = ["null", "boolean", "object", "array", "number", "integer", "string"]
 
   init(
     types: [String]?, properties: [(name: String, schema: JSONSchema)], required: [String], items: JSONSchema?,

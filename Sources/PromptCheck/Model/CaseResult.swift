@@ -1,12 +1,12 @@
 import Foundation
 
-public enum CaseStatus: String, Sendable {
+package enum CaseStatus: String, Sendable {
   case passed, failed, errored, skipped
 }
 
 /// Where a case's completion came from, and what happened to its cassette.
-public struct CassetteReport: Sendable, Equatable {
-  public enum Status: String, Sendable {
+package struct CassetteReport: Sendable, Equatable {
+  package enum Status: String, Sendable {
     /// Replayed from the cassette.
     case replayed
     /// Called the API and wrote the cassette.
@@ -23,41 +23,41 @@ public struct CassetteReport: Sendable, Equatable {
     case none
   }
 
-  public var path: String
-  public var status: Status
+  package var path: String
+  package var status: Status
 }
 
 /// A golden comparison (README "Goldens").
-public struct GoldenReport: Sendable, Equatable {
-  public enum Status: String, Sendable {
+package struct GoldenReport: Sendable, Equatable {
+  package enum Status: String, Sendable {
     case none, matched, missing, changed, updated
   }
 
-  public var status: Status
-  public var path: String?
+  package var status: Status
+  package var path: String?
   /// Unified diff from the golden to the new output.
-  public var diff: String?
+  package var diff: String?
 }
 
 /// Everything known about one finished case.
-public struct CaseResult: Sendable {
-  public var plannedCase: PlannedCase
-  public var status: CaseStatus
+package struct CaseResult: Sendable {
+  package var plannedCase: PlannedCase
+  package var status: CaseStatus
   /// Every assertion's finding, in order.
-  public var findings: [Finding]
+  package var findings: [Finding]
   /// Why the case could not run (errored), or the skip reason.
-  public var error: String?
-  public var completion: Completion?
+  package var error: String?
+  package var completion: Completion?
   /// Wall time of the case (for a replay: the replay, not the recorded call).
-  public var durationMS: Int
+  package var durationMS: Int
   /// HTTP attempts made (0 for a replay).
-  public var attempts: Int
+  package var attempts: Int
   /// A failed repetition of a test whose `min_pass_rate` was met anyway.
-  public var tolerated = false
-  public var cassette: CassetteReport
-  public var golden: GoldenReport
+  package var tolerated = false
+  package var cassette: CassetteReport
+  package var golden: GoldenReport
   /// Things worth saying that are not failures (backend drift, pending golden written…).
-  public var notes: [String] = []
+  package var notes: [String] = []
 
-  public var failedFindings: [Finding] { findings.filter { !$0.passed } }
+  package var failedFindings: [Finding] { findings.filter { !$0.passed } }
 }

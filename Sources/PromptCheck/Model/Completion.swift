@@ -1,37 +1,37 @@
 /// What a chat-completions call produced, decoded once from the response body
 /// (for a streamed call, from the completion assembled out of the stream).
-public struct Completion: Sendable {
-  public struct ToolCall: Sendable, Equatable {
-    public var id: String?
-    public var name: String
+package struct Completion: Sendable {
+  package struct ToolCall: Sendable, Equatable {
+    package var id: String?
+    package var name: String
     /// The arguments as the model wrote them (a JSON text, when the model behaves).
-    public var arguments: String
+    package var arguments: String
   }
 
-  public struct Usage: Sendable, Equatable {
-    public var promptTokens: Int?
-    public var completionTokens: Int?
-    public var totalTokens: Int?
+  package struct Usage: Sendable, Equatable {
+    package var promptTokens: Int?
+    package var completionTokens: Int?
+    package var totalTokens: Int?
     /// OpenRouter's `usage.cost`, in USD.
-    public var cost: Double?
+    package var cost: Double?
   }
 
   /// The assistant message's content ("" when null).
-  public var content: String
+  package var content: String
   /// `reasoning` (OpenRouter) or `reasoning_content` (some servers); "" when none.
-  public var reasoning: String
-  public var toolCalls: [ToolCall]
-  public var finishReason: String?
-  public var usage: Usage?
-  public var model: String?
-  public var provider: String?
-  public var systemFingerprint: String?
+  package var reasoning: String
+  package var toolCalls: [ToolCall]
+  package var finishReason: String?
+  package var usage: Usage?
+  package var model: String?
+  package var provider: String?
+  package var systemFingerprint: String?
   /// The whole response body.
-  public var response: JSON
+  package var response: JSON
   /// How long the call took (for a replay: the recorded duration).
-  public var latencyMS: Int
+  package var latencyMS: Int
 
-  public init(
+  package init(
     content: String, reasoning: String = "", toolCalls: [ToolCall] = [], finishReason: String? = nil,
     usage: Usage? = nil, model: String? = nil, provider: String? = nil, systemFingerprint: String? = nil,
     response: JSON = .object(JSONObject()), latencyMS: Int = 0
@@ -49,7 +49,7 @@ public struct Completion: Sendable {
   }
 
   /// Decodes an OpenAI-style chat-completions response body (first choice).
-  public init(response: JSON, latencyMS: Int) {
+  package init(response: JSON, latencyMS: Int) {
     let choice = response["choices"]?.arrayValue?.first
     let message = choice?["message"]
     var content = ""

@@ -1,19 +1,19 @@
 /// An OpenAI-compatible endpoint and how to authenticate to it.
-public struct Provider: Sendable, Hashable {
-  public var name: String
-  public var baseURL: String
+package struct Provider: Sendable, Hashable {
+  package var name: String
+  package var baseURL: String
   /// The environment variable that holds the API key; nil for servers that need none.
-  public var apiKeyEnv: String?
+  package var apiKeyEnv: String?
   /// Extra request headers, in the order written.
-  public var headers: [Header]
-  public var model: String?
+  package var headers: [Header]
+  package var model: String?
 
-  public struct Header: Sendable, Hashable {
-    public var name: String
-    public var value: String
+  package struct Header: Sendable, Hashable {
+    package var name: String
+    package var value: String
   }
 
-  public init(name: String, baseURL: String, apiKeyEnv: String?, headers: [Header] = [], model: String?) {
+  package init(name: String, baseURL: String, apiKeyEnv: String?, headers: [Header] = [], model: String?) {
     self.name = name
     self.baseURL = baseURL
     self.apiKeyEnv = apiKeyEnv
@@ -22,24 +22,24 @@ public struct Provider: Sendable, Hashable {
   }
 
   /// The provider that exists with no config file (README "The config file").
-  public static let builtInOpenRouter = Provider(
+  package static let builtInOpenRouter = Provider(
     name: "openrouter", baseURL: "https://openrouter.ai/api/v1",
     apiKeyEnv: "OPENROUTER_API_KEY", model: "qwen/qwen3-32b")
 }
 
 /// `promptcheck.yaml` (README "The config file"), with defaults filled in.
-public struct Config: Sendable {
-  public var file: String?
-  public var testsDir = "prompts"
-  public var expectationsDir = "expectations"
+package struct Config: Sendable {
+  package var file: String?
+  package var testsDir = "prompts"
+  package var expectationsDir = "expectations"
   /// Providers by name, in the order written (the built-in `openrouter` first unless replaced).
-  public var providers: [Provider] = [.builtInOpenRouter]
-  public var defaultProvider = "openrouter"
-  public var run = RunSettings()
+  package var providers: [Provider] = [.builtInOpenRouter]
+  package var defaultProvider = "openrouter"
+  package var run = RunSettings()
 
-  public init() {}
+  package init() {}
 
-  public func provider(named name: String) -> Provider? {
+  package func provider(named name: String) -> Provider? {
     providers.first { $0.name == name }
   }
 }

@@ -1,5 +1,5 @@
 /// The exit statuses of every command (README "Exit status"; README "Commands").
-public enum ExitStatus: Int32, Sendable, Comparable {
+package enum ExitStatus: Int32, Sendable, Comparable {
   /// Every test passed (or the command did what it was asked).
   case ok = 0
   /// Behaviour changed: an assertion or a golden failed.
@@ -11,5 +11,5 @@ public enum ExitStatus: Int32, Sendable, Comparable {
   /// Cancelled with Ctrl-C; the reports were still written.
   case cancelled = 130
 
-  public static func < (a: ExitStatus, b: ExitStatus) -> Bool { a.rawValue < b.rawValue }
+  package static func < (a: ExitStatus, b: ExitStatus) -> Bool { a.rawValue < b.rawValue }
 }

@@ -1,29 +1,29 @@
 /// One case to run: a test variant, and for a repeated test one repetition.
-public struct PlannedCase: Sendable {
+package struct PlannedCase: Sendable {
   /// Position in the full plan, before filtering and sharding: merged shard
   /// reports are put back in this order.
-  public var index: Int = 0
+  package var index: Int = 0
   /// `SUITE/TEST-SLUG[k=v]#N`
-  public var id: String
+  package var id: String
   /// The id without `#N`: the repeat group.
-  public var groupID: String
-  public var suite: String
-  public var suiteFile: String
-  public var testName: String
+  package var groupID: String
+  package var suite: String
+  package var suiteFile: String
+  package var testName: String
   /// `TEST-SLUG--k-v--rN`: cassette and golden file name, without extension.
-  public var fileStem: String
-  public var location: SourceLocation
-  public var tags: [String]
-  public var provider: Provider
-  public var model: String
-  public var variant: TestVariant
-  public var golden: GoldenSpec?
-  public var repeatIndex: Int?
-  public var repeatCount: Int
-  public var minPassRate: Double?
-  public var skip: String?
+  package var fileStem: String
+  package var location: SourceLocation
+  package var tags: [String]
+  package var provider: Provider
+  package var model: String
+  package var variant: TestVariant
+  package var golden: GoldenSpec?
+  package var repeatIndex: Int?
+  package var repeatCount: Int
+  package var minPassRate: Double?
+  package var skip: String?
 
-  public var request: ChatRequest {
+  package var request: ChatRequest {
     ChatRequest(provider: provider, model: model, messages: variant.messages, params: variant.params)
   }
 }

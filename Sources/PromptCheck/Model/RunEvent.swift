@@ -1,20 +1,20 @@
 import Foundation
 
 /// A run, as the reporters see it: a stream of events.
-public enum RunEvent: Sendable {
+package enum RunEvent: Sendable {
   case runStarted(RunStart)
   case caseStarted(PlannedCase)
   case caseFinished(CaseResult, completed: Int, total: Int)
   case runFinished(RunSummary)
 }
 
-public struct RunStart: Sendable {
-  public var startedAt: Date
-  public var caseCount: Int
-  public var mode: RunMode
+package struct RunStart: Sendable {
+  package var startedAt: Date
+  package var caseCount: Int
+  package var mode: RunMode
 }
 
 /// A consumer of run events (terminal, JUnit, JSON, HTML writers).
-public protocol RunReporter: AnyObject {
+package protocol RunReporter: AnyObject {
   func handle(_ event: RunEvent)
 }

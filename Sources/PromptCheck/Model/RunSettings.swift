@@ -1,40 +1,40 @@
 /// The settings of `run` (and the ones `merge` shares), as one layer: `promptcheck.yaml`'s
 /// run keys fill one, the command line another; nil means "not given here". The one place
 /// each setting is declared; `resolve` layers defaults ← config ← flags into typed values.
-public struct RunSettings: Sendable, Equatable {
-  public var mode: RunMode?
-  public var filters: [String]?
-  public var tags: [String]?
-  public var jobs: Int?
-  public var timeout: Double?
-  public var retries: Int?
-  public var updateGoldens: Bool?
-  public var junit: String?
-  public var json: String?
-  public var html: String?
-  public var shard: Shard?
-  public var rerunFailed: Bool?
-  public var minPassRate: Double?
-  public var maxCost: Double?
-  public var noColor: Bool?
-  public var quiet: Bool?
-  public var verbose: Bool?
-  public var prune: Bool?
-  public var junitFileAttributes: Bool?
+package struct RunSettings: Sendable, Equatable {
+  package var mode: RunMode?
+  package var filters: [String]?
+  package var tags: [String]?
+  package var jobs: Int?
+  package var timeout: Double?
+  package var retries: Int?
+  package var updateGoldens: Bool?
+  package var junit: String?
+  package var json: String?
+  package var html: String?
+  package var shard: Shard?
+  package var rerunFailed: Bool?
+  package var minPassRate: Double?
+  package var maxCost: Double?
+  package var noColor: Bool?
+  package var quiet: Bool?
+  package var verbose: Bool?
+  package var prune: Bool?
+  package var junitFileAttributes: Bool?
 
-  public init() {}
+  package init() {}
 
   /// The accepted ranges, shared by the config loader (with locations) and the flags.
-  public enum Limits {
-    public static let jobs = 1...1024
-    public static let timeout = 0.001...86400.0
-    public static let retries = 0...100
-    public static let minPassRate = 0.0...1.0
-    public static let maxCost = 0.0...Double.greatestFiniteMagnitude
+  package enum Limits {
+    package static let jobs = 1...1024
+    package static let timeout = 0.001...86400.0
+    package static let retries = 0...100
+    package static let minPassRate = 0.0...1.0
+    package static let maxCost = 0.0...Double.greatestFiniteMagnitude
   }
 
   /// This layer with every setting that `top` gives replaced by `top`'s.
-  public func overridden(by top: RunSettings) -> RunSettings {
+  package func overridden(by top: RunSettings) -> RunSettings {
     RunSettings(
       mode: top.mode ?? mode, filters: top.filters ?? filters, tags: top.tags ?? tags, jobs: top.jobs ?? jobs,
       timeout: top.timeout ?? timeout, retries: top.retries ?? retries,
@@ -75,7 +75,7 @@ public struct RunSettings: Sendable, Equatable {
   }
 
   /// Out-of-range values of this layer (the command line's: the config's were checked with their locations).
-  public func rangeProblems() -> [Diagnostic] {
+  package func rangeProblems() -> [Diagnostic] {
     var problems: [Diagnostic] = []
     func check<T: Comparable & CustomStringConvertible>(_ v: T?, _ range: ClosedRange<T>, _ what: String) {
       if let v, !range.contains(v) { problems.append(Diagnostic("\(what), found \(v)", at: nil)) }
@@ -90,36 +90,36 @@ public struct RunSettings: Sendable, Equatable {
 }
 
 /// Every run setting with its value decided.
-public struct ResolvedRunSettings: Sendable {
+package struct ResolvedRunSettings: Sendable {
   /// The mode asked for, and the one used (`auto` replays when CI is set).
-  public var mode: RunMode
-  public var effectiveMode: RunMode
+  package var mode: RunMode
+  package var effectiveMode: RunMode
   /// True when the mode was given (flag or config), not defaulted.
-  public var modeWasGiven: Bool
-  public var filters: [String]
-  public var tags: [String]
-  public var jobs: Int
-  public var timeout: Double
-  public var retries: Int
-  public var updateGoldens: Bool
-  public var junit: String
-  public var json: String
-  public var html: String?
-  public var shard: Shard?
-  public var rerunFailed: Bool
-  public var minPassRate: Double
-  public var maxCost: Double?
-  public var color: Bool
-  public var quiet: Bool
-  public var verbose: Bool
-  public var prune: Bool
-  public var junitFileAttributes: Bool
+  package var modeWasGiven: Bool
+  package var filters: [String]
+  package var tags: [String]
+  package var jobs: Int
+  package var timeout: Double
+  package var retries: Int
+  package var updateGoldens: Bool
+  package var junit: String
+  package var json: String
+  package var html: String?
+  package var shard: Shard?
+  package var rerunFailed: Bool
+  package var minPassRate: Double
+  package var maxCost: Double?
+  package var color: Bool
+  package var quiet: Bool
+  package var verbose: Bool
+  package var prune: Bool
+  package var junitFileAttributes: Bool
 
-  public static let defaultJUnit = ".promptcheck/junit.xml"
-  public static let defaultJSON = ".promptcheck/report.json"
+  package static let defaultJUnit = ".promptcheck/junit.xml"
+  package static let defaultJSON = ".promptcheck/report.json"
 
   /// Defaults ← `config` ← `flags`, checked. `isCI`, `noColorEnv` and `isTTY` come from the process.
-  public static func resolve(flags: RunSettings, config: RunSettings, isCI: Bool, noColorEnv: Bool, isTTY: Bool)
+  package static func resolve(flags: RunSettings, config: RunSettings, isCI: Bool, noColorEnv: Bool, isTTY: Bool)
     -> Result<ResolvedRunSettings, DiagnosticError>
   {
     var problems = flags.rangeProblems()

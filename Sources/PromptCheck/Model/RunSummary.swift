@@ -1,18 +1,18 @@
 import Foundation
 
-public struct RunSummary: Sendable {
-  public var startedAt: Date
-  public var durationMS: Int
-  public var mode: RunMode
+package struct RunSummary: Sendable {
+  package var startedAt: Date
+  package var durationMS: Int
+  package var mode: RunMode
   /// In plan order.
-  public var results: [CaseResult]
+  package var results: [CaseResult]
 
-  public var tally: Tally { Tally(results.lazy.map { ($0.status, $0.tolerated) }) }
-  public var passed: Int { tally.passed }
-  public var failed: Int { tally.failed }
-  public var tolerated: Int { tally.tolerated }
-  public var errored: Int { tally.errored }
-  public var skipped: Int { tally.skipped }
+  package var tally: Tally { Tally(results.lazy.map { ($0.status, $0.tolerated) }) }
+  package var passed: Int { tally.passed }
+  package var failed: Int { tally.failed }
+  package var tolerated: Int { tally.tolerated }
+  package var errored: Int { tally.errored }
+  package var skipped: Int { tally.skipped }
 
   /// Marks failed repetitions as tolerated where their group met its `min_pass_rate`.
   static func applyPassRates(_ results: inout [CaseResult]) {

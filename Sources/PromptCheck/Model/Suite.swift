@@ -1,50 +1,50 @@
 /// One suite file (README "Suite files").
-public struct Suite: Sendable {
+package struct Suite: Sendable {
   /// Path under the tests dir without extension, e.g. `support/refunds`.
-  public var name: String
+  package var name: String
   /// The file as it was named when loading (used in diagnostics and reports).
-  public var file: String
-  public var description: String?
-  public var tests: [TestDefinition]
+  package var file: String
+  package var description: String?
+  package var tests: [TestDefinition]
 }
 
 /// One entry of `tests:`, with defaults merged in and its matrix expanded into variants.
-public struct TestDefinition: Sendable {
-  public var suite: String
-  public var name: String
-  public var slug: String
-  public var location: SourceLocation
-  public var description: String?
-  public var tags: [String]
-  public var golden: GoldenSpec?
-  public var repeatCount: Int?
-  public var minPassRate: Double?
-  public var skip: String?
-  public var only: Bool
-  public var model: String
-  public var provider: Provider
+package struct TestDefinition: Sendable {
+  package var suite: String
+  package var name: String
+  package var slug: String
+  package var location: SourceLocation
+  package var description: String?
+  package var tags: [String]
+  package var golden: GoldenSpec?
+  package var repeatCount: Int?
+  package var minPassRate: Double?
+  package var skip: String?
+  package var only: Bool
+  package var model: String
+  package var provider: Provider
   /// One per matrix combination (a single variant when there is no matrix).
-  public var variants: [TestVariant]
+  package var variants: [TestVariant]
 }
 
 /// A test with one combination of matrix values, templates rendered.
-public struct TestVariant: Sendable {
+package struct TestVariant: Sendable {
   /// The matrix values of this variant, in the order the matrix lists its keys.
-  public var matrix: [(key: String, value: String)]
-  public var vars: [String: String]
+  package var matrix: [(key: String, value: String)]
+  package var vars: [String: String]
   /// Chat messages in the OpenAI shape, `system` first when given.
-  public var messages: [JSON]
+  package var messages: [JSON]
   /// Request parameters, in the order the suite gives them.
-  public var params: JSONObject
-  public var assertions: [Assertion]
+  package var params: JSONObject
+  package var assertions: [Assertion]
 }
 
 /// `golden: true` or `golden: {on, normalize}` (README "Goldens").
-public struct GoldenSpec: Sendable {
-  public var subject: Assertion.Subject
-  public var normalizers: [Normalizer]
+package struct GoldenSpec: Sendable {
+  package var subject: Assertion.Subject
+  package var normalizers: [Normalizer]
 
-  public enum Normalizer: Sendable {
+  package enum Normalizer: Sendable {
     case trim
     case collapseWhitespace
     case json
@@ -53,7 +53,7 @@ public struct GoldenSpec: Sendable {
 }
 
 /// Makes the slug of README "Files and layout": lower-cased, runs outside `[a-z0-9]` become `-`, trimmed of `-`.
-public func slugify(_ s: String) -> String {
+package func slugify(_ s: String) -> String {
   var out = ""
   var pendingDash = false
   for u in s.lowercased().unicodeScalars {

@@ -1,21 +1,21 @@
 /// The counts of a run and the exit status they give: the one place both are computed
 /// (for `run`, `merge`, the terminal, the reports and the step summary).
-public struct Tally: Sendable, Equatable {
-  public var passed = 0
+package struct Tally: Sendable, Equatable {
+  package var passed = 0
   /// Failures that count (tolerated repetitions excluded).
-  public var failed = 0
+  package var failed = 0
   /// Failed repetitions of a test whose `min_pass_rate` was met.
-  public var tolerated = 0
-  public var errored = 0
-  public var skipped = 0
+  package var tolerated = 0
+  package var errored = 0
+  package var skipped = 0
 
-  public init() {}
+  package init() {}
 
-  public init<S: Sequence>(_ cases: S) where S.Element == (status: CaseStatus, tolerated: Bool) {
+  package init<S: Sequence>(_ cases: S) where S.Element == (status: CaseStatus, tolerated: Bool) {
     for c in cases { add(c.status, tolerated: c.tolerated) }
   }
 
-  public mutating func add(_ status: CaseStatus, tolerated isTolerated: Bool) {
+  package mutating func add(_ status: CaseStatus, tolerated isTolerated: Bool) {
     switch status {
     case .passed: passed += 1
     case .failed: if isTolerated { tolerated += 1 } else { failed += 1 }
@@ -25,22 +25,22 @@ public struct Tally: Sendable, Equatable {
   }
 
   /// Cases that ran (not skipped).
-  public var ran: Int { passed + failed + tolerated + errored }
+  package var ran: Int { passed + failed + tolerated + errored }
 
   /// The fraction of the cases that ran that passed (a tolerated repetition counts as passed); nil when none ran.
-  public var passRate: Double? { ran == 0 ? nil : Double(passed + tolerated) / Double(ran) }
+  package var passRate: Double? { ran == 0 ? nil : Double(passed + tolerated) / Double(ran) }
 
   /// README "Exit status": 1 when a failure counts, else 3 when a case errored, else 0.
   /// With `minPassRate` below 1, failures are excused while the pass rate reaches it;
   /// an errored case is never excused.
-  public func exitStatus(minPassRate: Double = 1) -> ExitStatus {
+  package func exitStatus(minPassRate: Double = 1) -> ExitStatus {
     if failed > 0 && !(minPassRate < 1 && (passRate ?? 0) >= minPassRate) { return .failed }
     if errored > 0 { return .errored }
     return .ok
   }
 
   /// The line that says how `--min-pass-rate` judged the run (nil when it is 1, the default).
-  public func passRateLine(minPassRate: Double) -> String? {
+  package func passRateLine(minPassRate: Double) -> String? {
     guard minPassRate < 1 else { return nil }
     guard let rate = passRate else {
       return "pass rate: no case ran (--min-pass-rate \(NumberText.format(minPassRate)))"

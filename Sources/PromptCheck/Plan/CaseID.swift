@@ -3,8 +3,8 @@
 /// - id: `SUITE/TEST-SLUG`, then `[k=v,k=v]` for a matrix case (keys in matrix
 ///   order, values as written), then `#N` for a repeat.
 /// - file stem: `TEST-SLUG`, then `--k-v` per matrix value (slugged), then `--rN`.
-public enum CaseID {
-  public static func id(suite: String, slug: String, matrix: [(key: String, value: String)], repeatIndex: Int?)
+package enum CaseID {
+  package static func id(suite: String, slug: String, matrix: [(key: String, value: String)], repeatIndex: Int?)
     -> String
   {
     var id = "\(suite)/\(slug)"
@@ -13,7 +13,7 @@ public enum CaseID {
     return id
   }
 
-  public static func fileStem(slug: String, matrix: [(key: String, value: String)], repeatIndex: Int?) -> String {
+  package static func fileStem(slug: String, matrix: [(key: String, value: String)], repeatIndex: Int?) -> String {
     var stem = slug
     for (k, v) in matrix { stem += "--" + slugify("\(k)-\(v)") }
     if let repeatIndex { stem += "--r\(repeatIndex)" }
@@ -22,7 +22,7 @@ public enum CaseID {
 }
 
 /// Cartesian product of matrix values, the first key varying slowest.
-public func matrixCombinations(_ matrix: [(key: String, values: [String])]) -> [[(key: String, value: String)]] {
+package func matrixCombinations(_ matrix: [(key: String, values: [String])]) -> [[(key: String, value: String)]] {
   var result: [[(key: String, value: String)]] = [[]]
   for (key, values) in matrix {
     var next: [[(key: String, value: String)]] = []

@@ -5,19 +5,19 @@
 #endif
 
 /// What to select from the loaded suites.
-public struct PlanOptions: Sendable {
-  public var filters: [String] = []
-  public var tags: [String] = []
-  public var shard: Shard?
+package struct PlanOptions: Sendable {
+  package var filters: [String] = []
+  package var tags: [String] = []
+  package var shard: Shard?
   /// Only these case ids (`--rerun-failed`).
-  public var onlyIDs: Set<String>?
+  package var onlyIDs: Set<String>?
 
-  public init() {}
+  package init() {}
 }
 
 /// The plan stage: expands variants and repeats, then filters, honours `only`, and shards.
-public enum Planner {
-  public static func plan(_ suites: [Suite], _ options: PlanOptions) -> [PlannedCase] {
+package enum Planner {
+  package static func plan(_ suites: [Suite], _ options: PlanOptions) -> [PlannedCase] {
     var cases: [(PlannedCase, only: Bool)] = []
     for suite in suites {
       for test in suite.tests {
@@ -53,14 +53,14 @@ public enum Planner {
   }
 
   /// `--filter`: the id contains the pattern, or matches it as a glob (`*`, `?`, `[…]`).
-  public static func matches(_ id: String, _ pattern: String) -> Bool {
+  package static func matches(_ id: String, _ pattern: String) -> Bool {
     if id.contains(pattern) { return true }
     return fnmatch(pattern, id, 0) == 0
   }
 
   /// The 1-based shard of a case id: FNV-1a (64-bit) of its UTF-8 bytes, modulo the shard count.
   /// The same on every machine and run.
-  public static func shardOf(_ id: String, count: Int) -> Int {
+  package static func shardOf(_ id: String, count: Int) -> Int {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in id.utf8 {
       hash ^= UInt64(b)

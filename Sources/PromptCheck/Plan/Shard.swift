@@ -1,9 +1,9 @@
 /// `--shard K/N`: shard K (1-based) of N.
-public struct Shard: Sendable, Equatable {
-  public var index: Int
-  public var count: Int
+package struct Shard: Sendable, Equatable {
+  package var index: Int
+  package var count: Int
 
-  public init?(parsing text: String) {
+  package init?(parsing text: String) {
     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
     guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else { return nil }
     index = k

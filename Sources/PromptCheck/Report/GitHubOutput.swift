@@ -2,9 +2,9 @@ import Foundation
 
 /// GitHub Actions output: `::error` annotations on the tests' lines and a
 /// Markdown summary for `$GITHUB_STEP_SUMMARY`.
-public enum GitHubOutput {
+package enum GitHubOutput {
   /// One `::error file=…,line=…::` line per failed or errored case.
-  public static func annotations(_ report: Report) -> String {
+  package static func annotations(_ report: Report) -> String {
     var out = ""
     for r in report.problems {
       let message =
@@ -16,7 +16,7 @@ public enum GitHubOutput {
   }
 
   /// The Markdown summary: counts, then each failed case with its first message.
-  public static func markdown(_ report: Report) -> String {
+  package static func markdown(_ report: Report) -> String {
     var md = "## promptcheck\n\n| passed | failed | errored | skipped |\n|---:|---:|---:|---:|\n"
     md += "| \(report.passed) | \(report.failed) | \(report.errored) | \(report.skipped) |\n"
     if !report.problems.isEmpty {
@@ -31,7 +31,7 @@ public enum GitHubOutput {
   }
 
   /// Under GitHub Actions: the annotations on standard output and the summary appended to the step summary.
-  public static func publish(_ report: Report, _ ctx: CommandContext) {
+  package static func publish(_ report: Report, _ ctx: CommandContext) {
     guard ctx.environment["GITHUB_ACTIONS"].map({ !$0.isEmpty }) ?? false else { return }
     let annotations = annotations(report)
     if !annotations.isEmpty { ctx.out(annotations) }
@@ -41,7 +41,7 @@ public enum GitHubOutput {
   }
 
   /// Appends the summary to `$GITHUB_STEP_SUMMARY` (created if missing); the reason when it cannot.
-  public static func appendSummary(_ report: Report, to path: String) -> String? {
+  package static func appendSummary(_ report: Report, to path: String) -> String? {
     let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
     guard fd >= 0 else { return String(cString: strerror(errno)) }
     defer { close(fd) }

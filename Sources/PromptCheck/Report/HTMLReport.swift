@@ -3,8 +3,8 @@ import Foundation
 /// One self-contained HTML page (no external assets): the run summary, each
 /// case with its messages, output and failed assertions, golden diffs side by
 /// side (old | new) with changed words highlighted, and filters.
-public enum HTMLReport {
-  public static func render(_ report: Report) -> String {
+package enum HTMLReport {
+  package static func render(_ report: Report) -> String {
     var cases = ""
     for r in report.cases { cases += card(r) }
     let seconds = Double(report.durationMS) / 1000

@@ -1,8 +1,8 @@
 import Foundation
 
 /// After a full, unfiltered run: the cassettes and goldens no test uses, listed or pruned.
-public enum Housekeeping {
-  public static func orphans(
+package enum Housekeeping {
+  package static func orphans(
     cases: [PlannedCase], cassettes: CassetteStore, goldens: GoldenStore, prune: Bool, quiet: Bool,
     _ ctx: CommandContext
   ) {

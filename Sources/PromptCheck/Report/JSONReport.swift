@@ -4,10 +4,10 @@ import Foundation
 /// (`index`, `attempts`, `tolerated`, `notes`, `latency_ms`, `model`,
 /// `provider`, `usage`, `reasoning`, `messages`) that `merge` and
 /// `--rerun-failed` read back.
-public enum JSONReport {
-  public static let formatVersion = 1
+package enum JSONReport {
+  package static let formatVersion = 1
 
-  public static func render(_ report: Report) -> String {
+  package static func render(_ report: Report) -> String {
     var root = JSONObject()
     root["version"] = .int(formatVersion)
     root["promptcheck"] = .string(promptcheckVersion)
@@ -67,7 +67,7 @@ public enum JSONReport {
   }
 
   /// Reads a JSON report back.
-  public static func parse(_ text: String, file: String) -> Result<Report, PreviousReport.Failure> {
+  package static func parse(_ text: String, file: String) -> Result<Report, PreviousReport.Failure> {
     guard let json = try? JSON.parse(text), let cases = json["cases"]?.arrayValue else {
       return .failure(PreviousReport.Failure(message: "\(file) is not a promptcheck JSON report"))
     }

@@ -3,14 +3,14 @@ import Foundation
 /// JUnit XML (README "Reports"), valid against the Jenkins xUnit schema: one
 /// `<testsuite>` per suite file, one `<testcase>` per case, failures listing
 /// every failed assertion with the test's `path:line` and any golden diff.
-public enum JUnitReport {
-  public struct Options: Sendable {
+package enum JUnitReport {
+  package struct Options: Sendable {
     /// `--junit-file-attributes`: `file` and `line` on each testcase (GitLab/GitHub read them; strict schemas do not allow them).
-    public var fileAttributes = false
-    public init() {}
+    package var fileAttributes = false
+    package init() {}
   }
 
-  public static func render(_ report: Report, options: Options = Options()) -> String {
+  package static func render(_ report: Report, options: Options = Options()) -> String {
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
     var order: [String] = []
     var bySuite: [String: [ReportCase]] = [:]

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Reading the last JSON report back (`--rerun-failed`, `merge`).
-public enum PreviousReport {
-  public struct Failure: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package enum PreviousReport {
+  package struct Failure: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
   }
 
   /// Ids of the cases that failed (not tolerated) or errored in the report at `path`.
-  public static func failedIDs(at path: String) -> Result<Set<String>, Failure> {
+  package static func failedIDs(at path: String) -> Result<Set<String>, Failure> {
     guard let data = FileManager.default.contents(atPath: path) else {
       return .failure(Failure(message: "no previous report at \(path); run once without --rerun-failed first"))
     }

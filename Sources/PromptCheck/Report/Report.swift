@@ -2,82 +2,82 @@ import Foundation
 
 /// What the report writers need of a run. Built from a finished run, or read
 /// back from JSON reports (`merge` combines shards this way).
-public struct Report: Sendable {
-  public var startedAt: Date
-  public var durationMS: Int
-  public var mode: String
+package struct Report: Sendable {
+  package var startedAt: Date
+  package var durationMS: Int
+  package var mode: String
   /// In plan order (the order of an unsharded run).
-  public var cases: [ReportCase]
+  package var cases: [ReportCase]
 
-  public init(startedAt: Date, durationMS: Int, mode: String, cases: [ReportCase]) {
+  package init(startedAt: Date, durationMS: Int, mode: String, cases: [ReportCase]) {
     self.startedAt = startedAt
     self.durationMS = durationMS
     self.mode = mode
     self.cases = cases
   }
 
-  public init(_ summary: RunSummary) {
+  package init(_ summary: RunSummary) {
     self.init(
       startedAt: summary.startedAt, durationMS: summary.durationMS, mode: summary.mode.rawValue,
       cases: summary.results.map(ReportCase.init))
   }
 
-  public var tally: Tally { Tally(cases.lazy.map { ($0.status, $0.tolerated) }) }
-  public var passed: Int { tally.passed }
-  public var failed: Int { tally.failed }
-  public var tolerated: Int { tally.tolerated }
-  public var errored: Int { tally.errored }
-  public var skipped: Int { tally.skipped }
-  public var problems: [ReportCase] {
+  package var tally: Tally { Tally(cases.lazy.map { ($0.status, $0.tolerated) }) }
+  package var passed: Int { tally.passed }
+  package var failed: Int { tally.failed }
+  package var tolerated: Int { tally.tolerated }
+  package var errored: Int { tally.errored }
+  package var skipped: Int { tally.skipped }
+  package var problems: [ReportCase] {
     cases.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored }
   }
 }
 
-public struct ReportCase: Sendable {
-  public struct Assertion: Sendable, Equatable {
-    public var kind: String
-    public var passed: Bool
+package struct ReportCase: Sendable {
+  package struct Assertion: Sendable, Equatable {
+    package var kind: String
+    package var passed: Bool
     /// `assert[1] contains: expected …`
-    public var message: String
+    package var message: String
   }
 
-  public struct Usage: Sendable, Equatable {
-    public var promptTokens: Int?
-    public var completionTokens: Int?
-    public var totalTokens: Int?
-    public var cost: Double?
+  package struct Usage: Sendable, Equatable {
+    package var promptTokens: Int?
+    package var completionTokens: Int?
+    package var totalTokens: Int?
+    package var cost: Double?
   }
 
   /// Position in the unsharded plan.
-  public var index: Int
-  public var id: String
-  public var suite: String
-  public var name: String
-  public var file: String
-  public var line: Int
-  public var status: CaseStatus
-  public var tolerated: Bool
-  public var durationMS: Int
-  public var output: String?
-  public var reasoning: String?
+  package var index: Int
+  package var id: String
+  package var suite: String
+  package var name: String
+  package var file: String
+  package var line: Int
+  package var status: CaseStatus
+  package var tolerated: Bool
+  package var durationMS: Int
+  package var output: String?
+  package var reasoning: String?
   /// Why it could not run, or the skip reason.
-  public var error: String?
-  public var assertions: [Assertion]
-  public var golden: GoldenReport
-  public var cassette: CassetteReport
-  public var attempts: Int
-  public var notes: [String]
-  public var latencyMS: Int?
-  public var model: String?
-  public var provider: String?
-  public var usage: Usage?
-  public var messages: [JSON]
+  package var error: String?
+  package var assertions: [Assertion]
+  package var golden: GoldenReport
+  package var cassette: CassetteReport
+  package var attempts: Int
+  package var notes: [String]
+  package var latencyMS: Int?
+  package var model: String?
+  package var provider: String?
+  package var usage: Usage?
+  package var messages: [JSON]
 
-  public var failedAssertions: [Assertion] { assertions.filter { !$0.passed } }
+  package var failedAssertions: [Assertion] { assertions.filter { !$0.passed } }
   /// The case id without its suite: the JUnit testcase name.
-  public var shortName: String { id.hasPrefix(suite + "/") ? String(id.dropFirst(suite.count + 1)) : id }
+  package var shortName: String { id.hasPrefix(suite + "/") ? String(id.dropFirst(suite.count + 1)) : id }
 
-  public init(_ r: CaseResult) {
+  package init(_ r: CaseResult) {
     let c = r.plannedCase
     index = c.index
     id = c.id
@@ -108,7 +108,7 @@ public struct ReportCase: Sendable {
   }
 
   /// Reads a case of a JSON report; nil when it is not one.
-  public init?(json o: JSON, fallbackIndex: Int) {
+  package init?(json o: JSON, fallbackIndex: Int) {
     guard let id = o["id"]?.stringValue, let status = o["status"]?.stringValue.flatMap(CaseStatus.init(rawValue:))
     else {
       return nil

@@ -1,11 +1,11 @@
 /// Writes the report files of a run or a merge, each atomically.
-public struct ReportWriter: Sendable {
-  public var junit: String?
-  public var json: String?
-  public var html: String?
-  public var junitOptions = JUnitReport.Options()
+package struct ReportWriter: Sendable {
+  package var junit: String?
+  package var json: String?
+  package var html: String?
+  package var junitOptions = JUnitReport.Options()
 
-  public init(junit: String?, json: String?, html: String?, junitFileAttributes: Bool = false) {
+  package init(junit: String?, json: String?, html: String?, junitFileAttributes: Bool = false) {
     self.junit = junit
     self.json = json
     self.html = html
@@ -13,7 +13,7 @@ public struct ReportWriter: Sendable {
   }
 
   /// Writes every report; prints each that cannot be written. False when any could not be.
-  public func write(_ report: Report, _ ctx: CommandContext) -> Bool {
+  package func write(_ report: Report, _ ctx: CommandContext) -> Bool {
     var outputs: [(String, () -> String)] = []
     if let junit { outputs.append((junit, { JUnitReport.render(report, options: junitOptions) })) }
     if let json { outputs.append((json, { JSONReport.render(report) })) }

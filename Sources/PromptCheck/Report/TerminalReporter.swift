@@ -2,13 +2,13 @@ import Foundation
 
 /// Terminal output: a progress bar on a TTY (done/total, pass/fail counts,
 /// ETA), plain lines otherwise, then a summary with every failure.
-public final class TerminalReporter: RunReporter {
-  public struct Style: Sendable {
-    public var isTTY: Bool
-    public var color: Bool
-    public var quiet = false
-    public var verbose = false
-    public init(isTTY: Bool, color: Bool, quiet: Bool = false, verbose: Bool = false) {
+package final class TerminalReporter: RunReporter {
+  package struct Style: Sendable {
+    package var isTTY: Bool
+    package var color: Bool
+    package var quiet = false
+    package var verbose = false
+    package init(isTTY: Bool, color: Bool, quiet: Bool = false, verbose: Bool = false) {
       self.isTTY = isTTY
       self.color = color
       self.quiet = quiet
@@ -23,7 +23,7 @@ public final class TerminalReporter: RunReporter {
   var tally = Tally()
   var progressShown = false
 
-  public init(style: Style, write: @escaping (String) -> Void) {
+  package init(style: Style, write: @escaping (String) -> Void) {
     self.style = style
     self.write = write
   }
@@ -32,7 +32,7 @@ public final class TerminalReporter: RunReporter {
     style.color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s
   }
 
-  public func handle(_ event: RunEvent) {
+  package func handle(_ event: RunEvent) {
     switch event {
     case .runStarted(let s):
       start = clock.now

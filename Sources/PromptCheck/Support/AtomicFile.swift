@@ -7,18 +7,18 @@ import Foundation
 /// Writes files atomically: a temporary file in the same folder, flushed, then
 /// renamed over the target. A run that is killed leaves the file either as it
 /// was or complete, never half-written.
-public enum AtomicFile {
-  public struct WriteError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
-    public var description: String { "cannot write '\(path)': \(reason)" }
+package enum AtomicFile {
+  package struct WriteError: Error, Sendable, CustomStringConvertible {
+    package var path: String
+    package var reason: String
+    package var description: String { "cannot write '\(path)': \(reason)" }
   }
 
-  public static func write(_ text: String, to path: String) throws(WriteError) {
+  package static func write(_ text: String, to path: String) throws(WriteError) {
     try write(Array(text.utf8), to: path)
   }
 
-  public static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
+  package static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
     let folder = (path as NSString).deletingLastPathComponent
     if !folder.isEmpty {
       do {

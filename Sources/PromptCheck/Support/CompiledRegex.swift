@@ -3,16 +3,16 @@ import Foundation
 /// A user regex (ICU syntax, as `NSRegularExpression` takes it), compiled once
 /// at load time, matched with a deadline so a catastrophic pattern on a huge
 /// output stops with an error instead of hanging the run.
-public struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
+package struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
   // @unchecked: NSRegularExpression is immutable once built and safe to share between threads.
-  public let pattern: String
-  public let flags: String
+  package let pattern: String
+  package let flags: String
   let regex: NSRegularExpression
 
-  public struct CompileError: Error, Sendable { public var message: String }
+  package struct CompileError: Error, Sendable { package var message: String }
 
   /// `flags` from `i m s x`.
-  public init(_ pattern: String, flags: String = "") throws(CompileError) {
+  package init(_ pattern: String, flags: String = "") throws(CompileError) {
     var options: NSRegularExpression.Options = []
     for f in flags {
       switch f {
@@ -72,10 +72,10 @@ public struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
     return "ICU cannot compile it (see the ICU regular-expression syntax)"
   }
 
-  public var description: String { flags.isEmpty ? pattern : "(?\(flags))\(pattern)" }
+  package var description: String { flags.isEmpty ? pattern : "(?\(flags))\(pattern)" }
 
   /// The UTF-16 range of the first match, or nil; throws past the deadline.
-  public func firstMatch(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> Range<
+  package func firstMatch(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> Range<
     String.Index
   >? {
     guard let found = try RegexGuard.firstMatch(regex, pattern: description, in: s, limit: deadline),
@@ -85,7 +85,7 @@ public struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
   }
 
   /// Replaces every match (with `$1`-style templates), used by golden normalisers; throws past the deadline.
-  public func replacingMatches(in s: String, with template: String, deadline: Duration = RegexGuard.limit)
+  package func replacingMatches(in s: String, with template: String, deadline: Duration = RegexGuard.limit)
     throws(RegexTimeout)
     -> String
   {

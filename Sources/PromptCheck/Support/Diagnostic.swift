@@ -1,45 +1,45 @@
 /// A position in a source file. Lines and columns are 1-based, as compilers print them.
-public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
-  public var file: String
-  public var line: Int
-  public var column: Int
+package struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
+  package var file: String
+  package var line: Int
+  package var column: Int
 
-  public init(file: String, line: Int, column: Int) {
+  package init(file: String, line: Int, column: Int) {
     self.file = file
     self.line = line
     self.column = column
   }
 
-  public var description: String { "\(file):\(line):\(column)" }
+  package var description: String { "\(file):\(line):\(column)" }
 
-  public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+  package static func < (a: SourceLocation, b: SourceLocation) -> Bool {
     (a.file, a.line, a.column) < (b.file, b.line, b.column)
   }
 }
 
 /// A problem found in a user's file, reported compiler-style.
-public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
-  public enum Severity: String, Sendable { case error, warning, note }
+package struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
+  package enum Severity: String, Sendable { case error, warning, note }
 
-  public var location: SourceLocation?
-  public var severity: Severity
-  public var message: String
+  package var location: SourceLocation?
+  package var severity: Severity
+  package var message: String
 
-  public init(_ message: String, at location: SourceLocation?, severity: Severity = .error) {
+  package init(_ message: String, at location: SourceLocation?, severity: Severity = .error) {
     self.message = message
     self.location = location
     self.severity = severity
   }
 
   /// `path:line:col: error: message` (or `error: message` with no location).
-  public var description: String {
+  package var description: String {
     if let location { return "\(location): \(severity.rawValue): \(message)" }
     return "\(severity.rawValue): \(message)"
   }
 
   /// The one-line form followed by the source line and a caret under the column.
   /// A long line is shown as a window of about 100 characters around the column.
-  public func rendered(source: String?) -> String {
+  package func rendered(source: String?) -> String {
     var out = description
     guard let location, let source, let text = Self.line(location.line, of: source) else { return out }
     var scalars = Array(text.unicodeScalars)
@@ -83,10 +83,10 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Thrown when loading finds problems; holds every one of them.
-public struct DiagnosticError: Error, Sendable, CustomStringConvertible {
-  public var diagnostics: [Diagnostic]
-  public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
-  public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+package struct DiagnosticError: Error, Sendable, CustomStringConvertible {
+  package var diagnostics: [Diagnostic]
+  package init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+  package var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 
 /// Collects diagnostics in the order they are found, dropping exact repeats.

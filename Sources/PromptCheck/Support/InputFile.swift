@@ -2,11 +2,11 @@ import Foundation
 
 /// Reads a whole input file with a size limit. Works for regular files and for
 /// pipes and FIFOs (`/dev/stdin`, `<(…)`), which have no size until read to their end.
-public enum InputFile {
+package enum InputFile {
   /// The largest JSON document `query` reads.
-  public static let documentLimit = 64 * 1024 * 1024
+  package static let documentLimit = 64 * 1024 * 1024
 
-  public static func read(_ path: String, limit: Int) -> Result<[UInt8], Problem> {
+  package static func read(_ path: String, limit: Int) -> Result<[UInt8], Problem> {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { return .failure(Problem(errno: errno)) }
     defer { close(fd) }
@@ -26,10 +26,10 @@ public enum InputFile {
     }
   }
 
-  public struct Problem: Error, Sendable, CustomStringConvertible {
-    public var message: String
+  package struct Problem: Error, Sendable, CustomStringConvertible {
+    package var message: String
     init(message: String) { self.message = message }
     init(errno code: Int32) { message = String(cString: strerror(code)) }
-    public var description: String { message }
+    package var description: String { message }
   }
 }

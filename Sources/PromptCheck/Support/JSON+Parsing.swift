@@ -1,23 +1,23 @@
 /// A JSON syntax error with the place it was found.
-public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
-  public var message: String
+package struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+  package var message: String
   /// 0-based offset in UTF-8 bytes.
-  public var offset: Int
-  public var line: Int
-  public var column: Int
+  package var offset: Int
+  package var line: Int
+  package var column: Int
 
-  public var description: String { "line \(line), column \(column): \(message)" }
+  package var description: String { "line \(line), column \(column): \(message)" }
 }
 
 extension JSON {
   /// Parses RFC 8259 JSON. Nesting is limited (default 512 levels) so hostile
   /// input cannot exhaust the stack.
-  public static func parse(_ text: String, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+  package static func parse(_ text: String, maxDepth: Int = 512) throws(JSONParseError) -> JSON {
     var bytes = Array(text.utf8)
     return try parse(bytes: &bytes, maxDepth: maxDepth)
   }
 
-  public static func parse(bytes: [UInt8], maxDepth: Int = 512) throws(JSONParseError) -> JSON {
+  package static func parse(bytes: [UInt8], maxDepth: Int = 512) throws(JSONParseError) -> JSON {
     var copy = bytes
     return try parse(bytes: &copy, maxDepth: maxDepth)
   }

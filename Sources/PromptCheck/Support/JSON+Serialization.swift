@@ -1,22 +1,22 @@
 extension JSON {
-  public enum KeyOrder: Sendable { case asWritten, sorted }
+  package enum KeyOrder: Sendable { case asWritten, sorted }
 
   /// Compact JSON text. `sorted` orders member names by code point (canonical form).
-  public func serialized(keys: KeyOrder = .asWritten) -> String {
+  package func serialized(keys: KeyOrder = .asWritten) -> String {
     var out = ""
     write(to: &out, keys: keys, indent: nil, level: 0)
     return out
   }
 
   /// Indented JSON text (two spaces), as goldens and reports store it.
-  public func prettyPrinted(keys: KeyOrder = .sorted) -> String {
+  package func prettyPrinted(keys: KeyOrder = .sorted) -> String {
     var out = ""
     write(to: &out, keys: keys, indent: "  ", level: 0)
     return out
   }
 
   /// Canonical form for matching: sorted keys, numbers normalised (`1.0` is `1`).
-  public var canonical: String {
+  package var canonical: String {
     canonicalized.serialized(keys: .sorted)
   }
 
@@ -99,7 +99,7 @@ extension JSON {
     out += "\""
   }
 
-  public static func quoted(_ s: String) -> String {
+  package static func quoted(_ s: String) -> String {
     var out = ""
     quote(s, into: &out)
     return out

@@ -2,7 +2,7 @@
 /// blurs: integers stay apart from floats, `true` is never `1`, and strings
 /// (values and member names) compare by Unicode code points, not by Swift's
 /// canonical equivalence.
-public enum JSON: Sendable {
+package enum JSON: Sendable {
   case null
   case bool(Bool)
   case int(Int)
@@ -11,14 +11,14 @@ public enum JSON: Sendable {
   case array([JSON])
   case object(JSONObject)
 
-  public var isNumber: Bool {
+  package var isNumber: Bool {
     switch self {
     case .int, .double: return true
     default: return false
     }
   }
 
-  public var numberValue: Double? {
+  package var numberValue: Double? {
     switch self {
     case .int(let i): return Double(i)
     case .double(let d): return d
@@ -26,26 +26,26 @@ public enum JSON: Sendable {
     }
   }
 
-  public var stringValue: String? {
+  package var stringValue: String? {
     if case .string(let s) = self { return s }
     return nil
   }
 
-  public var arrayValue: [JSON]? {
+  package var arrayValue: [JSON]? {
     if case .array(let a) = self { return a }
     return nil
   }
 
-  public var objectValue: JSONObject? {
+  package var objectValue: JSONObject? {
     if case .object(let o) = self { return o }
     return nil
   }
 
-  public subscript(key: String) -> JSON? {
+  package subscript(key: String) -> JSON? {
     objectValue?[key]
   }
 
-  public var typeName: String {
+  package var typeName: String {
     switch self {
     case .null: return "null"
     case .bool: return "boolean"
@@ -59,22 +59,22 @@ public enum JSON: Sendable {
 
 /// A JSON object that keeps member order (as written) and compares member
 /// names by code point.
-public struct JSONObject: Sendable {
-  public private(set) var members: [(key: String, value: JSON)] = []
+package struct JSONObject: Sendable {
+  package private(set) var members: [(key: String, value: JSON)] = []
   /// Member positions by name bytes, once the object is large enough for a
   /// linear search to hurt. UTF-8 bytes keep code-point semantics (Swift's
   /// `String` hashing would merge canonically equivalent names).
   private var positions: [[UInt8]: Int]?
   static let indexThreshold = 16
 
-  public init() {}
-  public init(_ members: [(String, JSON)]) {
+  package init() {}
+  package init(_ members: [(String, JSON)]) {
     for (k, v) in members { self[k] = v }
   }
 
-  public var count: Int { members.count }
-  public var keys: [String] { members.map(\.key) }
-  public var values: [JSON] { members.map(\.value) }
+  package var count: Int { members.count }
+  package var keys: [String] { members.map(\.key) }
+  package var values: [JSON] { members.map(\.value) }
 
   func index(of key: String) -> Int? {
     if let positions { return positions[Array(key.utf8)] }
@@ -82,7 +82,7 @@ public struct JSONObject: Sendable {
     return members.firstIndex { $0.key.utf8.elementsEqual(utf8) }
   }
 
-  public subscript(key: String) -> JSON? {
+  package subscript(key: String) -> JSON? {
     get { index(of: key).map { members[$0].value } }
     set {
       if let i = index(of: key) {
@@ -112,7 +112,7 @@ public struct JSONObject: Sendable {
   }
 
   /// Members sorted by the code points of their names (as UTF-8 bytes, which orders the same way).
-  public var sortedMembers: [(key: String, value: JSON)] {
+  package var sortedMembers: [(key: String, value: JSON)] {
     members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
   }
 }
@@ -122,7 +122,7 @@ public struct JSONObject: Sendable {
 extension JSON: Equatable {
   /// JSON equality: numbers by value (`1 == 1.0`), no cross-type equality,
   /// strings by code points, objects member by member regardless of order.
-  public static func == (a: JSON, b: JSON) -> Bool {
+  package static func == (a: JSON, b: JSON) -> Bool {
     switch (a, b) {
     case (.null, .null): return true
     case (.bool(let x), .bool(let y)): return x == y
@@ -167,7 +167,7 @@ extension JSON: Equatable {
 }
 
 extension JSON: Hashable {
-  public func hash(into h: inout Hasher) {
+  package func hash(into h: inout Hasher) {
     switch self {
     case .null: h.combine(0)
     case .bool(let b): h.combine(1); h.combine(b)
@@ -183,7 +183,7 @@ extension JSON: Hashable {
 }
 
 extension JSONObject: Equatable {
-  public static func == (a: JSONObject, b: JSONObject) -> Bool { JSON.object(a) == JSON.object(b) }
+  package static func == (a: JSONObject, b: JSONObject) -> Bool { JSON.object(a) == JSON.object(b) }
 }
 
 // MARK: - Literals
@@ -191,10 +191,10 @@ extension JSONObject: Equatable {
 extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
   ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
-  public init(stringLiteral value: String) { self = .string(value) }
-  public init(integerLiteral value: Int) { self = .int(value) }
-  public init(floatLiteral value: Double) { self = .double(value) }
-  public init(booleanLiteral value: Bool) { self = .bool(value) }
-  public init(arrayLiteral elements: JSON...) { self = .array(elements) }
-  public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+  package init(stringLiteral value: String) { self = .string(value) }
+  package init(integerLiteral value: Int) { self = .int(value) }
+  package init(floatLiteral value: Double) { self = .double(value) }
+  package init(booleanLiteral value: Bool) { self = .bool(value) }
+  package init(arrayLiteral elements: JSON...) { self = .array(elements) }
+  package init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
 }

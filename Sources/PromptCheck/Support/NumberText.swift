@@ -1,15 +1,15 @@
 /// The one way numbers are written in messages, the terminal and reports:
 /// the shortest text that reads back as the same value, and no `.0` on whole numbers.
-public enum NumberText {
+package enum NumberText {
   /// `0.05` → "0.05", `1.05` → "1.05", `3.0` → "3", `120` → "120".
-  public static func format(_ d: Double) -> String {
+  package static func format(_ d: Double) -> String {
     guard d.isFinite else { return d.isNaN ? "NaN" : (d < 0 ? "-infinity" : "infinity") }
     if d.rounded() == d, abs(d) < 1e15 { return String(Int(d)) }
     return "\(d)"
   }
 
   /// US dollars to at most 6 decimals, trailing zeros dropped but one: `0.0012`, `2.0`.
-  public static func money(_ d: Double) -> String {
+  package static func money(_ d: Double) -> String {
     var s = String(format: "%.6f", d)
     while s.hasSuffix("0") && !s.hasSuffix(".0") { s.removeLast() }
     return s

@@ -2,35 +2,35 @@
 /// `api_key_env` variables) with `<redacted>`. The runner applies it once, where a
 /// completion enters the pipeline, so goldens, reports, the terminal and GitHub
 /// output only ever see redacted text; cassettes are written and matched through it.
-public struct Redactor: Sendable {
-  public static let mark = "<redacted>"
+package struct Redactor: Sendable {
+  package static let mark = "<redacted>"
   /// Secrets shorter than this are not redacted (they would mangle ordinary text).
   static let minimumLength = 4
 
-  public let secrets: [String]
+  package let secrets: [String]
 
-  public init(secrets: [String]) {
+  package init(secrets: [String]) {
     // Longest first, so a secret that contains another is replaced whole.
     self.secrets = Array(Set(secrets.filter { $0.count >= Self.minimumLength })).sorted { $0.count > $1.count }
   }
 
   /// The secrets of every provider of `config` found in `environment`.
-  public init(providers: [Provider], environment: [String: String]) {
+  package init(providers: [Provider], environment: [String: String]) {
     self.init(secrets: providers.compactMap { p in p.apiKeyEnv.flatMap { environment[$0] } })
   }
 
-  public static let none = Redactor(secrets: [])
+  package static let none = Redactor(secrets: [])
 
-  public var isEmpty: Bool { secrets.isEmpty }
+  package var isEmpty: Bool { secrets.isEmpty }
 
-  public func callAsFunction(_ s: String) -> String {
+  package func callAsFunction(_ s: String) -> String {
     guard !secrets.isEmpty else { return s }
     var t = s
     for secret in secrets where t.contains(secret) { t = t.replacingOccurrences(of: secret, with: Self.mark) }
     return t
   }
 
-  public func callAsFunction(_ value: JSON) -> JSON {
+  package func callAsFunction(_ value: JSON) -> JSON {
     guard !secrets.isEmpty else { return value }
     switch value {
     case .string(let s): return .string(self(s))
@@ -40,7 +40,7 @@ public struct Redactor: Sendable {
     }
   }
 
-  public func callAsFunction(_ c: Completion) -> Completion {
+  package func callAsFunction(_ c: Completion) -> Completion {
     guard !secrets.isEmpty else { return c }
     var r = c
     r.content = self(c.content)

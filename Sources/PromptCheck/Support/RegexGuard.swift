@@ -4,22 +4,22 @@ import Foundation
 /// output or a user's document (the `regex` assertion, JSON-path `match()` and
 /// `search()`, golden `replace` normalisers, `query`) runs through `RegexGuard`,
 /// so a catastrophic pattern stops with this error instead of hanging the run.
-public struct RegexTimeout: Error, Sendable, Equatable, CustomStringConvertible {
-  public var pattern: String
-  public var limit: Duration
+package struct RegexTimeout: Error, Sendable, Equatable, CustomStringConvertible {
+  package var pattern: String
+  package var limit: Duration
   /// Code points of the text it was matching.
-  public var textLength: Int
+  package var textLength: Int
 
-  public var description: String {
+  package var description: String {
     "the regex /\(pattern)/ ran longer than \(RegexGuard.seconds(limit)) on a text of \(textLength) characters and was stopped; "
       + "simplify it (nested quantifiers such as (a*)* or (a+)+ backtrack exponentially)"
   }
 }
 
 /// The one guarded matcher: `NSRegularExpression` with `.reportProgress`, checked against a deadline.
-public enum RegexGuard {
+package enum RegexGuard {
   /// The deadline a regex gets on one text (README "Assertions": regex).
-  public static let limit: Duration = .seconds(1)
+  package static let limit: Duration = .seconds(1)
 
   static func seconds(_ d: Duration) -> String {
     NumberText.format(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) + " s"

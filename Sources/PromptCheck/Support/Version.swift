@@ -1,2 +1,2 @@
 /// The promptcheck version, printed by `--version` and written into cassettes and reports.
-public let promptcheckVersion = "0.1.0"
+package let promptcheckVersion = "0.1.0"

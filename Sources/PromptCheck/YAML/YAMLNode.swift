@@ -1,31 +1,31 @@
 /// A YAML node with the place it was written. Aliases are already expanded and
 /// `<<` merge keys already applied, so consumers see plain trees.
-public struct YAMLNode: Sendable {
-  public enum Style: Sendable { case plain, quoted, block }
+package struct YAMLNode: Sendable {
+  package enum Style: Sendable { case plain, quoted, block }
 
-  public struct Pair: Sendable {
-    public var key: YAMLNode
-    public var value: YAMLNode
+  package struct Pair: Sendable {
+    package var key: YAMLNode
+    package var value: YAMLNode
   }
 
-  public enum Content: Sendable {
+  package enum Content: Sendable {
     case scalar(String, Style)
     case sequence([YAMLNode])
     case mapping([Pair])
   }
 
-  public var content: Content
-  public var tag: String?
-  public var location: SourceLocation
+  package var content: Content
+  package var tag: String?
+  package var location: SourceLocation
 
-  public init(_ content: Content, tag: String? = nil, at location: SourceLocation) {
+  package init(_ content: Content, tag: String? = nil, at location: SourceLocation) {
     self.content = content
     self.tag = tag
     self.location = location
   }
 
   /// A scalar's value under YAML's core schema (plain scalars are typed; quoted ones are strings).
-  public enum Resolved: Sendable, Equatable {
+  package enum Resolved: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -33,17 +33,17 @@ public struct YAMLNode: Sendable {
     case string(String)
   }
 
-  public var scalar: (text: String, style: Style)? {
+  package var scalar: (text: String, style: Style)? {
     if case .scalar(let t, let s) = content { return (t, s) }
     return nil
   }
 
-  public var sequence: [YAMLNode]? {
+  package var sequence: [YAMLNode]? {
     if case .sequence(let items) = content { return items }
     return nil
   }
 
-  public var mapping: [Pair]? {
+  package var mapping: [Pair]? {
     if case .mapping(let pairs) = content { return pairs }
     return nil
   }
@@ -51,7 +51,7 @@ public struct YAMLNode: Sendable {
   /// Resolution follows the YAML 1.2 core schema: `true`/`false` (any case form
   /// listed there) are booleans, `~`/`null`/empty are null; `yes`, `no`, `on`,
   /// `off` stay strings (the README says so: it avoids the "Norway problem").
-  public var resolved: Resolved? {
+  package var resolved: Resolved? {
     guard case .scalar(let text, let style) = content else { return nil }
     if let tag {
       switch tag {
@@ -161,7 +161,7 @@ public struct YAMLNode: Sendable {
   }
 
   /// A short human description of the node's type, for "expected X, found Y" messages.
-  public var kindDescription: String {
+  package var kindDescription: String {
     switch content {
     case .sequence: return "a list"
     case .mapping: return "a map"
@@ -178,7 +178,7 @@ public struct YAMLNode: Sendable {
   }
 
   /// Looks a key up in a mapping (last occurrence wins; duplicates are rejected by the parser).
-  public subscript(key: String) -> YAMLNode? {
+  package subscript(key: String) -> YAMLNode? {
     mapping?.last { $0.key.scalar?.text == key }?.value
   }
 }

@@ -2,14 +2,14 @@ internal import CLibYAML
 
 /// Limits that keep hostile files from hurting: every one is checked while
 /// parsing, so a bad file fails fast instead of using memory or stack.
-public struct YAMLLimits: Sendable {
+package struct YAMLLimits: Sendable {
   /// Largest file, in bytes.
-  public var maxBytes = 4 * 1024 * 1024
+  package var maxBytes = 4 * 1024 * 1024
   /// Deepest nesting of lists and maps.
-  public var maxDepth = 128
+  package var maxDepth = 128
   /// Most nodes the document may stand for once aliases are expanded.
-  public var maxNodes = 1_000_000
-  public init() {}
+  package var maxNodes = 1_000_000
+  package init() {}
 }
 
 /// Parses YAML text with libyaml's event API into a `YAMLNode` tree.
@@ -17,14 +17,14 @@ public struct YAMLLimits: Sendable {
 /// The libyaml parser is owned by one `final class` that frees it in `deinit`;
 /// the input bytes stay alive in a stored property for as long as the parser
 /// may read them.
-public enum YAMLParser {
-  public static func parse(
+package enum YAMLParser {
+  package static func parse(
     _ text: String, file: String, limits: YAMLLimits = YAMLLimits()
   ) throws(Diagnostic) -> YAMLNode {
     try parse(bytes: Array(text.utf8), file: file, limits: limits)
   }
 
-  public static func parse(
+  package static func parse(
     bytes: [UInt8], file: String, limits: YAMLLimits = YAMLLimits()
   ) throws(Diagnostic) -> YAMLNode {
     if bytes.count > limits.maxBytes {

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Golden files on disk (for orphan listings and `accept`).
-public enum GoldenFiles {
+package enum GoldenFiles {
   /// Golden files (not pending `.new` ones) under `root`, relative to it.
-  public static func all(in root: String) -> [String] {
+  package static func all(in root: String) -> [String] {
     files(in: root) { $0.hasSuffix(".txt") || $0.hasSuffix(".json") }
   }
 
   /// Pending goldens (`CASE.txt.new`, `CASE.json.new`) under `root`, relative to it.
-  public static func pending(in root: String) -> [String] {
+  package static func pending(in root: String) -> [String] {
     files(in: root) { $0.hasSuffix(".txt.new") || $0.hasSuffix(".json.new") }
   }
 

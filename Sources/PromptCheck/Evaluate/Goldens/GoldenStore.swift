@@ -3,26 +3,26 @@ import Foundation
 /// Golden files (README "Goldens"): `expectations/golden/SUITE/CASE.txt` (or `.json`).
 /// Comparing reads the golden; a missing or different one writes the pending
 /// `CASE.txt.new` beside it (or, with `--update-goldens`, the golden itself).
-public struct GoldenError: Error, Sendable { public var message: String }
+package struct GoldenError: Error, Sendable { package var message: String }
 
-public struct GoldenStore: Sendable {
+package struct GoldenStore: Sendable {
   /// The golden folder as the user names it (e.g. `expectations/golden`), used in messages.
-  public var root: String
+  package var root: String
   /// The same folder, absolute, for I/O.
-  public var absoluteRoot: String
+  package var absoluteRoot: String
   /// Write goldens directly instead of `.new` files.
-  public var update: Bool
+  package var update: Bool
 
-  public init(root: String, absoluteRoot: String, update: Bool) {
+  package init(root: String, absoluteRoot: String, update: Bool) {
     self.root = root
     self.absoluteRoot = absoluteRoot
     self.update = update
   }
 
-  public static let volatileResponseFields = ["id", "created", "system_fingerprint"]
+  package static let volatileResponseFields = ["id", "created", "system_fingerprint"]
 
   /// The golden file's path, relative to the golden root, for a case and subject.
-  public static func relativePath(_ c: PlannedCase, spec: GoldenSpec) -> String {
+  package static func relativePath(_ c: PlannedCase, spec: GoldenSpec) -> String {
     "\(c.suite)/\(c.fileStem).\(isJSON(spec) ? "json" : "txt")"
   }
 
@@ -31,7 +31,7 @@ public struct GoldenStore: Sendable {
   }
 
   /// The subject as it is stored: normalised, JSON pretty-printed with sorted keys.
-  public static func subject(_ spec: GoldenSpec, _ completion: Completion) -> Result<String, GoldenError> {
+  package static func subject(_ spec: GoldenSpec, _ completion: Completion) -> Result<String, GoldenError> {
     var text: String
     switch spec.subject {
     case .output: text = completion.content
@@ -47,7 +47,8 @@ public struct GoldenStore: Sendable {
     return normalize(text, spec.normalizers)
   }
 
-  public static func normalize(_ input: String, _ normalizers: [GoldenSpec.Normalizer]) -> Result<String, GoldenError> {
+  package static func normalize(_ input: String, _ normalizers: [GoldenSpec.Normalizer]) -> Result<String, GoldenError>
+  {
     var text = input
     for n in normalizers {
       switch n {
@@ -72,16 +73,16 @@ public struct GoldenStore: Sendable {
     return .success(text)
   }
 
-  public struct Comparison: Sendable {
-    public var report: GoldenReport
+  package struct Comparison: Sendable {
+    package var report: GoldenReport
     /// A failing finding when the golden is missing or differs.
-    public var finding: Finding?
-    public var notes: [String] = []
+    package var finding: Finding?
+    package var notes: [String] = []
     /// A golden that could not be written: the case errors (it is not a behaviour change).
-    public var error: String?
+    package var error: String?
   }
 
-  public func compare(_ c: PlannedCase, spec: GoldenSpec, completion: Completion) -> Comparison {
+  package func compare(_ c: PlannedCase, spec: GoldenSpec, completion: Completion) -> Comparison {
     let relative = Self.relativePath(c, spec: spec)
     let display = root + "/" + relative
     let path = absoluteRoot + "/" + relative

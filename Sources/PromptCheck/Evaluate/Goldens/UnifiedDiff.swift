@@ -1,5 +1,5 @@
 /// Line diffs (Myers' O(ND) algorithm) printed as unified diffs that `patch` applies.
-public enum UnifiedDiff {
+package enum UnifiedDiff {
   enum Edit: Equatable {
     case same(Int, Int)  // index in old, index in new
     case delete(Int)
@@ -78,7 +78,7 @@ public enum UnifiedDiff {
 
   /// A unified diff from `old` to `new` with `context` lines around each change;
   /// "" when they are equal.
-  public static func diff(old: String, new: String, oldName: String, newName: String, context: Int = 3) -> String {
+  package static func diff(old: String, new: String, oldName: String, newName: String, context: Int = 3) -> String {
     let (a, aEnds) = lines(old)
     let (b, bEnds) = lines(new)
     if a == b && aEnds == bEnds { return "" }

@@ -1,23 +1,23 @@
 /// An RFC 9535 JSONPath query, parsed and type-checked once, evaluated many times.
-public struct JSONPath: Sendable, CustomStringConvertible {
-  public let expression: String
+package struct JSONPath: Sendable, CustomStringConvertible {
+  package let expression: String
   let query: Query
 
   /// Parses `expression`; throws with the offending character's position when it is not valid RFC 9535.
-  public init(_ expression: String) throws(JSONPathError) {
+  package init(_ expression: String) throws(JSONPathError) {
     self.expression = expression
     var parser = JSONPathParser(expression)
     self.query = try parser.parseRoot()
   }
 
-  public var description: String { expression }
+  package var description: String { expression }
 
   /// True when the query can select at most one node (only name and index child segments).
-  public var isSingular: Bool { query.isSingular }
+  package var isSingular: Bool { query.isSingular }
 
   /// The selected values, in nodelist order. `match()` and `search()` share one
   /// regex deadline for the whole evaluation; past it the query throws.
-  public func select(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [JSON] {
+  package func select(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [JSON] {
     var ctx = EvaluationContext(root: document, trackPaths: false, limit: deadline)
     let nodes = ctx.evaluate(query, current: document)
     if let timeout = ctx.timeout { throw timeout }
@@ -25,7 +25,7 @@ public struct JSONPath: Sendable, CustomStringConvertible {
   }
 
   /// The selected nodes with their normalized paths (e.g. `$['a'][0]`).
-  public func selectWithPaths(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [(
+  package func selectWithPaths(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [(
     path: String, value: JSON
   )] {
     var ctx = EvaluationContext(root: document, trackPaths: true, limit: deadline)
@@ -35,7 +35,7 @@ public struct JSONPath: Sendable, CustomStringConvertible {
   }
 
   /// RFC 9535 §2.7 normalized path text of a list of path elements.
-  public static func normalizedPath(_ elements: [PathElement]) -> String {
+  package static func normalizedPath(_ elements: [PathElement]) -> String {
     var out = "$"
     for e in elements {
       switch e {
@@ -66,22 +66,22 @@ public struct JSONPath: Sendable, CustomStringConvertible {
     return out
   }
 
-  public enum PathElement: Sendable, Hashable {
+  package enum PathElement: Sendable, Hashable {
     case name(String)
     case index(Int)
   }
 }
 
 /// A JSONPath syntax or typing error; `offset` counts Unicode scalars from the start of the expression.
-public struct JSONPathError: Error, Sendable, Equatable, CustomStringConvertible {
-  public var message: String
-  public var offset: Int
-  public var expression: String
+package struct JSONPathError: Error, Sendable, Equatable, CustomStringConvertible {
+  package var message: String
+  package var offset: Int
+  package var expression: String
 
-  public var description: String { "invalid JSONPath at character \(offset + 1): \(message)" }
+  package var description: String { "invalid JSONPath at character \(offset + 1): \(message)" }
 
   /// The expression with a caret under the offending character.
-  public var pointer: String {
+  package var pointer: String {
     var caret = ""
     for (i, u) in expression.unicodeScalars.enumerated() where i < offset {
       caret += u == "\t" ? "\t" : " "

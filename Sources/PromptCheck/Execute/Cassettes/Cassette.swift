@@ -1,32 +1,32 @@
 import Foundation
 
 /// One recorded interaction (README "Cassettes"), as stored in `expectations/cassettes/SUITE/CASE.yaml`.
-public struct Cassette: Sendable {
-  public static let formatVersion = 1
+package struct Cassette: Sendable {
+  package static let formatVersion = 1
   /// Response headers worth keeping (the rest is volatile or private).
   static let keptResponseHeaders: Set<String> = ["content-type"]
   static let secretHeaders: Set<String> = [
     "authorization", "cookie", "set-cookie", "x-api-key", "api-key", "proxy-authorization",
   ]
 
-  public var caseID: String
-  public var recordedAt: String
-  public var durationMS: Int
-  public var method: String
-  public var url: String
-  public var requestHeaders: [(name: String, value: String)]
-  public var requestBody: JSON
-  public var status: Int
-  public var responseHeaders: [(name: String, value: String)]
+  package var caseID: String
+  package var recordedAt: String
+  package var durationMS: Int
+  package var method: String
+  package var url: String
+  package var requestHeaders: [(name: String, value: String)]
+  package var requestBody: JSON
+  package var status: Int
+  package var responseHeaders: [(name: String, value: String)]
   /// Non-streamed calls: the body. Streamed calls: the completion assembled from `events`.
-  public var body: JSON
+  package var body: JSON
   /// Streamed calls: every event's data, verbatim and in order.
-  public var events: [ServerSentEvent]?
-  public var promptcheck: String = promptcheckVersion
+  package var events: [ServerSentEvent]?
+  package var promptcheck: String = promptcheckVersion
 
-  public var isStream: Bool { events != nil }
+  package var isStream: Bool { events != nil }
 
-  public init(
+  package init(
     caseID: String, recordedAt: Date, exchange: Exchange
   ) {
     self.caseID = caseID
@@ -45,7 +45,7 @@ public struct Cassette: Sendable {
   static func timestamp(_ d: Date) -> String { UTCTime.formatter(UTCTime.seconds).string(from: d) }
 
   /// The completion this cassette replays: a stream goes through the same assembly as a live one.
-  public func completion() -> Result<Completion, CallError> {
+  package func completion() -> Result<Completion, CallError> {
     if let events {
       switch StreamAssembler.assemble(events) {
       case .success(let body): return .success(Completion(response: body, latencyMS: durationMS))
@@ -58,7 +58,7 @@ public struct Cassette: Sendable {
   // MARK: File form
 
   /// The YAML document, keys in a fixed order. Every occurrence of each secret is replaced by `<redacted>`.
-  public func yaml(redacting redactor: Redactor) throws -> String {
+  package func yaml(redacting redactor: Redactor) throws -> String {
     var request = JSONObject()
     request["method"] = .string(method)
     request["url"] = .string(url)
@@ -95,13 +95,13 @@ public struct Cassette: Sendable {
     return header + (try YAMLEmitter.emit(redacted))
   }
 
-  public struct ReadError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+  package struct ReadError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
   }
 
   /// Reads a cassette file's text.
-  public static func parse(_ text: String, file: String) throws(ReadError) -> Cassette {
+  package static func parse(_ text: String, file: String) throws(ReadError) -> Cassette {
     let node: YAMLNode
     do {
       var limits = YAMLLimits()
@@ -177,7 +177,7 @@ public struct Cassette: Sendable {
 
   /// Nil when the cassette matches the request (method, URL path, canonical body);
   /// otherwise the first differing field with both values.
-  public func mismatch(with request: ChatRequest, redacting redactor: Redactor = .none) -> String? {
+  package func mismatch(with request: ChatRequest, redacting redactor: Redactor = .none) -> String? {
     if method != "POST" { return "method: recorded \(method), now POST" }
     let recordedPath = URLParts.path(of: url)
     if recordedPath != request.urlPath { return "url path: recorded \(recordedPath), now \(request.urlPath)" }

@@ -1,28 +1,28 @@
 import Foundation
 
 /// Where cassettes live: `expectations/cassettes/SUITE/CASE.yaml`.
-public struct CassetteStore: Sendable {
+package struct CassetteStore: Sendable {
   /// As the user names it (e.g. `expectations/cassettes`), for messages.
-  public var root: String
+  package var root: String
   /// Absolute, for I/O.
-  public var absoluteRoot: String
+  package var absoluteRoot: String
 
-  public init(root: String, absoluteRoot: String) {
+  package init(root: String, absoluteRoot: String) {
     self.root = root
     self.absoluteRoot = absoluteRoot
   }
 
-  public func relativePath(_ c: PlannedCase) -> String { "\(c.suite)/\(c.fileStem).yaml" }
-  public func displayPath(_ c: PlannedCase) -> String { root + "/" + relativePath(c) }
-  public func absolutePath(_ c: PlannedCase) -> String { absoluteRoot + "/" + relativePath(c) }
+  package func relativePath(_ c: PlannedCase) -> String { "\(c.suite)/\(c.fileStem).yaml" }
+  package func displayPath(_ c: PlannedCase) -> String { root + "/" + relativePath(c) }
+  package func absolutePath(_ c: PlannedCase) -> String { absoluteRoot + "/" + relativePath(c) }
 
-  public enum Lookup {
+  package enum Lookup {
     case absent
     case unreadable(String)
     case found(Cassette)
   }
 
-  public func load(_ c: PlannedCase) -> Lookup {
+  package func load(_ c: PlannedCase) -> Lookup {
     guard let data = FileManager.default.contents(atPath: absolutePath(c)) else { return .absent }
     do {
       return .found(try Cassette.parse(String(decoding: data, as: UTF8.self), file: displayPath(c)))
@@ -32,7 +32,7 @@ public struct CassetteStore: Sendable {
   }
 
   /// Every cassette file under the root, relative to it (for orphan detection).
-  public func allFiles() -> [String] {
+  package func allFiles() -> [String] {
     guard let e = FileManager.default.enumerator(atPath: absoluteRoot) else { return [] }
     var out: [String] = []
     while let f = e.nextObject() as? String {
@@ -43,17 +43,17 @@ public struct CassetteStore: Sendable {
 }
 
 /// Cassette modes (README "Cassettes"): replays, records, or calls live, as the mode says.
-public struct CassetteSource: CompletionSource {
-  public var store: CassetteStore
+package struct CassetteSource: CompletionSource {
+  package var store: CassetteStore
   /// The effective mode (`auto` in CI already turned into `replay`).
-  public var mode: RunMode
+  package var mode: RunMode
   /// Live calls; nil when the mode never calls (replay), so replay cannot open a connection.
-  public var client: ChatClient?
-  public var budget: CostBudget
+  package var client: ChatClient?
+  package var budget: CostBudget
   /// The run's secrets: cassettes are matched and written through it.
-  public var redactor: Redactor
+  package var redactor: Redactor
 
-  public init(store: CassetteStore, mode: RunMode, client: ChatClient?, budget: CostBudget, redactor: Redactor) {
+  package init(store: CassetteStore, mode: RunMode, client: ChatClient?, budget: CostBudget, redactor: Redactor) {
     self.store = store
     self.mode = mode
     self.client = client
@@ -97,7 +97,7 @@ public struct CassetteSource: CompletionSource {
   }
 
   /// Step 2: decide by mode; step 3 (`record`) when the mode records.
-  public func fetch(_ c: PlannedCase) async -> FetchResult {
+  package func fetch(_ c: PlannedCase) async -> FetchResult {
     let display = store.displayPath(c)
     let (found, previous) = lookup(c)
     switch (mode, found) {

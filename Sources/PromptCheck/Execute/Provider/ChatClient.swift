@@ -1,18 +1,18 @@
 import Foundation
 
 /// Retries with exponential backoff and jitter (README "Calling the API").
-public struct RetryPolicy: Sendable {
-  public var retries: Int
+package struct RetryPolicy: Sendable {
+  package var retries: Int
   /// First backoff, in seconds; doubled for each further retry.
-  public var baseDelay: Double = 0.5
-  public var maxDelay: Double = 30
+  package var baseDelay: Double = 0.5
+  package var maxDelay: Double = 30
   /// Longest `Retry-After` honoured; a server asking for more is waited on for this long.
-  public var maxRetryAfter: Double = 60
+  package var maxRetryAfter: Double = 60
 
-  public init(retries: Int) { self.retries = retries }
+  package init(retries: Int) { self.retries = retries }
 
   /// Delay before retry number `n` (1-based): full backoff scaled by a random factor in [0.5, 1].
-  public func delay(retry n: Int, retryAfter: Double?) -> Double {
+  package func delay(retry n: Int, retryAfter: Double?) -> Double {
     if let retryAfter { return min(max(retryAfter, 0), maxRetryAfter) }
     let backoff = min(maxDelay, baseDelay * pow(2, Double(n - 1)))
     return backoff * Double.random(in: 0.5...1)
@@ -20,34 +20,34 @@ public struct RetryPolicy: Sendable {
 }
 
 /// A call that produced a completion: what was sent and what came back.
-public struct Exchange: Sendable {
-  public var method: String
-  public var url: String
+package struct Exchange: Sendable {
+  package var method: String
+  package var url: String
   /// Headers sent, without any secret.
-  public var requestHeaders: [(name: String, value: String)]
-  public var requestBody: JSON
-  public var status: Int
-  public var responseHeaders: [(name: String, value: String)]
-  public var decoded: ChatResponse.Decoded
+  package var requestHeaders: [(name: String, value: String)]
+  package var requestBody: JSON
+  package var status: Int
+  package var responseHeaders: [(name: String, value: String)]
+  package var decoded: ChatResponse.Decoded
   /// Seconds the final (successful) attempt took.
-  public var duration: Double
+  package var duration: Double
 }
 
 /// The outcome of one call with its retries.
-public struct CallOutcome: Sendable {
-  public var result: Result<Exchange, CallError>
-  public var attempts: Int
+package struct CallOutcome: Sendable {
+  package var result: Result<Exchange, CallError>
+  package var attempts: Int
 }
 
 /// Calls an OpenAI-compatible chat-completions endpoint over a transport.
-public struct ChatClient: Sendable {
-  public var transport: any HTTPTransport
-  public var retry: RetryPolicy
-  public var timeout: Double
+package struct ChatClient: Sendable {
+  package var transport: any HTTPTransport
+  package var retry: RetryPolicy
+  package var timeout: Double
   /// Where API keys are read from (the process environment in the CLI).
-  public var environment: [String: String]
+  package var environment: [String: String]
 
-  public init(transport: any HTTPTransport, retry: RetryPolicy, timeout: Double, environment: [String: String]) {
+  package init(transport: any HTTPTransport, retry: RetryPolicy, timeout: Double, environment: [String: String]) {
     self.transport = transport
     self.retry = retry
     self.timeout = timeout
@@ -55,7 +55,7 @@ public struct ChatClient: Sendable {
   }
 
   /// The key for a provider, or the error that says which variable to set.
-  public func apiKey(for provider: Provider) -> Result<String?, CallError> {
+  package func apiKey(for provider: Provider) -> Result<String?, CallError> {
     guard let variable = provider.apiKeyEnv else { return .success(nil) }
     guard let key = environment[variable], !key.isEmpty else {
       return .failure(
@@ -67,7 +67,7 @@ public struct ChatClient: Sendable {
     return .success(key)
   }
 
-  public func call(_ request: ChatRequest) async -> CallOutcome {
+  package func call(_ request: ChatRequest) async -> CallOutcome {
     let key: String?
     switch apiKey(for: request.provider) {
     case .failure(let e): return CallOutcome(result: .failure(e), attempts: 0)

@@ -1,28 +1,28 @@
 /// One chat-completions call as the suite describes it (README "Calling the API").
-public struct ChatRequest: Sendable {
-  public var provider: Provider
-  public var model: String
-  public var messages: [JSON]
-  public var params: JSONObject
+package struct ChatRequest: Sendable {
+  package var provider: Provider
+  package var model: String
+  package var messages: [JSON]
+  package var params: JSONObject
 
-  public init(provider: Provider, model: String, messages: [JSON], params: JSONObject) {
+  package init(provider: Provider, model: String, messages: [JSON], params: JSONObject) {
     self.provider = provider
     self.model = model
     self.messages = messages
     self.params = params
   }
 
-  public var isStream: Bool { params["stream"] == .bool(true) }
+  package var isStream: Bool { params["stream"] == .bool(true) }
 
-  public var url: String { provider.baseURL + "/chat/completions" }
+  package var url: String { provider.baseURL + "/chat/completions" }
 
   /// `path` part of the URL, for cassette matching.
-  public var urlPath: String { URLParts.path(of: url) }
+  package var urlPath: String { URLParts.path(of: url) }
 
   /// `{model, messages, ...params}`: exactly the params the suite gives, in its
   /// order; a streamed request adds `stream_options: {include_usage: true}`
   /// unless the suite sets `stream_options` itself.
-  public var body: JSON {
+  package var body: JSON {
     var o = JSONObject()
     o["model"] = .string(model)
     o["messages"] = .array(messages)
@@ -34,7 +34,7 @@ public struct ChatRequest: Sendable {
   }
 
   /// Header fields without the secret (what a cassette may hold).
-  public var publicHeaders: [(name: String, value: String)] {
+  package var publicHeaders: [(name: String, value: String)] {
     var h: [(name: String, value: String)] = [("Content-Type", "application/json")]
     if isStream { h.append(("Accept", "text/event-stream")) }
     for header in provider.headers { h.append((header.name, header.value)) }

@@ -1,20 +1,21 @@
 /// Why a call produced no completion.
-public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
-  public enum Kind: String, Sendable {
+package struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
+  package enum Kind: String, Sendable {
     case transport, http, errorObject, badBody, truncatedStream, missingKey, noCassette, staleCassette, budget,
       cancelled
     /// The answer came, but its cassette could not be written.
     case cassetteNotWritten
   }
 
-  public var kind: Kind
-  public var message: String
-  public var retryable: Bool
+  package var kind: Kind
+  package var message: String
+  package var retryable: Bool
   /// Seconds the server asked us to wait (`Retry-After`).
-  public var retryAfter: Double?
-  public var status: Int?
+  package var retryAfter: Double?
+  package var status: Int?
 
-  public init(_ kind: Kind, _ message: String, retryable: Bool = false, retryAfter: Double? = nil, status: Int? = nil) {
+  package init(_ kind: Kind, _ message: String, retryable: Bool = false, retryAfter: Double? = nil, status: Int? = nil)
+  {
     self.kind = kind
     self.message = message
     self.retryable = retryable
@@ -22,20 +23,20 @@ public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
     self.status = status
   }
 
-  public var description: String { message }
+  package var description: String { message }
 }
 
 /// Decoding of chat-completions responses (pure).
-public enum ChatResponse {
-  public static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
+package enum ChatResponse {
+  package static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
 
   /// A successful call: the completion body and, for a stream, its events in order.
-  public struct Decoded: Sendable {
-    public var body: JSON
-    public var events: [ServerSentEvent]?
+  package struct Decoded: Sendable {
+    package var body: JSON
+    package var events: [ServerSentEvent]?
   }
 
-  public static func decode(_ response: HTTPResponse, stream: Bool, now: Double = 0) -> Result<Decoded, CallError> {
+  package static func decode(_ response: HTTPResponse, stream: Bool, now: Double = 0) -> Result<Decoded, CallError> {
     let text = String(decoding: response.body, as: UTF8.self)
     guard (200..<300).contains(response.status) else {
       var message = "HTTP \(response.status)"
@@ -102,9 +103,9 @@ public enum ChatResponse {
 }
 
 /// `Retry-After`: delta-seconds or an HTTP date.
-public enum RetryAfter {
+package enum RetryAfter {
   /// Seconds to wait; `now` is seconds since 1970 (for HTTP dates).
-  public static func seconds(_ value: String, now: Double) -> Double? {
+  package static func seconds(_ value: String, now: Double) -> Double? {
     let v = value.trimmingCharacters(in: " \t")
     if let s = Double(v), s >= 0 { return s }
     guard let date = HTTPDate.parse(v) else { return nil }

@@ -26,7 +26,7 @@ final class MultiHandle: @unchecked Sendable {
 /// never blocks. Callers wait on continuations; requests and cancellations
 /// reach the thread through a locked queue plus `curl_multi_wakeup`.
 /// Connections are reused across requests through the multi handle's cache.
-public final class CurlTransport: HTTPTransport {
+package final class CurlTransport: HTTPTransport {
   typealias Completion = CheckedContinuation<Result<HTTPResponse, TransportError>, Never>
 
   struct Pending: Sendable {
@@ -103,9 +103,9 @@ public final class CurlTransport: HTTPTransport {
 
   private let shared: Shared
 
-  public enum InitError: Error { case curlUnavailable }
+  package enum InitError: Error { case curlUnavailable }
 
-  public init() throws(InitError) {
+  package init() throws(InitError) {
     guard CurlGlobal.initialized, let multi = MultiHandle() else { throw .curlUnavailable }
     shared = Shared(multi: multi)
     let s = shared
@@ -123,7 +123,7 @@ public final class CurlTransport: HTTPTransport {
   /// Requests the transport still tracks (none once every call has returned, cancelled or not).
   var outstandingRequests: Int { shared.outstanding }
 
-  public func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
+  package func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
     let shared = self.shared
     let id = shared.queue.withLock { q in
       defer { q.nextID += 1 }

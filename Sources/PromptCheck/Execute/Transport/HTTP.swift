@@ -1,14 +1,14 @@
 /// An HTTP request as promptcheck sends it.
-public struct HTTPRequest: Sendable {
-  public var method: String
-  public var url: String
+package struct HTTPRequest: Sendable {
+  package var method: String
+  package var url: String
   /// Header fields in order (names as written).
-  public var headers: [(name: String, value: String)]
-  public var body: [UInt8]
+  package var headers: [(name: String, value: String)]
+  package var body: [UInt8]
   /// Whole-request timeout, in seconds.
-  public var timeout: Double
+  package var timeout: Double
 
-  public init(
+  package init(
     method: String = "POST", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
     timeout: Double = 120
   ) {
@@ -20,17 +20,17 @@ public struct HTTPRequest: Sendable {
   }
 }
 
-public struct HTTPResponse: Sendable {
-  public var status: Int
+package struct HTTPResponse: Sendable {
+  package var status: Int
   /// Header fields of the final response, in order, names lower-cased.
-  public var headers: [(name: String, value: String)]
-  public var body: [UInt8]
+  package var headers: [(name: String, value: String)]
+  package var body: [UInt8]
   /// Seconds from the start of the transfer to its end.
-  public var duration: Double
+  package var duration: Double
   /// "1.1", "2", …
-  public var httpVersion: String
+  package var httpVersion: String
 
-  public init(
+  package init(
     status: Int, headers: [(name: String, value: String)], body: [UInt8], duration: Double, httpVersion: String = "1.1"
   ) {
     self.status = status
@@ -40,14 +40,14 @@ public struct HTTPResponse: Sendable {
     self.httpVersion = httpVersion
   }
 
-  public func header(_ name: String) -> String? {
+  package func header(_ name: String) -> String? {
     let n = name.lowercased()
     return headers.last { $0.name == n }?.value
   }
 }
 
 /// Why a transfer did not produce a response.
-public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
   /// Could not connect, the connection broke, DNS failed…: retryable.
   case connection(String)
   case timeout(seconds: Double)
@@ -55,7 +55,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
   /// Anything else curl reports (bad URL, TLS setup): not retryable.
   case other(String)
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .connection(let m): return "connection failed: \(m)"
     case .timeout(let s): return "timed out after \(NumberText.format(s)) s"
@@ -64,7 +64,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     }
   }
 
-  public var isRetryable: Bool {
+  package var isRetryable: Bool {
     switch self {
     case .connection, .timeout: return true
     case .cancelled, .other: return false
@@ -73,6 +73,6 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 /// Sends HTTP requests. The libcurl client implements it; tests may give another.
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
   func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse
 }
