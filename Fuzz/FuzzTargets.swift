@@ -1,0 +1,64 @@
+// libFuzzer entry points, compiled into the PromptCheck module by Fuzz/run (not part of
+// the package build). One binary serves every target; PROMPTCHECK_FUZZ_TARGET picks it:
+// json, sse, jsonpath or yaml. Each target must never crash, hang or leak, whatever the bytes.
+
+import Foundation
+
+enum FuzzTarget: String {
+  case json, sse, jsonpath, yaml
+
+  static let selected: FuzzTarget = {
+    let name = ProcessInfo.processInfo.environment["PROMPTCHECK_FUZZ_TARGET"] ?? ""
+    guard let t = FuzzTarget(rawValue: name) else {
+      FileHandle.standardError.write(Data("PROMPTCHECK_FUZZ_TARGET must be json, sse, jsonpath or yaml\n".utf8))
+      exit(2)
+    }
+    return t
+  }()
+
+  func run(_ bytes: [UInt8]) {
+    switch self {
+    case .json:
+      // Parse, and a successful parse must serialize and parse back to the same value
+      // (a number beyond the double range reads as infinity and is written as null).
+      if let value = try? JSON.parse(bytes: bytes) {
+        let again = try? JSON.parse(value.serialized())
+        if again != finite(value) { fatalError("JSON round trip changed the value: \(value.serialized())") }
+        _ = value.prettyPrinted(keys: .sorted)
+      }
+    case .sse:
+      // A stream body: parse its events, then assemble them as a chat completion.
+      let events = ServerSentEvents.parse(String(decoding: bytes, as: UTF8.self))
+      _ = StreamAssembler.assemble(events)
+    case .jsonpath:
+      // First line: a JSONPath; the rest: a JSON document to run it on.
+      let text = String(decoding: bytes, as: UTF8.self)
+      let parts = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+      guard let path = try? JSONPath(String(parts[0])) else { return }
+      let document = parts.count > 1 ? (try? JSON.parse(String(parts[1]))) ?? .null : .null
+      _ = try? path.select(document, deadline: .milliseconds(100))
+      _ = try? path.selectWithPaths(document, deadline: .milliseconds(100))
+    case .yaml:
+      // A suite file through the whole loader (libyaml events, nodes, the suite model).
+      _ = SuiteLoader.load(bytes: bytes, file: "fuzz.yaml", name: "fuzz", config: Config())
+      _ = ConfigLoader.load(text: String(decoding: bytes, as: UTF8.self), file: "promptcheck.yaml")
+    }
+  }
+}
+
+/// `value` with every non-finite number replaced by null, as serializing writes it.
+func finite(_ value: JSON) -> JSON {
+  switch value {
+  case .double(let d) where !d.isFinite: return .null
+  case .array(let items): return .array(items.map(finite))
+  case .object(let o): return .object(JSONObject(o.members.map { ($0.key, finite($0.value)) }))
+  default: return value
+  }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+  guard let data else { return 0 }
+  FuzzTarget.selected.run(Array(UnsafeBufferPointer(start: data, count: size)))
+  return 0
+}
