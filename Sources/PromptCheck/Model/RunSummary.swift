@@ -8,11 +8,6 @@ package struct RunSummary: Sendable {
   package var results: [CaseResult]
 
   package var tally: Tally { Tally(results.lazy.map { ($0.status, $0.tolerated) }) }
-  package var passed: Int { tally.passed }
-  package var failed: Int { tally.failed }
-  package var tolerated: Int { tally.tolerated }
-  package var errored: Int { tally.errored }
-  package var skipped: Int { tally.skipped }
 
   /// Marks failed repetitions as tolerated where their group met its `min_pass_rate`.
   static func applyPassRates(_ results: inout [CaseResult]) {

@@ -17,8 +17,9 @@ package enum GitHubOutput {
 
   /// The Markdown summary: counts, then each failed case with its first message.
   package static func markdown(_ report: Report) -> String {
+    let tally = report.tally
     var md = "## promptcheck\n\n| passed | failed | errored | skipped |\n|---:|---:|---:|---:|\n"
-    md += "| \(report.passed) | \(report.failed) | \(report.errored) | \(report.skipped) |\n"
+    md += "| \(tally.passed) | \(tally.failed) | \(tally.errored) | \(tally.skipped) |\n"
     if !report.problems.isEmpty {
       md += "\n### Failed and errored cases\n\n"
       for r in report.problems {

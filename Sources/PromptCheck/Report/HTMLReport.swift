@@ -5,6 +5,7 @@ import Foundation
 /// side (old | new) with changed words highlighted, and filters.
 package enum HTMLReport {
   package static func render(_ report: Report) -> String {
+    let tally = report.tally
     var cases = ""
     for r in report.cases { cases += card(r) }
     let seconds = Double(report.durationMS) / 1000
@@ -17,10 +18,10 @@ package enum HTMLReport {
       <header><h1>promptcheck</h1>
       <p class="meta">\(escape(JSONReport.iso8601(report.startedAt))) · mode \(escape(report.mode)) · \(report.cases.count) cases · \(String(format: "%.2f", seconds)) s · promptcheck \(promptcheckVersion)</p>
       <div class="counts">
-      <span class="count passed">\(report.passed) passed</span>
-      <span class="count failed">\(report.failed) failed</span>
-      <span class="count errored">\(report.errored) errored</span>
-      <span class="count skipped">\(report.skipped) skipped</span>
+      <span class="count passed">\(tally.passed) passed</span>
+      <span class="count failed">\(tally.failed) failed</span>
+      <span class="count errored">\(tally.errored) errored</span>
+      <span class="count skipped">\(tally.skipped) skipped</span>
       </div>
       <nav><button data-filter="all" class="on">All</button><button data-filter="failed">Failed</button><button data-filter="errored">Errored</button><button data-filter="problems">Failed + errored</button></nav>
       </header>

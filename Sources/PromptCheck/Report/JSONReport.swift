@@ -8,6 +8,7 @@ package enum JSONReport {
   package static let formatVersion = 1
 
   package static func render(_ report: Report) -> String {
+    let tally = report.tally
     var root = JSONObject()
     root["version"] = .int(formatVersion)
     root["promptcheck"] = .string(promptcheckVersion)
@@ -15,11 +16,11 @@ package enum JSONReport {
     root["duration_ms"] = .int(report.durationMS)
     root["mode"] = .string(report.mode)
     var counts = JSONObject()
-    counts["passed"] = .int(report.passed)
-    counts["failed"] = .int(report.failed)
-    counts["errored"] = .int(report.errored)
-    counts["skipped"] = .int(report.skipped)
-    counts["tolerated"] = .int(report.tolerated)
+    counts["passed"] = .int(tally.passed)
+    counts["failed"] = .int(tally.failed)
+    counts["errored"] = .int(tally.errored)
+    counts["skipped"] = .int(tally.skipped)
+    counts["tolerated"] = .int(tally.tolerated)
     root["summary"] = .object(counts)
     root["cases"] = .array(report.cases.map(caseJSON))
     return JSON.object(root).prettyPrinted(keys: .asWritten) + "\n"

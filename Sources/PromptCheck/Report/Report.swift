@@ -23,11 +23,6 @@ package struct Report: Sendable {
   }
 
   package var tally: Tally { Tally(cases.lazy.map { ($0.status, $0.tolerated) }) }
-  package var passed: Int { tally.passed }
-  package var failed: Int { tally.failed }
-  package var tolerated: Int { tally.tolerated }
-  package var errored: Int { tally.errored }
-  package var skipped: Int { tally.skipped }
   package var problems: [ReportCase] {
     cases.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored }
   }

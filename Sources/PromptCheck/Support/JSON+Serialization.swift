@@ -78,10 +78,16 @@ extension JSON {
       out += "\""
       return
     }
+    appendEscaped(s, quote: "\"", into: &out)
+    out += "\""
+  }
+
+  /// `s` with JSON's escapes (as RFC 9535 normalized paths use them too): the quote
+  /// character, backslash, the named control escapes, other controls as `\u00XX`.
+  static func appendEscaped(_ s: String, quote: Unicode.Scalar, into out: inout String) {
     for u in s.unicodeScalars {
       switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
+      case quote, "\\": out += "\\" + String(u)
       case "\n": out += "\\n"
       case "\r": out += "\\r"
       case "\t": out += "\\t"
@@ -96,7 +102,6 @@ extension JSON {
         }
       }
     }
-    out += "\""
   }
 
   package static func quoted(_ s: String) -> String {

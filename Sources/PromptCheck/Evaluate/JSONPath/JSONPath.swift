@@ -42,24 +42,7 @@ package struct JSONPath: Sendable, CustomStringConvertible {
       case .index(let i): out += "[\(i)]"
       case .name(let n):
         out += "['"
-        for u in n.unicodeScalars {
-          switch u {
-          case "\u{08}": out += "\\b"
-          case "\u{0C}": out += "\\f"
-          case "\n": out += "\\n"
-          case "\r": out += "\\r"
-          case "\t": out += "\\t"
-          case "'": out += "\\'"
-          case "\\": out += "\\\\"
-          default:
-            if u.value < 0x20 {
-              let hex = String(u.value, radix: 16)
-              out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-              out.unicodeScalars.append(u)
-            }
-          }
-        }
+        JSON.appendEscaped(n, quote: "'", into: &out)
         out += "']"
       }
     }
