@@ -16,7 +16,11 @@ final class Sink: Sendable {
     let t = try loadTest("tests:\n  - name: \(id)\n    prompt: x\n")
     let c = Planner.plan([Suite(name: "s", file: "prompts/s.yaml", description: nil, tests: [t])], PlanOptions())[0]
     return CaseResult(
-      plannedCase: c, status: status, findings: findings, error: status == .errored ? "HTTP 503: busy" : nil,
+      plannedCase: c,
+      outcome: status == .errored
+        ? .errored("HTTP 503: busy")
+        : status == .skipped ? .skipped("not today") : status == .passed ? .passed : .failed,
+      findings: findings,
       completion: nil, durationMS: 12, attempts: 1, cassette: CassetteReport(path: "p", status: .replayed),
       golden: GoldenReport(status: .none))
   }

@@ -139,7 +139,7 @@ package struct Runner: Sendable {
     let noGolden = GoldenReport(status: .none)
     if let reason = c.skip {
       return CaseResult(
-        plannedCase: c, status: .skipped, findings: [], error: reason, completion: nil, durationMS: 0, attempts: 0,
+        plannedCase: c, outcome: .skipped(reason), findings: [], completion: nil, durationMS: 0, attempts: 0,
         cassette: CassetteReport(path: "", status: .none), golden: noGolden)
     }
     let fetched = await source.fetch(c)
@@ -147,12 +147,12 @@ package struct Runner: Sendable {
     var shown = c
     shown.variant.messages = c.variant.messages.map { redactor($0) }
     var result = CaseResult(
-      plannedCase: shown, status: .errored, findings: [], error: nil, completion: nil, durationMS: 0,
+      plannedCase: shown, outcome: .errored(""), findings: [], completion: nil, durationMS: 0,  // set on every path below
       attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden,
       notes: fetched.notes.map { redactor($0) })
     switch fetched.result.map({ redactor($0) }) {
     case .failure(let e):
-      result.error = redactor(e.message)
+      result.outcome = .errored(redactor(e.message))
     case .success(let completion):
       result.completion = completion
       result.findings = evaluator.evaluate(c.variant.assertions, on: completion)
@@ -162,11 +162,11 @@ package struct Runner: Sendable {
         if let finding = g.finding { result.findings.append(finding) }
         result.notes += g.notes
         if let error = g.error {
-          result.error = error
-          break  // out of the switch: the status stays `errored`
+          result.outcome = .errored(error)
+          break
         }
       }
-      result.status = result.findings.allSatisfy(\.passed) ? .passed : .failed
+      result.outcome = result.findings.allSatisfy(\.passed) ? .passed : .failed
     }
     let elapsed = clock.now - start
     result.durationMS = elapsed.milliseconds

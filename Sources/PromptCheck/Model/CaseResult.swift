@@ -4,6 +4,33 @@ package enum CaseStatus: String, Sendable {
   case passed, failed, errored, skipped
 }
 
+/// How a case ended, with the reason where there is one.
+package enum CaseOutcome: Sendable, Equatable {
+  case passed
+  case failed
+  /// It could not run: the cause (no cassette, the server's error, a file not written…).
+  case errored(String)
+  /// The test's `skip` reason.
+  case skipped(String)
+
+  package var status: CaseStatus {
+    switch self {
+    case .passed: .passed
+    case .failed: .failed
+    case .errored: .errored
+    case .skipped: .skipped
+    }
+  }
+
+  /// Why it errored, or why it was skipped.
+  package var reason: String? {
+    switch self {
+    case .errored(let r), .skipped(let r): r
+    case .passed, .failed: nil
+    }
+  }
+}
+
 /// Where a case's completion came from, and what happened to its cassette.
 package struct CassetteReport: Sendable, Equatable {
   package enum Status: String, Sendable {
@@ -42,11 +69,9 @@ package struct GoldenReport: Sendable, Equatable {
 /// Everything known about one finished case.
 package struct CaseResult: Sendable {
   package var plannedCase: PlannedCase
-  package var status: CaseStatus
+  package var outcome: CaseOutcome
   /// Every assertion's finding, in order.
   package var findings: [Finding]
-  /// Why the case could not run (errored), or the skip reason.
-  package var error: String?
   package var completion: Completion?
   /// Wall time of the case (for a replay: the replay, not the recorded call).
   package var durationMS: Int
@@ -59,5 +84,8 @@ package struct CaseResult: Sendable {
   /// Things worth saying that are not failures (backend drift, pending golden written…).
   package var notes: [String] = []
 
+  package var status: CaseStatus { outcome.status }
+  /// Why the case could not run (errored), or the skip reason.
+  package var error: String? { outcome.reason }
   package var failedFindings: [Finding] { findings.filter { !$0.passed } }
 }
