@@ -146,8 +146,9 @@ package struct Runner: Sendable {
     // The one place secrets are removed: goldens, reports and the terminal see only this.
     var shown = c
     shown.variant.messages = c.variant.messages.map { redactor($0) }
+    // The outcome is set on every path below.
     var result = CaseResult(
-      plannedCase: shown, outcome: .errored(""), findings: [], completion: nil, durationMS: 0,  // set on every path below
+      plannedCase: shown, outcome: .errored(""), findings: [], completion: nil, durationMS: 0,
       attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden,
       notes: fetched.notes.map { redactor($0) })
     switch fetched.result.map({ redactor($0) }) {
