@@ -63,6 +63,12 @@ struct RunCommand: ContextCommand {
   @Flag(help: "Delete cassettes that no test uses (full, unfiltered runs only).")
   var prune = false
 
+  @Flag(help: "Exit 0 when no case matches the filters and tags (by default that is an error, exit 2).")
+  var allowEmpty = false
+
+  @Flag(help: "Let 'only: true' narrow the run when CI is set (by default that is an error, exit 2).")
+  var allowOnly = false
+
   @OptionGroup var output: OutputOptions
 
   /// The command line as the core takes it: only what was given.
@@ -82,6 +88,8 @@ struct RunCommand: ContextCommand {
     if rerunFailed { f.rerunFailed = true }
     f.maxCost = maxCost
     if prune { f.prune = true }
+    if allowEmpty { f.allowEmpty = true }
+    if allowOnly { f.allowOnly = true }
     reports.apply(to: &f)
     gate.apply(to: &f)
     output.apply(to: &f)

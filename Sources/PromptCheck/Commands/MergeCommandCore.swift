@@ -4,6 +4,46 @@ import Foundation
 /// combines shard reports into the reports one unsharded run would have written
 /// (cases back in plan order; timings are the shards').
 package enum MergeCommandCore {
+  /// Checks that the reports are the shards of one plan, each once, holding every planned case;
+  /// the message names what is foreign, doubled or missing.
+  package static func checkShards(_ reports: [(file: String, report: Report)]) -> String? {
+    var plans: [(file: String, plan: PlanFingerprint)] = []
+    for (file, report) in reports {
+      guard let plan = report.plan else {
+        return "\(file) records no plan (an older promptcheck wrote it, or not `run`); "
+          + "re-run the shards, then merge"
+      }
+      plans.append((file, plan))
+    }
+    guard let first = plans.first else { return "no report to merge" }
+    let count = first.plan.shard?.count ?? 1
+    for (file, plan) in plans.dropFirst() {
+      if plan.digest != first.plan.digest || plan.count != first.plan.count || (plan.shard?.count ?? 1) != count {
+        return "\(file) is from another plan than \(first.file) (\(plan.count) planned cases, digest \(plan.digest), "
+          + "not \(first.plan.count), \(first.plan.digest)): merge the shards of one run"
+      }
+    }
+    var byIndex: [Int: [String]] = [:]
+    for (file, plan) in plans { byIndex[plan.shard?.index ?? 1, default: []].append(file) }
+    var problems: [String] = []
+    for (k, files) in byIndex.sorted(by: { $0.key < $1.key }) where files.count > 1 {
+      problems.append("shard \(k)/\(count) is given \(files.count) times (\(files.joined(separator: ", ")))")
+    }
+    let missing = (1...count).filter { byIndex[$0] == nil }
+    if !missing.isEmpty {
+      problems.append(
+        "shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")) "
+          + "\(missing.count == 1 ? "is" : "are") missing")
+    }
+    if problems.isEmpty {
+      let held = reports.reduce(0) { $0 + $1.report.cases.count }
+      if held != first.plan.count {
+        problems.append("the shards hold \(held) cases, the plan has \(first.plan.count)")
+      }
+    }
+    return problems.isEmpty ? nil : problems.joined(separator: "; ")
+  }
+
   package static func merge(_ reports: [(file: String, report: Report)]) -> Result<Report, PreviousReport.Failure> {
     var seen: [String: String] = [:]
     var cases: [ReportCase] = []
@@ -21,8 +61,14 @@ package enum MergeCommandCore {
     cases.sort { ($0.index, $0.id) < ($1.index, $1.id) }
     let started = reports.map(\.report.startedAt).min() ?? Date()
     let duration = reports.map(\.report.durationMS).max() ?? 0
-    return .success(
-      Report(startedAt: started, durationMS: duration, mode: reports.first?.report.mode ?? "replay", cases: cases))
+    var merged = Report(
+      startedAt: started, durationMS: duration, mode: reports.first?.report.mode ?? "replay", cases: cases)
+    let order = Dictionary(cases.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+    merged.groups = reports.flatMap(\.report.groups).sorted {
+      (order[$0.id + "#1"] ?? Int.max, $0.id) < (order[$1.id + "#1"] ?? Int.max, $1.id)
+    }
+    merged.plan = reports.first?.report.plan.map { PlanFingerprint(shard: nil, count: $0.count, digest: $0.digest) }
+    return .success(merged)
   }
 
   package static func run(files: [String], flags: RunSettings, _ ctx: CommandContext) -> ExitStatus {
@@ -46,6 +92,10 @@ package enum MergeCommandCore {
       case .success(let r): parsed.append((f, r))
       }
     }
+    if let problem = checkShards(parsed) {
+      ctx.err("error: \(problem)\n")
+      return .errored
+    }
     let report: Report
     switch merge(parsed) {
     case .failure(let e):
@@ -59,6 +109,11 @@ package enum MergeCommandCore {
       json: flags.json ?? (none ? ResolvedRunSettings.defaultJSON : nil), html: flags.html,
       junitFileAttributes: flags.junitFileAttributes ?? false)
     let tally = report.tally
+    let color = ctx.stdoutIsTTY && !(flags.noColor ?? false) && (ctx.environment["NO_COLOR"] ?? "").isEmpty
+    let terminal = TerminalReporter(
+      style: .init(isTTY: false, color: color, quiet: flags.quiet ?? false, verbose: flags.verbose ?? false),
+      write: ctx.out)
+    ctx.out(terminal.problemsText(report))
     ctx.out(
       "merged \(counted(files.count, "report")): \(tally.passed) passed, \(tally.failed) failed, \(tally.errored) errored, \(tally.skipped) skipped\n"
     )

@@ -41,7 +41,31 @@ package enum RunCommandCore {
       case .success(let ids): plan.onlyIDs = ids
       }
     }
-    let cases = Planner.plan(project.suites, plan)
+    let planned = Planner.makePlan(project.suites, plan)
+    let cases = planned.cases
+    if planned.selectedCount == 0 && !s.allowEmpty {
+      if s.rerunFailed {
+        ctx.out("nothing to rerun: \(s.json) has no failed or errored case\n")
+        return .ok
+      }
+      var why: [String] = []
+      if !s.filters.isEmpty { why.append("--filter " + s.filters.joined(separator: ", ")) }
+      if !s.tags.isEmpty { why.append("--tag " + s.tags.joined(separator: ", ")) }
+      ctx.err(
+        "error: no case matched"
+          + (why.isEmpty ? " (the suites define no test)" : " " + why.joined(separator: " and "))
+          + "; nothing was run (pass --allow-empty if an empty run is expected)\n")
+      return .invalid
+    }
+    if ctx.isCI && !planned.onlyLocations.isEmpty && !s.allowOnly {
+      for l in planned.onlyLocations {
+        ctx.err("\(l.file):\(l.line):\(l.column): error: 'only: true' narrows the run to this test while CI is set\n")
+      }
+      ctx.err(
+        "error: remove 'only' before merging (or pass --allow-only); \(counted(planned.onlyLocations.count, "test")) "
+          + "would run instead of the whole selection\n")
+      return .invalid
+    }
 
     // Execute and evaluate.
     let expectations = project.config.expectationsDir
@@ -72,7 +96,8 @@ package enum RunCommandCore {
     let summary = await runner.run(cases) { event in terminal.handle(event) }
 
     // Report.
-    let report = Report(summary)
+    var report = Report(summary)
+    report.plan = planned.fingerprint
     let tally = summary.tally
     if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
     var status = tally.exitStatus(minPassRate: s.minPassRate)

@@ -103,33 +103,76 @@ package struct Runner: Sendable {
     let clock = ContinuousClock()
     let start = clock.now
     emit(.runStarted(RunStart(startedAt: startedAt, caseCount: cases.count, mode: mode)))
+    // A unit runs on its own: one case, or the samples of an adaptive repeat, drawn in turn.
+    var units: [[Int]] = []
+    var unitOfGroup: [String: Int] = [:]
+    for (i, c) in cases.enumerated() {
+      if c.adaptiveMin != nil, let u = unitOfGroup[c.groupID] {
+        units[u].append(i)
+      } else {
+        if c.adaptiveMin != nil { unitOfGroup[c.groupID] = units.count }
+        units.append([i])
+      }
+    }
     var results = [CaseResult?](repeating: nil, count: cases.count)
     var completed = 0
-    await withTaskGroup(of: (Int, CaseResult).self) { group in
+    await withTaskGroup(of: [(Int, CaseResult)].self) { group in
       var next = 0
       func startNext() {
-        guard next < cases.count else { return }
-        let i = next
+        guard next < units.count else { return }
+        let unit = units[next].map { ($0, cases[$0]) }
         next += 1
-        emit(.caseStarted(cases[i]))
-        group.addTask { (i, await self.execute(cases[i])) }
+        for (_, c) in unit { emit(.caseStarted(c)) }
+        group.addTask { await self.execute(unit: unit) }
       }
-      for _ in 0..<min(jobs, cases.count) { startNext() }
-      while let (i, result) = await group.next() {
-        results[i] = result
-        completed += 1
-        emit(.caseFinished(result, completed: completed, total: cases.count))
+      for _ in 0..<min(jobs, units.count) { startNext() }
+      while let finished = await group.next() {
+        for (i, result) in finished {
+          results[i] = result
+          completed += 1
+          emit(.caseFinished(result, completed: completed, total: cases.count))
+        }
         startNext()
       }
     }
     var finished = results.compactMap { $0 }
-    RunSummary.applyPassRates(&finished)
+    let groups = PassRateGate.apply(&finished)
+    goldens?.settleRepeats(&finished)
     let elapsed = clock.now - start
-    let summary = RunSummary(
-      startedAt: startedAt, durationMS: elapsed.milliseconds,
-      mode: mode, results: finished)
+    var summary = RunSummary(startedAt: startedAt, durationMS: elapsed.milliseconds, mode: mode, results: finished)
+    summary.groups = groups
     emit(.runFinished(summary))
     return summary
+  }
+
+  /// Runs a unit: a single case, or an adaptive repeat's samples one after another until
+  /// the SPRT decides (or `max` is reached); the samples not needed are skipped, saying so.
+  func execute(unit: [(Int, PlannedCase)]) async -> [(Int, CaseResult)] {
+    guard unit.count > 1 else { return await unit.asyncMap { ($0.0, await execute($0.1)) } }
+    var out: [(Int, CaseResult)] = []
+    var passes = 0
+    var runs = 0
+    for (i, c) in unit {
+      if PassRateGate.needsAnotherSample(c, passes: passes, runs: runs) {
+        let r = await execute(c)
+        if r.status != .skipped { runs += 1 }
+        if r.status == .passed { passes += 1 }
+        out.append((i, r))
+      } else {
+        let decided = PassRateStatistics.SPRT(rate: c.minPassRate ?? 1).decide(passes: passes, runs: runs)
+        out.append(
+          (
+            i,
+            CaseResult(
+              plannedCase: c,
+              outcome: .skipped("not needed: the SPRT decided \(decided.rawValue) after \(runs) samples"),
+              findings: [], completion: nil, durationMS: 0, attempts: 0,
+              cassette: CassetteReport(path: "", status: .none),
+              golden: GoldenReport(status: .none))
+          ))
+      }
+    }
+    return out
   }
 
   /// Runs one case: fetch, evaluate every assertion, compare the golden.
@@ -158,7 +201,8 @@ package struct Runner: Sendable {
       result.completion = completion
       result.findings = evaluator.evaluate(c.variant.assertions, on: completion)
       if let spec = c.golden, let goldens {
-        let g = goldens.compare(c, spec: spec, completion: completion)
+        let g = goldens.compare(c, spec: spec, completion: completion, deferWrites: c.repeatIndex != nil)
+        result.goldenText = g.text
         result.golden = g.report
         if let finding = g.finding { result.findings.append(finding) }
         result.notes += g.notes
@@ -179,5 +223,15 @@ extension Duration {
   /// Whole milliseconds.
   var milliseconds: Int {
     Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
+  }
+}
+
+extension Array {
+  /// `map` with an async transform, in order.
+  func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
+    var out: [T] = []
+    out.reserveCapacity(count)
+    for e in self { out.append(await transform(e)) }
+    return out
   }
 }

@@ -4,7 +4,7 @@ package enum ConfigLoader {
     "tests_dir", "expectations_dir", "providers", "default_provider",
     "mode", "filter", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
     "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
-    "junit_file_attributes",
+    "junit_file_attributes", "allow_empty", "allow_only",
   ]
   package static let providerKeys = ["base_url", "api_key_env", "headers", "model"]
 
@@ -139,6 +139,8 @@ extension NodeReader {
     s.verbose = m["verbose"].flatMap { bool($0, "verbose") }
     s.prune = m["prune"].flatMap { bool($0, "prune") }
     s.junitFileAttributes = m["junit_file_attributes"].flatMap { bool($0, "junit_file_attributes") }
+    s.allowEmpty = m["allow_empty"].flatMap { bool($0, "allow_empty") }
+    s.allowOnly = m["allow_only"].flatMap { bool($0, "allow_only") }
     return s
   }
 }

@@ -250,10 +250,41 @@ private struct Loader {
     }
 
     let golden = pick("golden").flatMap { goldenSpec($0) }
-    let repeatCount = own["repeat"].flatMap { r.int($0, "repeat", min: 1, max: 10_000) }
-    let minPassRate = own["min_pass_rate"].flatMap { r.number($0, "min_pass_rate", in: 0...1) }
+    var repeatCount: Int?
+    var repeatMin: Int?
+    if let node = own["repeat"] {
+      if node.mapping != nil {
+        // Adaptive: `repeat: {max: 20, min: 3}`.
+        if let m = r.map(node, "repeat", allowed: ["min", "max"]) {
+          repeatMin = m["min"].flatMap { r.int($0, "repeat.min", min: 1, max: 10_000) } ?? 1
+          repeatCount = m["max"].flatMap { r.int($0, "repeat.max", min: 1, max: 10_000) }
+          if m["max"] == nil { r.error("repeat {min, max} needs max, the most samples to draw", at: node) }
+          if let lo = repeatMin, let hi = repeatCount, lo > hi {
+            r.error("repeat: min (\(lo)) is greater than max (\(hi))", at: node)
+          }
+        }
+      } else {
+        repeatCount = r.int(node, "repeat", min: 1, max: 10_000)
+      }
+    }
+    var minPassRate: Double?
+    var confidence: Double?
+    if let node = own["min_pass_rate"] {
+      if node.mapping != nil {
+        if let m = r.map(node, "min_pass_rate", allowed: ["rate", "confidence"]) {
+          minPassRate = m["rate"].flatMap { r.number($0, "min_pass_rate.rate", in: 0...1) }
+          if m["rate"] == nil { r.error("min_pass_rate {rate, confidence} needs rate", at: node) }
+          confidence = m["confidence"].flatMap { r.number($0, "min_pass_rate.confidence", in: 0.5...0.9999) }
+        }
+      } else {
+        minPassRate = r.number(node, "min_pass_rate", in: 0...1)
+      }
+    }
     if let m = own["min_pass_rate"], own["repeat"] == nil {
       r.error("min_pass_rate applies to repeated tests; add 'repeat: N'", at: m)
+    }
+    if let node = own["repeat"], repeatMin != nil, own["min_pass_rate"] == nil {
+      r.error("adaptive repeat {min, max} samples until a min_pass_rate is decided; add min_pass_rate", at: node)
     }
     var skip: String?
     if let s = own["skip"] {
@@ -320,7 +351,8 @@ private struct Loader {
     guard r.sink.diagnostics.count == errorsBefore, let provider, let model else { return nil }
     return TestDefinition(
       suite: suiteName, name: name, slug: slug, location: node.location, description: description, tags: tags,
-      golden: golden, repeatCount: repeatCount, minPassRate: minPassRate, skip: skip, only: only, model: model,
+      golden: golden, repeatCount: repeatCount, repeatMin: repeatMin, minPassRate: minPassRate, confidence: confidence,
+      skip: skip, only: only, model: model,
       provider: provider, variants: variants)
   }
 

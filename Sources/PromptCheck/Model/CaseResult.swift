@@ -83,6 +83,8 @@ package struct CaseResult: Sendable {
   package var golden: GoldenReport
   /// Things worth saying that are not failures (backend drift, pending golden written…).
   package var notes: [String] = []
+  /// A repetition's golden subject whose write was deferred to the end of the run (not reported).
+  package var goldenText: String?
 
   package var status: CaseStatus { outcome.status }
   /// Why the case could not run (errored), or the skip reason.

@@ -20,7 +20,12 @@ package struct PlannedCase: Sendable {
   package var golden: GoldenSpec?
   package var repeatIndex: Int?
   package var repeatCount: Int
+  /// Adaptive repeats: the fewest samples before the SPRT may stop.
+  package var adaptiveMin: Int?
   package var minPassRate: Double?
+  package var confidence: Double?
+  /// The group's file stem (no `--rN`): a repeated test has one golden.
+  package var goldenStem: String
   package var skip: String?
 
   package var request: ChatRequest {

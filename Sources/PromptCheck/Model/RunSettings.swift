@@ -21,6 +21,8 @@ package struct RunSettings: Sendable, Equatable {
   package var verbose: Bool?
   package var prune: Bool?
   package var junitFileAttributes: Bool?
+  package var allowEmpty: Bool?
+  package var allowOnly: Bool?
 
   package init() {}
 
@@ -43,7 +45,8 @@ package struct RunSettings: Sendable, Equatable {
       rerunFailed: top.rerunFailed ?? rerunFailed, minPassRate: top.minPassRate ?? minPassRate,
       maxCost: top.maxCost ?? maxCost, noColor: top.noColor ?? noColor, quiet: top.quiet ?? quiet,
       verbose: top.verbose ?? verbose, prune: top.prune ?? prune,
-      junitFileAttributes: top.junitFileAttributes ?? junitFileAttributes)
+      junitFileAttributes: top.junitFileAttributes ?? junitFileAttributes, allowEmpty: top.allowEmpty ?? allowEmpty,
+      allowOnly: top.allowOnly ?? allowOnly)
   }
 
   init(
@@ -51,7 +54,8 @@ package struct RunSettings: Sendable, Equatable {
     updateGoldens: Bool?,
     junit: String?, json: String?, html: String?, shard: Shard?, rerunFailed: Bool?, minPassRate: Double?,
     maxCost: Double?,
-    noColor: Bool?, quiet: Bool?, verbose: Bool?, prune: Bool?, junitFileAttributes: Bool?
+    noColor: Bool?, quiet: Bool?, verbose: Bool?, prune: Bool?, junitFileAttributes: Bool?, allowEmpty: Bool?,
+    allowOnly: Bool?
   ) {
     self.mode = mode
     self.filters = filters
@@ -72,6 +76,8 @@ package struct RunSettings: Sendable, Equatable {
     self.verbose = verbose
     self.prune = prune
     self.junitFileAttributes = junitFileAttributes
+    self.allowEmpty = allowEmpty
+    self.allowOnly = allowOnly
   }
 
   /// Out-of-range values of this layer (the command line's: the config's were checked with their locations).
@@ -114,6 +120,8 @@ package struct ResolvedRunSettings: Sendable {
   package var verbose: Bool
   package var prune: Bool
   package var junitFileAttributes: Bool
+  package var allowEmpty: Bool
+  package var allowOnly: Bool
 
   package static let defaultJUnit = ".promptcheck/junit.xml"
   package static let defaultJSON = ".promptcheck/report.json"
@@ -141,6 +149,7 @@ package struct ResolvedRunSettings: Sendable {
         updateGoldens: updateGoldens, junit: s.junit ?? defaultJUnit, json: s.json ?? defaultJSON, html: s.html,
         shard: s.shard, rerunFailed: s.rerunFailed ?? false, minPassRate: s.minPassRate ?? 1, maxCost: s.maxCost,
         color: isTTY && !(s.noColor ?? false) && !noColorEnv, quiet: s.quiet ?? false, verbose: s.verbose ?? false,
-        prune: s.prune ?? false, junitFileAttributes: s.junitFileAttributes ?? false))
+        prune: s.prune ?? false, junitFileAttributes: s.junitFileAttributes ?? false, allowEmpty: s.allowEmpty ?? false,
+        allowOnly: s.allowOnly ?? false))
   }
 }

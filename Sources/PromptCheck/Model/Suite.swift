@@ -17,8 +17,13 @@ package struct TestDefinition: Sendable {
   package var description: String?
   package var tags: [String]
   package var golden: GoldenSpec?
+  /// `repeat: N`, or the `max` of `repeat: {min, max}`.
   package var repeatCount: Int?
+  /// The `min` of `repeat: {min, max}`: samples are drawn until the SPRT decides (adaptive repeats).
+  package var repeatMin: Int?
   package var minPassRate: Double?
+  /// `min_pass_rate: {rate, confidence}`: the gate is the Wilson lower bound at this confidence.
+  package var confidence: Double?
   package var skip: String?
   package var only: Bool
   package var model: String

@@ -15,9 +15,25 @@ package struct PlanOptions: Sendable {
   package init() {}
 }
 
+/// The cases to run, and what a gate needs to know about how they were chosen.
+package struct Plan: Sendable {
+  /// This run's cases (this shard's, when sharded), in plan order.
+  package var cases: [PlannedCase]
+  /// The whole plan (before sharding), for `merge` to check shard reports against.
+  package var fingerprint: PlanFingerprint
+  /// Cases selected before sharding (0: the filters, tags or `only` matched nothing).
+  package var selectedCount: Int
+  /// Where `only: true` narrowed the run.
+  package var onlyLocations: [SourceLocation]
+}
+
 /// The plan stage: expands variants and repeats, then filters, honours `only`, and shards.
 package enum Planner {
   package static func plan(_ suites: [Suite], _ options: PlanOptions) -> [PlannedCase] {
+    makePlan(suites, options).cases
+  }
+
+  package static func makePlan(_ suites: [Suite], _ options: PlanOptions) -> Plan {
     var cases: [(PlannedCase, only: Bool)] = []
     for suite in suites {
       for test in suite.tests {
@@ -31,7 +47,8 @@ package enum Planner {
               fileStem: CaseID.fileStem(slug: test.slug, matrix: variant.matrix, repeatIndex: r),
               location: test.location, tags: test.tags, provider: test.provider, model: test.model,
               variant: variant, golden: test.golden, repeatIndex: r, repeatCount: test.repeatCount ?? 1,
-              minPassRate: test.minPassRate, skip: test.skip)
+              adaptiveMin: test.repeatMin, minPassRate: test.minPassRate, confidence: test.confidence,
+              goldenStem: CaseID.fileStem(slug: test.slug, matrix: variant.matrix, repeatIndex: nil), skip: test.skip)
             cases.append((c, test.only))
           }
         }
@@ -44,12 +61,20 @@ package enum Planner {
         && (options.onlyIDs.map { $0.contains(c.id) } ?? true)
     }
     // `only: true` anywhere in the selection: run just those.
-    if selected.contains(where: { $0.only }) { selected = selected.filter(\.only) }
-    var result = selected.map(\.0)
-    if let shard = options.shard {
-      result = result.filter { shardOf($0.id, count: shard.count) == shard.index }
+    var onlyLocations: [SourceLocation] = []
+    if selected.contains(where: { $0.only }) {
+      selected = selected.filter(\.only)
+      for (c, _) in selected where onlyLocations.last != c.location { onlyLocations.append(c.location) }
     }
-    return result
+    let all = selected.map(\.0)
+    var result = all
+    if let shard = options.shard {
+      // The unit is the pass-rate group: every repetition of a case lands in one shard.
+      result = result.filter { shardOf($0.groupID, count: shard.count) == shard.index }
+    }
+    return Plan(
+      cases: result, fingerprint: PlanFingerprint(shard: options.shard, ids: all.map(\.id)), selectedCount: all.count,
+      onlyLocations: onlyLocations)
   }
 
   /// `--filter`: the id contains the pattern, or matches it as a glob (`*`, `?`, `[…]`).
@@ -58,7 +83,7 @@ package enum Planner {
     return fnmatch(pattern, id, 0) == 0
   }
 
-  /// The 1-based shard of a case id: FNV-1a (64-bit) of its UTF-8 bytes, modulo the shard count.
+  /// The 1-based shard of a pass-rate group id: FNV-1a (64-bit) of its UTF-8 bytes, modulo the shard count.
   /// The same on every machine and run.
   package static func shardOf(_ id: String, count: Int) -> Int {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325

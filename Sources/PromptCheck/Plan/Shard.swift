@@ -9,4 +9,12 @@ package struct Shard: Sendable, Equatable {
     index = k
     count = n
   }
+
+  package init(index: Int, count: Int) {
+    self.index = index
+    self.count = count
+  }
+
+  /// `K/N`
+  package var text: String { "\(index)/\(count)" }
 }

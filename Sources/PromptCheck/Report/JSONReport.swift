@@ -22,8 +22,57 @@ package enum JSONReport {
     counts["skipped"] = .int(tally.skipped)
     counts["tolerated"] = .int(tally.tolerated)
     root["summary"] = .object(counts)
+    if let plan = report.plan {
+      var p = JSONObject()
+      p["shard"] = plan.shard.map { .string($0.text) } ?? .null
+      p["cases"] = .int(plan.count)
+      p["digest"] = .string(plan.digest)
+      root["plan"] = .object(p)
+    }
+    if !report.groups.isEmpty { root["tests"] = .array(report.groups.map(groupJSON)) }
     root["cases"] = .array(report.cases.map(caseJSON))
     return JSON.object(root).prettyPrinted(keys: .asWritten) + "\n"
+  }
+
+  /// A repeated test's figures: samples, passes, the Wilson interval, pass@k and pass^k, the gate.
+  static func groupJSON(_ g: RepeatGroup) -> JSON {
+    var o = JSONObject()
+    o["id"] = .string(g.id)
+    o["runs"] = .int(g.runs)
+    o["passes"] = .int(g.passes)
+    o["planned"] = .int(g.planned)
+    o["pass_rate"] = g.runs > 0 ? .double(Double(g.passes) / Double(g.runs)) : .null
+    o["interval"] = .object(
+      JSONObject([
+        ("confidence", .double(g.confidence)), ("lower", .double(g.lower)), ("upper", .double(g.upper)),
+      ]))
+    o["pass_at_k"] = .bool(g.passAtK)
+    o["pass_all_k"] = .bool(g.passAllK)
+    o["flaky"] = .bool(g.flaky)
+    if let rate = g.minPassRate { o["min_pass_rate"] = .double(rate) }
+    if g.confidenceGate { o["gate"] = "wilson_lower_bound" }
+    if let d = g.decision { o["sprt"] = .string(d) }
+    if let met = g.met { o["met"] = .bool(met) }
+    return .object(o)
+  }
+
+  static func parseGroup(_ o: JSON) -> RepeatGroup? {
+    guard let id = o["id"]?.stringValue, case .int(let runs)? = o["runs"], case .int(let passes)? = o["passes"] else {
+      return nil
+    }
+    let planned: Int
+    if case .int(let p)? = o["planned"] { planned = p } else { planned = runs }
+    return RepeatGroup(
+      id: id, runs: runs, passes: passes, planned: planned, minPassRate: o["min_pass_rate"]?.numberValue,
+      confidence: o["interval"]?["confidence"]?.numberValue ?? 0.95,
+      confidenceGate: o["gate"]?.stringValue == "wilson_lower_bound", lower: o["interval"]?["lower"]?.numberValue ?? 0,
+      upper: o["interval"]?["upper"]?.numberValue ?? 1, decision: o["sprt"]?.stringValue,
+      met: { if case .bool(let b)? = o["met"] { return b } else { return nil } }())
+  }
+
+  static func parsePlan(_ o: JSON?) -> PlanFingerprint? {
+    guard let o, case .int(let count)? = o["cases"], let digest = o["digest"]?.stringValue else { return nil }
+    return PlanFingerprint(shard: o["shard"]?.stringValue.flatMap(Shard.init(parsing:)), count: count, digest: digest)
   }
 
   static func caseJSON(_ c: ReportCase) -> JSON {
@@ -39,7 +88,9 @@ package enum JSONReport {
     if let e = c.error { o["error"] = .string(e) }
     o["assertions"] = .array(
       c.assertions.map { a in
-        ["kind": .string(a.kind), "passed": .bool(a.passed), "message": .string(a.message)]
+        var o = JSONObject([("kind", .string(a.kind)), ("passed", .bool(a.passed)), ("message", .string(a.message))])
+        if let line = a.line { o["line"] = .int(line) }
+        return .object(o)
       })
     var golden = JSONObject()
     golden["status"] = .string(c.golden.status.rawValue)
@@ -82,8 +133,11 @@ package enum JSONReport {
     let started = json["started_at"]?.stringValue.flatMap(parseISO8601) ?? Date(timeIntervalSince1970: 0)
     let duration: Int
     if case .int(let d)? = json["duration_ms"] { duration = d } else { duration = 0 }
-    return .success(
-      Report(startedAt: started, durationMS: duration, mode: json["mode"]?.stringValue ?? "replay", cases: parsed))
+    var report = Report(
+      startedAt: started, durationMS: duration, mode: json["mode"]?.stringValue ?? "replay", cases: parsed)
+    report.groups = (json["tests"]?.arrayValue ?? []).compactMap(parseGroup)
+    report.plan = parsePlan(json["plan"])
+    return .success(report)
   }
 
   static func iso8601(_ d: Date) -> String { UTCTime.formatter(UTCTime.milliseconds).string(from: d) }

@@ -8,6 +8,10 @@ package struct Report: Sendable {
   package var mode: String
   /// In plan order (the order of an unsharded run).
   package var cases: [ReportCase]
+  /// Every repeated test's figures, in plan order.
+  package var groups: [RepeatGroup] = []
+  /// The plan this run was (a shard of), for `merge`.
+  package var plan: PlanFingerprint?
 
   package init(startedAt: Date, durationMS: Int, mode: String, cases: [ReportCase]) {
     self.startedAt = startedAt
@@ -20,7 +24,11 @@ package struct Report: Sendable {
     self.init(
       startedAt: summary.startedAt, durationMS: summary.durationMS, mode: summary.mode.rawValue,
       cases: summary.results.map(ReportCase.init))
+    groups = summary.groups
   }
+
+  /// Repeated tests with mixed results.
+  package var flaky: [RepeatGroup] { groups.filter(\.flaky) }
 
   package var tally: Tally { Tally(cases.lazy.map { ($0.status, $0.tolerated) }) }
   package var problems: [ReportCase] {
@@ -34,6 +42,8 @@ package struct ReportCase: Sendable {
     package var passed: Bool
     /// `assert[1] contains: expected …`
     package var message: String
+    /// The line of the suite file where the assertion is written.
+    package var line: Int?
   }
 
   package struct Usage: Sendable, Equatable {
@@ -86,7 +96,9 @@ package struct ReportCase: Sendable {
     output = r.completion?.content
     reasoning = r.completion.flatMap { $0.reasoning.isEmpty ? nil : $0.reasoning }
     error = r.error
-    assertions = r.findings.map { Assertion(kind: $0.kind, passed: $0.passed, message: $0.description) }
+    assertions = r.findings.map {
+      Assertion(kind: $0.kind, passed: $0.passed, message: $0.description, line: $0.location?.line)
+    }
     golden = r.golden
     cassette = r.cassette
     attempts = r.attempts
@@ -130,7 +142,7 @@ package struct ReportCase: Sendable {
     assertions = (o["assertions"]?.arrayValue ?? []).map {
       Assertion(
         kind: $0["kind"]?.stringValue ?? "", passed: $0["passed"] == .bool(true),
-        message: $0["message"]?.stringValue ?? "")
+        message: $0["message"]?.stringValue ?? "", line: int($0["line"]))
     }
     golden = GoldenReport(
       status: o["golden"]?["status"]?.stringValue.flatMap(GoldenReport.Status.init(rawValue:)) ?? .none,

@@ -49,8 +49,9 @@ package final class TerminalReporter: RunReporter {
       if style.isTTY && !style.verbose {
         progress(done, total)
       } else {
-        write(line(r) + "\n")
-        if style.verbose { write(details(r)) }
+        let shown = ReportCase(r)
+        write(line(shown) + "\n")
+        if style.verbose { write(details(shown)) }
       }
     case .runFinished(let summary):
       if progressShown { write("\r\u{1B}[2K") }
@@ -58,7 +59,7 @@ package final class TerminalReporter: RunReporter {
     }
   }
 
-  func line(_ r: CaseResult) -> String {
+  func line(_ r: ReportCase) -> String {
     let tag: String
     switch r.status {
     case .passed: tag = paint("PASS ", "32")
@@ -67,7 +68,7 @@ package final class TerminalReporter: RunReporter {
     case .errored: tag = paint("ERROR", "33")
     case .skipped: tag = paint("SKIP ", "2")
     }
-    var s = "\(tag) \(r.plannedCase.id)"
+    var s = "\(tag) \(r.id)"
     if r.status == .skipped {
       s += paint("  (\(r.error ?? "skipped"))", "2")
     } else {
@@ -105,18 +106,16 @@ package final class TerminalReporter: RunReporter {
   }
 
   /// The failure detail of one case: each failed assertion, or the error.
-  func details(_ r: CaseResult) -> String {
-    let c = r.plannedCase
+  func details(_ r: ReportCase) -> String {
     var out = ""
     switch r.status {
     case .failed:
-      for f in r.failedFindings {
-        let location = f.location.map { "\($0.file):\($0.line)" } ?? "\(c.suiteFile):\(c.location.line)"
-        let text = f.kind == "golden" ? colorDiff(f.description) : f.description
-        out += "    \(location): \(text.replacingOccurrences(of: "\n", with: "\n      "))\n"
+      for f in r.failedAssertions {
+        let text = f.kind == "golden" ? colorDiff(f.message) : f.message
+        out += "    \(r.file):\(f.line ?? r.line): \(text.replacingOccurrences(of: "\n", with: "\n      "))\n"
       }
     case .errored:
-      out += "    \(c.suiteFile):\(c.location.line): \(r.error ?? "could not run")\n"
+      out += "    \(r.file):\(r.line): \(r.error ?? "could not run")\n"
     default:
       break
     }
@@ -124,21 +123,47 @@ package final class TerminalReporter: RunReporter {
     return out
   }
 
-  func summaryText(_ s: RunSummary) -> String {
+  /// Every failed or errored case with its details, the notes of the others, and the
+  /// repeated tests with mixed results (shared by `run` and `merge`).
+  package func problemsText(_ report: Report) -> String {
     var out = ""
-    let problems = s.results.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored }
+    let problems = report.problems
     if !problems.isEmpty && !(style.verbose && !style.isTTY) {
       out += "\n"
-      for r in problems {
-        out += line(r) + "\n" + details(r)
+      for r in problems { out += line(r) + "\n" + details(r) }
+    }
+    if !style.quiet {
+      let problemIDs = Set(problems.map(\.id))
+      for r in report.cases where !r.notes.isEmpty && !problemIDs.contains(r.id) {
+        for n in r.notes { out += paint("note: \(r.id): \(n)\n", "2") }
+      }
+      let flaky = report.flaky
+      if !flaky.isEmpty {
+        out += "\n" + paint("flaky (mixed results over repetitions):", "33") + "\n"
+        for g in flaky { out += "  " + Self.groupLine(g) + "\n" }
       }
     }
-    let notes = s.results.filter { !$0.notes.isEmpty && !problems.map(\.plannedCase.id).contains($0.plannedCase.id) }
-    if !notes.isEmpty && !style.quiet {
-      for r in notes {
-        for n in r.notes { out += paint("note: \(r.plannedCase.id): \(n)\n", "2") }
-      }
+    return out
+  }
+
+  /// `support/refunds: 7/10 passed (70%), 95% interval 0.40–0.89; min_pass_rate 0.6: met`
+  package static func groupLine(_ g: RepeatGroup) -> String {
+    func r(_ x: Double) -> String { NumberText.format((x * 100).rounded() / 100) }
+    let percent = g.runs > 0 ? NumberText.format((Double(g.passes) / Double(g.runs) * 100).rounded()) + "%" : "-"
+    var s = "\(g.id): \(g.passes)/\(g.runs) passed (\(percent)), \(NumberText.format(g.confidence * 100))% interval "
+    s += "\(r(g.lower))–\(r(g.upper))"
+    if g.runs < g.planned { s += ", \(g.runs) of \(g.planned) samples" }
+    if let rate = g.minPassRate, let met = g.met {
+      s += "; min_pass_rate \(NumberText.format(rate))" + (g.confidenceGate ? " (lower bound)" : "")
+      s += (g.decision.map { ", SPRT \($0)" } ?? "") + ": " + (met ? "met" : "not met")
     }
+    return s
+  }
+
+  func summaryText(_ s: RunSummary) -> String {
+    var report = Report(s)
+    report.groups = s.groups
+    var out = problemsText(report)
     let seconds = Double(s.durationMS) / 1000
     let t = s.tally
     var parts = ["\(t.passed) passed", "\(t.failed) failed"]

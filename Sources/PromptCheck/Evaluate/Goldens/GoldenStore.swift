@@ -23,7 +23,7 @@ package struct GoldenStore: Sendable {
 
   /// The golden file's path, relative to the golden root, for a case and subject.
   package static func relativePath(_ c: PlannedCase, spec: GoldenSpec) -> String {
-    "\(c.suite)/\(c.fileStem).\(isJSON(spec) ? "json" : "txt")"
+    "\(c.suite)/\(c.goldenStem).\(isJSON(spec) ? "json" : "txt")"
   }
 
   static func isJSON(_ spec: GoldenSpec) -> Bool {
@@ -80,9 +80,16 @@ package struct GoldenStore: Sendable {
     package var notes: [String] = []
     /// A golden that could not be written: the case errors (it is not a behaviour change).
     package var error: String?
+    /// Deferred writes: the text to write as the pending file (or, updating, the golden).
+    package var text: String?
   }
 
-  package func compare(_ c: PlannedCase, spec: GoldenSpec, completion: Completion) -> Comparison {
+  /// Compares a case's subject with its golden. With `deferWrites` (the repetitions of a
+  /// repeated test, which share one golden) nothing is written here: `Comparison.text` is
+  /// kept, and `settleRepeats` writes at most one file per test once every repetition is in.
+  package func compare(_ c: PlannedCase, spec: GoldenSpec, completion: Completion, deferWrites: Bool = false)
+    -> Comparison
+  {
     let relative = Self.relativePath(c, spec: spec)
     let display = root + "/" + relative
     let path = absoluteRoot + "/" + relative
@@ -101,6 +108,11 @@ package struct GoldenStore: Sendable {
     let expected = existing.map { text in (try? Self.normalize(text, spec.normalizers).get()) ?? text }
 
     if update {
+      if deferWrites {
+        return Comparison(
+          report: GoldenReport(status: expected == actual ? .matched : .updated, path: display), finding: nil,
+          text: expected == actual ? nil : actual)
+      }
       var notes: [String] = []
       if expected != actual {
         do {
@@ -118,6 +130,10 @@ package struct GoldenStore: Sendable {
         notes: notes)
     }
     guard let expected else {
+      if deferWrites {
+        return Comparison(
+          report: GoldenReport(status: .missing, path: display), finding: fail("no golden at \(display)"), text: actual)
+      }
       return Comparison(
         report: GoldenReport(status: .missing, path: display),
         finding: fail(
@@ -126,16 +142,68 @@ package struct GoldenStore: Sendable {
               ?? "wrote \(display).new (review it, then run 'promptcheck accept')")))
     }
     if expected == actual {
-      try? FileManager.default.removeItem(atPath: pending)
+      if !deferWrites { try? FileManager.default.removeItem(atPath: pending) }
       return Comparison(report: GoldenReport(status: .matched, path: display), finding: nil)
     }
     let diff = UnifiedDiff.diff(old: expected, new: actual, oldName: display, newName: display + ".new")
+    let written =
+      deferWrites ? nil : (writePending(actual, to: pending, display: display + ".new") ?? "wrote \(display).new")
     return Comparison(
       report: GoldenReport(status: .changed, path: display, diff: diff),
       finding: fail(
-        "the \(spec.subject.rawValue) differs from \(display) "
-          + "(\(writePending(actual, to: pending, display: display + ".new") ?? "wrote \(display).new")):\n"
-          + diff.dropLast()))
+        "the \(spec.subject.rawValue) differs from \(display)" + (written.map { " (\($0))" } ?? "") + ":\n"
+          + diff.dropLast()),
+      text: deferWrites ? actual : nil)
+  }
+
+  /// After a run: for each repeated test with a golden, the one write its repetitions
+  /// deferred. With `--update-goldens`, the first repetition that differs writes the golden.
+  /// Otherwise, when the test failed (a repetition failed and was not tolerated), the first
+  /// failing repetition writes the one pending `.new`; when every repetition matched, a stale
+  /// pending file is removed; a tolerated failure writes nothing.
+  package func settleRepeats(_ results: inout [CaseResult]) {
+    var order: [String] = []
+    var members: [String: [Int]] = [:]
+    for (i, r) in results.enumerated() where r.plannedCase.repeatIndex != nil && r.plannedCase.golden != nil {
+      let g = r.plannedCase.groupID
+      if members[g] == nil { order.append(g) }
+      members[g, default: []].append(i)
+    }
+    for g in order {
+      guard let indices = members[g], let first = indices.first, let spec = results[first].plannedCase.golden else {
+        continue
+      }
+      let relative = Self.relativePath(results[first].plannedCase, spec: spec)
+      let display = root + "/" + relative
+      let path = absoluteRoot + "/" + relative
+      if update {
+        guard let i = indices.first(where: { results[$0].goldenText != nil }), let text = results[i].goldenText else {
+          try? FileManager.default.removeItem(atPath: path + ".new")
+          continue
+        }
+        do {
+          try AtomicFile.write(text, to: path)
+          try? FileManager.default.removeItem(atPath: path + ".new")
+          results[i].notes.append("wrote golden \(display)")
+        } catch {
+          results[i].outcome = .errored("the golden could not be written: \(error)")
+        }
+        continue
+      }
+      if indices.allSatisfy({ results[$0].golden.status == .matched }) {
+        try? FileManager.default.removeItem(atPath: path + ".new")
+        continue
+      }
+      guard
+        let i = indices.first(where: {
+          results[$0].status == .failed && !results[$0].tolerated && results[$0].goldenText != nil
+        }), let text = results[i].goldenText
+      else { continue }
+      let which = results[i].plannedCase.repeatIndex.map { " from #\($0)" } ?? ""
+      results[i].notes.append(
+        writePending(text, to: path + ".new", display: display + ".new")
+          ?? "wrote \(display).new\(which) (review it, then run 'promptcheck accept')")
+    }
   }
 
   /// Writes the pending golden; nil when written, else why it could not be.

@@ -1,0 +1,30 @@
+/// What a shard's report records of the plan it ran a part of, so `merge` can check that
+/// its reports come from one plan and together hold all of it.
+package struct PlanFingerprint: Sendable, Equatable {
+  /// K/N, or nil for an unsharded run.
+  package var shard: Shard?
+  /// Cases in the whole plan (every shard together).
+  package var count: Int
+  /// FNV-1a (64-bit, hex) of the whole plan's case ids in plan order, one per line.
+  package var digest: String
+
+  package init(shard: Shard?, count: Int, digest: String) {
+    self.shard = shard
+    self.count = count
+    self.digest = digest
+  }
+
+  package init(shard: Shard?, ids: [String]) {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for id in ids {
+      for b in id.utf8 {
+        hash ^= UInt64(b)
+        hash = hash &* 0x100_0000_01b3
+      }
+      hash ^= 0x0A
+      hash = hash &* 0x100_0000_01b3
+    }
+    let hex = String(hash, radix: 16)
+    self.init(shard: shard, count: ids.count, digest: String(repeating: "0", count: 16 - hex.count) + hex)
+  }
+}
