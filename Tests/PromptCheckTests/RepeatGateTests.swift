@@ -277,3 +277,16 @@ func scripted(_ answers: [String]) -> @Sendable (LoopbackServer.Request, Int) ->
     #expect(await p.run(["--mode", "replay"]).status == 0)
   }
 }
+
+@Suite struct FlakyListingTests {
+  @Test func htmlListsFlakyTestsApartFromFailures() async throws {
+    let p = try Project(suites: ["s": RepeatGateTests.repeated], handler: scripted(["heads", "tails", "heads"]))
+    let r = await p.run(["--mode", "record", "-j", "1", "--html", "r.html"])
+    #expect(r.status == 0)
+    let html = try p.dir.read("r.html")
+    #expect(
+      html.contains(
+        "<h2>Flaky tests <small>(mixed results over repetitions)</small></h2><ul class=\"flaky\"><li>s/coin: 2/3 passed (67%), 95% interval 0.21–0.94; min_pass_rate 0.6: met</li></ul>"
+      ))
+  }
+}

@@ -25,12 +25,29 @@ package enum HTMLReport {
       </div>
       <nav><button data-filter="all" class="on">All</button><button data-filter="failed">Failed</button><button data-filter="errored">Errored</button><button data-filter="problems">Failed + errored</button></nav>
       </header>
-      <main id="cases">
+      \(repeatedTests(report.groups))<main id="cases">
       \(cases)</main>
       <script>\(script)</script>
       </body></html>
 
       """
+  }
+
+  /// The repeated tests: flaky ones (mixed results) first and apart, then the steady ones.
+  static func repeatedTests(_ groups: [RepeatGroup]) -> String {
+    guard !groups.isEmpty else { return "" }
+    func rows(_ gs: [RepeatGroup]) -> String {
+      gs.map { "<li>\(escape(TerminalReporter.groupLine($0)))</li>" }.joined()
+    }
+    let flaky = groups.filter(\.flaky)
+    let steady = groups.filter { !$0.flaky }
+    var out = "<section class=\"repeats\">"
+    if !flaky.isEmpty {
+      out +=
+        "<h2>Flaky tests <small>(mixed results over repetitions)</small></h2><ul class=\"flaky\">\(rows(flaky))</ul>"
+    }
+    if !steady.isEmpty { out += "<h2>Repeated tests</h2><ul>\(rows(steady))</ul>" }
+    return out + "</section>\n"
   }
 
   static func card(_ r: ReportCase) -> String {
@@ -202,7 +219,7 @@ package enum HTMLReport {
     .where{color:var(--muted);font-size:12px}.badge{font-size:11px;font-weight:700;text-transform:uppercase;padding:1px 8px;border-radius:10px;color:#fff}
     .badge.passed{background:var(--pass)}.badge.failed{background:var(--fail)}.badge.errored{background:var(--err)}.badge.skipped,.badge.tolerated{background:var(--skip)}
     pre{white-space:pre-wrap;word-break:break-word;background:var(--bg);border-radius:6px;padding:8px 10px;margin:4px 0;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
-    pre.error{background:#fff8c5}ul.findings{margin:0;padding-left:18px}ul.findings li{margin:4px 0}ul.findings code{font-weight:600}
+    pre.error{background:#fff8c5}section.repeats{margin:12px 0}section.repeats h2{font-size:15px;margin:8px 0 4px}ul.flaky li{color:var(--err)}ul.findings{margin:0;padding-left:18px}ul.findings li{margin:4px 0}ul.findings code{font-weight:600}
     details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}.msg{margin:4px 0}.role{font-size:11px;font-weight:700;color:var(--muted);text-transform:uppercase}
     table.diff{width:100%;border-collapse:collapse;table-layout:fixed;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
     table.diff th{text-align:left;color:var(--muted);font-weight:600;padding:4px 8px;border-bottom:1px solid var(--line)}
