@@ -104,17 +104,27 @@ import Testing
   @Test func maxCostStopsSendingOnceTheBudgetIsSpent() async throws {
     var tests = "tests:\n"
     for i in 0..<6 { tests += "  - {name: case \(i), prompt: x}\n" }
-    let p = try Project(suites: ["c": tests]) { _, _ in
-      .json(
-        FakeOpenAI.completion(
-          "ok", usage: ["prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2, "cost": 0.01]))
+    // The server reports tokens but no cost (as OpenAI and llama.cpp do); the provider's pricing
+    // ($1,000 per million tokens: 5 + 5 tokens cost $0.01) prices each call and its reservation.
+    let p = try Project(
+      suites: ["c": "defaults: {params: {max_tokens: 5}}\n" + tests],
+      providerExtra: "    pricing: {prompt: 1000, completion: 1000}"
+    ) { _, _ in
+      .json(FakeOpenAI.completion("ok", usage: ["prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10]))
     }
-    let r = await p.run(["--mode", "live", "-j", "1", "--max-cost", "0.025"])
-    #expect(r.status == 3)
-    #expect(p.server.requests.count == 3)
-    #expect(r.stdout.contains("budget exhausted: live calls have cost $0.03 of the --max-cost $0.025"))
-    let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
-    #expect(report["summary"]?["errored"] == 3)
+    for jobs in ["1", "8"] {
+      let r = await p.run(["--mode", "live", "-j", jobs, "--max-cost", "0.025"])
+      #expect(r.status == 3)
+      // Each call reserves its worst case ($0.01) before it is sent: two fit, however many run at once.
+      #expect(r.stdout.contains("budget exhausted: not sent, live calls have cost $0.0"), "\(r.stdout)")
+      #expect(r.stdout.contains("budget: spent $0.02 of --max-cost $0.025; 4 cases not sent"), "\(r.stdout)")
+      let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
+      #expect(report["summary"]?["errored"] == 4)
+      #expect(report["summary"]?["budget"]?["not_sent"] == 4)
+      #expect(report["summary"]?["usage"]?["cost"] == 0.02)
+      #expect(report["summary"]?["usage"]?["cost_estimated"] == true)
+    }
+    #expect(p.server.requests.count == 4)
     // Replayed cases cost nothing.
     _ = await p.run(["--mode", "record", "-j", "1"])
     #expect(await p.run(["--mode", "replay", "--max-cost", "0"]).status == 0)

@@ -118,13 +118,13 @@ import Testing
     #expect(throws: CallError.self) { try outcome.result.get() }
   }
 
-  @Test func okWithAnErrorObjectIsAnError() async throws {
-    let server = try LoopbackServer { _, _ in .json(["error": ["message": "upstream failed", "code": 502]]) }
+  @Test func okWithANonTransientErrorObjectIsAnError() async throws {
+    let server = try LoopbackServer { _, _ in .json(["error": ["message": "bad input", "code": 400]]) }
     defer { server.stop() }
     let outcome = await client().call(request(server, model: "200err"))
     #expect(outcome.attempts == 1)
     #expect(
-      throws: CallError(.errorObject, "the server answered 200 with an error: upstream failed (code 502)", status: 200)
+      throws: CallError(.errorObject, "the server answered 200 with an error: bad input (code 400)", status: 200)
     ) {
       try outcome.result.get()
     }

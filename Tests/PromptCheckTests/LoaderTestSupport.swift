@@ -1,13 +1,19 @@
 @testable import PromptCheck
 
-/// Loads a suite from text; diagnostics as `file:line:col: error: message` strings.
+/// Loads a suite from text; errors as `file:line:col: error: message` strings (warnings apart).
 func loadSuite(
   _ yaml: String, config: Config = Config(), file: String = "prompts/s.yaml", name: String = "s",
   files: [String: String] = [:]
 ) -> (suite: Suite?, errors: [String]) {
   let (suite, diagnostics) = SuiteLoader.load(
     text: yaml, file: file, name: name, config: config, readFile: { files[$0] })
-  return (suite, diagnostics.map(\.description))
+  return (suite, diagnostics.filter { $0.severity == .error }.map(\.description))
+}
+
+/// The warnings of a suite that loads.
+func loadWarnings(_ yaml: String, config: Config = Config()) -> [String] {
+  SuiteLoader.load(text: yaml, file: "prompts/s.yaml", name: "s", config: config).1
+    .filter { $0.severity == .warning }.map(\.description)
 }
 
 /// The single test of a suite that must load.

@@ -10,7 +10,7 @@ final class Project: Sendable {
   let server: LoopbackServer
 
   init(
-    suites: [String: String], extraConfig: String = "",
+    suites: [String: String], extraConfig: String = "", providerExtra: String = "",
     handler: @escaping @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply
   ) throws {
     dir = try TemporaryDirectory()
@@ -23,6 +23,7 @@ final class Project: Sendable {
           base_url: \(server.baseURL)
           api_key_env: LOCAL_TEST_KEY
           model: test-model
+      \(providerExtra)
       \(extraConfig)
       """)
     for (name, text) in suites { try dir.write("prompts/\(name).yaml", text) }
@@ -67,7 +68,14 @@ let simpleSuite = """
     #expect(r.stdout.contains("\n2 passed, 0 failed, 0 errored, 0 skipped in "))
     #expect(p.dir.exists(".promptcheck/junit.xml"))
     let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
-    #expect(report["summary"] == ["passed": 2, "failed": 0, "errored": 0, "skipped": 0, "tolerated": 0])
+    #expect(
+      report["summary"]
+        == [
+          "passed": 2, "failed": 0, "errored": 0, "skipped": 0, "tolerated": 0,
+          "usage": [
+            "prompt_tokens": 17, "completion_tokens": 8, "reasoning_tokens": 0, "cached_tokens": 0, "cost": .null,
+          ],
+        ])
     #expect(report["cases"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } == ["basic/greets", "basic/streams"])
     #expect(report["cases"]?.arrayValue?.first?["cassette"]?["status"] == "live")
     // live mode writes no cassette.

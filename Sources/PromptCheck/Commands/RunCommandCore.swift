@@ -67,6 +67,19 @@ package enum RunCommandCore {
       return .invalid
     }
 
+    // A budget needs to know what calls cost.
+    if s.maxCost != nil && s.effectiveMode != .replay {
+      var seen = Set<String>()
+      let unknown = cases.map(\.provider).filter { !$0.knowsCost && seen.insert($0.name).inserted }
+      if !unknown.isEmpty {
+        ctx.err(
+          "error: --max-cost needs the cost of each call, but \(unknown.map { "provider '\($0.name)'" }.joined(separator: ", ")) "
+            + "reports no usage.cost; give \(unknown.count == 1 ? "it" : "each") pricing: {prompt: USD, completion: USD} "
+            + "(per million tokens) in promptcheck.yaml; nothing was run\n")
+        return .invalid
+      }
+    }
+
     // Execute and evaluate.
     let expectations = project.config.expectationsDir
     let cassettes = CassetteStore(
@@ -78,16 +91,19 @@ package enum RunCommandCore {
       do {
         client = ChatClient(
           transport: try CurlTransport(), retry: RetryPolicy(retries: s.retries), timeout: s.timeout,
-          environment: ctx.environment)
+          environment: ctx.environment, retryEmpty: project.config.retryEmpty)
       } catch {
         ctx.err("error: libcurl could not be initialised\n")
         return .invalid
       }
     }
     let redactor = Redactor(providers: project.config.providers, environment: ctx.environment)
+    let budget = CostBudget(limit: s.maxCost)
     let source = CassetteSource(
-      store: cassettes, mode: s.effectiveMode, client: client, budget: CostBudget(limit: s.maxCost), redactor: redactor)
-    let runner = Runner(source: source, jobs: s.jobs, mode: s.effectiveMode, goldens: goldens, redactor: redactor)
+      store: cassettes, mode: s.effectiveMode, client: client, budget: budget, redactor: redactor)
+    let runner = Runner(
+      source: source, jobs: s.jobs, mode: s.effectiveMode, goldens: goldens, redactor: redactor,
+      thinkTags: project.config.thinkTags)
     if ctx.isCI && s.mode == .auto && s.modeWasGiven && !s.quiet {
       ctx.err("note: CI is set, so --mode auto replays and records nothing\n")
     }
@@ -100,6 +116,12 @@ package enum RunCommandCore {
     report.plan = planned.fingerprint
     let tally = summary.tally
     if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
+    if let limit = s.maxCost, s.effectiveMode != .replay {
+      report.budget = BudgetReport(limit: limit, spent: budget.total, notSent: budget.notSent)
+      ctx.out(
+        "budget: spent $\(NumberText.money(budget.total)) of --max-cost $\(NumberText.money(limit))"
+          + (budget.notSent > 0 ? "; \(counted(budget.notSent, "case")) not sent" : "") + "\n")
+    }
     var status = tally.exitStatus(minPassRate: s.minPassRate)
     let writer = ReportWriter(junit: s.junit, json: s.json, html: s.html, junitFileAttributes: s.junitFileAttributes)
     if !writer.write(report, ctx) && status == .ok {

@@ -20,35 +20,93 @@ package struct FetchResult: Sendable {
   }
 }
 
-/// `--max-cost`: the summed `usage.cost` of live calls, shared by every case of a run.
+/// `--max-cost`: the summed cost of live calls, shared by every case of a run. Each call
+/// reserves its worst case before it is sent (from its `max_tokens` and the provider's
+/// `pricing`, else the dearest call so far), so concurrent calls cannot together overshoot
+/// the budget by more than one call's worth; a call that does not fit is not sent.
 package final class CostBudget: Sendable {
   package let limit: Double?
-  private let spent = Mutex(0.0)
+
+  struct State {
+    var spent = 0.0
+    var reserved = 0.0
+    /// Calls in flight whose cost could not be estimated (at most one at a time).
+    var unestimated = 0
+    /// The dearest call so far: the estimate when there is no pricing.
+    var dearest: Double?
+    var notSent = 0
+  }
+
+  private let state = Mutex(State())
 
   package init(limit: Double?) { self.limit = limit }
 
-  package var total: Double { spent.withLock { $0 } }
-  package var isExhausted: Bool { limit.map { l in spent.withLock { $0 >= l } } ?? false }
-  package func add(_ cost: Double) { spent.withLock { $0 += cost } }
-}
+  package var total: Double { state.withLock { $0.spent } }
+  package var notSent: Int { state.withLock { $0.notSent } }
 
-/// Calls the API for every case (live mode), within the cost budget.
-package struct LiveSource: CompletionSource {
-  package var client: ChatClient
-  package var budget: CostBudget
-  package var cassettePath: @Sendable (PlannedCase) -> String
-
-  package init(client: ChatClient, budget: CostBudget, cassettePath: @escaping @Sendable (PlannedCase) -> String) {
-    self.client = client
-    self.budget = budget
-    self.cassettePath = cassettePath
+  package enum Reservation: Sendable {
+    /// Send it; settle with this estimate afterwards.
+    case granted(Double?)
+    /// It does not fit: the message says why.
+    case refused(String)
+    /// Wait for a call in flight to settle (no estimate yet).
+    case wait
   }
 
-  package func fetch(_ c: PlannedCase) async -> FetchResult {
-    let (outcome, completion) = await callLive(c, client: client, budget: budget)
-    return FetchResult(
-      result: completion, attempts: outcome?.attempts ?? 0,
-      cassette: CassetteReport(path: cassettePath(c), status: .live))
+  /// Reserves a call's estimated cost (nil: unknown until a call has cost something).
+  func reserve(_ estimate: Double?) -> Reservation {
+    guard let limit else { return .granted(nil) }
+    return state.withLock { s in
+      // The larger of the estimate and the dearest call so far: an estimate can be low.
+      let worst = [estimate, s.dearest].compactMap { $0 }.max()
+      if let worst {
+        if s.spent + s.reserved + worst > limit + 1e-12 || s.spent >= limit {
+          s.notSent += 1
+          return .refused(
+            "budget exhausted: not sent, live calls have cost $\(NumberText.money(s.spent))"
+              + (s.reserved > 0 ? " (and $\(NumberText.money(s.reserved)) is reserved by calls in flight)" : "")
+              + " of the --max-cost $\(NumberText.money(limit)), and this call may cost up to $\(NumberText.money(worst))")
+        }
+        s.reserved += worst
+        return .granted(worst)
+      }
+      if s.spent >= limit {
+        s.notSent += 1
+        return .refused(
+          "budget exhausted: not sent, live calls have cost $\(NumberText.money(s.spent)) of the --max-cost $\(NumberText.money(limit))")
+      }
+      if s.unestimated > 0 { return .wait }
+      s.unestimated += 1
+      return .granted(nil)
+    }
+  }
+
+  /// Releases a reservation and adds what the call cost.
+  func settle(_ reservation: Double?, cost: Double?) {
+    state.withLock { s in
+      if let r = reservation { s.reserved -= r } else if limit != nil { s.unestimated -= 1 }
+      if let cost {
+        s.spent += cost
+        s.dearest = max(s.dearest ?? 0, cost)
+      }
+    }
+  }
+
+  /// The worst case of a call from its `max_tokens` and the provider's pricing; nil without pricing.
+  static func estimate(_ c: PlannedCase) -> Double? {
+    guard let pricing = c.provider.pricing else { return nil }
+    // A token is 3 to 4 bytes of text (3 here, to stay above), plus a few per message; the
+    // completion is at most max_tokens (else 4096).
+    let promptTokens = c.variant.messages.reduce(0) { n, m in
+      let content = m["content"]
+      return n + 4 + (content?.stringValue ?? content?.serialized() ?? "").utf8.count / 3
+    }
+    let limit: Int
+    switch c.variant.params["max_tokens"] ?? c.variant.params["max_completion_tokens"] {
+    case .int(let n)?: limit = n
+    default: limit = 4096
+    }
+    return pricing.cost(promptTokens: promptTokens, completionTokens: limit)
   }
 }
 
@@ -56,23 +114,31 @@ package struct LiveSource: CompletionSource {
 func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async -> (
   CallOutcome?, Result<Completion, CallError>
 ) {
-  if budget.isExhausted {
-    let limit = budget.limit.map { NumberText.money($0) } ?? "?"
-    return (
-      nil,
-      .failure(
-        CallError(
-          .budget,
-          "budget exhausted: live calls have cost $\(NumberText.money(budget.total)) of the --max-cost $\(limit)"))
-    )
+  var reservation: Double?
+  reserving: while true {
+    switch budget.reserve(CostBudget.estimate(c)) {
+    case .granted(let r):
+      reservation = r
+      break reserving
+    case .refused(let message):
+      return (nil, .failure(CallError(.budget, message)))
+    case .wait:
+      do {
+        try await Task.sleep(for: .milliseconds(20))
+      } catch {
+        return (nil, .failure(ChatClient.cancelled))
+      }
+    }
   }
   let outcome = await client.call(c.request)
   switch outcome.result {
   case .success(let exchange):
     let completion = Completion(response: exchange.decoded.body, latencyMS: Int((exchange.duration * 1000).rounded()))
-    if let cost = completion.usage?.cost { budget.add(cost) }
+      .pricedWith(c.provider.pricing)
+    budget.settle(reservation, cost: completion.usage?.cost)
     return (outcome, .success(completion))
   case .failure(let e):
+    budget.settle(reservation, cost: nil)
     return (outcome, .failure(e))
   }
 }
@@ -87,15 +153,27 @@ package struct Runner: Sendable {
   package var goldens: GoldenStore?
   /// Applied once to what a fetch returns, before anything else sees it.
   package var redactor: Redactor
+  /// `think_tags`: whether inline `<think>` blocks move to the reasoning.
+  package var thinkTags: Config.ThinkTags
 
   package init(
-    source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none
+    source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none,
+    thinkTags: Config.ThinkTags = .split
   ) {
     self.source = source
     self.jobs = max(1, jobs)
     self.mode = mode
     self.goldens = goldens
     self.redactor = redactor
+    self.thinkTags = thinkTags
+  }
+
+  /// The completion as every later stage sees it: secrets removed, inline thinking split
+  /// off (unless `think_tags: keep`), and priced from the provider's `pricing` where the
+  /// server reported no cost.
+  func presented(_ completion: Completion, _ c: PlannedCase) -> Completion {
+    let redacted = redactor(completion)
+    return (thinkTags == .split ? redacted.splittingThinkTags() : redacted).pricedWith(c.provider.pricing)
   }
 
   package func run(_ cases: [PlannedCase], emit: (RunEvent) -> Void) async -> RunSummary {
@@ -194,7 +272,7 @@ package struct Runner: Sendable {
       plannedCase: shown, outcome: .errored(""), findings: [], completion: nil, durationMS: 0,
       attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden,
       notes: fetched.notes.map { redactor($0) })
-    switch fetched.result.map({ redactor($0) }) {
+    switch fetched.result.map({ presented($0, c) }) {
     case .failure(let e):
       result.outcome = .errored(redactor(e.message))
     case .success(let completion):

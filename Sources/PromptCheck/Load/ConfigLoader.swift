@@ -4,9 +4,9 @@ package enum ConfigLoader {
     "tests_dir", "expectations_dir", "providers", "default_provider",
     "mode", "filter", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
     "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
-    "junit_file_attributes", "allow_empty", "allow_only",
+    "junit_file_attributes", "allow_empty", "allow_only", "think_tags", "retry_empty",
   ]
-  package static let providerKeys = ["base_url", "api_key_env", "headers", "model"]
+  package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
 
   /// Parses config text. Returns the config (defaults where a value is bad) and every problem found.
   package static func load(text: String, file: String) -> (Config, [Diagnostic]) {
@@ -50,6 +50,14 @@ package enum ConfigLoader {
       config.defaultProvider = definedProviders[0]
     }
     config.run = r.runSettings(m)
+    if let v = m["think_tags"], let text = r.strictString(v, "think_tags") {
+      if let t = Config.ThinkTags(rawValue: text) {
+        config.thinkTags = t
+      } else {
+        r.error("think_tags must be split or keep, found '\(text)'", at: v)
+      }
+    }
+    if let v = m["retry_empty"], let b = r.bool(v, "retry_empty") { config.retryEmpty = b }
     return (config, r.sink.diagnostics)
   }
 }
@@ -64,6 +72,11 @@ extension NodeReader {
     guard let url = strictString(urlNode, "\(what).base_url") else { return nil }
     if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
       error("\(what).base_url must start with http:// or https://, found '\(url)'", at: urlNode)
+    }
+    for suffix in ["/chat/completions", "/chat/completions/"] where url.hasSuffix(suffix) {
+      error(
+        "\(what).base_url ends in /chat/completions, which promptcheck appends itself; "
+          + "use '\(url.dropLast(suffix.count))'", at: urlNode)
     }
     var headers: [Provider.Header] = []
     if let h = m["headers"] {
@@ -90,12 +103,29 @@ extension NodeReader {
       if let env = keyEnv, env.hasPrefix("sk-") || env.contains(" ") {
         error("\(what).api_key_env names an environment variable (e.g. OPENROUTER_API_KEY), not the key itself", at: k)
         keyEnv = nil
+      } else if let env = keyEnv, env.hasPrefix("$") {
+        let name = env.trimmingCharacters(in: "${}")
+        error("\(what).api_key_env is the variable's name without '$': write '\(name)'", at: k)
+        keyEnv = nil
+      } else if keyEnv == "" {
+        error("\(what).api_key_env is empty: name the variable that holds the key, or remove it for a server that needs none", at: k)
+        keyEnv = nil
+      }
+    }
+    var pricing: Provider.Pricing?
+    if let p = m["pricing"], let pm = map(p, "\(what).pricing", allowed: ["prompt", "completion"]) {
+      let prompt = pm["prompt"].flatMap { number($0, "\(what).pricing.prompt", in: 0...1_000_000) }
+      let completion = pm["completion"].flatMap { number($0, "\(what).pricing.completion", in: 0...1_000_000) }
+      if pm["prompt"] == nil || pm["completion"] == nil {
+        error("\(what).pricing needs prompt and completion (USD per million tokens)", at: p)
+      } else if let prompt, let completion {
+        pricing = Provider.Pricing(prompt: prompt, completion: completion)
       }
     }
     let model = m["model"].flatMap { strictString($0, "\(what).model") }
     return Provider(
       name: name, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, apiKeyEnv: keyEnv, headers: headers,
-      model: model)
+      model: model, pricing: pricing)
   }
 
   mutating func runSettings(_ m: [String: YAMLNode]) -> RunSettings {

@@ -8,6 +8,8 @@ package struct Project: Sendable {
   package var sources: [String: String]
   /// True when suites came from the default tests dir (no paths given): a "full" run.
   package var isFullDiscovery: Bool
+  /// Problems that do not stop a run, in file order.
+  package var warnings: [Diagnostic] = []
 
   package var testCount: Int { suites.reduce(0) { $0 + $1.tests.count } }
   package var caseCount: Int {
@@ -99,9 +101,10 @@ package enum ProjectLoader {
       }
     }
     let diagnostics = sink.diagnostics
-    let project =
-      diagnostics.isEmpty
-      ? Project(config: config, suites: suites, sources: sources, isFullDiscovery: isFull) : nil
+    var project =
+      sink.hasErrors
+      ? nil : Project(config: config, suites: suites, sources: sources, isFullDiscovery: isFull)
+    project?.warnings = diagnostics
     return (project, diagnostics, sources)
   }
 
@@ -126,7 +129,10 @@ package enum ProjectLoader {
   /// Loads the project, or prints every problem (with source lines and carets) and a count, and returns nil.
   package static func loadOrReport(configPath: String?, paths: [String], _ ctx: CommandContext) -> Project? {
     let loaded = load(configPath: configPath, paths: paths, directory: ctx.directory)
-    if let project = loaded.project { return project }
+    if let project = loaded.project {
+      if !project.warnings.isEmpty { ctx.err(render(project.warnings, sources: loaded.sources) + "\n") }
+      return project
+    }
     reportProblems(loaded.diagnostics, sources: loaded.sources, ctx)
     return nil
   }
@@ -142,7 +148,8 @@ package enum ProjectLoader {
 
   static func reportProblems(_ diagnostics: [Diagnostic], sources: [String: String], _ ctx: CommandContext) {
     ctx.err(render(diagnostics, sources: sources) + "\n")
-    ctx.err("\(counted(diagnostics.count, "error")) found; nothing was run.\n")
+    let errors = diagnostics.count { $0.severity == .error }
+    ctx.err("\(counted(errors, "error")) found; nothing was run.\n")
   }
 
   /// Suite file paths under `folder`, relative to it, sorted.

@@ -31,12 +31,13 @@ package enum SuiteLoader {
     var loader = Loader(file: file, suiteName: name, config: config, readFile: readFile)
     let suite = loader.suite(root)
     // Report in file order, whatever order the checks ran in.
-    let diagnostics = loader.r.sink.diagnostics.enumerated().sorted {
+    let diagnostics = (loader.r.sink.diagnostics + loader.warnings).enumerated().sorted {
       let (a, b) = ($0.element.location, $1.element.location)
       if let a, let b, a != b { return a < b }
       return $0.offset < $1.offset
     }.map(\.element)
-    return (diagnostics.isEmpty ? suite : nil, diagnostics)
+    // Warnings alone leave the suite usable.
+    return (loader.r.sink.diagnostics.isEmpty ? suite : nil, diagnostics)
   }
 }
 
@@ -47,6 +48,8 @@ private struct Loader {
   let config: Config
   let readFile: (String) -> String?
   var fileCache: [String: String?] = [:]
+  /// Problems that do not stop the suite (said once per suite each).
+  var warnings: [Diagnostic] = []
 
   init(file: String, suiteName: String, config: Config, readFile: @escaping (String) -> String?) {
     self.file = file
@@ -127,6 +130,22 @@ private struct Loader {
       tests.append(t)
     }
     return Suite(name: suiteName, file: file, description: description, tests: tests)
+  }
+
+  /// OpenRouter may send a request to a provider that ignores some parameters unless
+  /// `provider.require_parameters` is true: said once per suite, with the fix.
+  mutating func warnDroppable(_ pairs: [YAMLNode.Pair], provider: Provider) {
+    let requires = pairs.first { $0.key.scalar?.text == "provider" }?.value.mapping?
+      .first { $0.key.scalar?.text == "require_parameters" }?.value.resolved == .bool(true)
+    guard !requires,
+      let p = pairs.first(where: { NodeReader.droppableOnOpenRouter.contains($0.key.scalar?.text ?? "") }),
+      let key = p.key.scalar?.text
+    else { return }
+    warnings.append(
+      Diagnostic(
+        "provider '\(provider.name)' is OpenRouter, which may route this request to a provider that ignores '\(key)'; "
+          + "add 'provider: {require_parameters: true}' to params (or to defaults.params) so that only providers "
+          + "honouring every parameter answer", at: p.key.location, severity: .warning))
   }
 
   mutating func provider(_ node: YAMLNode, _ what: String) -> Provider? {
@@ -349,6 +368,7 @@ private struct Loader {
       if r.sink.diagnostics.count > errorsBefore { break }
     }
     guard r.sink.diagnostics.count == errorsBefore, let provider, let model else { return nil }
+    if provider.isOpenRouter, warnings.isEmpty { warnDroppable(paramPairs, provider: provider) }
     return TestDefinition(
       suite: suiteName, name: name, slug: slug, location: node.location, description: description, tags: tags,
       golden: golden, repeatCount: repeatCount, repeatMin: repeatMin, minPassRate: minPassRate, confidence: confidence,

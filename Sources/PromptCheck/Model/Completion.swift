@@ -12,8 +12,27 @@ package struct Completion: Sendable {
     package var promptTokens: Int?
     package var completionTokens: Int?
     package var totalTokens: Int?
-    /// OpenRouter's `usage.cost`, in USD.
+    /// `completion_tokens_details.reasoning_tokens`: the thinking, counted within the completion.
+    package var reasoningTokens: Int?
+    /// `prompt_tokens_details.cached_tokens`: prompt tokens served from a cache.
+    package var cachedTokens: Int?
+    /// OpenRouter's `usage.cost`, in USD (or, where the server reports none, the provider's `pricing`).
     package var cost: Double?
+    /// True when `cost` comes from the provider's `pricing`, not from the server.
+    package var costIsEstimated = false
+
+    package init(
+      promptTokens: Int? = nil, completionTokens: Int? = nil, totalTokens: Int? = nil, reasoningTokens: Int? = nil,
+      cachedTokens: Int? = nil, cost: Double? = nil, costIsEstimated: Bool = false
+    ) {
+      self.promptTokens = promptTokens
+      self.completionTokens = completionTokens
+      self.totalTokens = totalTokens
+      self.reasoningTokens = reasoningTokens
+      self.cachedTokens = cachedTokens
+      self.cost = cost
+      self.costIsEstimated = costIsEstimated
+    }
   }
 
   /// The assistant message's content ("" when null).
@@ -82,13 +101,57 @@ package struct Completion: Sendable {
         default: return nil
         }
       }
+      func detail(_ group: String, _ k: String) -> Int? {
+        switch u[group]?[k] {
+        case .int(let i)?: return i
+        case .double(let d)?: return Int(exactly: d)
+        default: return nil
+        }
+      }
       usage = Usage(
         promptTokens: int("prompt_tokens"), completionTokens: int("completion_tokens"),
-        totalTokens: int("total_tokens"), cost: u["cost"]?.numberValue)
+        totalTokens: int("total_tokens"), reasoningTokens: detail("completion_tokens_details", "reasoning_tokens"),
+        cachedTokens: detail("prompt_tokens_details", "cached_tokens"), cost: u["cost"]?.numberValue)
     }
     self.init(
       content: content, reasoning: reasoning, toolCalls: calls, finishReason: choice?["finish_reason"]?.stringValue,
       usage: usage, model: response["model"]?.stringValue, provider: response["provider"]?.stringValue,
       systemFingerprint: response["system_fingerprint"]?.stringValue, response: response, latencyMS: latencyMS)
+  }
+}
+
+extension Completion {
+  /// Some providers put a model's thinking inline, as `<think>…</think>` at the start of the
+  /// content (qwen3). It moves to the reasoning, and the content keeps only the answer; an
+  /// unclosed block (the answer cut off while thinking) is all reasoning. The response body
+  /// (`on: response`, cassettes) is left as sent.
+  package func splittingThinkTags() -> Completion {
+    let trimmed = content.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
+    guard trimmed.hasPrefix("<think>") else { return self }
+    let inner = trimmed.dropFirst("<think>".count)
+    var c = self
+    let thinking: Substring
+    if let close = inner.range(of: "</think>") {
+      thinking = inner[..<close.lowerBound]
+      c.content = String(inner[close.upperBound...].drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" })
+    } else {
+      thinking = inner
+      c.content = ""
+    }
+    let text = thinking.trimmingCharacters(in: " \n\r\t")
+    c.reasoning = reasoning.isEmpty ? text : reasoning + "\n" + text
+    return c
+  }
+
+  /// The usage with a cost from `pricing` where the server reported none.
+  package func pricedWith(_ pricing: Provider.Pricing?) -> Completion {
+    guard let pricing, var u = usage, u.cost == nil, let p = u.promptTokens, let k = u.completionTokens else {
+      return self
+    }
+    u.cost = pricing.cost(promptTokens: p, completionTokens: k)
+    u.costIsEstimated = true
+    var c = self
+    c.usage = u
+    return c
   }
 }

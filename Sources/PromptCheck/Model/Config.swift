@@ -7,19 +7,45 @@ package struct Provider: Sendable, Hashable {
   /// Extra request headers, in the order written.
   package var headers: [Header]
   package var model: String?
+  /// USD per million tokens, for a server that reports no `usage.cost`.
+  package var pricing: Pricing?
+
+  package struct Pricing: Sendable, Hashable {
+    package var prompt: Double
+    package var completion: Double
+
+    package init(prompt: Double, completion: Double) {
+      self.prompt = prompt
+      self.completion = completion
+    }
+
+    /// The cost of a call in USD.
+    package func cost(promptTokens: Int, completionTokens: Int) -> Double {
+      (Double(promptTokens) * prompt + Double(completionTokens) * completion) / 1_000_000
+    }
+  }
 
   package struct Header: Sendable, Hashable {
     package var name: String
     package var value: String
   }
 
-  package init(name: String, baseURL: String, apiKeyEnv: String?, headers: [Header] = [], model: String?) {
+  package init(
+    name: String, baseURL: String, apiKeyEnv: String?, headers: [Header] = [], model: String?, pricing: Pricing? = nil
+  ) {
     self.name = name
     self.baseURL = baseURL
     self.apiKeyEnv = apiKeyEnv
     self.headers = headers
     self.model = model
+    self.pricing = pricing
   }
+
+  /// Whether the cost of a call is known: reported by the server (OpenRouter) or priced here.
+  package var knowsCost: Bool { isOpenRouter || pricing != nil }
+
+  /// OpenRouter routes each request to one of several providers (README "OpenRouter").
+  package var isOpenRouter: Bool { URLParts.host(of: baseURL)?.hasSuffix("openrouter.ai") ?? false }
 
   /// The provider that exists with no config file (README "The config file").
   package static let builtInOpenRouter = Provider(
@@ -36,6 +62,17 @@ package struct Config: Sendable {
   package var providers: [Provider] = [.builtInOpenRouter]
   package var defaultProvider = "openrouter"
   package var run = RunSettings()
+  /// `think_tags`: what to do with a `<think>…</think>` block at the start of the content.
+  package var thinkTags = ThinkTags.split
+  /// `retry_empty`: an answer with no content, no tool calls and no finish reason is asked again once.
+  package var retryEmpty = true
+
+  package enum ThinkTags: String, Sendable, CaseIterable {
+    /// Move it to the reasoning (content assertions and goldens see only the answer).
+    case split
+    /// Leave the content as the server sent it.
+    case keep
+  }
 
   package init() {}
 

@@ -20,6 +20,12 @@ package enum GitHubOutput {
     let tally = report.tally
     var md = "## promptcheck\n\n| passed | failed | errored | skipped |\n|---:|---:|---:|---:|\n"
     md += "| \(tally.passed) | \(tally.failed) | \(tally.errored) | \(tally.skipped) |\n"
+    let usage = report.usageTotals
+    if usage.cases > 0 { md += "\n" + escapeMarkdown(usage.line) + "\n" }
+    if let b = report.budget {
+      md += "\nbudget: spent $\(NumberText.money(b.spent)) of $\(NumberText.money(b.limit))"
+      md += b.notSent > 0 ? ", \(counted(b.notSent, "case")) not sent\n" : "\n"
+    }
     if !report.problems.isEmpty {
       md += "\n### Failed and errored cases\n\n"
       for r in report.problems {

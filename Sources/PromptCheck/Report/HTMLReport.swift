@@ -23,6 +23,7 @@ package enum HTMLReport {
       <span class="count errored">\(tally.errored) errored</span>
       <span class="count skipped">\(tally.skipped) skipped</span>
       </div>
+      \(report.usageTotals.cases > 0 ? "<p class=\"meta\">\(escape(report.usageTotals.line))</p>" : "")
       <nav><button data-filter="all" class="on">All</button><button data-filter="failed">Failed</button><button data-filter="errored">Errored</button><button data-filter="problems">Failed + errored</button></nav>
       </header>
       \(repeatedTests(report.groups))<main id="cases">

@@ -21,6 +21,21 @@ package enum JSONReport {
     counts["errored"] = .int(tally.errored)
     counts["skipped"] = .int(tally.skipped)
     counts["tolerated"] = .int(tally.tolerated)
+    let totals = report.usageTotals
+    if totals.cases > 0 {
+      var usage = JSONObject()
+      usage["prompt_tokens"] = .int(totals.promptTokens)
+      usage["completion_tokens"] = .int(totals.completionTokens)
+      usage["reasoning_tokens"] = .int(totals.reasoningTokens)
+      usage["cached_tokens"] = .int(totals.cachedTokens)
+      usage["cost"] = totals.cost.map { .double($0) } ?? .null
+      if totals.costIsEstimated { usage["cost_estimated"] = true }
+      counts["usage"] = .object(usage)
+    }
+    if let b = report.budget {
+      counts["budget"] = .object(
+        JSONObject([("max_cost", .double(b.limit)), ("spent", .double(b.spent)), ("not_sent", .int(b.notSent))]))
+    }
     root["summary"] = .object(counts)
     if let plan = report.plan {
       var p = JSONObject()
@@ -110,7 +125,10 @@ package enum JSONReport {
       if let v = u.promptTokens { usage["prompt_tokens"] = .int(v) }
       if let v = u.completionTokens { usage["completion_tokens"] = .int(v) }
       if let v = u.totalTokens { usage["total_tokens"] = .int(v) }
+      if let v = u.reasoningTokens { usage["reasoning_tokens"] = .int(v) }
+      if let v = u.cachedTokens { usage["cached_tokens"] = .int(v) }
       if let v = u.cost { usage["cost"] = .double(v) }
+      if u.costIsEstimated { usage["cost_estimated"] = true }
       o["usage"] = .object(usage)
     }
     if let r = c.reasoning { o["reasoning"] = .string(r) }
@@ -137,6 +155,11 @@ package enum JSONReport {
       startedAt: started, durationMS: duration, mode: json["mode"]?.stringValue ?? "replay", cases: parsed)
     report.groups = (json["tests"]?.arrayValue ?? []).compactMap(parseGroup)
     report.plan = parsePlan(json["plan"])
+    if let b = json["summary"]?["budget"], let limit = b["max_cost"]?.numberValue, let spent = b["spent"]?.numberValue,
+      case .int(let notSent)? = b["not_sent"]
+    {
+      report.budget = BudgetReport(limit: limit, spent: spent, notSent: notSent)
+    }
     return .success(report)
   }
 

@@ -21,14 +21,26 @@ package enum JUnitReport {
     let timestamp = timestampFormatter.string(from: report.startedAt)
     for suite in order {
       let cases = bySuite[suite] ?? []
-      let failures = cases.count { $0.status == .failed && !$0.tolerated }
-      let errors = cases.count { $0.status == .errored }
-      let skipped = cases.count { $0.status == .skipped }
+      let t = Tally(cases.lazy.map { ($0.status, $0.tolerated) })
       let time = cases.reduce(0) { $0 + $1.durationMS }
       out +=
-        "  <testsuite name=\"\(attr(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n"
+        "  <testsuite name=\"\(attr(suite))\" tests=\"\(cases.count)\" failures=\"\(t.failed)\" errors=\"\(t.errored)\" skipped=\"\(t.skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n"
       out +=
-        "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(attr(report.mode))\"/>\n    </properties>\n"
+        "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(attr(report.mode))\"/>\n"
+      // The suite's tokens and cost (per case, they are in each testcase's system-out).
+      let usage = UsageTotals(cases.compactMap(\.usage))
+      if usage.cases > 0 {
+        for (name, value) in [
+          ("prompt_tokens", usage.promptTokens), ("completion_tokens", usage.completionTokens),
+          ("reasoning_tokens", usage.reasoningTokens), ("cached_tokens", usage.cachedTokens),
+        ] {
+          out += "      <property name=\"promptcheck.\(name)\" value=\"\(value)\"/>\n"
+        }
+        if let cost = usage.cost {
+          out += "      <property name=\"promptcheck.cost_usd\" value=\"\(NumberText.money(cost))\"/>\n"
+        }
+      }
+      out += "    </properties>\n"
       for r in cases { out += testcase(r, options) }
       out += "  </testsuite>\n"
     }
@@ -73,7 +85,9 @@ package enum JUnitReport {
     if let u = r.usage {
       var t =
         "tokens: prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
-      if let cost = u.cost { t += "; cost: $\(NumberText.money(cost))" }
+      if let r = u.reasoningTokens { t += ", reasoning \(r)" }
+      if let c = u.cachedTokens { t += ", cached \(c)" }
+      if let cost = u.cost { t += "; cost: $\(NumberText.money(cost))" + (u.costIsEstimated ? " (estimated)" : "") }
       lines.append(t)
     }
     if let m = r.model { lines.append("model: \(m)" + (r.provider.map { " (provider \($0))" } ?? "")) }

@@ -10,6 +10,11 @@ package struct Report: Sendable {
   package var cases: [ReportCase]
   /// Every repeated test's figures, in plan order.
   package var groups: [RepeatGroup] = []
+  /// `--max-cost` on a run that could call: what it allowed, spent, and held back.
+  package var budget: BudgetReport?
+
+  /// The tokens and cost of every case, added up (for a replay: of the recorded answers).
+  package var usageTotals: UsageTotals { UsageTotals(cases.compactMap(\.usage)) }
   /// The plan this run was (a shard of), for `merge`.
   package var plan: PlanFingerprint?
 
@@ -46,12 +51,7 @@ package struct ReportCase: Sendable {
     package var line: Int?
   }
 
-  package struct Usage: Sendable, Equatable {
-    package var promptTokens: Int?
-    package var completionTokens: Int?
-    package var totalTokens: Int?
-    package var cost: Double?
-  }
+  package typealias Usage = Completion.Usage
 
   /// Position in the unsharded plan.
   package var index: Int
@@ -106,11 +106,7 @@ package struct ReportCase: Sendable {
     latencyMS = r.completion?.latencyMS
     model = r.completion?.model
     provider = r.completion?.provider
-    usage = r.completion?.usage.map {
-      Usage(
-        promptTokens: $0.promptTokens, completionTokens: $0.completionTokens, totalTokens: $0.totalTokens, cost: $0.cost
-      )
-    }
+    usage = r.completion?.usage
     messages = c.variant.messages
   }
 
@@ -158,8 +154,54 @@ package struct ReportCase: Sendable {
     if let u = o["usage"], u.objectValue != nil {
       usage = Usage(
         promptTokens: int(u["prompt_tokens"]), completionTokens: int(u["completion_tokens"]),
-        totalTokens: int(u["total_tokens"]), cost: u["cost"]?.numberValue)
+        totalTokens: int(u["total_tokens"]), reasoningTokens: int(u["reasoning_tokens"]),
+        cachedTokens: int(u["cached_tokens"]), cost: u["cost"]?.numberValue,
+        costIsEstimated: u["cost_estimated"] == .bool(true))
     }
     messages = o["messages"]?.arrayValue ?? []
+  }
+}
+
+/// `--max-cost` as a run ended.
+package struct BudgetReport: Sendable, Equatable {
+  package var limit: Double
+  package var spent: Double
+  /// Cases whose call was not sent because it did not fit.
+  package var notSent: Int
+}
+
+/// Tokens and cost over many cases.
+package struct UsageTotals: Sendable, Equatable {
+  package var promptTokens = 0
+  package var completionTokens = 0
+  package var reasoningTokens = 0
+  package var cachedTokens = 0
+  /// Nil when no case reported a cost (and no provider priced one).
+  package var cost: Double?
+  /// True when some of `cost` comes from providers' `pricing`.
+  package var costIsEstimated = false
+  /// Cases that reported usage.
+  package var cases = 0
+
+  package init<S: Sequence>(_ usages: S) where S.Element == Completion.Usage {
+    for u in usages {
+      cases += 1
+      promptTokens += u.promptTokens ?? 0
+      completionTokens += u.completionTokens ?? 0
+      reasoningTokens += u.reasoningTokens ?? 0
+      cachedTokens += u.cachedTokens ?? 0
+      if let c = u.cost { cost = (cost ?? 0) + c }
+      if u.costIsEstimated { costIsEstimated = true }
+    }
+  }
+
+  /// `tokens: 1,234 prompt (200 cached), 567 completion (300 reasoning); cost $0.0012`
+  package var line: String {
+    var s = "tokens: \(promptTokens) prompt"
+    if cachedTokens > 0 { s += " (\(cachedTokens) cached)" }
+    s += ", \(completionTokens) completion"
+    if reasoningTokens > 0 { s += " (\(reasoningTokens) reasoning)" }
+    if let cost { s += "; cost $\(NumberText.money(cost))" + (costIsEstimated ? " (estimated from pricing)" : "") }
+    return s
   }
 }

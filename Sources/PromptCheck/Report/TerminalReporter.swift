@@ -173,6 +173,10 @@ package final class TerminalReporter: RunReporter {
     let totals = parts.joined(separator: ", ") + String(format: " in %.2f s", seconds)
     let colored = t.failed > 0 ? paint(totals, "31") : t.errored > 0 ? paint(totals, "33") : paint(totals, "32")
     out += "\n" + colored + "\n"
+    let usage = report.usageTotals
+    if usage.cases > 0 && !style.quiet {
+      out += paint(usage.line + (s.mode == .replay ? " (as recorded)" : ""), "2") + "\n"
+    }
     return out
   }
 }

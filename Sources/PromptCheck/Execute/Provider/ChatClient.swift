@@ -46,12 +46,18 @@ package struct ChatClient: Sendable {
   package var timeout: Double
   /// Where API keys are read from (the process environment in the CLI).
   package var environment: [String: String]
+  /// `retry_empty`: ask once more when a 200 holds no content, no tool calls and no finish reason.
+  package var retryEmpty: Bool
 
-  package init(transport: any HTTPTransport, retry: RetryPolicy, timeout: Double, environment: [String: String]) {
+  package init(
+    transport: any HTTPTransport, retry: RetryPolicy, timeout: Double, environment: [String: String],
+    retryEmpty: Bool = true
+  ) {
     self.transport = transport
     self.retry = retry
     self.timeout = timeout
     self.environment = environment
+    self.retryEmpty = retryEmpty
   }
 
   /// The key for a provider, or the error that says which variable to set.
@@ -80,12 +86,25 @@ package struct ChatClient: Sendable {
       method: "POST", url: request.url, headers: headers, body: Array(body.serialized().utf8), timeout: timeout)
 
     var attempt = 0
+    var emptyAnswers = 0
     while true {
       attempt += 1
       let failure: CallError
       do {
         let response = try await transport.send(http)
         switch ChatResponse.decode(response, stream: request.isStream, now: Date().timeIntervalSince1970) {
+        case .success(let decoded) where ChatResponse.isEmptyAnswer(decoded.body):
+          emptyAnswers += 1
+          let again = retryEmpty && emptyAnswers == 1
+          failure = CallError(
+            .emptyAnswer,
+            "the answer was empty: no content, no tool calls and no finish reason"
+              + (emptyAnswers > 1 ? " (\(emptyAnswers) times)" : ""), retryable: again, status: response.status)
+          if again {
+            // An empty answer is asked once more at once, whatever the retry budget.
+            continue
+          }
+          return CallOutcome(result: .failure(failure), attempts: attempt)
         case .success(let decoded):
           let exchange = Exchange(
             method: "POST", url: request.url, requestHeaders: request.publicHeaders, requestBody: body,

@@ -52,4 +52,14 @@ enum URLParts {
     if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<q] }
     return String(path)
   }
+
+  /// The host of an absolute URL, lower-cased, without port or credentials.
+  static func host(of url: String) -> String? {
+    guard let scheme = url.range(of: "://") else { return nil }
+    var rest = url[scheme.upperBound...]
+    if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+    if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+    if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") { rest = rest[..<colon] }
+    return rest.lowercased()
+  }
 }

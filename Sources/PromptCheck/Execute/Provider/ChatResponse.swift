@@ -3,6 +3,8 @@ package struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
   package enum Kind: String, Sendable {
     case transport, http, errorObject, badBody, truncatedStream, missingKey, noCassette, staleCassette, budget,
       cancelled
+    /// A 200 with no content, no tool calls and no finish reason.
+    case emptyAnswer
     /// The answer came, but its cassette could not be written.
     case cassetteNotWritten
   }
@@ -29,6 +31,27 @@ package struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Decoding of chat-completions responses (pure).
 package enum ChatResponse {
   package static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
+  /// Codes of an error object inside a 200 (body or stream event) that are worth asking again:
+  /// OpenRouter documents them as transient (rate limit, upstream down or overloaded, timeout).
+  package static let retryableErrorCodes: Set<Int> = [408, 429, 502, 503, 504]
+
+  /// The numeric `code` of an error object (OpenRouter sends a number; some servers a numeric string).
+  static func errorCode(_ err: JSON) -> Int? {
+    switch err["code"] {
+    case .int(let c)?: return c
+    case .double(let d)?: return Int(exactly: d)
+    case .string(let s)?: return Int(s)
+    default: return nil
+    }
+  }
+
+  /// An error object carried by a 200 (in the body or a stream event), classified by its code.
+  static func inBodyError(_ err: JSON, _ where_: String, status: Int) -> CallError {
+    let code = errorCode(err)
+    return CallError(
+      .errorObject, "\(where_): \(errorMessage(err))", retryable: code.map(retryableErrorCodes.contains) ?? false,
+      status: status)
+  }
 
   /// A successful call: the completion body and, for a stream, its events in order.
   package struct Decoded: Sendable {
@@ -57,9 +80,12 @@ package enum ChatResponse {
       let events = ServerSentEvents.parse(text)
       switch StreamAssembler.assemble(events) {
       case .success(let body):
+        if let problem = malformation(body) {
+          return .failure(CallError(.badBody, "the stream is malformed: \(problem)", status: response.status))
+        }
         return .success(Decoded(body: body, events: events))
-      case .failure(.errorEvent(let message, _)):
-        return .failure(CallError(.errorObject, "the stream carried an error: \(message)", status: response.status))
+      case .failure(.errorEvent(_, let chunk)):
+        return .failure(inBodyError(chunk["error"] ?? .null, "the stream carried an error", status: response.status))
       case .failure(.truncated(let n)):
         return .failure(
           CallError(
@@ -79,16 +105,56 @@ package enum ChatResponse {
           status: response.status))
     }
     if let err = body["error"], err != .null {
-      return .failure(
-        CallError(
-          .errorObject, "the server answered \(response.status) with an error: \(errorMessage(err))",
-          status: response.status))
+      return .failure(inBodyError(err, "the server answered \(response.status) with an error", status: response.status))
     }
-    guard body["choices"]?.arrayValue != nil else {
-      return .failure(
-        CallError(.badBody, "the response has no 'choices': \(Excerpt.json(body))", status: response.status))
+    if let problem = malformation(body) {
+      return .failure(CallError(.badBody, "the response is malformed: \(problem)", status: response.status))
     }
     return .success(Decoded(body: body, events: nil))
+  }
+
+  /// What makes a 200's body unusable as a chat completion, or nil. Such a body errors the
+  /// case and is never recorded.
+  package static func malformation(_ body: JSON) -> String? {
+    guard body.objectValue != nil else { return "it is \(Excerpt.json(body, length: 40)), not an object" }
+    guard let choices = body["choices"] else { return "it has no 'choices': \(Excerpt.json(body))" }
+    guard let list = choices.arrayValue else { return "'choices' is \(Excerpt.json(choices, length: 40)), not a list" }
+    guard let first = list.first else { return "'choices' is empty" }
+    guard first.objectValue != nil else { return "choices[0] is not an object" }
+    guard let message = first["message"], message.objectValue != nil else { return "choices[0] has no 'message' object" }
+    switch message["content"] {
+    case nil, .null?, .string?, .array?: break
+    case let other?: return "choices[0].message.content is \(Excerpt.json(other, length: 40)), not text"
+    }
+    if let calls = message["tool_calls"], calls != .null, calls.arrayValue == nil {
+      return "choices[0].message.tool_calls is not a list"
+    }
+    if let f = first["finish_reason"], f != .null, f.stringValue == nil {
+      return "choices[0].finish_reason is \(Excerpt.json(f, length: 40)), not text"
+    }
+    if let usage = body["usage"], usage != .null {
+      guard usage.objectValue != nil else { return "'usage' is \(Excerpt.json(usage, length: 40)), not an object" }
+      for k in ["prompt_tokens", "completion_tokens", "total_tokens"] {
+        if let v = usage[k], v != .null, v.numberValue == nil { return "usage.\(k) is \(Excerpt.json(v, length: 40))" }
+      }
+      if let v = usage["cost"], v != .null, v.numberValue == nil { return "usage.cost is \(Excerpt.json(v, length: 40))" }
+    }
+    return nil
+  }
+
+  /// True for an answer with nothing in it: no content, no tool calls, no finish reason.
+  package static func isEmptyAnswer(_ body: JSON) -> Bool {
+    let choice = body["choices"]?.arrayValue?.first
+    let message = choice?["message"]
+    let content: Bool
+    switch message?["content"] {
+    case .string(let s)?: content = !s.isEmpty
+    case .array(let parts)?: content = !parts.isEmpty
+    default: content = false
+    }
+    let calls = !(message?["tool_calls"]?.arrayValue ?? []).isEmpty
+    let finish = choice?["finish_reason"]?.stringValue != nil
+    return !content && !calls && !finish
   }
 
   /// `error.message` (with the code when there is one), else the error as JSON.
