@@ -294,3 +294,51 @@ package enum FakeOpenAI {
     return events
   }
 }
+
+/// OpenRouter's personality, as its documentation describes it: `: OPENROUTER PROCESSING`
+/// comments in streams, error objects inside 200s (in the body, or as a stream event
+/// mid-answer), usage with reasoning and cached token details and `cost`, the serving
+/// `provider`, and qwen3's inline `<think>` blocks.
+package enum FakeOpenRouter {
+  package static let usage: JSON = [
+    "prompt_tokens": 120, "completion_tokens": 80, "total_tokens": 200,
+    "prompt_tokens_details": ["cached_tokens": 100], "completion_tokens_details": ["reasoning_tokens": 50],
+    "cost": 0.00003, "cost_details": ["upstream_inference_cost": 0.000028],
+  ]
+
+  /// A completion from `provider`, with OpenRouter's usage.
+  package static func completion(
+    _ content: String, provider: String = "Cerebras", model: String = "qwen/qwen3-32b", reasoning: String? = nil
+  ) -> JSON {
+    guard case .object(var o) = FakeOpenAI.completion(content, model: model, usage: usage) else { return .null }
+    o["provider"] = .string(provider)
+    if let reasoning, case .array(var choices)? = o["choices"], case .object(var choice) = choices[0],
+      case .object(var message)? = choice["message"]
+    {
+      message["reasoning"] = .string(reasoning)
+      choice["message"] = .object(message)
+      choices[0] = .object(choice)
+      o["choices"] = .array(choices)
+    }
+    return .object(o)
+  }
+
+  /// `{"error": {"code": N, "message": …}}` in a 200 body.
+  package static func errorBody(_ code: Int, _ message: String = "Provider returned error") -> JSON {
+    ["error": ["code": .int(code), "message": .string(message)]]
+  }
+
+  /// A stream with processing comments first; with `failAt`, an error event with that code
+  /// replaces the rest of the answer after the first piece (OpenRouter's mid-stream error).
+  package static func stream(_ pieces: [String], provider: String = "Cerebras", failAt code: Int? = nil) -> [String] {
+    let events = [": OPENROUTER PROCESSING\n\n", ": OPENROUTER PROCESSING\n\n"]
+    var answer = FakeOpenAI.stream(pieces, model: "qwen/qwen3-32b")
+    if let code {
+      answer = Array(answer.prefix(2))
+      answer.append(
+        "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"provider\":\"\(provider)\",\"error\":{\"code\":\(code),\"message\":\"Rate limit exceeded upstream\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n"
+      )
+    }
+    return events + answer
+  }
+}

@@ -340,7 +340,10 @@ import Testing
     (
       "response_format: json_object", "params.response_format must be a map with a type, found the string 'json_object'"
     ),
-    ("reasoning: {effort: extreme}", "params.reasoning.effort must be xhigh, high, medium, low, minimal or none, found 'extreme'"),
+    (
+      "reasoning: {effort: extreme}",
+      "params.reasoning.effort must be xhigh, high, medium, low, minimal or none, found 'extreme'"
+    ),
     ("reasoning: {efort: low}", "unknown key 'efort' in params.reasoning; did you mean 'effort'?"),
     ("stream: yes", "params.stream must be true or false, found the string 'yes'"),
     ("model: x", "'model' cannot be set in params; it comes from the suite (use the test's 'model' key)"),

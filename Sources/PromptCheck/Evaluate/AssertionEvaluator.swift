@@ -191,11 +191,13 @@ package struct AssertionEvaluator: Sendable {
       return Outcome(
         holds: c.latencyMS <= limit, expectation: "take at most \(limit) ms",
         ifNot: "it took \(c.latencyMS) ms", ifHolds: "it took \(c.latencyMS) ms")
-    case .maxTokens(let prompt, let completion, let total):
+    case .maxTokens(let prompt, let completion, let total, let reasoning, let cached):
       var parts: [String] = []
       if let prompt { parts.append("\(prompt) prompt") }
       if let completion { parts.append("\(completion) completion") }
       if let total { parts.append("\(total) total") }
+      if let reasoning { parts.append("\(reasoning) reasoning") }
+      if let cached { parts.append("\(cached) cached") }
       var o = Outcome(holds: false, expectation: "use at most " + parts.joined(separator: ", ") + " tokens")
       guard let u = c.usage else {
         o.problem = "the response has no usage to check"
@@ -205,7 +207,8 @@ package struct AssertionEvaluator: Sendable {
       var problems: [String] = []
       for (limit, actual, name) in [
         (prompt, u.promptTokens, "prompt"), (completion, u.completionTokens, "completion"),
-        (total, u.totalTokens, "total"),
+        (total, u.totalTokens, "total"), (reasoning, u.reasoningTokens, "reasoning"),
+        (cached, u.cachedTokens, "cached"),
       ] {
         guard let limit else { continue }
         guard let actual else {
@@ -218,12 +221,43 @@ package struct AssertionEvaluator: Sendable {
         o.problem = problems.joined(separator: "; ")
         return o
       }
-      let seen =
+      var seen =
         "usage is prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
+      if let r = u.reasoningTokens { seen += ", reasoning \(r)" }
+      if let k = u.cachedTokens { seen += ", cached \(k)" }
       o.holds = over.isEmpty
       o.ifNot = "it used " + over.joined(separator: ", ") + " (\(seen))"
       o.ifHolds = seen
       return o
+    case .servedModel(let pattern):
+      let expectation = "be served by a model matching /\(pattern.pattern)/\(pattern.flags)"
+      guard let model = c.model else {
+        var o = Outcome(holds: false, expectation: expectation)
+        o.problem = "the response names no model"
+        return o
+      }
+      do {
+        let found = try pattern.firstMatch(in: model, deadline: regexDeadline) != nil
+        return Outcome(
+          holds: found, expectation: expectation, ifNot: "it was served by \(JSON.quoted(model))",
+          ifHolds: "it was served by \(JSON.quoted(model))")
+      } catch {
+        var o = Outcome(holds: false, expectation: expectation)
+        o.problem = error.description
+        return o
+      }
+    case .servedProvider(let names):
+      let expectation =
+        "be served by "
+        + (names.count == 1 ? JSON.quoted(names[0]) : "one of " + names.map(JSON.quoted).joined(separator: ", "))
+      guard let provider = c.provider else {
+        var o = Outcome(holds: false, expectation: expectation)
+        o.problem = "the response names no provider (OpenRouter reports one; other servers do not)"
+        return o
+      }
+      return Outcome(
+        holds: names.contains(provider), expectation: expectation, ifNot: "it was served by \(JSON.quoted(provider))",
+        ifHolds: "it was served by \(JSON.quoted(provider))")
     case .maxCost(let limit):
       var o = Outcome(holds: false, expectation: "cost at most $\(NumberText.money(limit))")
       guard let cost = c.usage?.cost else {

@@ -65,7 +65,8 @@ package final class CostBudget: Sendable {
           return .refused(
             "budget exhausted: not sent, live calls have cost $\(NumberText.money(s.spent))"
               + (s.reserved > 0 ? " (and $\(NumberText.money(s.reserved)) is reserved by calls in flight)" : "")
-              + " of the --max-cost $\(NumberText.money(limit)), and this call may cost up to $\(NumberText.money(worst))")
+              + " of the --max-cost $\(NumberText.money(limit)), and this call may cost up to $\(NumberText.money(worst))"
+          )
         }
         s.reserved += worst
         return .granted(worst)
@@ -73,7 +74,8 @@ package final class CostBudget: Sendable {
       if s.spent >= limit {
         s.notSent += 1
         return .refused(
-          "budget exhausted: not sent, live calls have cost $\(NumberText.money(s.spent)) of the --max-cost $\(NumberText.money(limit))")
+          "budget exhausted: not sent, live calls have cost $\(NumberText.money(s.spent)) of the --max-cost $\(NumberText.money(limit))"
+        )
       }
       if s.unestimated > 0 { return .wait }
       s.unestimated += 1

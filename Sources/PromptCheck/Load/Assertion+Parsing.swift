@@ -153,14 +153,27 @@ extension NodeReader {
     case .maxLatencyMS:
       return int(value, what, min: 0).map { .maxLatencyMS($0) }
     case .maxTokens:
-      guard let m = map(value, what, allowed: ["prompt", "completion", "total"]) else { return nil }
-      if m.isEmpty { error("\(what) needs prompt, completion or total", at: value) }
+      guard let m = map(value, what, allowed: ["prompt", "completion", "total", "reasoning", "cached"]) else {
+        return nil
+      }
+      if m.isEmpty { error("\(what) needs prompt, completion, total, reasoning or cached", at: value) }
       return .maxTokens(
         prompt: m["prompt"].flatMap { int($0, "\(what).prompt", min: 0) },
         completion: m["completion"].flatMap { int($0, "\(what).completion", min: 0) },
-        total: m["total"].flatMap { int($0, "\(what).total", min: 0) })
+        total: m["total"].flatMap { int($0, "\(what).total", min: 0) },
+        reasoning: m["reasoning"].flatMap { int($0, "\(what).reasoning", min: 0) },
+        cached: m["cached"].flatMap { int($0, "\(what).cached", min: 0) })
     case .maxCost:
       return number(value, what, in: 0...Double.greatestFiniteMagnitude).map { .maxCost($0) }
+    case .servedModel:
+      return regex(value, what, render).map { .servedModel($0) }
+    case .servedProvider:
+      if value.sequence != nil {
+        guard let names = stringList(value, what) else { return nil }
+        if names.isEmpty { error("\(what) needs at least one provider name", at: value) }
+        return .servedProvider(names)
+      }
+      return strictString(value, what).map { .servedProvider([$0]) }
     }
   }
 

@@ -108,7 +108,9 @@ extension NodeReader {
         error("\(what).api_key_env is the variable's name without '$': write '\(name)'", at: k)
         keyEnv = nil
       } else if keyEnv == "" {
-        error("\(what).api_key_env is empty: name the variable that holds the key, or remove it for a server that needs none", at: k)
+        error(
+          "\(what).api_key_env is empty: name the variable that holds the key, or remove it for a server that needs none",
+          at: k)
         keyEnv = nil
       }
     }

@@ -38,7 +38,9 @@ extension NodeReader {
       case "provider": ok = validateProviderRouting(v, what)
       case "models", "transforms": ok = stringList(v, what) != nil
       case "usage":
-        if let m = map(v, what, allowed: ["include"]) { ok = m["include"].map { bool($0, "\(what).include") != nil } ?? true }
+        if let m = map(v, what, allowed: ["include"]) {
+          ok = m["include"].map { bool($0, "\(what).include") != nil } ?? true
+        }
       default: break  // tools and unknown fields pass through
       }
       if ok { out[key] = json(v, render: render) }
@@ -100,11 +102,14 @@ extension NodeReader {
     guard let m = map(v, what, allowed: keys) else { return false }
     var ok = true
     for k in ["order", "only", "ignore"] { if let x = m[k], stringList(x, "\(what).\(k)") == nil { ok = false } }
-    for k in ["allow_fallbacks", "require_parameters"] { if let x = m[k], bool(x, "\(what).\(k)") == nil { ok = false } }
+    for k in ["allow_fallbacks", "require_parameters"] {
+      if let x = m[k], bool(x, "\(what).\(k)") == nil { ok = false }
+    }
     func oneOf(_ k: String, _ choices: [String]) {
       guard let x = m[k], let s = strictString(x, "\(what).\(k)") else { return }
       if !choices.contains(s) {
-        var message = "\(what).\(k) must be \(choices.dropLast().joined(separator: ", ")) or \(choices.last ?? ""), found '\(s)'"
+        var message =
+          "\(what).\(k) must be \(choices.dropLast().joined(separator: ", ")) or \(choices.last ?? ""), found '\(s)'"
         if let guess = closestMatch(to: s, in: choices) { message += "; did you mean '\(guess)'?" }
         error(message, at: x)
         ok = false

@@ -135,7 +135,8 @@ private struct Loader {
   /// OpenRouter may send a request to a provider that ignores some parameters unless
   /// `provider.require_parameters` is true: said once per suite, with the fix.
   mutating func warnDroppable(_ pairs: [YAMLNode.Pair], provider: Provider) {
-    let requires = pairs.first { $0.key.scalar?.text == "provider" }?.value.mapping?
+    let requires =
+      pairs.first { $0.key.scalar?.text == "provider" }?.value.mapping?
       .first { $0.key.scalar?.text == "require_parameters" }?.value.resolved == .bool(true)
     guard !requires,
       let p = pairs.first(where: { NodeReader.droppableOnOpenRouter.contains($0.key.scalar?.text ?? "") }),

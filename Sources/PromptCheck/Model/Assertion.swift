@@ -20,8 +20,12 @@ package struct Assertion: Sendable {
     case finishReason(String)
     case toolCall(name: String, arguments: [JSONPathCheck])
     case maxLatencyMS(Int)
-    case maxTokens(prompt: Int?, completion: Int?, total: Int?)
+    case maxTokens(prompt: Int?, completion: Int?, total: Int?, reasoning: Int?, cached: Int?)
     case maxCost(Double)
+    /// The response's `model` matches the pattern (who actually answered).
+    case servedModel(CompiledRegex)
+    /// The response's `provider` is one of these names (OpenRouter says which provider served it).
+    case servedProvider([String])
   }
 
   /// Every kind of README "Assertions", as written in a suite.
@@ -39,6 +43,8 @@ package struct Assertion: Sendable {
     case maxLatencyMS = "max-latency-ms"
     case maxTokens = "max-tokens"
     case maxCost = "max-cost"
+    case servedModel = "served-model"
+    case servedProvider = "served-provider"
 
     /// Kinds that read a subject, so `on:` applies to them (the others read the response's metadata).
     package var readsSubject: Bool {
@@ -46,7 +52,7 @@ package struct Assertion: Sendable {
       case .equals, .contains, .icontains, .containsAny, .containsAll, .startsWith, .endsWith, .regex, .length, .isJSON,
         .jsonPath:
         return true
-      case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost:
+      case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost, .servedModel, .servedProvider:
         return false
       }
     }

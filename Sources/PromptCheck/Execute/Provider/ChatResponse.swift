@@ -46,10 +46,10 @@ package enum ChatResponse {
   }
 
   /// An error object carried by a 200 (in the body or a stream event), classified by its code.
-  static func inBodyError(_ err: JSON, _ where_: String, status: Int) -> CallError {
+  static func inBodyError(_ err: JSON, _ context: String, status: Int) -> CallError {
     let code = errorCode(err)
     return CallError(
-      .errorObject, "\(where_): \(errorMessage(err))", retryable: code.map(retryableErrorCodes.contains) ?? false,
+      .errorObject, "\(context): \(errorMessage(err))", retryable: code.map(retryableErrorCodes.contains) ?? false,
       status: status)
   }
 
@@ -121,7 +121,9 @@ package enum ChatResponse {
     guard let list = choices.arrayValue else { return "'choices' is \(Excerpt.json(choices, length: 40)), not a list" }
     guard let first = list.first else { return "'choices' is empty" }
     guard first.objectValue != nil else { return "choices[0] is not an object" }
-    guard let message = first["message"], message.objectValue != nil else { return "choices[0] has no 'message' object" }
+    guard let message = first["message"], message.objectValue != nil else {
+      return "choices[0] has no 'message' object"
+    }
     switch message["content"] {
     case nil, .null?, .string?, .array?: break
     case let other?: return "choices[0].message.content is \(Excerpt.json(other, length: 40)), not text"
@@ -137,7 +139,9 @@ package enum ChatResponse {
       for k in ["prompt_tokens", "completion_tokens", "total_tokens"] {
         if let v = usage[k], v != .null, v.numberValue == nil { return "usage.\(k) is \(Excerpt.json(v, length: 40))" }
       }
-      if let v = usage["cost"], v != .null, v.numberValue == nil { return "usage.cost is \(Excerpt.json(v, length: 40))" }
+      if let v = usage["cost"], v != .null, v.numberValue == nil {
+        return "usage.cost is \(Excerpt.json(v, length: 40))"
+      }
     }
     return nil
   }
