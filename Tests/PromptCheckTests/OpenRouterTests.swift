@@ -327,3 +327,14 @@ func replies(_ script: [LoopbackServer.Reply]) -> @Sendable (LoopbackServer.Requ
     #expect(p.server.requests.isEmpty)
   }
 }
+
+@Suite struct OpenRouterExampleTests {
+  /// The README's OpenRouter example loads cleanly: every key valid, and no droppable-param warning.
+  @Test func theExampleValidatesWithoutWarnings() async throws {
+    let r = await CLI.run(
+      ["validate", "--config", "Tests/examples/openrouter/promptcheck.yaml"], in: TestPaths.packageRoot)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.isEmpty, "\(r.stderr)")
+    #expect(r.stdout == "ok: 1 suite, 2 tests, 11 cases\n")
+  }
+}
