@@ -85,8 +85,12 @@ package enum HTMLReport {
         body += "<p class=\"meta\">reasoning</p><pre class=\"output\">\(escape(reasoning))</pre>"
       }
       var meta = r.latencyMS.map { "\($0) ms" } ?? ""
-      if let u = r.usage { meta += " · \(u.totalTokens.map(String.init) ?? "?") tokens" }
-      if let cost = r.usage?.cost { meta += " · $\(NumberText.money(cost))" }
+      if let u = r.usage {
+        meta += " · \(u.totalTokens.map(String.init) ?? "?") tokens"
+        if let k = u.reasoningTokens, k > 0 { meta += " (\(k) reasoning)" }
+        if let k = u.cachedTokens, k > 0 { meta += " (\(k) cached)" }
+        if let cost = u.cost { meta += " · $\(NumberText.money(cost))" + (u.costIsEstimated ? " (estimated)" : "") }
+      }
       if let m = r.model { meta += " · \(escape(m))" }
       body += "<p class=\"meta\">\(meta)</p></details>"
     }
