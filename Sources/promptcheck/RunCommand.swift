@@ -32,6 +32,13 @@ struct RunCommand: ContextCommand {
   @Option(help: "Run only tests whose id contains PATTERN or matches it as a glob (repeatable).")
   var filter: [String] = []
 
+  @Option(
+    name: .customLong("case"),
+    help: ArgumentHelp(
+      "Run only the case with exactly this id (repeatable; a repeated test's id runs every repetition).",
+      valueName: "ID"))
+  var cases: [String] = []
+
   @Option(help: "Run only tests with this tag (repeatable).")
   var tag: [String] = []
 
@@ -79,6 +86,7 @@ struct RunCommand: ContextCommand {
     var f = RunSettings()
     f.mode = mode
     f.filters = filter.isEmpty ? nil : filter
+    f.cases = cases.isEmpty ? nil : cases
     f.tags = tag.isEmpty ? nil : tag
     f.jobs = jobs
     f.timeout = timeout

@@ -61,7 +61,7 @@ import Testing
     #expect(r.status == 3)
     #expect(
       r.stdout.contains(
-        "no cassette for basic/greets (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --filter 'basic/greets'"
+        "no cassette for basic/greets (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --case 'basic/greets'"
       ))
     #expect(try status(p, "basic/greets") == ("errored", "missing"))
     #expect(p.server.requests.isEmpty)
@@ -76,7 +76,7 @@ import Testing
     #expect(r.status == 3)
     #expect(
       r.stdout.contains(
-        "cassette is stale: body.messages[0].content: recorded \"hello\", now \"hello again\" (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --filter 'basic/greets'"
+        "cassette is stale: body.messages[0].content: recorded \"hello\", now \"hello again\" (expectations/cassettes/basic/greets.yaml); record it with: promptcheck run --mode record --case 'basic/greets'"
       ))
     #expect(try status(p, "basic/greets") == ("errored", "stale"))
     // A param change is found too.
@@ -258,5 +258,71 @@ import Testing
       let text = try String(contentsOfFile: folder + "/" + f, encoding: .utf8)
       #expect(throws: Never.self) { try Cassette.parse(text, file: f) }
     }
+  }
+}
+
+@Suite struct StaleMessageTests {
+  static func longPrompt(changing line: Int? = nil) -> String {
+    (0..<40).map { i in
+      "Rule \(i): answer the customer \(i == line ? "within two days" : "politely") and cite the policy."
+    }
+    .joined(separator: "\n")
+  }
+
+  @Test func aLongPromptShowsTheLineThatChangedWithItsWords() async throws {
+    func suite(_ prompt: String) -> String {
+      "tests:\n  - name: rules\n    system: |\n"
+        + prompt.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
+        + "\n    prompt: hi\n"
+    }
+    let p = try Project(suites: ["s": suite(Self.longPrompt())], handler: echo)
+    _ = await p.run(["--mode", "record"])
+    try p.dir.write("prompts/s.yaml", suite(Self.longPrompt(changing: 19)))
+    let r = await p.run(["--mode", "replay"])
+    #expect(r.status == 3)
+    let expected = [
+      "    prompts/s.yaml:2: cassette expectations/cassettes/s/rules.yaml is stale: body.messages[0].content differs at line 20 of 41 (recorded: 41 lines):",
+      "          18 | Rule 17: answer the customer politely and cite the policy.",
+      "          19 | Rule 18: answer the customer politely and cite the policy.",
+      "        - 20 | Rule 19: answer the customer [-politely-] and cite the policy.",
+      "        + 20 | Rule 19: answer the customer {+within two days+} and cite the policy.",
+      "          21 | Rule 20: answer the customer politely and cite the policy.",
+      "          22 | Rule 21: answer the customer politely and cite the policy.",
+      "      record it with: promptcheck run --mode record --case 's/rules'",
+    ].joined(separator: "\n")
+    #expect(r.stdout.contains(expected), "\(r.stdout)")
+  }
+
+  @Test func autoWithoutAKeySaysWhatWentStaleFirst() async throws {
+    let p = try Project(suites: ["basic": simpleSuite], handler: echo)
+    _ = await p.run(["--mode", "record"])
+    try p.dir.write(
+      "prompts/basic.yaml", simpleSuite.replacingOccurrences(of: "prompt: hello", with: "prompt: hello again"))
+    let r = await CLI.run(["run", "--mode", "auto", "--case", "basic/greets"], in: p.dir.url)
+    #expect(r.status == 3)
+    #expect(
+      r.stdout.contains(
+        "cassette is stale: body.messages[0].content: recorded \"hello\", now \"hello again\" (expectations/cassettes/basic/greets.yaml); recording it again failed: LOCAL_TEST_KEY is not set"
+      ), "\(r.stdout)")
+  }
+
+  @Test func caseSelectsExactlyOneCase() async throws {
+    let suite = "tests:\n  - {name: x, prompt: a}\n  - {name: x2, prompt: b}\n  - {name: r, prompt: c, repeat: 2}\n"
+    let p = try Project(suites: ["s": suite], handler: echo)
+    var r = await p.run(["--mode", "live", "--case", "s/x", "--json", "r.json"])
+    #expect(try JSON.parse(p.dir.read("r.json"))["cases"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["s/x"])
+    r = await p.run(["--mode", "live", "--case", "s/r", "--json", "r.json"])
+    #expect(
+      try JSON.parse(p.dir.read("r.json"))["cases"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [
+        "s/r#1", "s/r#2",
+      ])
+    r = await p.run(["--mode", "live", "--case", "s/"])
+    #expect(r.status == 2)
+  }
+
+  @Test func shortValuesStayOnOneLine() {
+    #expect(TextChange.describe("body.x", recorded: "a", now: "b") == "body.x: recorded \"a\", now \"b\"")
+    #expect(TextChange.markWords("one two three", "one 2 three") == ("one [-two-] three", "one {+2+} three"))
+    #expect(TextChange.markWords("same", "same more") == ("same", "same{+ more+}"))
   }
 }

@@ -31,6 +31,7 @@ package enum RunCommandCore {
     // Plan.
     var plan = PlanOptions()
     plan.filters = s.filters
+    plan.cases = s.cases
     plan.tags = s.tags
     plan.shard = s.shard
     if s.rerunFailed {
@@ -50,6 +51,7 @@ package enum RunCommandCore {
       }
       var why: [String] = []
       if !s.filters.isEmpty { why.append("--filter " + s.filters.joined(separator: ", ")) }
+      if !s.cases.isEmpty { why.append("--case " + s.cases.joined(separator: ", ")) }
       if !s.tags.isEmpty { why.append("--tag " + s.tags.joined(separator: ", ")) }
       ctx.err(
         "error: no case matched"
@@ -128,7 +130,9 @@ package enum RunCommandCore {
       // The run happened but its record is lost: an infrastructure problem, unless a case already failed.
       status = .errored
     }
-    if project.isFullDiscovery && s.filters.isEmpty && s.tags.isEmpty && s.shard == nil && !s.rerunFailed {
+    if project.isFullDiscovery && s.filters.isEmpty && s.cases.isEmpty && s.tags.isEmpty && s.shard == nil
+      && !s.rerunFailed
+    {
       Housekeeping.orphans(cases: cases, cassettes: cassettes, goldens: goldens, prune: s.prune, quiet: s.quiet, ctx)
     }
     GitHubOutput.publish(report, ctx)

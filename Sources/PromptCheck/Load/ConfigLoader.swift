@@ -2,7 +2,7 @@
 package enum ConfigLoader {
   package static let keys = [
     "tests_dir", "expectations_dir", "providers", "default_provider",
-    "mode", "filter", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
+    "mode", "filter", "case", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
     "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
     "junit_file_attributes", "allow_empty", "allow_only", "think_tags", "retry_empty",
   ]
@@ -146,6 +146,7 @@ extension NodeReader {
     }
     typealias Limits = RunSettings.Limits
     s.filters = list("filter", &self)
+    s.cases = list("case", &self)
     s.tags = list("tag", &self)
     s.jobs = m["jobs"].flatMap { int($0, "jobs", min: Limits.jobs.lowerBound, max: Limits.jobs.upperBound) }
     s.timeout = m["timeout"].flatMap { number($0, "timeout", in: Limits.timeout) }

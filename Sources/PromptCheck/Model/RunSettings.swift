@@ -4,6 +4,8 @@
 package struct RunSettings: Sendable, Equatable {
   package var mode: RunMode?
   package var filters: [String]?
+  /// `--case ID`: exact case ids (or a repeated test's id without `#N`, for all its repetitions).
+  package var cases: [String]?
   package var tags: [String]?
   package var jobs: Int?
   package var timeout: Double?
@@ -38,7 +40,8 @@ package struct RunSettings: Sendable, Equatable {
   /// This layer with every setting that `top` gives replaced by `top`'s.
   package func overridden(by top: RunSettings) -> RunSettings {
     RunSettings(
-      mode: top.mode ?? mode, filters: top.filters ?? filters, tags: top.tags ?? tags, jobs: top.jobs ?? jobs,
+      mode: top.mode ?? mode, filters: top.filters ?? filters, cases: top.cases ?? cases, tags: top.tags ?? tags,
+      jobs: top.jobs ?? jobs,
       timeout: top.timeout ?? timeout, retries: top.retries ?? retries,
       updateGoldens: top.updateGoldens ?? updateGoldens,
       junit: top.junit ?? junit, json: top.json ?? json, html: top.html ?? html, shard: top.shard ?? shard,
@@ -50,7 +53,7 @@ package struct RunSettings: Sendable, Equatable {
   }
 
   init(
-    mode: RunMode?, filters: [String]?, tags: [String]?, jobs: Int?, timeout: Double?, retries: Int?,
+    mode: RunMode?, filters: [String]?, cases: [String]?, tags: [String]?, jobs: Int?, timeout: Double?, retries: Int?,
     updateGoldens: Bool?,
     junit: String?, json: String?, html: String?, shard: Shard?, rerunFailed: Bool?, minPassRate: Double?,
     maxCost: Double?,
@@ -59,6 +62,7 @@ package struct RunSettings: Sendable, Equatable {
   ) {
     self.mode = mode
     self.filters = filters
+    self.cases = cases
     self.tags = tags
     self.jobs = jobs
     self.timeout = timeout
@@ -103,6 +107,7 @@ package struct ResolvedRunSettings: Sendable {
   /// True when the mode was given (flag or config), not defaulted.
   package var modeWasGiven: Bool
   package var filters: [String]
+  package var cases: [String]
   package var tags: [String]
   package var jobs: Int
   package var timeout: Double
@@ -144,7 +149,8 @@ package struct ResolvedRunSettings: Sendable {
     return .success(
       ResolvedRunSettings(
         mode: mode, effectiveMode: isCI && mode == .auto ? .replay : mode, modeWasGiven: s.mode != nil,
-        filters: s.filters ?? [], tags: s.tags ?? [], jobs: s.jobs ?? 8, timeout: s.timeout ?? 120,
+        filters: s.filters ?? [], cases: s.cases ?? [], tags: s.tags ?? [], jobs: s.jobs ?? 8,
+        timeout: s.timeout ?? 120,
         retries: s.retries ?? 3,
         updateGoldens: updateGoldens, junit: s.junit ?? defaultJUnit, json: s.json ?? defaultJSON, html: s.html,
         shard: s.shard, rerunFailed: s.rerunFailed ?? false, minPassRate: s.minPassRate ?? 1, maxCost: s.maxCost,

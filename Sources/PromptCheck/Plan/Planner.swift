@@ -7,6 +7,8 @@
 /// What to select from the loaded suites.
 package struct PlanOptions: Sendable {
   package var filters: [String] = []
+  /// Exact case ids (or group ids, for every repetition).
+  package var cases: [String] = []
   package var tags: [String] = []
   package var shard: Shard?
   /// Only these case ids (`--rerun-failed`).
@@ -57,6 +59,7 @@ package enum Planner {
     for i in cases.indices { cases[i].0.index = i }
     var selected = cases.filter { c, _ in
       (options.filters.isEmpty || options.filters.contains { matches(c.id, $0) })
+        && (options.cases.isEmpty || options.cases.contains { $0 == c.id || $0 == c.groupID })
         && (options.tags.isEmpty || options.tags.contains { c.tags.contains($0) })
         && (options.onlyIDs.map { $0.contains(c.id) } ?? true)
     }

@@ -115,7 +115,8 @@ package final class TerminalReporter: RunReporter {
         out += "    \(r.file):\(f.line ?? r.line): \(text.replacingOccurrences(of: "\n", with: "\n      "))\n"
       }
     case .errored:
-      out += "    \(r.file):\(r.line): \(r.error ?? "could not run")\n"
+      out +=
+        "    \(r.file):\(r.line): \((r.error ?? "could not run").replacingOccurrences(of: "\n", with: "\n      "))\n"
     default:
       break
     }

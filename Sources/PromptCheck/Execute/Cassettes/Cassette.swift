@@ -204,6 +204,8 @@ package struct Cassette: Sendable {
       }
       if x.count != y.count { return "\(path): recorded \(x.count) items, now \(y.count)" }
       return nil
+    case (.string(let x), .string(let y)):
+      return x == y ? nil : TextChange.describe(path, recorded: x, now: y)
     default:
       return a == b ? nil : "\(path): recorded \(Excerpt.json(a, length: 60)), now \(Excerpt.json(b, length: 60))"
     }

@@ -61,8 +61,14 @@ package struct CassetteSource: CompletionSource {
     self.redactor = redactor
   }
 
+  /// The command that records exactly this case (`--case` takes an exact id, not a pattern).
   static func rerecordCommand(_ c: PlannedCase) -> String {
-    "promptcheck run --mode record --filter '\(c.id.replacingOccurrences(of: "'", with: "'\\''"))'"
+    "promptcheck run --mode record --case '\(c.id.replacingOccurrences(of: "'", with: "'\\''"))'"
+  }
+
+  /// "…; record it with: CMD", on a line of its own after a multi-line message.
+  static func withCommand(_ message: String, _ c: PlannedCase) -> String {
+    message + (message.contains("\n") ? "\nrecord it with: " : "; record it with: ") + rerecordCommand(c)
   }
 
   /// What the cassette on disk offers a case: read once.
@@ -87,7 +93,11 @@ package struct CassetteSource: CompletionSource {
       return (.stale(m), nil)
     case .found(let cassette):
       if let diff = cassette.mismatch(with: c.request, redacting: redactor) {
-        return (.stale("cassette is stale: \(diff) (\(display))"), cassette)
+        return (
+          .stale(
+            diff.contains("\n") ? "cassette \(display) is stale: \(diff)" : "cassette is stale: \(diff) (\(display))"),
+          cassette
+        )
       }
       switch cassette.completion() {
       case .success(let completion): return (.replays(completion), cassette)
@@ -106,11 +116,11 @@ package struct CassetteSource: CompletionSource {
         result: .success(completion), attempts: 0, cassette: CassetteReport(path: display, status: .replayed))
     case (.replay, .missing(let message)):
       return FetchResult(
-        result: .failure(CallError(.noCassette, "\(message); record it with: \(Self.rerecordCommand(c))")), attempts: 0,
+        result: .failure(CallError(.noCassette, Self.withCommand(message, c))), attempts: 0,
         cassette: CassetteReport(path: display, status: .missing))
     case (.replay, .stale(let message)):
       return FetchResult(
-        result: .failure(CallError(.staleCassette, "\(message); record it with: \(Self.rerecordCommand(c))")),
+        result: .failure(CallError(.staleCassette, Self.withCommand(message, c))),
         attempts: 0,
         cassette: CassetteReport(path: display, status: .stale))
     default:
@@ -121,7 +131,12 @@ package struct CassetteSource: CompletionSource {
         result: .failure(CallError(.noCassette, "no client to call the API in \(mode.rawValue) mode")), attempts: 0,
         cassette: CassetteReport(path: display, status: .missing))
     }
-    let (outcome, completion) = await callLive(c, client: client, budget: budget)
+    var (outcome, completion) = await callLive(c, client: client, budget: budget)
+    if mode == .auto, case .stale(let why) = found, case .failure(var e) = completion {
+      // Say what went stale before why it could not be recorded again (a missing key, a server down…).
+      e.message = why + (why.contains("\n") ? "\n" : "; ") + "recording it again failed: " + e.message
+      completion = .failure(e)
+    }
     guard mode != .live, let outcome, case .success(let exchange) = outcome.result else {
       return FetchResult(
         result: completion, attempts: outcome?.attempts ?? 0,
