@@ -622,9 +622,25 @@ import Testing
 @Suite struct SlugTests {
   @Test(arguments: [
     ("Refund window is stated", "refund-window-is-stated"), ("  --Hello,  World!! ", "hello-world"),
-    ("Ünïcode ok", "n-code-ok"), ("a_b", "a-b"), ("!!!", ""),
+    ("Ünïcode ok", "unicode-ok"), ("Café crème", "cafe-creme"), ("日本語のテスト", "日本語のテスト"),
+    ("Ｆｕｌｌ ｗｉｄｔｈ ①", "full-width-1"), ("Straße", "straße"), ("한국어 시험", "한국어-시험"), ("a_b", "a-b"), ("!!!", ""),
   ])
   func slugs(name: String, slug: String) {
     #expect(slugify(name) == slug)
+  }
+}
+
+@Suite struct ReadableProblemTests {
+  @Test func aNameOfOnlyNonASCIILettersMakesAnId() throws {
+    let t = try loadTest("tests:\n  - name: 日本語\n    prompt: x\n    model: m\n")
+    #expect(t.slug == "日本語")
+    let (_, errors) = loadSuite("tests:\n  - name: '!!!'\n    prompt: x\n    model: m\n")
+    #expect(errors.first?.contains("has no letters or digits") == true)
+  }
+
+  @Test func configProblemsAreInFileOrder() {
+    let (_, problems) = ConfigLoader.load(
+      text: "providers:\n  a: {base_url: x, model: m}\njobs: 0\ntests_dir: 3\nbogus: 1\n", file: "c.yaml")
+    #expect(problems.compactMap { $0.location?.line } == [2, 3, 4, 5])
   }
 }

@@ -42,11 +42,24 @@ import Testing
 
   @Test func syntaxErrorsCarryLibyamlsMessageAndPosition() {
     #expect(
-      throws: Diagnostic(
-        "did not find expected ',' or ']' while parsing a flow sequence",
-        at: SourceLocation(file: "f", line: 2, column: 1))
+      throws: Diagnostic("this [ is never closed; add the closing ]", at: SourceLocation(file: "f", line: 1, column: 4))
     ) {
       _ = try YAMLParser.parse("a: [1, 2\n", file: "f")
+    }
+    // An unterminated quote is reported where it opens, not at the end of the file.
+    #expect(
+      throws: Diagnostic(
+        "this quoted string is never closed; add the closing quote", at: SourceLocation(file: "f", line: 2, column: 9))
+    ) {
+      _ = try YAMLParser.parse("tests:\n  name: \"open\n  prompt: x\n\nmore: 1\n", file: "f")
+    }
+    // A tab says it is a tab, and how to fix it.
+    #expect(
+      throws: Diagnostic(
+        "a tab character here: YAML indents with spaces only; replace the tab with spaces",
+        at: SourceLocation(file: "f", line: 2, column: 1))
+    ) {
+      _ = try YAMLParser.parse("tests:\n\t- name: x\n", file: "f")
     }
     #expect(
       throws: Diagnostic(

@@ -58,7 +58,7 @@ package enum ConfigLoader {
       }
     }
     if let v = m["retry_empty"], let b = r.bool(v, "retry_empty") { config.retryEmpty = b }
-    return (config, r.sink.diagnostics)
+    return (config, Diagnostic.inFileOrder(r.sink.diagnostics))
   }
 }
 

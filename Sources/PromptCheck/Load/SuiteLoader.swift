@@ -31,11 +31,7 @@ package enum SuiteLoader {
     var loader = Loader(file: file, suiteName: name, config: config, readFile: readFile)
     let suite = loader.suite(root)
     // Report in file order, whatever order the checks ran in.
-    let diagnostics = (loader.r.sink.diagnostics + loader.warnings).enumerated().sorted {
-      let (a, b) = ($0.element.location, $1.element.location)
-      if let a, let b, a != b { return a < b }
-      return $0.offset < $1.offset
-    }.map(\.element)
+    let diagnostics = Diagnostic.inFileOrder(loader.r.sink.diagnostics + loader.warnings)
     // Warnings alone leave the suite usable.
     return (loader.r.sink.diagnostics.isEmpty ? suite : nil, diagnostics)
   }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One suite file (README "Suite files").
 package struct Suite: Sendable {
   /// Path under the tests dir without extension, e.g. `support/refunds`.
@@ -57,12 +59,21 @@ package struct GoldenSpec: Sendable {
   }
 }
 
-/// Makes the slug of README "Files and layout": lower-cased, runs outside `[a-z0-9]` become `-`, trimmed of `-`.
+/// Makes a test's slug (README "Files and layout"): compatibility-decomposed (NFKD), marks
+/// dropped, lower-cased; letters and digits of any script are kept, every other run of
+/// characters becomes one `-`, trimmed of `-`. `Café crème` → `cafe-creme`, `日本語` → `日本語`;
+/// ASCII names give what they always gave.
 package func slugify(_ s: String) -> String {
   var out = ""
   var pendingDash = false
-  for u in s.lowercased().unicodeScalars {
-    if ("a"..."z").contains(u) || ("0"..."9").contains(u) {
+  for u in s.decomposedStringWithCompatibilityMapping.lowercased().unicodeScalars {
+    let p = u.properties
+    if p.generalCategory == .nonspacingMark || p.generalCategory == .enclosingMark
+      || p.generalCategory == .spacingMark
+    {
+      continue
+    }
+    if p.isAlphabetic || p.numericType == .decimal {
       if pendingDash && !out.isEmpty { out += "-" }
       pendingDash = false
       out.unicodeScalars.append(u)
@@ -70,5 +81,6 @@ package func slugify(_ s: String) -> String {
       pendingDash = true
     }
   }
-  return out
+  // Composed again, so a script whose letters decompose (Hangul) keeps its usual form.
+  return out.precomposedStringWithCanonicalMapping
 }

@@ -80,6 +80,15 @@ package struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     }
     return current == number ? String(source[start..<source.endIndex]) : nil
   }
+
+  /// Sorted by location (stable: problems at one place keep the order they were found in).
+  package static func inFileOrder(_ ds: [Diagnostic]) -> [Diagnostic] {
+    ds.enumerated().sorted {
+      let (a, b) = ($0.element.location, $1.element.location)
+      if let a, let b, a != b { return a < b }
+      return $0.offset < $1.offset
+    }.map(\.element)
+  }
 }
 
 /// Thrown when loading finds problems; holds every one of them.

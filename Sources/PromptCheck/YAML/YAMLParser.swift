@@ -141,18 +141,39 @@ private final class ParserSession {
     SourceLocation(file: file, line: Int(m.line) + 1, column: Int(m.column) + 1)
   }
 
+  /// libyaml's error, said for a person: at the place to fix, in words that say how.
   private func parserError() -> Diagnostic {
     let problem = parser.problem.map { String(cString: $0) } ?? "unknown problem"
     let context = parser.context.map { String(cString: $0) }
     var message = problem
     if let context { message += " " + context }
-    let location: SourceLocation
     if parser.error == YAML_READER_ERROR {
-      location = YAMLParser.location(ofByte: Int(parser.problem_offset), in: Array(bytes), file: file)
-    } else {
-      location = mark(parser.problem_mark)
+      return Diagnostic(message, at: YAMLParser.location(ofByte: Int(parser.problem_offset), in: Array(bytes), file: file))
     }
-    return Diagnostic(message, at: location)
+    let offset = Int(parser.problem_mark.index)
+    let byte = offset < bytes.count ? bytes[offset] : nil
+    // A tab where a token or an indentation must start: YAML indents with spaces only.
+    if byte == UInt8(ascii: "\t") && problem.contains("cannot start any token") {
+      return Diagnostic(
+        "a tab character here: YAML indents with spaces only; replace the tab with spaces", at: mark(parser.problem_mark))
+    }
+    // A quoted scalar, flow collection or block left open runs to the end of the file: point at its start.
+    let atEnd = offset >= bytes.count - 1 || bytes[offset...].allSatisfy { $0 == 0 || $0 == 10 || $0 == 13 || $0 == 32 }
+    if let context, problem.contains("end of stream") || problem.contains("unexpected end") || atEnd {
+      let what: String
+      switch context {
+      case let c where c.contains("quoted scalar"):
+        what = "this quoted string is never closed; add the closing quote"
+      case let c where c.contains("flow sequence"):
+        what = "this [ is never closed; add the closing ]"
+      case let c where c.contains("flow mapping"):
+        what = "this { is never closed; add the closing }"
+      default:
+        what = message
+      }
+      return Diagnostic(what, at: mark(parser.context_mark))
+    }
+    return Diagnostic(message, at: mark(parser.problem_mark))
   }
 
   private func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
