@@ -75,11 +75,16 @@ struct OutputOptions: ParsableArguments {
 extension CommandContext {
   /// The real process: its environment, folder, terminal, stdout and stderr.
   static func process() -> CommandContext {
-    CommandContext(
+    var ctx = CommandContext(
       environment: ProcessInfo.processInfo.environment,
       directory: FileManager.default.currentDirectoryPath,
       stdoutIsTTY: isatty(STDOUT_FILENO) == 1,
       out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
       err: { text in FileHandle.standardError.write(Data(text.utf8)) })
+    var size = winsize()
+    if ctx.stdoutIsTTY, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+      ctx.terminalWidth = Int(size.ws_col)
+    }
+    return ctx
   }
 }

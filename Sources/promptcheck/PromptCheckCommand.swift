@@ -29,7 +29,21 @@ struct PromptCheckCommand: AsyncParsableCommand {
 
   /// Like the default entry point, except that an invalid invocation exits 2 (the
   /// contract's code for "nothing was run") instead of argument-parser's 64.
+  /// "did you mean" for a mistyped command: nil when the first argument is an option or a command.
+  static func unknownCommand(_ arguments: [String]) -> String? {
+    guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+    let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+    guard !names.contains(first) else { return nil }
+    var message = "error: unknown command '\(first)'"
+    if let guess = closestMatch(to: first, in: names) { message += "; did you mean '\(guess)'?" }
+    return message + " (the commands are " + names.joined(separator: ", ") + ")"
+  }
+
   static func main() async {
+    if let message = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+      printError(message)
+      Foundation.exit(2)
+    }
     do {
       var command = try parseAsRoot()
       if var asyncCommand = command as? any AsyncParsableCommand {

@@ -23,6 +23,9 @@ enum CLI {
     let ctx = CommandContext(
       environment: environment, directory: directory.path, stdoutIsTTY: false, out: { out.append($0) },
       err: { err.append($0) }, readInput: { _ in .success(input) })
+    if let message = PromptCheckCommand.unknownCommand(arguments) {
+      return BinaryRunner.Result(status: 2, stdout: "", stderr: message + "\n")
+    }
     let status: Int32
     do {
       let parsed = try PromptCheckCommand.parseAsRoot(arguments)

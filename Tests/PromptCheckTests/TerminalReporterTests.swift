@@ -112,3 +112,85 @@ final class Sink: Sendable {
     #expect(try p.dir.read(".promptcheck/junit.xml").contains(" file=\"prompts/a.yaml\" line=\"2\""))
   }
 }
+
+@Suite struct TerminalBehaviourTests {
+  func reporter(_ style: TerminalReporter.Style) -> (TerminalReporter, Sink) {
+    let sink = Sink()
+    return (TerminalReporter(style: style) { sink.write($0) }, sink)
+  }
+
+  @Test func theProgressLineFitsANarrowTerminal() throws {
+    let t = TerminalReporterTests()
+    for width in [45, 30, 12] {
+      let (r, sink) = reporter(.init(isTTY: true, color: false, width: width))
+      r.handle(.runStarted(RunStart(startedAt: Date(), caseCount: 400, mode: .replay)))
+      for i in 1...3 { r.handle(.caseFinished(try t.result("c\(i)", .passed), completed: i, total: 400)) }
+      let updates = sink.value.components(separatedBy: "\r\u{1B}[2K").dropFirst()
+      #expect(updates.count == 3)
+      for u in updates { #expect(u.count < width, "width \(width): \(u.debugDescription)") }
+    }
+  }
+
+  @Test func aDumbTerminalGetsNoEscapesAndNoBar() async throws {
+    let p = try Project(suites: ["s": "tests:\n  - {name: a, prompt: x}\n"], handler: echo)
+    let dir = p.dir.url
+    let out = Sink()
+    var ctx = CommandContext(
+      environment: ["TERM": "dumb", "LOCAL_TEST_KEY": "k-123456"], directory: dir.path, stdoutIsTTY: true,
+      out: { out.write($0) }, err: { _ in })
+    ctx.terminalWidth = 80
+    var invocation = RunInvocation()
+    invocation.flags.mode = .live
+    _ = await RunCommandCore.run(invocation, ctx)
+    #expect(!out.value.contains("\u{1B}"))
+    #expect(out.value.contains("PASS  s/a"))
+  }
+
+  @Test func failuresAreSaidAsTheyHappenOnATerminal() throws {
+    let t = TerminalReporterTests()
+    let (r, sink) = reporter(.init(isTTY: true, color: false))
+    r.handle(.runStarted(RunStart(startedAt: Date(), caseCount: 2, mode: .replay)))
+    r.handle(.caseFinished(try t.result("bad", .errored), completed: 1, total: 2))
+    #expect(sink.value.contains("ERROR s/bad  12 ms, replayed  HTTP 503: busy\n"))
+  }
+
+  @Test func ctrlCIsOneLine() throws {
+    let t = TerminalReporterTests()
+    let (r, sink) = reporter(.init(isTTY: false, color: false))
+    var cases: [CaseResult] = []
+    for i in 0..<5 {
+      var c = try t.result("c\(i)", .errored)
+      c.outcome = .errored("cancelled")
+      cases.append(c)
+      r.handle(.caseFinished(c, completed: i + 1, total: 5))
+    }
+    r.handle(.runFinished(RunSummary(startedAt: Date(), durationMS: 5, mode: .live, results: cases)))
+    #expect(sink.value.components(separatedBy: "cancelled").count == 2, "\(sink.value)")
+    #expect(sink.value.contains("cancelled (Ctrl-C): 5 cases did not finish\n"))
+  }
+
+  @Test func verboseShowsWhatAPassingCaseChecked() async throws {
+    let p = try Project(suites: ["s": "tests:\n  - {name: a, prompt: x, assert: [{contains: Echo}]}\n"], handler: echo)
+    let r = await p.run(["--mode", "live", "--verbose"])
+    #expect(r.stdout.contains("PASS  s/a"))
+    #expect(r.stdout.contains("    output: \"Echo: x\"\n    ✓ assert[0] contains: the output does contain \"Echo\""))
+  }
+
+  @Test func autoSaysWhichCasesWereRecordedLive() async throws {
+    let p = try Project(suites: ["s": "tests:\n  - {name: a, prompt: x}\n  - {name: b, prompt: y}\n"], handler: echo)
+    _ = await p.run(["--mode", "record", "--case", "s/a"])
+    let r = await p.run(["--mode", "auto"])
+    #expect(r.stdout.contains("PASS  s/b"))
+    #expect(r.stdout.contains("recorded live (no cassette, or a stale one): s/b\n"))
+    #expect(r.stdout.contains("replayed"))
+  }
+
+  @Test func aMistypedCommandGetsDidYouMean() async throws {
+    let dir = try TemporaryDirectory()
+    let r = await CLI.run(["rnu"], in: dir.url)
+    #expect(r.status == 2)
+    #expect(r.stderr.hasPrefix("error: unknown command 'rnu'; did you mean 'run'?"))
+    let q = await CLI.run(["run", "-q", "-j", "2", "--allow-empty", "--filter", "none"], in: dir.url)
+    #expect(q.stderr.contains("no tests dir"))
+  }
+}

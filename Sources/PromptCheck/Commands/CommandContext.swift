@@ -27,6 +27,15 @@ package struct CommandContext: Sendable {
 
   package var isCI: Bool { !(environment["CI"] ?? "").isEmpty }
 
+  /// Columns of the terminal: its size when standard output is one (the process sets it),
+  /// else `COLUMNS`, else 80.
+  package var terminalWidth: Int?
+
+  package var width: Int { terminalWidth ?? environment["COLUMNS"].flatMap(Int.init) ?? 80 }
+
+  /// A terminal that takes cursor movement and colour: a TTY whose `TERM` is not `dumb`.
+  package var isSmartTerminal: Bool { stdoutIsTTY && environment["TERM"] != "dumb" }
+
   package func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
   }

@@ -110,7 +110,9 @@ package enum RunCommandCore {
       ctx.err("note: CI is set, so --mode auto replays and records nothing\n")
     }
     let terminal = TerminalReporter(
-      style: .init(isTTY: ctx.stdoutIsTTY, color: s.color, quiet: s.quiet, verbose: s.verbose), write: ctx.out)
+      style: .init(
+        isTTY: ctx.isSmartTerminal, color: s.color && ctx.isSmartTerminal, quiet: s.quiet, verbose: s.verbose,
+        width: ctx.width), write: ctx.out)
     let summary = await runner.run(cases) { event in terminal.handle(event) }
 
     // Report.

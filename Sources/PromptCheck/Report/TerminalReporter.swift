@@ -4,15 +4,19 @@ import Foundation
 /// ETA), plain lines otherwise, then a summary with every failure.
 package final class TerminalReporter: RunReporter {
   package struct Style: Sendable {
+    /// A terminal that understands cursor control (a TTY, and not `TERM=dumb`).
     package var isTTY: Bool
     package var color: Bool
     package var quiet = false
     package var verbose = false
-    package init(isTTY: Bool, color: Bool, quiet: Bool = false, verbose: Bool = false) {
+    /// The terminal's width in columns; the progress line never wraps past it.
+    package var width: Int
+    package init(isTTY: Bool, color: Bool, quiet: Bool = false, verbose: Bool = false, width: Int = 80) {
       self.isTTY = isTTY
       self.color = color
       self.quiet = quiet
       self.verbose = verbose
+      self.width = width
     }
   }
 
@@ -45,13 +49,18 @@ package final class TerminalReporter: RunReporter {
       break
     case .caseFinished(let r, let done, let total):
       tally.add(r.status, tolerated: r.tolerated)
-      if style.quiet { return }
+      if style.quiet || Self.isCancellation(r.error) { return }
+      let shown = ReportCase(r)
       if style.isTTY && !style.verbose {
+        // A failure is said as it happens (its short form; the full block comes at the end).
+        if (r.status == .failed && !r.tolerated) || r.status == .errored {
+          if progressShown { write("\r\u{1B}[2K") }
+          write(line(shown) + "  " + paint(Self.firstLine(of: shown), "2") + "\n")
+        }
         progress(done, total)
       } else {
-        let shown = ReportCase(r)
         write(line(shown) + "\n")
-        if style.verbose { write(details(shown)) }
+        if style.verbose { write(shown.status == .passed ? passDetails(shown) : details(shown)) }
       }
     case .runFinished(let summary):
       if progressShown { write("\r\u{1B}[2K") }
@@ -72,10 +81,37 @@ package final class TerminalReporter: RunReporter {
     if r.status == .skipped {
       s += paint("  (\(r.error ?? "skipped"))", "2")
     } else {
-      s += paint("  \(r.durationMS) ms" + (r.cassette.status == .replayed ? ", replayed" : ""), "2")
+      let source: String
+      switch r.cassette.status {
+      case .replayed: source = ", replayed"
+      case .recorded: source = ", recorded live"
+      case .unchanged: source = ", recorded live (unchanged)"
+      default: source = ""
+      }
+      s += paint("  \(r.durationMS) ms" + source, "2")
     }
     return s
   }
+
+  /// The first line of what went wrong, for the line printed as a failure happens.
+  static func firstLine(of r: ReportCase) -> String {
+    let text = r.status == .errored ? (r.error ?? "could not run") : (r.failedAssertions.first?.message ?? "")
+    let line = text.split(separator: "\n").first.map(String.init) ?? ""
+    return line.unicodeScalars.count > 100
+      ? String(String.UnicodeScalarView(line.unicodeScalars.prefix(100))) + "…" : line
+  }
+
+  /// A passing case under `--verbose`: its output and every assertion it passed.
+  func passDetails(_ r: ReportCase) -> String {
+    var out = ""
+    if let output = r.output { out += "    output: \(Excerpt.start(output, length: 200))\n" }
+    for a in r.assertions { out += paint("    ✓ \(a.message)", "2") + "\n" }
+    for n in r.notes { out += paint("    note: \(n)\n", "2") }
+    return out
+  }
+
+  /// Ctrl-C ends every case in flight with this error; they are said once, not one by one.
+  static func isCancellation(_ error: String?) -> Bool { error == ChatClient.cancelled.message }
 
   func progress(_ done: Int, _ total: Int) {
     let width = 24
@@ -88,9 +124,23 @@ package final class TerminalReporter: RunReporter {
       let remaining = Int((perCase / Double(done) * Double(total - done)).rounded())
       eta = String(format: "  ETA %d:%02d", remaining / 60, remaining % 60)
     }
+    // Fit the terminal: drop the ETA, then the bar, rather than wrap onto a new line.
+    let plainCounts = "✓ \(tally.passed)  ✗ \(tally.failed)  ! \(tally.errored)"
     let counts =
       "\(paint("✓ \(tally.passed)", "32"))  \(paint("✗ \(tally.failed)", "31"))  \(paint("! \(tally.errored)", "33"))"
-    write("\r\u{1B}[2K[\(bar)] \(done)/\(total)  \(counts)\(eta)")
+    let room = style.width - 1
+    var text = "[\(bar)] \(done)/\(total)  \(counts)\(eta)"
+    var visible = "[\(bar)] \(done)/\(total)  \(plainCounts)\(eta)".count
+    if visible > room {
+      text = "[\(bar)] \(done)/\(total)  \(counts)"
+      visible -= eta.count
+    }
+    if visible > room {
+      text = "\(done)/\(total)  \(counts)"
+      visible = "\(done)/\(total)  \(plainCounts)".count
+    }
+    if visible > room { text = "\(done)/\(total)" }
+    write("\r\u{1B}[2K" + text)
     progressShown = true
   }
 
@@ -128,10 +178,18 @@ package final class TerminalReporter: RunReporter {
   /// repeated tests with mixed results (shared by `run` and `merge`).
   package func problemsText(_ report: Report) -> String {
     var out = ""
-    let problems = report.problems
+    let problems = report.problems.filter { !Self.isCancellation($0.error) }
     if !problems.isEmpty && !(style.verbose && !style.isTTY) {
       out += "\n"
       for r in problems { out += line(r) + "\n" + details(r) }
+    }
+    let cancelled = report.cases.count { Self.isCancellation($0.error) }
+    if cancelled > 0 {
+      out += "\n" + paint("cancelled (Ctrl-C): \(counted(cancelled, "case")) did not finish", "33") + "\n"
+    }
+    let live = report.cases.filter { $0.cassette.status == .recorded }
+    if !live.isEmpty && report.mode == RunMode.auto.rawValue && !style.quiet {
+      out += "\nrecorded live (no cassette, or a stale one): " + live.map(\.id).joined(separator: ", ") + "\n"
     }
     if !style.quiet {
       let problemIDs = Set(problems.map(\.id))

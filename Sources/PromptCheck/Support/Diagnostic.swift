@@ -117,7 +117,7 @@ struct DiagnosticSink {
 }
 
 /// The closest candidate by edit distance, for "did you mean …?" hints.
-func closestMatch(to word: String, in candidates: [String]) -> String? {
+package func closestMatch(to word: String, in candidates: [String]) -> String? {
   let w = Array(word.lowercased().unicodeScalars)
   var best: (String, Int)?
   for c in candidates {

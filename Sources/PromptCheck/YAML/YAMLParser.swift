@@ -148,14 +148,16 @@ private final class ParserSession {
     var message = problem
     if let context { message += " " + context }
     if parser.error == YAML_READER_ERROR {
-      return Diagnostic(message, at: YAMLParser.location(ofByte: Int(parser.problem_offset), in: Array(bytes), file: file))
+      return Diagnostic(
+        message, at: YAMLParser.location(ofByte: Int(parser.problem_offset), in: Array(bytes), file: file))
     }
     let offset = Int(parser.problem_mark.index)
     let byte = offset < bytes.count ? bytes[offset] : nil
     // A tab where a token or an indentation must start: YAML indents with spaces only.
     if byte == UInt8(ascii: "\t") && problem.contains("cannot start any token") {
       return Diagnostic(
-        "a tab character here: YAML indents with spaces only; replace the tab with spaces", at: mark(parser.problem_mark))
+        "a tab character here: YAML indents with spaces only; replace the tab with spaces",
+        at: mark(parser.problem_mark))
     }
     // A quoted scalar, flow collection or block left open runs to the end of the file: point at its start.
     let atEnd = offset >= bytes.count - 1 || bytes[offset...].allSatisfy { $0 == 0 || $0 == 10 || $0 == 13 || $0 == 32 }
