@@ -106,7 +106,7 @@ import Testing
       r.stdout.contains(
         "golden: no golden at expectations/golden/g/story.txt; wrote expectations/golden/g/story.txt.new (review it, then run 'promptcheck accept')"
       ))
-    #expect(try p.dir.read("expectations/golden/g/story.txt.new") == "Once upon a time.\nThe end.")
+    #expect(try p.dir.read("expectations/golden/g/story.txt.new") == "Once upon a time.\nThe end.\n")
     // accept turns it into the golden; then the run passes.
     let a = await CLI.run(["accept"], in: p.dir.url)
     #expect(a.status == 0)
@@ -176,7 +176,7 @@ import Testing
     #expect(try p.dir.read("expectations/golden/g/story.txt") == "stale")
     let r = await p.run(["--mode", "live", "--update-goldens"])
     #expect(r.status == 0)
-    #expect(try p.dir.read("expectations/golden/g/story.txt") == "fresh")
+    #expect(try p.dir.read("expectations/golden/g/story.txt") == "fresh\n")
   }
 
   @Test func orphanGoldensAreListed() async throws {
@@ -214,5 +214,24 @@ import Testing
     let r = await CLI.run(["accept", "refunds/*"], in: dir.url)
     #expect(r.stdout == "accepted expectations/golden/refunds/a.txt\n")
     #expect(dir.exists("expectations/golden/other/b.json.new"))
+  }
+}
+
+@Suite struct GoldenNewlineTests {
+  @Test func aGoldenEndsWithANewlineAndAnEditorsNewlineIsNoChange() async throws {
+    let p = try Project(suites: ["g": "tests:\n  - {name: s, prompt: tell, golden: true}\n"]) { _, _ in
+      .json(FakeOpenAI.completion("line one\nline two"))
+    }
+    _ = await p.run(["--mode", "live", "--update-goldens"])
+    #expect(try p.dir.read("expectations/golden/g/s.txt") == "line one\nline two\n")
+    // A golden saved without the final newline (an older file, another editor) still matches.
+    try p.dir.write("expectations/golden/g/s.txt", "line one\nline two")
+    #expect(await p.run(["--mode", "live"]).status == 0)
+    // A real change shows a diff with no "No newline at end of file" marker.
+    try p.dir.write("expectations/golden/g/s.txt", "line one\nline 2\n")
+    let r = await p.run(["--mode", "live"])
+    #expect(r.status == 1)
+    #expect(r.stdout.contains("-line 2\n      +line two"))
+    #expect(!r.stdout.contains("No newline"))
   }
 }

@@ -128,7 +128,7 @@ import Testing
       if String(decoding: data, as: UTF8.self).contains(Self.key) { leaks.append(f) }
     }
     #expect(leaks == [], "the key is in \(leaks)")
-    #expect(try p.dir.read("expectations/golden/s/leaky.txt") == "you sent Bearer <redacted>")
+    #expect(try p.dir.read("expectations/golden/s/leaky.txt") == "you sent Bearer <redacted>\n")
   }
 
   @Test func redactorReplacesEverywhere() {

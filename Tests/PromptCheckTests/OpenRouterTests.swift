@@ -246,7 +246,7 @@ func replies(_ script: [LoopbackServer.Reply]) -> @Sendable (LoopbackServer.Requ
     let p = try Project(suites: ["s": Self.suite], handler: replies([.json(FakeOpenRouter.completion(Self.answer))]))
     let r = await p.run(["--mode", "record"])
     #expect(r.status == 1)  // only the golden is missing
-    #expect(try p.dir.read("expectations/golden/s/t.txt.new") == "The answer is 4.")
+    #expect(try p.dir.read("expectations/golden/s/t.txt.new") == "The answer is 4.\n")
     // The cassette keeps the raw body.
     #expect(try p.dir.read("expectations/cassettes/s/t.yaml").contains("<think>"))
     try p.dir.write("expectations/golden/s/t.txt", "The answer is 4.")

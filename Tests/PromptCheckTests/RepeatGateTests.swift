@@ -265,7 +265,7 @@ func scripted(_ answers: [String]) -> @Sendable (LoopbackServer.Request, Int) ->
       atPath: p.dir.url.appendingPathComponent("expectations/golden/g").path
     ).sorted()
     #expect(files == ["story.txt", "story.txt.new"])
-    #expect(try p.dir.read("expectations/golden/g/story.txt.new") == "one")
+    #expect(try p.dir.read("expectations/golden/g/story.txt.new") == "one\n")
     #expect(r.stdout.contains("note: wrote expectations/golden/g/story.txt.new from #1"))
   }
 
@@ -273,7 +273,7 @@ func scripted(_ answers: [String]) -> @Sendable (LoopbackServer.Request, Int) ->
     let p = try Project(suites: ["g": Self.suite], handler: scripted(["same"]))
     let r = await p.run(["--mode", "record", "--update-goldens"])
     #expect(r.status == 0, "\(r.stdout)")
-    #expect(try p.dir.read("expectations/golden/g/story.txt") == "same")
+    #expect(try p.dir.read("expectations/golden/g/story.txt") == "same\n")
     #expect(await p.run(["--mode", "replay"]).status == 0)
   }
 }

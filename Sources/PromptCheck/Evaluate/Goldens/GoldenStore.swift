@@ -101,11 +101,13 @@ package struct GoldenStore: Sendable {
     switch Self.subject(spec, completion) {
     case .failure(let e):
       return Comparison(report: GoldenReport(status: .changed, path: display), finding: fail(e.message))
-    case .success(let text): actual = text
+    case .success(let text): actual = Self.withFinalNewline(text)
     }
     let existing = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
     // The stored golden is normalised again, so a hand-edited file compares fairly.
-    let expected = existing.map { text in (try? Self.normalize(text, spec.normalizers).get()) ?? text }
+    let expected = existing.map { text in
+      Self.withFinalNewline((try? Self.normalize(text, spec.normalizers).get()) ?? text)
+    }
 
     if update {
       if deferWrites {
@@ -205,6 +207,10 @@ package struct GoldenStore: Sendable {
           ?? "wrote \(display).new\(which) (review it, then run 'promptcheck accept')")
     }
   }
+
+  /// Goldens are text files that end with a newline, as editors keep them: a golden is
+  /// written with one, and one at the end is never a difference (README "Goldens").
+  static func withFinalNewline(_ s: String) -> String { s.hasSuffix("\n") ? s : s + "\n" }
 
   /// Writes the pending golden; nil when written, else why it could not be.
   func writePending(_ text: String, to path: String, display: String) -> String? {
