@@ -326,3 +326,86 @@ import Testing
     #expect(TextChange.markWords("same", "same more") == ("same", "same{+ more+}"))
   }
 }
+
+@Suite struct CassetteFileProblemTests {
+  @Test func aWronglyTypedFieldIsNamed() throws {
+    let text = """
+      version: 1
+      request: {method: POST, url: 'http://x/v1/chat/completions', body: {}}
+      response: {status: '200', body: {}}
+      """
+    #expect(throws: Cassette.ReadError.self) { try Cassette.parse(text, file: "c.yaml") }
+    do {
+      _ = try Cassette.parse(text, file: "c.yaml")
+    } catch {
+      #expect(error.message == "c.yaml: error: response.status must be an integer, found \"200\"")
+    }
+    do {
+      _ = try Cassette.parse("version: 1\nrequest: {method: POST, url: u, body: {}}\n", file: "c.yaml")
+    } catch {
+      #expect(error.message == "c.yaml: error: the cassette has no response")
+    }
+  }
+
+  @Test func pruneWithAFilterIsRefusedAndAFullPruneRemovesEmptiedFolders() async throws {
+    let p = try Project(suites: ["basic": simpleSuite], handler: echo)
+    _ = await p.run(["--mode", "record"])
+    try p.dir.write("expectations/cassettes/gone/deep/old.yaml", "version: 1\n")
+    let refused = await p.run(["--mode", "replay", "--prune", "--filter", "greets"])
+    #expect(refused.status == 2)
+    #expect(refused.stderr.hasPrefix("error: --prune deletes the cassettes no test uses, which only a full run knows"))
+    #expect(p.dir.exists("expectations/cassettes/gone/deep/old.yaml"))
+    let pruned = await p.run(["--mode", "replay", "--prune"])
+    #expect(pruned.status == 0)
+    #expect(!p.dir.exists("expectations/cassettes/gone"))
+    #expect(p.dir.exists("expectations/cassettes/basic/greets.yaml"))
+  }
+
+  @Test func aJSONAnswerToAStreamRequestSaysSo() async throws {
+    let suite = "tests:\n  - name: s\n    prompt: x\n    params: {stream: true}\n"
+    let p = try Project(suites: ["s": suite]) { _, _ in .json(FakeOpenAI.completion("not streamed")) }
+    let r = await p.run(["--mode", "live"])
+    #expect(r.status == 3)
+    #expect(
+      r.stdout.contains(
+        "the request asked for a stream (stream: true), but the server answered with one JSON body (content-type application/json); remove stream: true for this server"
+      ), "\(r.stdout)")
+  }
+
+  @Test func anAnswerTooLargeForACassetteErrorsWithTheSizes() async throws {
+    let big = String(repeating: "x", count: Cassette.maxBytes + 1024)
+    let p = try Project(suites: ["s": "tests:\n  - {name: big, prompt: x}\n"]) { _, _ in
+      .json(FakeOpenAI.completion(big))
+    }
+    let r = await p.run(["--mode", "record"])
+    #expect(r.status == 3)
+    #expect(
+      r.stdout.contains("over the limit of 16,777,216 bytes (16 MiB) (lower max_tokens, or test this case live)"),
+      "\(r.stdout.prefix(2000))")
+    #expect(!p.dir.exists("expectations/cassettes/s/big.yaml"))
+  }
+}
+
+@Suite struct ToolCallSpellingTests {
+  @Test func argumentsTakeBothSpellings() throws {
+    let t = try loadTest(
+      """
+      tests:
+        - name: t
+          prompt: x
+          model: m
+          assert:
+            - tool-call:
+                name: get_weather
+                arguments:
+                  - {path: $.city, equals: Paris}
+                  - json-path: {path: $.unit, equals: celsius}
+                  - json-path: $.days
+      """)
+    guard case .toolCall(_, let checks) = t.variants[0].assertions[0].check else {
+      Issue.record("not a tool-call")
+      return
+    }
+    #expect(checks.map(\.path.expression) == ["$.city", "$.unit", "$.days"])
+  }
+}

@@ -28,6 +28,16 @@ package enum RunCommandCore {
     case .success(let v): s = v
     }
 
+    if s.prune
+      && (!invocation.paths.isEmpty || !s.filters.isEmpty || !s.cases.isEmpty || !s.tags.isEmpty || s.shard != nil
+        || s.rerunFailed)
+    {
+      ctx.err(
+        "error: --prune deletes the cassettes no test uses, which only a full run knows: drop the paths, --filter, "
+          + "--case, --tag, --shard and --rerun-failed, or drop --prune; nothing was run\n")
+      return .invalid
+    }
+
     // Plan.
     var plan = PlanOptions()
     plan.filters = s.filters

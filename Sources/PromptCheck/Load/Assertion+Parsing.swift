@@ -146,7 +146,12 @@ extension NodeReader {
       var checks: [JSONPathCheck] = []
       if let argsNode = m["arguments"], let items = list(argsNode, "\(what).arguments") {
         for (k, item) in items.enumerated() {
-          if let c = jsonPathCheck(item, "\(what).arguments[\(k)]", render) { checks.append(c) }
+          // Both spellings: `- {path, equals}` and the assertion's own `- json-path: {path, equals}`.
+          var check = item
+          if let pairs = item.mapping, pairs.count == 1, pairs[0].key.scalar?.text == "json-path" {
+            check = pairs[0].value
+          }
+          if let c = jsonPathCheck(check, "\(what).arguments[\(k)]", render) { checks.append(c) }
         }
       }
       return name.map { .toolCall(name: $0, arguments: checks) }

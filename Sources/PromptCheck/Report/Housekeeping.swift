@@ -11,7 +11,10 @@ package enum Housekeeping {
     if !unused.isEmpty {
       let listing = unused.map { "  \(cassettes.root)/\($0)\n" }.joined()
       if prune {
-        for f in unused { try? FileManager.default.removeItem(atPath: cassettes.absoluteRoot + "/" + f) }
+        for f in unused {
+          try? FileManager.default.removeItem(atPath: cassettes.absoluteRoot + "/" + f)
+          removeEmptyFolders(from: (f as NSString).deletingLastPathComponent, under: cassettes.absoluteRoot)
+        }
         ctx.out("pruned \(counted(unused.count, "unused cassette")):\n" + listing)
       } else if !quiet {
         ctx.out("\(counted(unused.count, "cassette")) no test uses (delete with --prune):\n" + listing)
@@ -24,6 +27,17 @@ package enum Housekeeping {
         "\(counted(unusedGoldens.count, "golden")) no test uses:\n"
           + unusedGoldens.map { "  \(goldens.root)/\($0)\n" }.joined())
     }
+  }
+}
+
+/// Removes `folder` (relative to `root`) and its parents up to `root` while they are empty.
+func removeEmptyFolders(from folder: String, under root: String) {
+  var f = folder
+  while !f.isEmpty && f != "." && f != "/" {
+    let path = root + "/" + f
+    guard (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty == true else { return }
+    try? FileManager.default.removeItem(atPath: path)
+    f = (f as NSString).deletingLastPathComponent
   }
 }
 

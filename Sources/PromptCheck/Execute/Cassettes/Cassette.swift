@@ -26,6 +26,10 @@ package struct Cassette: Sendable {
 
   package var isStream: Bool { events != nil }
 
+  /// The largest cassette written or read (README "Cassettes"): an answer that would make a
+  /// larger one errors its case rather than fill the repository.
+  package static let maxBytes = 16 * 1024 * 1024
+
   package init(
     caseID: String, recordedAt: Date, exchange: Exchange
   ) {
@@ -105,7 +109,7 @@ package struct Cassette: Sendable {
     let node: YAMLNode
     do {
       var limits = YAMLLimits()
-      limits.maxBytes = 64 * 1024 * 1024
+      limits.maxBytes = maxBytes
       limits.maxNodes = 10_000_000
       limits.maxDepth = 512
       node = try YAMLParser.parse(text, file: file, limits: limits)
@@ -122,10 +126,26 @@ package struct Cassette: Sendable {
         "cassette format version \(version) is not supported by promptcheck \(promptcheckVersion) (it reads version \(formatVersion)); re-record it"
       )
     }
-    guard let request = root["request"], let response = root["response"],
-      let method = request["method"]?.stringValue, let url = request["url"]?.stringValue,
-      let requestBody = request["body"], case .int(let status)? = response["status"]
-    else { throw fail("the cassette lacks request.method, request.url, request.body or response.status") }
+    // Each field said by name: missing, or present with the wrong type.
+    func field(_ parent: JSON?, _ path: String, _ key: String, _ type: String, _ ok: (JSON) -> Bool) throws(ReadError)
+      -> JSON
+    {
+      guard let v = parent?[key] else { throw fail("the cassette has no \(path)") }
+      guard ok(v) else { throw fail("\(path) must be \(type), found \(Excerpt.json(v, length: 40))") }
+      return v
+    }
+    let request = try field(root, "request", "request", "a map") { $0.objectValue != nil }
+    let response = try field(root, "response", "response", "a map") { $0.objectValue != nil }
+    let method = try field(request, "request.method", "method", "a string") { $0.stringValue != nil }.stringValue ?? ""
+    let url = try field(request, "request.url", "url", "a string") { $0.stringValue != nil }.stringValue ?? ""
+    let requestBody = try field(request, "request.body", "body", "a JSON value") { _ in true }
+    guard
+      case .int(let status) = try field(
+        response, "response.status", "status", "an integer",
+        {
+          if case .int = $0 { return true } else { return false }
+        })
+    else { throw fail("response.status must be an integer") }
     func headers(_ j: JSON?) -> [(name: String, value: String)] {
       (j?.objectValue?.members ?? []).map { ($0.key, $0.value.stringValue ?? $0.value.serialized()) }
     }

@@ -66,6 +66,17 @@ package struct CassetteSource: CompletionSource {
     "promptcheck run --mode record --case '\(c.id.replacingOccurrences(of: "'", with: "'\\''"))'"
   }
 
+  /// `17,826,816 bytes (17 MiB)`
+  static func megabytes(_ bytes: Int) -> String {
+    var digits = String(bytes)
+    var grouped = ""
+    while digits.count > 3 {
+      grouped = "," + digits.suffix(3) + grouped
+      digits.removeLast(3)
+    }
+    return digits + grouped + " bytes (\(bytes / 1_048_576) MiB)"
+  }
+
   /// "…; record it with: CMD", on a line of its own after a multi-line message.
   static func withCommand(_ message: String, _ c: PlannedCase) -> String {
     message + (message.contains("\n") ? "\nrecord it with: " : "; record it with: ") + rerecordCommand(c)
@@ -166,7 +177,17 @@ package struct CassetteSource: CompletionSource {
       }
     }
     do {
-      try AtomicFile.write(try cassette.yaml(redacting: redactor), to: store.absolutePath(c))
+      let yaml = try cassette.yaml(redacting: redactor)
+      let size = yaml.utf8.count
+      guard size <= Cassette.maxBytes else {
+        return FetchResult(
+          result: .failure(
+            CallError(
+              .cassetteNotWritten,
+              "the answer was not recorded: its cassette would be \(Self.megabytes(size)), over the limit of \(Self.megabytes(Cassette.maxBytes)) (lower max_tokens, or test this case live)"
+            )), attempts: attempts, cassette: CassetteReport(path: display, status: .missing), notes: notes)
+      }
+      try AtomicFile.write(yaml, to: store.absolutePath(c))
     } catch {
       // A recording that is not on disk must not pass: the next replay would have nothing.
       return FetchResult(

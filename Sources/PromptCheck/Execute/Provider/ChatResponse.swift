@@ -75,7 +75,21 @@ package enum ChatResponse {
           retryAfter: retryable ? response.header("retry-after").flatMap { RetryAfter.seconds($0, now: now) } : nil,
           status: response.status))
     }
-    let isEventStream = response.header("content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
+    let contentType = response.header("content-type")?.lowercased() ?? ""
+    let isEventStream = contentType.hasPrefix("text/event-stream")
+    if stream && !isEventStream, let json = try? JSON.parse(bytes: response.body), json.objectValue != nil {
+      // Asked for a stream, answered with one JSON body: an error object, or a server that does not stream.
+      if let err = json["error"], err != .null {
+        return .failure(
+          inBodyError(err, "the server answered \(response.status) with an error", status: response.status))
+      }
+      return .failure(
+        CallError(
+          .badBody,
+          "the request asked for a stream (stream: true), but the server answered with one JSON body"
+            + " (content-type \(contentType.isEmpty ? "none" : contentType)); remove stream: true for this server",
+          status: response.status))
+    }
     if stream || isEventStream {
       let events = ServerSentEvents.parse(text)
       switch StreamAssembler.assemble(events) {
