@@ -235,3 +235,34 @@ import Testing
     #expect(!r.stdout.contains("No newline"))
   }
 }
+
+@Suite struct ReviewContextTests {
+  @Test func reviewShowsTheCaseItsPromptAndItsAssertionsAndExplainsABadKey() async throws {
+    let p = try Project(
+      suites: [
+        "s": """
+        tests:
+          - name: story
+            prompt: "Tell a story\\nabout a dragon\\nin three lines\\nand a moral"
+            assert: [{contains: dragon}, {not-contains: knight}]
+            golden: true
+        """
+      ]) { _, _ in .json(FakeOpenAI.completion("A dragon slept.")) }
+    _ = await p.run(["--mode", "live"])
+    let r = try BinaryRunner.run(["review"], in: p.dir.url, stdin: "x\na\n")
+    #expect(r.status == 0)
+    #expect(
+      r.stdout.contains(
+        """
+        [1/1] s/story (new golden)  expectations/golden/s/story.txt
+          prompts/s.yaml:2
+          prompt: Tell a story
+                  about a dragon
+                  in three lines …
+          asserts: contains, not-contains
+          golden: on output
+        """), "\(r.stdout)")
+    #expect(r.stdout.contains("'x' is not an answer: a accepts, r rejects (deletes the .new file), s skips, q quits\n"))
+    #expect(try p.dir.read("expectations/golden/s/story.txt") == "A dragon slept.\n")
+  }
+}

@@ -52,6 +52,7 @@ package enum GoldenCommandsCore {
       ctx.out("no pending goldens\n")
       return .ok
     }
+    let cases = casesByGolden(configPath: configPath, ctx)
     var accepted = 0
     var rejected = 0
     loop: for (n, p) in pending.enumerated() {
@@ -60,7 +61,13 @@ package enum GoldenCommandsCore {
       let display = "\(root.display)/\(p.dropLast(4))"
       let new = FileManager.default.contents(atPath: newPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
       let old = FileManager.default.contents(atPath: goldenPath).map { String(decoding: $0, as: UTF8.self) }
-      ctx.out("\n[\(n + 1)/\(pending.count)] \(display)\(old == nil ? " (new golden)" : "")\n")
+      let relative = String(p.dropLast(4))
+      if let c = cases[relative] {
+        ctx.out("\n[\(n + 1)/\(pending.count)] \(c.groupID)\(old == nil ? " (new golden)" : "")  \(display)\n")
+        ctx.out(context(of: c))
+      } else {
+        ctx.out("\n[\(n + 1)/\(pending.count)] \(display)\(old == nil ? " (new golden)" : "")\n")
+      }
       let diff = UnifiedDiff.diff(old: old ?? "", new: new, oldName: display, newName: display + ".new")
       ctx.out(color ? colorize(diff) : diff)
       while true {
@@ -86,6 +93,7 @@ package enum GoldenCommandsCore {
         case "q", "quit":
           break loop
         default:
+          ctx.out("'\(answer)' is not an answer: a accepts, r rejects (deletes the .new file), s skips, q quits\n")
           continue
         }
         break
@@ -94,6 +102,37 @@ package enum GoldenCommandsCore {
     let left = pending.count - accepted - rejected
     ctx.out("\naccepted \(accepted), rejected \(rejected), left \(left) pending\n")
     return .ok
+  }
+
+  /// The cases of the suites by their golden's relative path (nil map when the suites do not load:
+  /// review still works on the files alone).
+  static func casesByGolden(configPath: String?, _ ctx: CommandContext) -> [String: PlannedCase] {
+    guard let project = ProjectLoader.load(configPath: configPath, paths: [], directory: ctx.directory).project else {
+      return [:]
+    }
+    var out: [String: PlannedCase] = [:]
+    for c in Planner.plan(project.suites, PlanOptions()) {
+      guard let spec = c.golden else { continue }
+      let key = GoldenStore.relativePath(c, spec: spec)
+      if out[key] == nil { out[key] = c }
+    }
+    return out
+  }
+
+  /// What the reviewer needs beside the diff: where the test is, its prompt's first lines,
+  /// what it asserts and what the golden compares.
+  static func context(of c: PlannedCase) -> String {
+    var out = "  \(c.suiteFile):\(c.location.line)\n"
+    if let last = c.variant.messages.last(where: { $0["role"]?.stringValue == "user" }) ?? c.variant.messages.last {
+      let text = last["content"]?.stringValue ?? last["content"]?.serialized() ?? ""
+      let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+      out += "  prompt: " + lines.prefix(3).joined(separator: "\n          ") + (lines.count > 3 ? " …" : "") + "\n"
+    }
+    if !c.variant.assertions.isEmpty {
+      out += "  asserts: " + c.variant.assertions.map(\.fullKind).joined(separator: ", ") + "\n"
+    }
+    if let g = c.golden { out += "  golden: on \(g.subject.rawValue)\n" }
+    return out
   }
 
   static func colorize(_ diff: String) -> String {
