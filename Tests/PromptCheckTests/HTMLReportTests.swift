@@ -40,3 +40,28 @@ let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr
     #expect(dom.output.contains("180 passed"))
   }
 }
+
+@Suite struct HTMLReadingTests {
+  @Test func failuresComeFirstTimingsAreLabelledAndAPendingGoldenSaysHowToAcceptIt() async throws {
+    let suite = """
+      tests:
+        - {name: fine, prompt: a, assert: [{contains: Echo}]}
+        - {name: broken, prompt: b, assert: [{contains: never}]}
+        - {name: told, prompt: c, golden: true}
+      """
+    let p = try Project(suites: ["h": suite], handler: echo)
+    _ = await p.run(["--mode", "live", "--html", "r.html"])
+    let html = try p.dir.read("r.html")
+    let broken = try #require(html.range(of: "h/broken</span>"))
+    let told = try #require(html.range(of: "h/told</span>"))
+    let fine = try #require(html.range(of: "h/fine</span>"))
+    #expect(broken.lowerBound < fine.lowerBound && told.lowerBound < fine.lowerBound)
+    #expect(html.contains("· 3 cases · run time "))
+    #expect(html.contains("run time "))
+    #expect(html.contains("answer latency "))
+    #expect(html.contains("accept it with <code>promptcheck accept 'h/told'</code>"))
+    let one = try Project(suites: ["h": "tests:\n  - {name: only, prompt: a}\n"], handler: echo)
+    _ = await one.run(["--mode", "live", "--html", "r.html"])
+    #expect(try one.dir.read("r.html").contains("· 1 case · run time "))
+  }
+}

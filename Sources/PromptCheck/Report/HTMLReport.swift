@@ -6,8 +6,11 @@ import Foundation
 package enum HTMLReport {
   package static func render(_ report: Report) -> String {
     let tally = report.tally
+    // Failures and errors first (in plan order), then the rest.
     var cases = ""
-    for r in report.cases { cases += card(r) }
+    let problems = Set(report.problems.map(\.id))
+    for r in report.cases where problems.contains(r.id) { cases += card(r) }
+    for r in report.cases where !problems.contains(r.id) { cases += card(r) }
     let seconds = Double(report.durationMS) / 1000
     return """
       <!DOCTYPE html>
@@ -16,7 +19,7 @@ package enum HTMLReport {
       <style>\(css)</style></head>
       <body>
       <header><h1>promptcheck</h1>
-      <p class="meta">\(escape(JSONReport.iso8601(report.startedAt))) · mode \(escape(report.mode)) · \(report.cases.count) cases · \(String(format: "%.2f", seconds)) s · promptcheck \(promptcheckVersion)</p>
+      <p class="meta">\(escape(JSONReport.iso8601(report.startedAt))) · mode \(escape(report.mode)) · \(counted(report.cases.count, "case")) · run time \(String(format: "%.2f", seconds)) s · promptcheck \(promptcheckVersion)</p>
       <div class="counts">
       <span class="count passed">\(tally.passed) passed</span>
       <span class="count failed">\(tally.failed) failed</span>
@@ -69,6 +72,10 @@ package enum HTMLReport {
     } else if r.golden.status == .missing {
       body += "<p class=\"reason\">no golden at \(escape(r.golden.path ?? "")); a pending .new file was written</p>"
     }
+    if r.golden.status == .missing || r.golden.status == .changed, let path = r.golden.path {
+      body +=
+        "<p class=\"reason\">accept it with <code>promptcheck accept '\(escape(Self.acceptFilter(path)))'</code> (or review it with <code>promptcheck review</code>)</p>"
+    }
     if !r.messages.isEmpty {
       body += "<details><summary>Messages</summary>"
       for m in r.messages {
@@ -84,7 +91,8 @@ package enum HTMLReport {
       if let reasoning = r.reasoning {
         body += "<p class=\"meta\">reasoning</p><pre class=\"output\">\(escape(reasoning))</pre>"
       }
-      var meta = r.latencyMS.map { "\($0) ms" } ?? ""
+      var meta =
+        r.latencyMS.map { "answer latency \($0) ms" + (r.cassette.status == .replayed ? " (as recorded)" : "") } ?? ""
       if let u = r.usage {
         meta += " · \(u.totalTokens.map(String.init) ?? "?") tokens"
         if let k = u.reasoningTokens, k > 0 { meta += " (\(k) reasoning)" }
@@ -97,11 +105,20 @@ package enum HTMLReport {
     for n in r.notes { body += "<p class=\"note\">\(escape(n))</p>" }
     return """
       <section class="case \(status)" data-status="\(r.status.rawValue)">
-      <div class="head"><span class="badge \(status)">\(status)</span><span class="id">\(escape(r.id))</span><span class="where">\(escape(r.file)):\(r.line) · \(r.durationMS) ms · cassette \(r.cassette.status.rawValue)</span></div>
+      <div class="head"><span class="badge \(status)">\(status)</span><span class="id">\(escape(r.id))</span><span class="where">\(escape(r.file)):\(r.line) · run time \(r.durationMS) ms · cassette \(r.cassette.status.rawValue)</span></div>
       \(body)
       </section>
 
       """
+  }
+
+  /// The `accept` filter that selects exactly this golden: its `SUITE/CASE` (the path under
+  /// the golden folder, without the extension).
+  static func acceptFilter(_ goldenPath: String) -> String {
+    var key = goldenPath
+    if let r = key.range(of: "/golden/") { key = String(key[r.upperBound...]) }
+    for ext in [".txt", ".json"] where key.hasSuffix(ext) { key.removeLast(ext.count) }
+    return key
   }
 
   /// A unified diff as a two-column table (old | new), changed words marked.
