@@ -234,7 +234,8 @@ package final class TerminalReporter: RunReporter {
     out += "\n" + colored + "\n"
     let usage = report.usageTotals
     if usage.cases > 0 && !style.quiet {
-      out += paint(usage.line + (s.mode == .replay ? " (as recorded)" : ""), "2") + "\n"
+      let recorded = report.cases.allSatisfy { $0.usage == nil || $0.cassette.status == .replayed }
+      out += paint(usage.line + (recorded ? " (as recorded)" : ""), "2") + "\n"
     }
     return out
   }
