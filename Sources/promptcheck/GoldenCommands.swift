@@ -9,11 +9,15 @@ struct AcceptCommand: ContextCommand {
     discussion: """
       Renames each pending CASE.txt.new (or .json.new) over its golden and lists
       what it accepted. A FILTER keeps only the goldens whose SUITE/CASE contains
-      it or matches it as a glob.
+      it or matches it as a glob, or whose case has exactly that id (as run prints
+      it: suite/case#2, suite/case[name=Bob]). With --from, the goldens are written
+      from a JSON report's pending texts (download a CI run's report, accept, commit).
 
       Examples:
         promptcheck accept
         promptcheck accept 'refunds/*'
+        promptcheck accept 'greetings/greet[name=Bob]'
+        promptcheck accept --from ci-report.json
       """
   )
 
@@ -23,8 +27,14 @@ struct AcceptCommand: ContextCommand {
   @Option(help: "Config file (default: promptcheck.yaml if present).")
   var config: String?
 
+  @Option(
+    name: .customLong("from"),
+    help: ArgumentHelp("Write the goldens that this JSON report left pending (e.g. a CI run's).", valueName: "REPORT"))
+  var fromReport: String?
+
   func run(in ctx: CommandContext) async -> ExitStatus {
-    GoldenCommandsCore.accept(filters: filters, configPath: config, ctx: ctx)
+    if let fromReport { return GoldenCommandsCore.accept(fromReport: fromReport, filters: filters, ctx: ctx) }
+    return GoldenCommandsCore.accept(filters: filters, configPath: config, ctx: ctx)
   }
 }
 

@@ -18,10 +18,12 @@ struct PromptCheckCommand: AsyncParsableCommand {
         promptcheck accept                       accept the pending goldens
         promptcheck query '$.choices[0].message' response.json
         promptcheck merge shard-*.json --junit junit.xml
+        promptcheck compare origin/main                 what changed since main, offline
       """,
     version: promptcheckVersion,
     subcommands: [
-      RunCommand.self, ValidateCommand.self, AcceptCommand.self, ReviewCommand.self, QueryCommand.self,
+      RunCommand.self, ValidateCommand.self, CompareCommand.self, AcceptCommand.self, ReviewCommand.self,
+      QueryCommand.self,
       MergeCommand.self,
       InitCommand.self,
     ]

@@ -17,10 +17,17 @@ package enum GoldenCommandsCore {
     return k
   }
 
+  /// Whether a filter selects a golden: its `SUITE/CASE` key contains or globs it, or the
+  /// filter is the id of a case that compares with it (`suite/case#2`, `suite/case[name=Bob]`).
+  static func selects(_ filters: [String], key: String, ids: [String]) -> Bool {
+    filters.isEmpty || filters.contains { f in Planner.matches(key, f) || ids.contains(f) }
+  }
+
   package static func accept(filters: [String], configPath: String?, ctx: CommandContext) -> ExitStatus {
     guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return .invalid }
+    let ids = idsByGolden(configPath: configPath, ctx)
     let pending = GoldenFiles.pending(in: root.absolute).filter { p in
-      filters.isEmpty || filters.contains { Planner.matches(caseKey(p), $0) }
+      selects(filters, key: caseKey(p), ids: ids[String(p.dropLast(4))] ?? [])
     }
     if pending.isEmpty {
       ctx.out(
@@ -102,6 +109,62 @@ package enum GoldenCommandsCore {
     let left = pending.count - accepted - rejected
     ctx.out("\naccepted \(accepted), rejected \(rejected), left \(left) pending\n")
     return .ok
+  }
+
+  /// The ids of the cases (and repeated tests) that compare with each golden, by its relative path.
+  static func idsByGolden(configPath: String?, _ ctx: CommandContext) -> [String: [String]] {
+    guard let project = ProjectLoader.load(configPath: configPath, paths: [], directory: ctx.directory).project else {
+      return [:]
+    }
+    var out: [String: [String]] = [:]
+    for c in Planner.plan(project.suites, PlanOptions()) {
+      guard let spec = c.golden else { continue }
+      out[GoldenStore.relativePath(c, spec: spec), default: []] += c.repeatIndex == nil ? [c.id] : [c.id, c.groupID]
+    }
+    return out
+  }
+
+  /// `accept --from REPORT`: writes the goldens a run left pending (a CI run's, from its
+  /// downloaded report) from the texts the report holds, with the same filters.
+  package static func accept(fromReport file: String, filters: [String], ctx: CommandContext) -> ExitStatus {
+    let report: Report
+    switch InputFile.read(ctx.absolute(file), limit: 512 * 1024 * 1024) {
+    case .failure(let p):
+      ctx.err("error: cannot read '\(file)': \(p)\n")
+      return .invalid
+    case .success(let bytes):
+      switch JSONReport.parse(String(decoding: bytes, as: UTF8.self), file: file) {
+      case .failure(let e):
+        ctx.err("error: \(e.message)\n")
+        return .invalid
+      case .success(let r): report = r
+      }
+    }
+    var written = Set<String>()
+    var status = ExitStatus.ok
+    for c in report.cases {
+      guard let text = c.pendingGolden, let path = c.golden.path, !written.contains(path) else { continue }
+      var key = HTMLReport.acceptFilter(path)
+      if key == path { key = c.id }
+      let group = c.id.replacingOccurrences(of: #"#[0-9]+$"#, with: "", options: .regularExpression)
+      guard selects(filters, key: key, ids: [c.id, group]) else { continue }
+      do {
+        try AtomicFile.write(text, to: ctx.absolute(path))
+        try? FileManager.default.removeItem(atPath: ctx.absolute(path) + ".new")
+        written.insert(path)
+        ctx.out("accepted \(path) (from \(file))\n")
+      } catch {
+        ctx.err("error: \(error)\n")
+        status = .errored
+      }
+    }
+    if written.isEmpty {
+      ctx.out(
+        filters.isEmpty
+          ? "\(file) leaves no golden pending\n"
+          : "no pending golden in \(file) matches \(filters.joined(separator: ", "))\n")
+    }
+    return status
   }
 
   /// The cases of the suites by their golden's relative path (nil map when the suites do not load:

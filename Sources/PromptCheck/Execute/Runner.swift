@@ -11,12 +11,18 @@ package struct FetchResult: Sendable {
   package var attempts: Int
   package var cassette: CassetteReport
   package var notes: [String] = []
+  /// Re-recorded with a different answer: the diff from the old answer to the new.
+  package var recordedChange: String?
 
-  package init(result: Result<Completion, CallError>, attempts: Int, cassette: CassetteReport, notes: [String] = []) {
+  package init(
+    result: Result<Completion, CallError>, attempts: Int, cassette: CassetteReport, notes: [String] = [],
+    recordedChange: String? = nil
+  ) {
     self.result = result
     self.attempts = attempts
     self.cassette = cassette
     self.notes = notes
+    self.recordedChange = recordedChange
   }
 }
 
@@ -274,6 +280,7 @@ package struct Runner: Sendable {
       plannedCase: shown, outcome: .errored(""), findings: [], completion: nil, durationMS: 0,
       attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden,
       notes: fetched.notes.map { redactor($0) })
+    result.recordedChange = fetched.recordedChange.map { redactor($0) }
     switch fetched.result.map({ presented($0, c) }) {
     case .failure(let e):
       result.outcome = .errored(redactor(e.message))

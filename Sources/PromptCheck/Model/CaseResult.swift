@@ -85,6 +85,8 @@ package struct CaseResult: Sendable {
   package var notes: [String] = []
   /// A repetition's golden subject whose write was deferred to the end of the run (not reported).
   package var goldenText: String?
+  /// Re-recorded with a different answer: the unified diff from the old answer to the new.
+  package var recordedChange: String?
 
   package var status: CaseStatus { outcome.status }
   /// Why the case could not run (errored), or the skip reason.

@@ -49,10 +49,15 @@ package enum GitHubOutput {
 
   /// Appends the summary to `$GITHUB_STEP_SUMMARY` (created if missing); the reason when it cannot.
   package static func appendSummary(_ report: Report, to path: String) -> String? {
+    append(markdown(report), to: path)
+  }
+
+  /// Appends Markdown to the step summary file; the reason when it cannot.
+  package static func append(_ text: String, to path: String) -> String? {
     let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
     guard fd >= 0 else { return String(cString: strerror(errno)) }
     defer { close(fd) }
-    let bytes = Array(markdown(report).utf8)
+    let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
       let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

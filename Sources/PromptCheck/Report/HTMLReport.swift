@@ -102,6 +102,10 @@ package enum HTMLReport {
       if let m = r.model { meta += " · \(escape(m))" }
       body += "<p class=\"meta\">\(meta)</p></details>"
     }
+    if let change = r.recordedChange {
+      body +=
+        "<h3>Answer changed on re-recording</h3>" + sideBySide(change, labels: ("recorded before", "recorded now"))
+    }
     for n in r.notes { body += "<p class=\"note\">\(escape(n))</p>" }
     return """
       <section class="case \(status)" data-status="\(r.status.rawValue)">
@@ -122,7 +126,9 @@ package enum HTMLReport {
   }
 
   /// A unified diff as a two-column table (old | new), changed words marked.
-  static func sideBySide(_ diff: String) -> String {
+  static func sideBySide(_ diff: String, labels: (old: String, new: String) = ("golden (old)", "output (new)"))
+    -> String
+  {
     var rows = ""
     var minus: [Substring] = []
     var plus: [Substring] = []
@@ -154,7 +160,7 @@ package enum HTMLReport {
     }
     flush()
     return
-      "<table class=\"diff\"><thead><tr><th>golden (old)</th><th>output (new)</th></tr></thead><tbody>\(rows)</tbody></table>"
+      "<table class=\"diff\"><thead><tr><th>\(escape(labels.old))</th><th>\(escape(labels.new))</th></tr></thead><tbody>\(rows)</tbody></table>"
   }
 
   /// Escaped old and new lines with differing words wrapped in `<mark>`.

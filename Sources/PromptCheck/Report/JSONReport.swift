@@ -21,6 +21,8 @@ package enum JSONReport {
     counts["errored"] = .int(tally.errored)
     counts["skipped"] = .int(tally.skipped)
     counts["tolerated"] = .int(tally.tolerated)
+    let changed = report.cases.count { $0.recordedChange != nil }
+    if changed > 0 { counts["answers_changed"] = .int(changed) }
     let totals = report.usageTotals
     if totals.cases > 0 {
       var usage = JSONObject()
@@ -110,6 +112,7 @@ package enum JSONReport {
     var golden = JSONObject()
     golden["status"] = .string(c.golden.status.rawValue)
     if let p = c.golden.path { golden["path"] = .string(p) }
+    if let text = c.pendingGolden { golden["pending"] = .string(text) }
     if let d = c.golden.diff { golden["diff"] = .string(d) }
     o["golden"] = .object(golden)
     o["cassette"] = ["path": .string(c.cassette.path), "status": .string(c.cassette.status.rawValue)]
@@ -133,6 +136,7 @@ package enum JSONReport {
     }
     if let r = c.reasoning { o["reasoning"] = .string(r) }
     o["messages"] = .array(c.messages)
+    if let change = c.recordedChange { o["recorded_change"] = .string(change) }
     return .object(o)
   }
 

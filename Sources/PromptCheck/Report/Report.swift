@@ -76,6 +76,11 @@ package struct ReportCase: Sendable {
   package var model: String?
   package var provider: String?
   package var usage: Usage?
+  /// Re-recorded with a different answer: the diff from the old answer to the new.
+  package var recordedChange: String?
+  /// A golden that is missing or differs (and whose case failed): the text a pending file
+  /// holds, so `accept --from` can write it from the report alone.
+  package var pendingGolden: String?
   package var messages: [JSON]
 
   package var failedAssertions: [Assertion] { assertions.filter { !$0.passed } }
@@ -107,6 +112,8 @@ package struct ReportCase: Sendable {
     model = r.completion?.model
     provider = r.completion?.provider
     usage = r.completion?.usage
+    recordedChange = r.recordedChange
+    if (r.golden.status == .missing || r.golden.status == .changed) && !r.tolerated { pendingGolden = r.goldenText }
     messages = c.variant.messages
   }
 
@@ -159,6 +166,8 @@ package struct ReportCase: Sendable {
         costIsEstimated: u["cost_estimated"] == .bool(true))
     }
     messages = o["messages"]?.arrayValue ?? []
+    recordedChange = o["recorded_change"]?.stringValue
+    pendingGolden = o["golden"]?["pending"]?.stringValue
   }
 }
 

@@ -187,6 +187,16 @@ package final class TerminalReporter: RunReporter {
     if cancelled > 0 {
       out += "\n" + paint("cancelled (Ctrl-C): \(counted(cancelled, "case")) did not finish", "33") + "\n"
     }
+    let changed = report.cases.filter { $0.recordedChange != nil }
+    if !changed.isEmpty && !style.quiet {
+      out += "\n\(counted(changed.count, "answer")) changed on re-recording:\n"
+      for r in changed {
+        out += "  \(r.id)\n"
+        for l in ComparisonRendering.wordMarked(r.recordedChange ?? "", color: style.color).split(separator: "\n") {
+          out += "    " + l + "\n"
+        }
+      }
+    }
     let live = report.cases.filter { $0.cassette.status == .recorded }
     if !live.isEmpty && report.mode == RunMode.auto.rawValue && !style.quiet {
       out += "\nrecorded live (no cassette, or a stale one): " + live.map(\.id).joined(separator: ", ") + "\n"

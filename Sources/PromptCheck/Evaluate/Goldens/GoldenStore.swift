@@ -141,7 +141,7 @@ package struct GoldenStore: Sendable {
         finding: fail(
           "no golden at \(display); "
             + (writePending(actual, to: pending, display: display + ".new")
-              ?? "wrote \(display).new (review it, then run 'promptcheck accept')")))
+              ?? "wrote \(display).new (review it, then run 'promptcheck accept')")), text: actual)
     }
     if expected == actual {
       if !deferWrites { try? FileManager.default.removeItem(atPath: pending) }
@@ -155,7 +155,7 @@ package struct GoldenStore: Sendable {
       finding: fail(
         "the \(spec.subject.rawValue) differs from \(display)" + (written.map { " (\($0))" } ?? "") + ":\n"
           + diff.dropLast()),
-      text: deferWrites ? actual : nil)
+      text: actual)
   }
 
   /// After a run: for each repeated test with a golden, the one write its repetitions

@@ -196,6 +196,18 @@ package struct CassetteSource: CompletionSource {
         cassette: CassetteReport(path: display, status: .missing), notes: notes)
     }
     return FetchResult(
-      result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .recorded), notes: notes)
+      result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .recorded), notes: notes,
+      recordedChange: previous.flatMap { Self.answerChange(from: $0, to: completion, display: display) })
+  }
+
+  /// The diff from a cassette's answer to a new one, when the answer (not only its ids) changed.
+  static func answerChange(from old: Cassette, to new: Result<Completion, CallError>, display: String) -> String? {
+    guard case .success(let before) = old.completion(), case .success(let after) = new else { return nil }
+    let a = Answer.canonical(content: before.content, toolCalls: before.toolCalls)
+    let b = Answer.canonical(content: after.content, toolCalls: after.toolCalls)
+    guard a != b else { return nil }
+    return UnifiedDiff.diff(
+      old: GoldenStore.withFinalNewline(a), new: GoldenStore.withFinalNewline(b), oldName: "recorded before",
+      newName: "recorded now")
   }
 }
