@@ -55,12 +55,18 @@ package enum InitCommandCore {
           runs-on: ubuntu-latest
           steps:
             - uses: actions/checkout@v4
+              with: { fetch-depth: 0 }   # compare reads the base branch's cassettes through git
             - name: Install system libraries
               run: sudo apt-get update && sudo apt-get install -y libcurl4-openssl-dev libyaml-dev
             - name: Build promptcheck
               run: swift build -c release   # or install a released binary
             - name: Replay the prompt suites (no key, no network)
               run: .build/release/promptcheck run --mode replay --junit promptcheck-junit.xml --html promptcheck.html
+            - name: What changed since the base branch (answers, goldens), into the step summary
+              if: always()
+              run: >
+                .build/release/promptcheck compare origin/${{ github.base_ref }}
+                --markdown promptcheck-compare.md --html promptcheck-compare.html --fail-on-regression
             - uses: actions/upload-artifact@v4
               if: always()
               with:
@@ -68,6 +74,8 @@ package enum InitCommandCore {
                 path: |
                   promptcheck-junit.xml
                   promptcheck.html
+                  promptcheck-compare.md
+                  promptcheck-compare.html
 
       """
     ),
