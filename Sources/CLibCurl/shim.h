@@ -41,6 +41,11 @@ static inline CURLcode pc_easy_getinfo_string(CURL *h, CURLINFO i, char **v) {
 static inline CURLcode pc_easy_getinfo_ptr(CURL *h, CURLINFO i, void **v) {
   return curl_easy_getinfo(h, i, v);
 }
+/* CURLVERSION_NOW is a macro Swift cannot import. */
+static inline const char *pc_curl_version_number(void) {
+  curl_version_info_data *d = curl_version_info(CURLVERSION_NOW);
+  return d ? d->version : "?";
+}
 static inline CURLMcode pc_multi_setopt_long(CURLM *m, CURLMoption o, long v) {
   return curl_multi_setopt(m, o, v);
 }

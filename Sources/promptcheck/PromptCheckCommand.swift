@@ -20,7 +20,7 @@ struct PromptCheckCommand: AsyncParsableCommand {
         promptcheck merge shard-*.json --junit junit.xml
         promptcheck compare origin/main                 what changed since main, offline
       """,
-    version: promptcheckVersion,
+    version: promptcheckVersionLine(),
     subcommands: [
       RunCommand.self, ValidateCommand.self, CompareCommand.self, AcceptCommand.self, ReviewCommand.self,
       QueryCommand.self,

@@ -4,20 +4,24 @@ package enum ConfigLoader {
     "tests_dir", "expectations_dir", "providers", "default_provider",
     "mode", "filter", "case", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
     "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
-    "junit_file_attributes", "allow_empty", "allow_only", "think_tags", "retry_empty",
+    "junit_file_attributes", "allow_empty", "allow_only", "think_tags", "retry_empty", "defaults", "suites",
   ]
   package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
 
   /// Parses config text. Returns the config (defaults where a value is bad) and every problem found.
-  package static func load(text: String, file: String) -> (Config, [Diagnostic]) {
+  package static func load(text: String, file: String, environment: [String: String] = [:]) -> (Config, [Diagnostic]) {
     var config = Config()
     config.file = file
-    let root: YAMLNode
+    var root: YAMLNode
     do {
       root = try YAMLParser.parse(text, file: file)
     } catch {
       return (config, [error])
     }
+    // `${VAR}` and `${VAR:-default}` in the config's strings, from the environment.
+    var expansionProblems: [Diagnostic] = []
+    root = EnvironmentExpansion.expand(root, environment, problems: &expansionProblems)
+    if !expansionProblems.isEmpty { return (config, expansionProblems) }
     if case .null? = root.resolved { return (config, []) }
     var r = NodeReader()
     guard let m = r.map(root, "the config file", allowed: keys) else { return (config, r.sink.diagnostics) }
@@ -58,6 +62,30 @@ package enum ConfigLoader {
       }
     }
     if let v = m["retry_empty"], let b = r.bool(v, "retry_empty") { config.retryEmpty = b }
+    if let d = m["defaults"] {
+      // Shared by every suite (a suite's own defaults win); checked where a suite uses them.
+      if let pairs = d.mapping {
+        for pair in pairs {
+          let key = pair.key.scalar?.text ?? ""
+          if SuiteLoader.defaultsKeys.contains(key) {
+            config.defaults.append((key, pair.value))
+          } else if SuiteLoader.testKeys.contains(key) {
+            r.error("'\(key)' cannot be set in defaults; set it on each test", at: pair.key)
+          } else {
+            r.unknownKey(key, at: pair.key, in: "defaults", allowed: SuiteLoader.defaultsKeys)
+          }
+        }
+      } else {
+        r.error("defaults must be a map, found \(d.kindDescription)", at: d)
+      }
+    }
+    if let v = m["suites"] {
+      let globs = v.scalar != nil ? r.string(v, "suites").map { [$0] } : r.stringList(v, "suites")
+      if let globs {
+        if globs.isEmpty { r.error("suites needs at least one glob (e.g. prompts/**/*.yaml)", at: v) }
+        config.suiteGlobs = globs
+      }
+    }
     return (config, Diagnostic.inFileOrder(r.sink.diagnostics))
   }
 }

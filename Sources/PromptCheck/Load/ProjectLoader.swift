@@ -25,7 +25,7 @@ package enum ProjectLoader {
   /// Every problem in every file is returned; `project` is nil when there is any.
   package static func load(
     configPath: String?, paths: [String], limits: YAMLLimits = YAMLLimits(),
-    directory: String = FileManager.default.currentDirectoryPath
+    directory: String = FileManager.default.currentDirectoryPath, environment: [String: String] = [:]
   ) -> (project: Project?, diagnostics: [Diagnostic], sources: [String: String]) {
     var sink = DiagnosticSink()
     var sources: [String: String] = [:]
@@ -36,14 +36,30 @@ package enum ProjectLoader {
 
     // Config.
     let (config, configProblems) = loadConfig(
-      configPath: configPath, limits: limits, directory: directory, sources: &sources)
+      configPath: configPath, limits: limits, directory: directory, environment: environment, sources: &sources)
     sink.append(contentsOf: configProblems)
 
     // Suite files.
     let isFull = paths.isEmpty
-    let roots = isFull ? [config.testsDir] : paths
     var files: [(display: String, name: String)] = []
     let testsDir = (absolute(config.testsDir) as NSString).standardizingPath
+    if isFull, let globs = config.suiteGlobs {
+      // `suites:` globs pick the suite files, so other YAML (fixtures) can live beside them.
+      let found = SuiteGlob.files(matching: globs, in: directory)
+      if found.isEmpty {
+        sink.error(
+          "no file matches suites: \(globs.joined(separator: ", "))",
+          at: config.file.map { SourceLocation(file: $0, line: 1, column: 1) })
+      }
+      for f in found {
+        let abs = absolute(f)
+        let name =
+          abs.hasPrefix(testsDir + "/")
+          ? suiteName(abs, base: testsDir) : suiteName(abs, base: absolute(SuiteGlob.literalPrefix(f)))
+        files.append((f, name))
+      }
+    }
+    let roots = isFull ? (config.suiteGlobs == nil ? [config.testsDir] : []) : paths
     for root in roots {
       let abs = (absolute(root) as NSString).standardizingPath
       var isDir: ObjCBool = false
@@ -111,7 +127,8 @@ package enum ProjectLoader {
   /// The config alone (commands that need no suite, such as `accept`): `configPath`, else
   /// `promptcheck.yaml` when present, else the defaults; read with the same size and UTF-8 checks.
   package static func loadConfig(
-    configPath: String?, limits: YAMLLimits = YAMLLimits(), directory: String, sources: inout [String: String]
+    configPath: String?, limits: YAMLLimits = YAMLLimits(), directory: String, environment: [String: String] = [:],
+    sources: inout [String: String]
   ) -> (Config, [Diagnostic]) {
     func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
     let file =
@@ -122,13 +139,13 @@ package enum ProjectLoader {
       return (Config(), [d])
     case .success(let text):
       sources[file] = text
-      return ConfigLoader.load(text: text, file: file)
+      return ConfigLoader.load(text: text, file: file, environment: environment)
     }
   }
 
   /// Loads the project, or prints every problem (with source lines and carets) and a count, and returns nil.
   package static func loadOrReport(configPath: String?, paths: [String], _ ctx: CommandContext) -> Project? {
-    let loaded = load(configPath: configPath, paths: paths, directory: ctx.directory)
+    let loaded = load(configPath: configPath, paths: paths, directory: ctx.directory, environment: ctx.environment)
     if let project = loaded.project {
       if !project.warnings.isEmpty { ctx.err(render(project.warnings, sources: loaded.sources) + "\n") }
       return project
@@ -140,7 +157,8 @@ package enum ProjectLoader {
   /// The config alone, or nil after printing its problems.
   package static func loadConfigOrReport(configPath: String?, _ ctx: CommandContext) -> Config? {
     var sources: [String: String] = [:]
-    let (config, problems) = loadConfig(configPath: configPath, directory: ctx.directory, sources: &sources)
+    let (config, problems) = loadConfig(
+      configPath: configPath, directory: ctx.directory, environment: ctx.environment, sources: &sources)
     if problems.isEmpty { return config }
     reportProblems(problems, sources: sources, ctx)
     return nil

@@ -62,6 +62,25 @@ private struct Loader {
     var defaults: [String: YAMLNode] = [:]
   }
 
+  /// A suite's defaults value over the config's: `params` and `vars` merge key by key (the
+  /// suite's win), `assert` lists join (the config's first), anything else is replaced.
+  static func layered(_ base: YAMLNode?, over top: YAMLNode, key: String) -> YAMLNode {
+    guard let base else { return top }
+    switch (key, base.content, top.content) {
+    case ("params", .mapping(let a), .mapping(let b)), ("vars", .mapping(let a), .mapping(let b)):
+      let names = Set(b.map { $0.key.scalar?.text ?? "" })
+      var merged = top
+      merged.content = .mapping(a.filter { !names.contains($0.key.scalar?.text ?? "") } + b)
+      return merged
+    case ("assert", .sequence(let a), .sequence(let b)):
+      var merged = top
+      merged.content = .sequence(a + b)
+      return merged
+    default:
+      return top
+    }
+  }
+
   mutating func suite(_ root: YAMLNode) -> Suite? {
     if case .null? = root.resolved {
       r.error("the suite file is empty; it needs a 'tests' list", at: root)
@@ -78,12 +97,14 @@ private struct Loader {
     }
     ctx.model = m["model"].flatMap { r.strictString($0, "model") }
     ctx.system = m["system"]
+    // The config's defaults first; the suite's win (maps merged key by key, assertion lists joined).
+    for (key, value) in config.defaults { ctx.defaults[key] = value }
     if let d = m["defaults"] {
       if let pairs = d.mapping {
         for pair in pairs {
           let key = pair.key.scalar?.text ?? ""
           if SuiteLoader.defaultsKeys.contains(key) {
-            ctx.defaults[key] = pair.value
+            ctx.defaults[key] = Self.layered(ctx.defaults[key], over: pair.value, key: key)
           } else if SuiteLoader.notInDefaults.contains(key) {
             r.error("'\(key)' cannot be set in defaults; set it on each test", at: pair.key)
           } else {

@@ -66,6 +66,11 @@ package struct Config: Sendable {
   package var thinkTags = ThinkTags.split
   /// `retry_empty`: an answer with no content, no tool calls and no finish reason is asked again once.
   package var retryEmpty = true
+  /// `defaults:` shared by every suite, as written (a suite's own defaults win key by key).
+  package var defaults: [(key: String, value: YAMLNode)] = []
+  /// `suites:` globs (relative to the working folder) that select the suite files, instead of
+  /// every YAML file under `tests_dir`.
+  package var suiteGlobs: [String]?
 
   package enum ThinkTags: String, Sendable, CaseIterable {
     /// Move it to the reasoning (content assertions and goldens see only the answer).

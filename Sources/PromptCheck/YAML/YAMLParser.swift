@@ -18,6 +18,9 @@ package struct YAMLLimits: Sendable {
 /// the input bytes stay alive in a stored property for as long as the parser
 /// may read them.
 package enum YAMLParser {
+  /// The libyaml in use (`0.2.5`).
+  static var libraryVersion: String { String(cString: yaml_get_version_string()) }
+
   package static func parse(
     _ text: String, file: String, limits: YAMLLimits = YAMLLimits()
   ) throws(Diagnostic) -> YAMLNode {

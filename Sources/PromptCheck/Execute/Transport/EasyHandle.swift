@@ -2,6 +2,11 @@ internal import CLibCurl
 
 /// `curl_global_init`, once per process, before the first handle.
 enum CurlGlobal {
+  /// The libcurl in use (`7.88.1`).
+  static var version: String {
+    String(cString: pc_curl_version_number())
+  }
+
   static let initialized: Bool = {
     curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
   }()
