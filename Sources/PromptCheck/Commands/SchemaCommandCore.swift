@@ -1,0 +1,19 @@
+/// `promptcheck schema`: the editor schemas, printed or written.
+package enum SchemaCommandCore {
+  package static func text(_ schema: JSON) -> String { schema.prettyPrinted(keys: .asWritten) + "\n" }
+
+  /// Writes `DIR/suite.json` and `DIR/config.json`.
+  package static func write(to folder: String, _ ctx: CommandContext) -> ExitStatus {
+    for (name, schema) in [("suite.json", EditorSchema.suite), ("config.json", EditorSchema.config)] {
+      let path = folder + "/" + name
+      do {
+        try AtomicFile.write(text(schema), to: ctx.absolute(path))
+        ctx.out("wrote \(path)\n")
+      } catch {
+        ctx.err("error: \(error)\n")
+        return .errored
+      }
+    }
+    return .ok
+  }
+}
