@@ -126,14 +126,42 @@ struct MergeCommand: ContextCommand {
   }
 }
 
+extension InitCommandCore.CI: ExpressibleByArgument {}
+
 struct InitCommand: ContextCommand {
   static let configuration = CommandConfiguration(
     commandName: "init",
-    abstract: "Write a starter promptcheck.yaml, an example suite and a GitHub Actions workflow.",
-    discussion: "Refuses to overwrite existing files."
+    abstract: "Start a project: config, example suite, editor schemas, a CI job, .gitignore lines.",
+    discussion: """
+      Writes only the files that are missing, and says what it skipped. The CI job
+      replays the suites with promptcheck's GitHub Action (or, with --ci gitlab, a
+      GitLab job whose JUnit report shows in merge requests).
+
+      Examples:
+        promptcheck init
+        promptcheck init --shards 4 --action my-org/promptcheck@v0.1.0
+        promptcheck init --ci gitlab
+      """
   )
 
+  @Option(help: "The CI job to write: github, gitlab or none.")
+  var ci: InitCommandCore.CI = .github
+
+  @Option(help: "The GitHub Action the workflow uses (where you host promptcheck).")
+  var action: String?
+
+  @Option(help: "Split the GitHub workflow across this many shards, merged afterwards.")
+  var shards: Int?
+
+  func validate() throws {
+    if let shards, !(1...64).contains(shards) { throw ValidationError("--shards must be from 1 to 64") }
+  }
+
   func run(in ctx: CommandContext) async -> ExitStatus {
-    InitCommandCore.run(ctx: ctx)
+    var o = InitCommandCore.Options()
+    o.ci = ci
+    if let action { o.action = action }
+    o.shards = shards
+    return InitCommandCore.run(o, ctx: ctx)
   }
 }
