@@ -62,23 +62,8 @@ package enum ConfigLoader {
       }
     }
     if let v = m["retry_empty"], let b = r.bool(v, "retry_empty") { config.retryEmpty = b }
-    if let d = m["defaults"] {
-      // Shared by every suite (a suite's own defaults win); checked where a suite uses them.
-      if let pairs = d.mapping {
-        for pair in pairs {
-          let key = pair.key.scalar?.text ?? ""
-          if SuiteLoader.defaultsKeys.contains(key) {
-            config.defaults.append((key, pair.value))
-          } else if SuiteLoader.testKeys.contains(key) {
-            r.error("'\(key)' cannot be set in defaults; set it on each test", at: pair.key)
-          } else {
-            r.unknownKey(key, at: pair.key, in: "defaults", allowed: SuiteLoader.defaultsKeys)
-          }
-        }
-      } else {
-        r.error("defaults must be a map, found \(d.kindDescription)", at: d)
-      }
-    }
+    // Shared by every suite (a suite's own defaults win); values are checked where a suite uses them.
+    if let d = m["defaults"] { config.defaults = r.defaults(d) }
     if let v = m["suites"] {
       let globs = v.scalar != nil ? r.string(v, "suites").map { [$0] } : r.stringList(v, "suites")
       if let globs {

@@ -100,20 +100,7 @@ private struct Loader {
     // The config's defaults first; the suite's win (maps merged key by key, assertion lists joined).
     for (key, value) in config.defaults { ctx.defaults[key] = value }
     if let d = m["defaults"] {
-      if let pairs = d.mapping {
-        for pair in pairs {
-          let key = pair.key.scalar?.text ?? ""
-          if SuiteLoader.defaultsKeys.contains(key) {
-            ctx.defaults[key] = Self.layered(ctx.defaults[key], over: pair.value, key: key)
-          } else if SuiteLoader.notInDefaults.contains(key) {
-            r.error("'\(key)' cannot be set in defaults; set it on each test", at: pair.key)
-          } else {
-            r.unknownKey(key, at: pair.key, in: "defaults", allowed: SuiteLoader.defaultsKeys)
-          }
-        }
-      } else {
-        r.error("defaults must be a map, found \(d.kindDescription)", at: d)
-      }
+      for (key, value) in r.defaults(d) { ctx.defaults[key] = Self.layered(ctx.defaults[key], over: value, key: key) }
     }
     guard let testsNode = m["tests"] else {
       if !suiteHadUnknownKeys { r.error("the suite has no 'tests' list", at: root) }
@@ -549,5 +536,27 @@ private struct Loader {
       }
     }
     return spec
+  }
+}
+
+extension NodeReader {
+  /// A `defaults:` map (a suite's or the config's): the keys a test may inherit, each problem reported.
+  mutating func defaults(_ d: YAMLNode) -> [(key: String, value: YAMLNode)] {
+    guard let pairs = d.mapping else {
+      error("defaults must be a map, found \(d.kindDescription)", at: d)
+      return []
+    }
+    var out: [(key: String, value: YAMLNode)] = []
+    for pair in pairs {
+      let key = pair.key.scalar?.text ?? ""
+      if SuiteLoader.defaultsKeys.contains(key) {
+        out.append((key, pair.value))
+      } else if SuiteLoader.notInDefaults.contains(key) {
+        error("'\(key)' cannot be set in defaults; set it on each test", at: pair.key)
+      } else {
+        unknownKey(key, at: pair.key, in: "defaults", allowed: SuiteLoader.defaultsKeys)
+      }
+    }
+    return out
   }
 }
