@@ -72,6 +72,15 @@ package enum EditorSchema {
     "provider": (
       oneOf([["type": "string"], ["type": "object"]]), "A provider's name from promptcheck.yaml, or an inline provider."
     ),
+    "providers": (stringList, "Targets: run every case with each of these providers (the id carries @provider:model)."),
+    "models": (stringList, "Targets: run every case with each of these models."),
+    "prompts": (
+      oneOf([["type": "object", "additionalProperties": ["type": "string"]], stringList]),
+      "Prompt versions: files whose text is the user prompt, each a case of its own."
+    ),
+    "dataset": (
+      ["type": "string", "pattern": "\\.(csv|jsonl)$"], "A CSV or JSONL file: one case per row, its columns as vars."
+    ),
   ]
 
   static let suiteEntries: [String: Entry] = [
@@ -81,6 +90,9 @@ package enum EditorSchema {
     "system": string("The system message of every test."),
     "defaults": (["$ref": "#/$defs/defaults"], "Keys merged into every test."),
     "tests": (["type": "array", "items": ["$ref": "#/$defs/test"], "minItems": 1], "The tests."),
+    "providers": testEntries["providers"] ?? (.null, ""),
+    "models": testEntries["models"] ?? (.null, ""),
+    "prompts": testEntries["prompts"] ?? (.null, ""),
   ]
 
   static let providerEntries: [String: Entry] = [

@@ -1,12 +1,16 @@
+import Foundation
+
 /// Turns one suite file into a validated `Suite` (README "Suite files"). Pure: text in,
 /// suite and diagnostics out; `{{file:…}}` includes are read through `readFile`.
 package enum SuiteLoader {
-  package static let suiteKeys = ["description", "provider", "model", "system", "defaults", "tests"]
-  package static let testKeys = [
-    "name", "description", "tags", "vars", "matrix", "messages", "prompt", "system", "params", "assert",
-    "golden", "repeat", "min_pass_rate", "skip", "only", "model", "provider",
+  package static let suiteKeys = [
+    "description", "provider", "model", "providers", "models", "prompts", "system", "defaults", "tests",
   ]
-  static let notInDefaults = ["name", "matrix", "repeat", "min_pass_rate", "skip", "only"]
+  package static let testKeys = [
+    "name", "description", "tags", "vars", "matrix", "dataset", "messages", "prompt", "prompts", "system", "params",
+    "assert", "golden", "repeat", "min_pass_rate", "skip", "only", "model", "provider", "providers", "models",
+  ]
+  static let notInDefaults = ["name", "matrix", "dataset", "repeat", "min_pass_rate", "skip", "only"]
   package static var defaultsKeys: [String] { testKeys.filter { !notInDefaults.contains($0) } }
   /// Most matrix cases one test may expand to.
   package static let maxMatrixCases = 10_000
@@ -60,6 +64,8 @@ private struct Loader {
     var model: String?
     var system: YAMLNode?
     var defaults: [String: YAMLNode] = [:]
+    /// Suite-level `providers:`, `models:` and `prompts:` (a test's or its defaults' win).
+    var lists: [String: YAMLNode] = [:]
   }
 
   /// A suite's defaults value over the config's: `params` and `vars` merge key by key (the
@@ -97,6 +103,7 @@ private struct Loader {
     }
     ctx.model = m["model"].flatMap { r.strictString($0, "model") }
     ctx.system = m["system"]
+    for key in ["providers", "models", "prompts"] { ctx.lists[key] = m[key] }
     // The config's defaults first; the suite's win (maps merged key by key, assertion lists joined).
     for (key, value) in config.defaults { ctx.defaults[key] = value }
     if let d = m["defaults"] {
@@ -116,8 +123,8 @@ private struct Loader {
       guard let t = test(item, index: k, ctx: ctx) else { continue }
       // Duplicate ids (and file names, which slugging can make collide) are errors.
       for v in t.variants {
-        let id = CaseID.id(suite: suiteName, slug: t.slug, matrix: v.matrix, repeatIndex: nil)
-        let stem = CaseID.fileStem(slug: t.slug, matrix: v.matrix, repeatIndex: nil)
+        let id = CaseID.id(suite: suiteName, slug: t.slug, matrix: v.matrix, target: v.target, repeatIndex: nil)
+        let stem = CaseID.fileStem(slug: t.slug, matrix: v.matrix, target: v.target, repeatIndex: nil)
         if let first = ids[id] {
           r.error(
             "duplicate test id '\(id)' (first defined at line \(first.line)); give the test another name",
@@ -195,15 +202,96 @@ private struct Loader {
       tags = (t.scalar != nil ? r.string(t, "tags").map { [$0] } : r.stringList(t, "tags")) ?? []
     }
 
-    // Provider and model: the test's, else defaults', else the suite's.
+    // Fields that are not templated must not look templated: `{{…}}` there would be sent as written.
+    for (key, n) in [("name", nameNode), ("description", pick("description")), ("skip", own["skip"])] {
+      if let n, let text = n.scalar?.text, Template.mayHaveTemplates(text), !Template.variables(in: text).isEmpty {
+        r.error(
+          "'\(key)' is not templated, so its {{…}} would stay as written; only messages, params, assertions, model, provider and file paths take variables",
+          at: n)
+      }
+    }
+
+    // Provider and model: the test's, else defaults', else the suite's; either may be
+    // templated (`model: "{{m}}"`), which is resolved per variant below.
     var provider = ctx.provider
     let providerNode = pick("provider")
-    if let p = providerNode { provider = self.provider(p, "provider") }
-    var model = pick("model").flatMap { r.strictString($0, "model") }
-    if model == nil, providerNode != nil { model = provider?.model }
+    let providerTemplated = providerNode?.scalar.map { Template.mayHaveTemplates($0.text) } ?? false
+    if let p = providerNode, !providerTemplated { provider = self.provider(p, "provider") }
+    let modelNode = pick("model")
+    var model = modelNode.flatMap { r.strictString($0, "model") }
+    if model == nil, providerNode != nil, !providerTemplated { model = provider?.model }
     if model == nil { model = ctx.model ?? provider?.model }
-    if provider != nil, model == nil {
+    if provider != nil, model == nil, !providerTemplated {
       r.error("no model for test '\(name)': set 'model' in the suite or in its provider", at: node)
+    }
+    // Targets: `providers:` and `models:` lists (the test's, its defaults', the suite's), or the run's override.
+    let providerList: [(name: String, node: YAMLNode?)]? =
+      config.targetProviders.map { $0.map { ($0, nil) } }
+      ?? (own["providers"] ?? d["providers"] ?? ctx.lists["providers"]).flatMap { n in
+        r.stringList(n, "providers").map { names in names.map { ($0, n) } }
+      }
+    let modelList: [String]? =
+      config.targetModels
+      ?? (own["models"] ?? d["models"] ?? ctx.lists["models"]).flatMap { r.stringList($0, "models") }
+    var targets: [(provider: Provider, model: String?, label: Bool)] = []
+    if let providerList {
+      for (pname, pnode) in providerList {
+        if let p = config.provider(named: pname) {
+          targets.append((p, nil, true))
+        } else {
+          var message = "unknown provider '\(pname)'"
+          if let guess = closestMatch(to: pname, in: config.providers.map(\.name)) {
+            message += "; did you mean '\(guess)'?"
+          }
+          r.error(message + (pnode == nil ? " (from --provider)" : ""), at: pnode ?? node)
+        }
+      }
+    } else if let provider {
+      targets.append((provider, nil, modelList != nil))
+    }
+    // The prompt versions (`prompts:`): files whose text is the user prompt, each a case of its own.
+    var versions: [(name: String, text: String, location: SourceLocation)] = []
+    if let pn = own["prompts"] ?? d["prompts"] ?? ctx.lists["prompts"] {
+      if own["prompt"] != nil || own["messages"] != nil {
+        r.error("give either 'prompts' (versions) or 'prompt'/'messages', not both", at: pn)
+      }
+      var entries: [(String, YAMLNode)] = []
+      if let pairs = pn.mapping {
+        entries = pairs.map { ($0.key.scalar?.text ?? "", $0.value) }
+      } else if let items = pn.sequence {
+        entries = items.map {
+          (((($0.scalar?.text ?? "") as NSString).lastPathComponent as NSString).deletingPathExtension, $0)
+        }
+      } else {
+        r.error("prompts must be a map of version to file, or a list of files, found \(pn.kindDescription)", at: pn)
+      }
+      for (version, fileNode) in entries {
+        guard let path = r.strictString(fileNode, "prompts.\(version)") else { continue }
+        guard let text = readFile(path) else {
+          r.error("cannot read the prompt file '\(path)' (paths are relative to the suite file's folder)", at: fileNode)
+          continue
+        }
+        versions.append((version, text, fileNode.location))
+      }
+    }
+    // Data-driven cases (`dataset:`): each row's columns are vars.
+    var rows: [Dataset.Row] = []
+    var datasetName = ""
+    if let dn = own["dataset"], let path = r.strictString(dn, "dataset") {
+      datasetName = (path as NSString).lastPathComponent
+      if !(path.hasSuffix(".csv") || path.hasSuffix(".jsonl")) {
+        r.error("dataset must be a .csv or .jsonl file, found '\(path)'", at: dn)
+      } else if let text = readFile(path) {
+        switch Dataset.parse(text, file: path) {
+        case .success(let rs):
+          rows = rs
+          if rs.isEmpty { r.error("the dataset '\(path)' has no rows", at: dn) }
+        case .failure(let p):
+          r.error("\(path):\(p.line): \(p.message)", at: dn)
+        }
+      } else {
+        r.error("cannot read the dataset '\(path)' (paths are relative to the suite file's folder)", at: dn)
+      }
     }
 
     // Messages: exactly one of messages / prompt, at the level that gives them.
@@ -212,7 +300,7 @@ private struct Loader {
     let promptNode = level["prompt"]
     if messagesNode != nil, let promptNode {
       r.error("give either 'messages' or 'prompt', not both", at: promptNode)
-    } else if messagesNode == nil && promptNode == nil && !hadUnknownKeys {
+    } else if messagesNode == nil && promptNode == nil && versions.isEmpty && !hadUnknownKeys {
       r.error("test '\(name)' needs 'messages' or 'prompt'", at: nameNode)
     }
     let systemNode = own["system"] ?? d["system"] ?? ctx.system
@@ -243,7 +331,9 @@ private struct Loader {
         r.error("matrix must be a map of variable to list of values, found \(mNode.kindDescription)", at: mNode)
       }
     }
-    let combinationCount = matrix.reduce(1) { $0 * max($1.values.count, 1) }
+    let combinationCount =
+      matrix.reduce(1) { $0 * max($1.values.count, 1) } * max(rows.count, 1) * max(versions.count, 1)
+      * max(targets.count, 1) * max(modelList?.count ?? 1, 1)
     if combinationCount > SuiteLoader.maxMatrixCases {
       r.error(
         "matrix expands to \(combinationCount) cases; the limit is \(SuiteLoader.maxMatrixCases)",
@@ -320,11 +410,24 @@ private struct Loader {
     }
     let only = own["only"].flatMap { r.bool($0, "only") } ?? false
 
-    // One variant per matrix combination; every one is rendered and checked.
-    var variants: [TestVariant] = []
+    // One variant per matrix combination × dataset row × prompt version × target; every one is rendered and checked.
+    var dimensions:
+      [(combination: [(key: String, value: String)], vars: [(key: String, value: String)], version: Int?)] = []
     for combination in matrixCombinations(matrix) {
+      for row in rows.isEmpty ? [nil] : rows.map(Optional.some) {
+        for v in versions.isEmpty ? [nil] : Array(versions.indices).map(Optional.some) {
+          var c = combination
+          if let row { c.append(("row", "\(datasetName):\(row.line)")) }
+          if let v { c.append(("prompt", versions[v].name)) }
+          dimensions.append((c, row?.vars ?? [], v))
+        }
+      }
+    }
+    var variants: [TestVariant] = []
+    for (combination, rowVars, version) in dimensions {
       var caseVars = vars
-      for (k, v) in combination { caseVars[k] = v }
+      for (k, v) in rowVars { caseVars[k] = v }
+      for (k, v) in combination where k != "row" && k != "prompt" { caseVars[k] = v }
       var problems: [(Template.Problem, SourceLocation)] = []
       var cache = fileCache
       let read = readFile
@@ -341,6 +444,11 @@ private struct Loader {
       if let p = promptNode, messagesNode == nil, let text = r.string(p, "prompt") {
         messages.append(["role": "user", "content": .string(render(text, p.location))])
       }
+      if let version {
+        messages.append([
+          "role": "user", "content": .string(render(versions[version].text, versions[version].location)),
+        ])
+      }
       if let mNode = messagesNode, promptNode == nil {
         messages += self.messages(mNode, render: render)
       }
@@ -348,6 +456,38 @@ private struct Loader {
       var assertions: [Assertion] = []
       for (k, a) in assertNodes.enumerated() {
         if let parsed = r.assertion(a, index: k, render: render) { assertions.append(parsed) }
+      }
+      // Who answers: templated model and provider are rendered with this variant's vars.
+      var answering: [(provider: Provider, model: String, target: String?)] = []
+      var variantProvider = provider
+      if providerTemplated, let pn = providerNode, let text = pn.scalar?.text {
+        let pname = render(text, pn.location)
+        if let p = config.provider(named: pname) {
+          variantProvider = p
+        } else if problems.isEmpty {
+          r.error("unknown provider '\(pname)' (from '\(text)')", at: pn)
+        }
+      }
+      var variantModel = model
+      if let mn = modelNode, let text = mn.scalar?.text, Template.mayHaveTemplates(text) {
+        variantModel = render(text, mn.location)
+      } else if providerTemplated, modelNode == nil {
+        variantModel = variantProvider?.model ?? model
+      }
+      let pairs: [(Provider, String?, Bool)] =
+        providerList != nil || modelList != nil
+        ? targets.map { ($0.provider, $0.model, true) } : variantProvider.map { [($0, variantModel, false)] } ?? []
+      for (p, _, labelled) in pairs {
+        for m in modelList ?? [(providerList != nil ? p.model : nil) ?? variantModel ?? ""] {
+          if m.isEmpty {
+            // (Without lists or templates the missing model was reported above.)
+            if providerList != nil || modelList != nil || providerTemplated {
+              r.error("no model for provider '\(p.name)' in test '\(name)': give it a model, or list models", at: node)
+            }
+            continue
+          }
+          answering.append((p, m, labelled ? "\(p.name):\(m)" : nil))
+        }
       }
       fileCache = cache
       for (problem, location) in problems {
@@ -367,18 +507,23 @@ private struct Loader {
           r.error("cannot include file '\(path)' (paths are relative to the suite file's folder)", at: location)
         }
       }
-      variants.append(
-        TestVariant(matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions))
+      for a in answering {
+        variants.append(
+          TestVariant(
+            matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions,
+            provider: a.provider, model: a.model, target: a.target))
+      }
       // Later variants differ only in values: stop re-checking once one has failed.
       if r.sink.diagnostics.count > errorsBefore { break }
     }
-    guard r.sink.diagnostics.count == errorsBefore, let provider, let model else { return nil }
-    if provider.isOpenRouter, warnings.isEmpty { warnDroppable(paramPairs, provider: provider) }
+    guard r.sink.diagnostics.count == errorsBefore, let first = variants.first else { return nil }
+    if let openRouter = variants.first(where: \.provider.isOpenRouter)?.provider, warnings.isEmpty {
+      warnDroppable(paramPairs, provider: openRouter)
+    }
     return TestDefinition(
       suite: suiteName, name: name, slug: slug, location: node.location, description: description, tags: tags,
       golden: golden, repeatCount: repeatCount, repeatMin: repeatMin, minPassRate: minPassRate, confidence: confidence,
-      skip: skip, only: only, model: model,
-      provider: provider, variants: variants)
+      skip: skip, only: only, model: first.model, provider: first.provider, variants: variants)
   }
 
   static func includes(of text: String, cache: inout [String: String?], read: (String) -> String?) -> [String: String] {

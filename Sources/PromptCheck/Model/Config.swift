@@ -68,6 +68,9 @@ package struct Config: Sendable {
   package var retryEmpty = true
   /// `defaults:` shared by every suite, as written (a suite's own defaults win key by key).
   package var defaults: [(key: String, value: YAMLNode)] = []
+  /// `run --provider a,b` / `--model x,y`: the targets of every test for one run.
+  package var targetProviders: [String]?
+  package var targetModels: [String]?
   /// `suites:` globs (relative to the working folder) that select the suite files, instead of
   /// every YAML file under `tests_dir`.
   package var suiteGlobs: [String]?

@@ -44,6 +44,12 @@ package struct TestVariant: Sendable {
   /// Request parameters, in the order the suite gives them.
   package var params: JSONObject
   package var assertions: [Assertion]
+  /// Who answers this variant (a templated or listed model or provider makes them differ).
+  package var provider: Provider
+  package var model: String
+  /// `provider:model` when the suite compares targets (`providers:`/`models:` lists or
+  /// `--provider`/`--model`): it is in the case id (`…@local:smollm2`) and the file names.
+  package var target: String?
 }
 
 /// `golden: true` or `golden: {on, normalize}` (README "Goldens").

@@ -42,15 +42,20 @@ package enum Planner {
         for variant in test.variants {
           let repeats: [Int?] = test.repeatCount.map { n in (1...n).map { Optional($0) } } ?? [nil]
           for r in repeats {
-            let group = CaseID.id(suite: suite.name, slug: test.slug, matrix: variant.matrix, repeatIndex: nil)
+            let group = CaseID.id(
+              suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil)
             let c = PlannedCase(
-              id: CaseID.id(suite: suite.name, slug: test.slug, matrix: variant.matrix, repeatIndex: r),
+              id: CaseID.id(
+                suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
               groupID: group, suite: suite.name, suiteFile: suite.file, testName: test.name,
-              fileStem: CaseID.fileStem(slug: test.slug, matrix: variant.matrix, repeatIndex: r),
-              location: test.location, tags: test.tags, provider: test.provider, model: test.model,
+              fileStem: CaseID.fileStem(
+                slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
+              location: test.location, tags: test.tags, provider: variant.provider, model: variant.model,
               variant: variant, golden: test.golden, repeatIndex: r, repeatCount: test.repeatCount ?? 1,
               adaptiveMin: test.repeatMin, minPassRate: test.minPassRate, confidence: test.confidence,
-              goldenStem: CaseID.fileStem(slug: test.slug, matrix: variant.matrix, repeatIndex: nil), skip: test.skip)
+              goldenStem: CaseID.fileStem(
+                slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil),
+              skip: test.skip)
             cases.append((c, test.only))
           }
         }
