@@ -39,6 +39,18 @@ struct RunCommand: ContextCommand {
       valueName: "ID"))
   var cases: [String] = []
 
+  @Option(
+    name: .customLong("provider"),
+    help: ArgumentHelp(
+      "Run every test with each of these providers (comma-separated): one case per target.", valueName: "A,B"))
+  var providers: String?
+
+  @Option(
+    name: .customLong("model"),
+    help: ArgumentHelp(
+      "Run every test with each of these models (comma-separated): one case per target.", valueName: "X,Y"))
+  var models: String?
+
   @Option(help: "Run only tests with this tag (repeatable).")
   var tag: [String] = []
 
@@ -83,6 +95,8 @@ struct RunCommand: ContextCommand {
     var i = RunInvocation()
     i.paths = paths
     i.configPath = config
+    i.providers = providers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    i.models = models.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
     var f = RunSettings()
     f.mode = mode
     f.filters = filter.isEmpty ? nil : filter

@@ -7,13 +7,19 @@ package struct RunInvocation: Sendable {
   package var configPath: String?
   /// The flags; nil where not given (the config or the default decides).
   package var flags = RunSettings()
+  /// `--provider a,b` / `--model x,y`: every test's targets, for this run.
+  package var providers: [String]?
+  package var models: [String]?
   package init() {}
 }
 
 /// The run pipeline: load → plan → execute → evaluate → report. Only wires the stages.
 package enum RunCommandCore {
   package static func run(_ invocation: RunInvocation, _ ctx: CommandContext) async -> ExitStatus {
-    guard let project = ProjectLoader.loadOrReport(configPath: invocation.configPath, paths: invocation.paths, ctx)
+    guard
+      let project = ProjectLoader.loadOrReport(
+        configPath: invocation.configPath, paths: invocation.paths, ctx,
+        targets: (invocation.providers, invocation.models))
     else {
       return .invalid
     }

@@ -25,7 +25,8 @@ package enum ProjectLoader {
   /// Every problem in every file is returned; `project` is nil when there is any.
   package static func load(
     configPath: String?, paths: [String], limits: YAMLLimits = YAMLLimits(),
-    directory: String = FileManager.default.currentDirectoryPath, environment: [String: String] = [:]
+    directory: String = FileManager.default.currentDirectoryPath, environment: [String: String] = [:],
+    targets: ([String]?, [String]?) = (nil, nil)
   ) -> (project: Project?, diagnostics: [Diagnostic], sources: [String: String]) {
     var sink = DiagnosticSink()
     var sources: [String: String] = [:]
@@ -35,8 +36,10 @@ package enum ProjectLoader {
     }
 
     // Config.
-    let (config, configProblems) = loadConfig(
+    var (config, configProblems) = loadConfig(
       configPath: configPath, limits: limits, directory: directory, environment: environment, sources: &sources)
+    config.targetProviders = targets.0
+    config.targetModels = targets.1
     sink.append(contentsOf: configProblems)
 
     // Suite files.
@@ -144,8 +147,11 @@ package enum ProjectLoader {
   }
 
   /// Loads the project, or prints every problem (with source lines and carets) and a count, and returns nil.
-  package static func loadOrReport(configPath: String?, paths: [String], _ ctx: CommandContext) -> Project? {
-    let loaded = load(configPath: configPath, paths: paths, directory: ctx.directory, environment: ctx.environment)
+  package static func loadOrReport(
+    configPath: String?, paths: [String], _ ctx: CommandContext, targets: ([String]?, [String]?) = (nil, nil)
+  ) -> Project? {
+    let loaded = load(
+      configPath: configPath, paths: paths, directory: ctx.directory, environment: ctx.environment, targets: targets)
     if let project = loaded.project {
       if !project.warnings.isEmpty { ctx.err(render(project.warnings, sources: loaded.sources) + "\n") }
       return project

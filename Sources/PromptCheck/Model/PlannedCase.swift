@@ -28,6 +28,22 @@ package struct PlannedCase: Sendable {
   package var goldenStem: String
   package var skip: String?
 
+  /// When the suite compares targets or prompt versions: which one this case is
+  /// (`prompt v2 @ local:smollm2`), and the id of the row it shares with the others.
+  package var column: String? {
+    let version = variant.matrix.first { $0.key == "prompt" }?.value
+    guard version != nil || variant.target != nil else { return nil }
+    return [version.map { "prompt \($0)" }, variant.target].compactMap { $0 }.joined(separator: " @ ")
+  }
+  package var rowID: String {
+    var id = groupID
+    if let target = variant.target, id.hasSuffix("@" + target) { id.removeLast(target.count + 1) }
+    if let v = variant.matrix.first(where: { $0.key == "prompt" })?.value {
+      id = id.replacingOccurrences(of: ",prompt=\(v)]", with: "]").replacingOccurrences(of: "[prompt=\(v)]", with: "")
+    }
+    return id
+  }
+
   package var request: ChatRequest {
     ChatRequest(provider: provider, model: model, messages: variant.messages, params: variant.params)
   }

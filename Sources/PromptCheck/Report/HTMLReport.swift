@@ -29,12 +29,44 @@ package enum HTMLReport {
       \(report.usageTotals.cases > 0 ? "<p class=\"meta\">\(escape(report.usageTotals.line))</p>" : "")
       <nav><button data-filter="all" class="on">All</button><button data-filter="failed">Failed</button><button data-filter="errored">Errored</button><button data-filter="problems">Failed + errored</button></nav>
       </header>
-      \(repeatedTests(report.groups))<main id="cases">
+      \(repeatedTests(report.groups))\(sideBySideTargets(report))<main id="cases">
       \(cases)</main>
       <script>\(script)</script>
       </body></html>
 
       """
+  }
+
+  /// When the run compares targets or prompt versions: one column each, one row per case,
+  /// every cell the status and the answer; a row whose answers differ is marked.
+  static func sideBySideTargets(_ report: Report) -> String {
+    let columns = report.columns
+    guard !columns.isEmpty else { return "" }
+    var rows: [String] = []
+    var cells: [String: [String: ReportCase]] = [:]
+    for c in report.cases {
+      guard let col = c.column, let row = c.row else { continue }
+      if cells[row] == nil { rows.append(row) }
+      cells[row, default: [:]][col] = c
+    }
+    var html = "<section class=\"targets\"><h2>Side by side</h2><table class=\"targets\"><thead><tr><th>case</th>"
+    for col in columns { html += "<th>\(escape(col))</th>" }
+    html += "</tr></thead><tbody>"
+    for row in rows {
+      let outputs = Set(columns.map { cells[row]?[$0]?.output ?? "" })
+      html += "<tr\(outputs.count > 1 ? " class=\"differs\"" : "")><td class=\"id\">\(escape(row))</td>"
+      for col in columns {
+        guard let c = cells[row]?[col] else {
+          html += "<td class=\"empty\"></td>"
+          continue
+        }
+        let status = c.tolerated ? "tolerated" : c.status.rawValue
+        html +=
+          "<td><span class=\"badge \(status)\">\(status)</span><pre class=\"output\">\(escape(c.output ?? c.error ?? ""))</pre></td>"
+      }
+      html += "</tr>"
+    }
+    return html + "</tbody></table></section>\n"
   }
 
   /// The repeated tests: flaky ones (mixed results) first and apart, then the steady ones.
@@ -247,7 +279,7 @@ package enum HTMLReport {
     .where{color:var(--muted);font-size:12px}.badge{font-size:11px;font-weight:700;text-transform:uppercase;padding:1px 8px;border-radius:10px;color:#fff}
     .badge.passed{background:var(--pass)}.badge.failed{background:var(--fail)}.badge.errored{background:var(--err)}.badge.skipped,.badge.tolerated{background:var(--skip)}
     pre{white-space:pre-wrap;word-break:break-word;background:var(--bg);border-radius:6px;padding:8px 10px;margin:4px 0;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
-    pre.error{background:#fff8c5}section.repeats{margin:12px 0}section.repeats h2{font-size:15px;margin:8px 0 4px}ul.flaky li{color:var(--err)}ul.findings{margin:0;padding-left:18px}ul.findings li{margin:4px 0}ul.findings code{font-weight:600}
+    pre.error{background:#fff8c5}section.repeats{margin:12px 0}table.targets{border-collapse:collapse;width:100%;margin:8px 0}table.targets td,table.targets th{border:1px solid #d0d7de;padding:4px;vertical-align:top;text-align:left}tr.differs td{background:#fff8c5}section.repeats h2{font-size:15px;margin:8px 0 4px}ul.flaky li{color:var(--err)}ul.findings{margin:0;padding-left:18px}ul.findings li{margin:4px 0}ul.findings code{font-weight:600}
     details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}.msg{margin:4px 0}.role{font-size:11px;font-weight:700;color:var(--muted);text-transform:uppercase}
     table.diff{width:100%;border-collapse:collapse;table-layout:fixed;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
     table.diff th{text-align:left;color:var(--muted);font-weight:600;padding:4px 8px;border-bottom:1px solid var(--line)}

@@ -47,6 +47,23 @@ package enum JSONReport {
       root["plan"] = .object(p)
     }
     if !report.groups.isEmpty { root["tests"] = .array(report.groups.map(groupJSON)) }
+    let targets = report.byTarget
+    if !targets.isEmpty {
+      root["by_target"] = .array(
+        targets.map { t in
+          var o = JSONObject()
+          o["target"] = .string(t.target)
+          o["passed"] = .int(t.tally.passed)
+          o["failed"] = .int(t.tally.failed)
+          o["errored"] = .int(t.tally.errored)
+          o["skipped"] = .int(t.tally.skipped)
+          o["pass_rate"] = t.tally.passRate.map { .double($0) } ?? .null
+          o["mean_latency_ms"] = t.meanLatencyMS.map { .int($0) } ?? .null
+          o["tokens"] = .int(t.usage.promptTokens + t.usage.completionTokens)
+          o["cost"] = t.usage.cost.map { .double($0) } ?? .null
+          return .object(o)
+        })
+    }
     root["cases"] = .array(report.cases.map(caseJSON))
     return JSON.object(root).prettyPrinted(keys: .asWritten) + "\n"
   }
@@ -137,6 +154,8 @@ package enum JSONReport {
     if let r = c.reasoning { o["reasoning"] = .string(r) }
     o["messages"] = .array(c.messages)
     if let change = c.recordedChange { o["recorded_change"] = .string(change) }
+    if let col = c.column { o["target"] = .string(col) }
+    if let row = c.row { o["row"] = .string(row) }
     return .object(o)
   }
 

@@ -50,7 +50,7 @@ package enum JUnitReport {
 
   static func testcase(_ r: ReportCase, _ options: Options) -> String {
     var open =
-      "    <testcase name=\"\(attr(r.shortName))\" classname=\"\(attr(r.suite))\" time=\"\(seconds(r.durationMS))\""
+      "    <testcase name=\"\(attr(r.shortName))\" classname=\"\(attr(r.suite + (r.column.map { " @ " + $0 } ?? "")))\" time=\"\(seconds(r.durationMS))\""
     if options.fileAttributes { open += " file=\"\(attr(r.file))\" line=\"\(r.line)\"" }
     var body = ""
     switch r.status {

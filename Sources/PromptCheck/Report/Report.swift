@@ -32,6 +32,32 @@ package struct Report: Sendable {
     groups = summary.groups
   }
 
+  /// The targets (and prompt versions) the run compares, in order; empty when it compares none.
+  package var columns: [String] {
+    var seen = Set<String>()
+    let all = cases.compactMap(\.column).filter { seen.insert($0).inserted }
+    return all.count > 1 ? all : []
+  }
+
+  /// Per target: what `by_target`, the terminal's table and the HTML view show.
+  package struct TargetFigures: Sendable {
+    package var target: String
+    package var tally: Tally
+    package var meanLatencyMS: Int?
+    package var usage: UsageTotals
+  }
+
+  package var byTarget: [TargetFigures] {
+    columns.map { col in
+      let cs = cases.filter { $0.column == col }
+      let latencies = cs.compactMap(\.latencyMS)
+      return TargetFigures(
+        target: col, tally: Tally(cs.lazy.map { ($0.status, $0.tolerated) }),
+        meanLatencyMS: latencies.isEmpty ? nil : latencies.reduce(0, +) / latencies.count,
+        usage: UsageTotals(cs.compactMap(\.usage)))
+    }
+  }
+
   /// Repeated tests with mixed results.
   package var flaky: [RepeatGroup] { groups.filter(\.flaky) }
 
@@ -78,6 +104,9 @@ package struct ReportCase: Sendable {
   package var usage: Usage?
   /// Re-recorded with a different answer: the diff from the old answer to the new.
   package var recordedChange: String?
+  /// The target or prompt version this case is, when the suite compares them; and its row.
+  package var column: String?
+  package var row: String?
   /// A golden that is missing or differs (and whose case failed): the text a pending file
   /// holds, so `accept --from` can write it from the report alone.
   package var pendingGolden: String?
@@ -113,6 +142,8 @@ package struct ReportCase: Sendable {
     provider = r.completion?.provider
     usage = r.completion?.usage
     recordedChange = r.recordedChange
+    column = c.column
+    row = c.column == nil ? nil : c.rowID
     if (r.golden.status == .missing || r.golden.status == .changed) && !r.tolerated { pendingGolden = r.goldenText }
     messages = c.variant.messages
   }
@@ -167,6 +198,8 @@ package struct ReportCase: Sendable {
     }
     messages = o["messages"]?.arrayValue ?? []
     recordedChange = o["recorded_change"]?.stringValue
+    column = o["target"]?.stringValue
+    row = o["row"]?.stringValue
     pendingGolden = o["golden"]?["pending"]?.stringValue
   }
 }

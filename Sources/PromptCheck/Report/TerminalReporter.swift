@@ -215,6 +215,35 @@ package final class TerminalReporter: RunReporter {
     return out
   }
 
+  /// One line per target (or prompt version) when the run compares them.
+  package static func targetTable(_ report: Report) -> String {
+    let rows = report.byTarget
+    guard !rows.isEmpty else { return "" }
+    let header = ["target", "pass rate", "failed", "errored", "mean latency", "tokens", "cost"]
+    var table: [[String]] = [header]
+    for t in rows {
+      table.append([
+        t.target, t.tally.passRate.map { NumberText.format(($0 * 1000).rounded() / 10) + "%" } ?? "-",
+        "\(t.tally.failed)",
+        "\(t.tally.errored)", t.meanLatencyMS.map { "\($0) ms" } ?? "-",
+        "\(t.usage.promptTokens + t.usage.completionTokens)",
+        t.usage.cost.map { "$" + NumberText.money($0) } ?? "-",
+      ])
+    }
+    let widths = header.indices.map { i in table.map { $0[i].count }.max() ?? 0 }
+    var out = "\n"
+    for r in table {
+      out +=
+        r.indices.map { i in
+          i == 0
+            ? r[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            : String(repeating: " ", count: widths[i] - r[i].count) + r[i]
+        }
+        .joined(separator: "  ") + "\n"
+    }
+    return out
+  }
+
   /// `support/refunds: 7/10 passed (70%), 95% interval 0.40–0.89; min_pass_rate 0.6: met`
   package static func groupLine(_ g: RepeatGroup) -> String {
     func r(_ x: Double) -> String { NumberText.format((x * 100).rounded() / 100) }
@@ -242,6 +271,7 @@ package final class TerminalReporter: RunReporter {
     let totals = parts.joined(separator: ", ") + String(format: " in %.2f s", seconds)
     let colored = t.failed > 0 ? paint(totals, "31") : t.errored > 0 ? paint(totals, "33") : paint(totals, "32")
     out += "\n" + colored + "\n"
+    out += Self.targetTable(report)
     let usage = report.usageTotals
     if usage.cases > 0 && !style.quiet {
       let recorded = report.cases.allSatisfy { $0.usage == nil || $0.cassette.status == .replayed }
