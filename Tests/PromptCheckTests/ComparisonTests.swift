@@ -146,3 +146,22 @@ let byModel: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = {
     #expect(bad.stderr.contains("error: capitals.jsonl:2: not JSON"), "\(bad.stderr)")
   }
 }
+
+@Suite struct ComparisonPageTests {
+  /// The bundled comparison suite's HTML report, opened in headless Chromium: one column per
+  /// prompt version, one row per dataset row, the rows whose answers differ marked.
+  @Test(.enabled(if: chromium != nil, "Chromium is not installed"))
+  func chromiumRendersTheSideBySideView() async throws {
+    let dir = try TemporaryDirectory()
+    let root = TestPaths.packageRoot
+    _ = await CLI.run(
+      ["run", "prompts/comparison.yaml", "--mode", "replay", "--html", dir.url.appendingPathComponent("r.html").path],
+      in: root, environment: ["CI": "1"])
+    let page = dir.url.appendingPathComponent("r.html").path
+    let dom = try Shell.run(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page])
+    #expect(dom.status == 0)
+    #expect(dom.output.contains("<th>prompt terse</th><th>prompt polite</th>"))
+    #expect(dom.output.components(separatedBy: "<td class=\"id\">").count - 1 == 3)
+    #expect(dom.output.contains("class=\"differs\""))
+  }
+}
