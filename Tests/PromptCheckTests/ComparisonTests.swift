@@ -165,3 +165,15 @@ let byModel: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = {
     #expect(dom.output.contains("class=\"differs\""))
   }
 }
+
+@Suite struct TemplatedIncludeTests {
+  @Test func aFilePathTakesVariables() throws {
+    let t = try loadTest(
+      "tests:\n  - name: t\n    model: m\n    matrix: {v: [one, two]}\n    prompt: \"{{file:p/{{v}}.txt}}\"\n",
+      files: ["p/one.txt": "first", "p/two.txt": "second"])
+    #expect(t.variants.map { $0.messages.last?["content"]?.stringValue } == ["first", "second"])
+    let (_, errors) = loadSuite(
+      "tests:\n  - name: t\n    model: m\n    prompt: \"{{file:p/{{nope}}.txt}}\"\n", files: ["p/x.txt": "x"])
+    #expect(errors.contains { $0.contains("unknown variable 'nope'") }, "\(errors)")
+  }
+}

@@ -434,7 +434,7 @@ private struct Loader {
       let render: NodeReader.Render = { text, location in
         Template.render(
           text, vars: caseVars,
-          files: Self.includes(of: text, cache: &cache, read: read),
+          files: Self.includes(of: text, vars: caseVars, cache: &cache, read: read),
           missing: { problems.append(($0, location)) })
       }
       var messages: [JSON] = []
@@ -526,10 +526,12 @@ private struct Loader {
       skip: skip, only: only, model: first.model, provider: first.provider, variants: variants)
   }
 
-  static func includes(of text: String, cache: inout [String: String?], read: (String) -> String?) -> [String: String] {
+  static func includes(
+    of text: String, vars: [String: String], cache: inout [String: String?], read: (String) -> String?
+  ) -> [String: String] {
     guard Template.mayHaveTemplates(text) else { return [:] }
     var out: [String: String] = [:]
-    for f in Template.files(in: text) {
+    for f in Template.files(in: text).map({ Template.filePath($0, vars: vars, missing: { _ in }) }) {
       if cache[f] == nil { cache[f] = .some(read(f)) }
       if let content = cache[f] ?? nil { out[f] = content }
     }

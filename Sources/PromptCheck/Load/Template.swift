@@ -29,7 +29,15 @@ enum Template {
     var parts: [Part] = []
     var rest = Substring(s)
     while let open = rest.range(of: "{{") {
-      guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+      guard var close = rest[open.upperBound...].range(of: "}}") else { break }
+      // A file path may hold variables itself: `{{file:prompts/{{version}}.txt}}`.
+      if rest[open.upperBound...].trimmingBlanks().hasPrefix("file:") {
+        var depth = rest[open.upperBound..<close.lowerBound].components(separatedBy: "{{").count - 1
+        while depth > 0, let next = rest[close.upperBound...].range(of: "}}") {
+          depth -= 1
+          close = next
+        }
+      }
       let inner = rest[open.upperBound..<close.lowerBound].trimmingBlanks()
       if inner.hasPrefix("file:") {
         let path = String(inner.dropFirst(5)).trimmingBlanks()
@@ -56,6 +64,12 @@ enum Template {
     return s.unicodeScalars.allSatisfy {
       $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" || $0 == ".")
     }
+  }
+
+  /// A `{{file:…}}` path with its own `{{var}}`s filled in.
+  static func filePath(_ path: String, vars: [String: String], missing: (Problem) -> Void) -> String {
+    guard mayHaveTemplates(path) else { return path }
+    return render(path, vars: vars, files: [:], missing: missing)
   }
 
   /// The names of the variables a string uses.
@@ -86,7 +100,8 @@ enum Template {
       case .variable(let v):
         if let value = vars[v] { out += value } else { missing(.unknownVariable(v)) }
       case .file(let f):
-        if let text = files[f] { out += text } else { missing(.unreadableFile(f)) }
+        let path = Template.filePath(f, vars: vars, missing: missing)
+        if let text = files[path] { out += text } else if !path.contains("{{") { missing(.unreadableFile(path)) }
       }
     }
     return out
