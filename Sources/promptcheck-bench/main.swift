@@ -4,6 +4,7 @@
 //   swift run -c release promptcheck-bench assertions [ITERATIONS]
 //   swift run -c release promptcheck-bench live [CASES] [JOBS] [LATENCY_MS]
 //   swift run -c release promptcheck-bench replay [CASES...]
+//   swift run -c release promptcheck-bench serve [CLIENTS] [REQUESTS]
 import Foundation
 import LoopbackServer
 import PromptCheck
@@ -16,6 +17,8 @@ func usage() -> Never {
       live [CASES] [JOBS] [LATENCY_MS]
                        run CASES live cases against a loopback server answering after LATENCY_MS (500 50 200)
       replay [CASES...] replay cassette-backed cases, 3 assertions each (1000 10000)
+      serve [CLIENTS] [REQUESTS]
+                       promptcheck serve against Python's http.server: req/s and latency, keep-alive clients (16 2000)
     """)
   exit(2)
 }
@@ -194,6 +197,9 @@ case "live":
 case "replay":
   let n = args.dropFirst().compactMap { Int($0) }
   try benchReplay(n.isEmpty ? [1000, 10_000] : n)
+case "serve":
+  let n = args.dropFirst().compactMap { Int($0) }
+  try benchServe(clients: n.first ?? 16, requestsPerClient: n.count > 1 ? n[1] : 2000)
 default:
   usage()
 }

@@ -22,7 +22,8 @@ struct PromptCheckCommand: AsyncParsableCommand {
       """,
     version: promptcheckVersionLine(),
     subcommands: [
-      RunCommand.self, ValidateCommand.self, CompareCommand.self, AcceptCommand.self, SchemaCommand.self,
+      RunCommand.self, ValidateCommand.self, CompareCommand.self, ServeCommand.self, AcceptCommand.self,
+      SchemaCommand.self,
       ReviewCommand.self,
       QueryCommand.self,
       MergeCommand.self,

@@ -1,0 +1,278 @@
+import Foundation
+import Synchronization
+
+/// `promptcheck serve`: the reviewed cassettes as an OpenAI-compatible endpoint, for an
+/// application's own tests (README "Serving cassettes to your app's tests").
+package enum ServeCommandCore {
+  package struct Options: Sendable {
+    package var host = "127.0.0.1"
+    package var port = 8089
+    package var mode = RunMode.replay
+    package var configPath: String?
+    /// Append each new recording as a draft test case to this suite file.
+    package var capture: String?
+    package var maxBody = 4 * 1024 * 1024
+    package init() {}
+  }
+
+  /// The running server: stop it to end `serve`.
+  package final class Server: Sendable {
+    package let http: HTTPServer
+    package let index: CassetteIndex
+    init(http: HTTPServer, index: CassetteIndex) {
+      self.http = http
+      self.index = index
+    }
+    package var port: Int { http.port }
+    package func stop() { http.stop() }
+  }
+
+  /// Starts serving; nil after printing why it cannot.
+  package static func start(_ o: Options, _ ctx: CommandContext) -> Server? {
+    if o.mode == .live {
+      ctx.err(
+        "error: serve replays (replay), records what it has not seen (auto) or records everything (record); live is not a serve mode\n"
+      )
+      return nil
+    }
+    if o.mode != .replay && ctx.isCI {
+      ctx.err("error: serve --mode \(o.mode.rawValue) is refused when CI is set: CI replays reviewed cassettes only\n")
+      return nil
+    }
+    guard let config = ProjectLoader.loadConfigOrReport(configPath: o.configPath, ctx) else { return nil }
+    let root = config.expectationsDir + "/cassettes"
+    let index = CassetteIndex(root: root, absoluteRoot: ctx.absolute(root))
+    for p in index.problems { ctx.err("warning: \(p) (not served)\n") }
+    var recorder: Recorder?
+    if o.mode != .replay {
+      guard let provider = config.provider(named: config.defaultProvider) else {
+        ctx.err("error: no provider to record through; set default_provider in promptcheck.yaml\n")
+        return nil
+      }
+      do {
+        recorder = Recorder(
+          provider: provider,
+          client: ChatClient(
+            transport: try CurlTransport(), retry: RetryPolicy(retries: config.run.retries ?? 3),
+            timeout: config.run.timeout ?? 120, environment: ctx.environment),
+          folder: ctx.absolute(root + "/served"), display: root + "/served",
+          redactor: Redactor(providers: config.providers, environment: ctx.environment),
+          capture: o.capture.map { ctx.absolute($0) })
+      } catch {
+        ctx.err("error: libcurl could not be initialised\n")
+        return nil
+      }
+    }
+    if o.host != "127.0.0.1" && o.host != "localhost" {
+      ctx.err(
+        "warning: serving on \(o.host), not only this machine's loopback: anyone who reaches it reads the recorded answers\n"
+      )
+    }
+    let through = recorder
+    let http: HTTPServer
+    do {
+      http = try HTTPServer(host: o.host == "localhost" ? "127.0.0.1" : o.host, port: o.port, maxBody: o.maxBody) {
+        request in
+        let clock = ContinuousClock()
+        let start = clock.now
+        let (response, outcome) = handle(request, index: index, mode: o.mode, recorder: through)
+        let took = clock.now - start
+        let ms = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
+        ctx.err("\(request.method) \(request.path) \(response.status) \(outcome) \(String(format: "%.1f", ms)) ms\n")
+        return response
+      }
+    } catch {
+      ctx.err("error: \(error)\n")
+      return nil
+    }
+    ctx.err(
+      "serving \(counted(index.count, "cassette")) from \(root) on http://\(o.host):\(http.port)/v1 (mode \(o.mode.rawValue)); Ctrl-C stops\n"
+    )
+    return Server(http: http, index: index)
+  }
+
+  /// One request: the route, the answer and how it was found (for the log line).
+  static func handle(_ r: HTTPServer.Request, index: CassetteIndex, mode: RunMode, recorder: Recorder?)
+    -> (HTTPServer.Response, String)
+  {
+    let path = r.path.split(separator: "?").first.map(String.init) ?? r.path
+    switch (r.method, path) {
+    case ("GET", "/v1/models"), ("GET", "/models"):
+      let models = index.models.map {
+        JSON.object(JSONObject([("id", .string($0)), ("object", "model"), ("owned_by", "promptcheck")]))
+      }
+      return (.json(JSON.object(JSONObject([("object", "list"), ("data", .array(models))]))), "models")
+    case ("POST", "/v1/embeddings"), ("POST", "/embeddings"):
+      return (
+        .json(
+          HTTPServer.error(
+            "no embeddings are recorded in these cassettes", type: "invalid_request_error", code: "not_found"),
+          status: 404),
+        "miss"
+      )
+    case ("POST", "/v1/chat/completions"), ("POST", "/chat/completions"):
+      break
+    default:
+      return (
+        .json(
+          HTTPServer.error(
+            "\(r.method) \(path) is not served: POST /v1/chat/completions, GET /v1/models",
+            type: "invalid_request_error", code: "not_found"), status: 404),
+        "no route"
+      )
+    }
+    let body: JSON
+    do {
+      body = try JSON.parse(bytes: r.body)
+    } catch {
+      return (
+        .json(
+          HTTPServer.error("the body is not JSON: \(error.description)", type: "invalid_request_error"), status: 400),
+        "bad body"
+      )
+    }
+    guard body.objectValue != nil, body["model"]?.stringValue != nil, body["messages"]?.arrayValue != nil else {
+      return (
+        .json(
+          HTTPServer.error("a chat completion needs model and messages", type: "invalid_request_error"), status: 400),
+        "bad body"
+      )
+    }
+    if mode != .record, let hit = index.lookup(body) {
+      return (hit.response, "match \(hit.display)")
+    }
+    if let recorder {
+      return recorder.record(body, index: index)
+    }
+    var message = "no cassette matches this request"
+    if let (display, difference) = index.closest(body) {
+      message += "; the closest is \(display), which differs at \(difference)"
+    }
+    message += "; record it with `promptcheck serve --mode auto` (or a suite case and `promptcheck run --mode record`)"
+    return (
+      .json(HTTPServer.error(message, type: "invalid_request_error", code: "cassette_not_found"), status: 404), "miss"
+    )
+  }
+
+  /// A recorded answer as the server sent it: the JSON body, or the stream's events in order.
+  static func replay(_ c: Cassette) -> HTTPServer.Response {
+    if let events = c.events {
+      var text = ""
+      for e in events {
+        if let name = e.event { text += "event: \(name)\n" }
+        if let id = e.id { text += "id: \(id)\n" }
+        for line in e.data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
+        text += "\n"
+      }
+      return HTTPServer.Response(
+        status: c.status, headers: [("Content-Type", "text/event-stream")], body: Array(text.utf8))
+    }
+    let type = c.responseHeaders.first { $0.name.lowercased() == "content-type" }?.value ?? "application/json"
+    return HTTPServer.Response(
+      status: c.status, headers: [("Content-Type", type)], body: Array(c.body.serialized().utf8))
+  }
+
+  /// Record-through: a miss goes to the configured provider; the answer is saved as a cassette
+  /// under `served/` (and, with `--capture`, as a draft test case), then returned.
+  final class Recorder: Sendable {
+    let provider: Provider
+    let client: ChatClient
+    let folder: String
+    let display: String
+    let redactor: Redactor
+    let capture: String?
+    private let writing = Mutex(())
+
+    init(provider: Provider, client: ChatClient, folder: String, display: String, redactor: Redactor, capture: String?)
+    {
+      self.provider = provider
+      self.client = client
+      self.folder = folder
+      self.display = display
+      self.redactor = redactor
+      self.capture = capture
+    }
+
+    func record(_ body: JSON, index: CassetteIndex) -> (HTTPServer.Response, String) {
+      guard case .object(var o) = body, let model = o["model"]?.stringValue, let messages = o["messages"]?.arrayValue
+      else {
+        return (
+          .json(
+            HTTPServer.error("a chat completion needs model and messages", type: "invalid_request_error"), status: 400),
+          "bad body"
+        )
+      }
+      o["model"] = nil
+      o["messages"] = nil
+      let request = ChatRequest(provider: provider, model: model, messages: messages, params: o)
+      // The HTTP server's thread waits for the async client.
+      let done = DispatchSemaphore(value: 0)
+      let result = Mutex<CallOutcome?>(nil)
+      Task {
+        let outcome = await client.call(request)
+        result.withLock { $0 = outcome }
+        done.signal()
+      }
+      done.wait()
+      guard let outcome = result.withLock({ $0 }) else {
+        return (.json(HTTPServer.error("no answer", type: "api_error"), status: 502), "error")
+      }
+      switch outcome.result {
+      case .failure(let e):
+        return (
+          .json(HTTPServer.error("recording failed: \(redactor(e.message))", type: "api_error"), status: 502),
+          "record failed"
+        )
+      case .success(let exchange):
+        let name = String(CassetteIndex.key(body).fnv1a, radix: 16)
+        let cassette = Cassette(caseID: "served/\(name)", recordedAt: Date(), exchange: exchange)
+        do {
+          try writing.withLock { _ in
+            try AtomicFile.write(try cassette.yaml(redacting: redactor), to: folder + "/\(name).yaml")
+            if let capture { try appendDraft(name: name, body: body, to: capture) }
+          }
+        } catch {
+          return (
+            .json(HTTPServer.error("the answer could not be recorded: \(error)", type: "api_error"), status: 500),
+            "record failed"
+          )
+        }
+        index.rebuild()
+        return (ServeCommandCore.replay(cassette), "recorded \(display)/\(name).yaml")
+      }
+    }
+
+    /// Appends `- name: …, messages, params, model, golden: true` to a suite file (made when missing).
+    func appendDraft(name: String, body: JSON, to path: String) throws {
+      guard case .object(var o) = body else { return }
+      var test = JSONObject([("name", .string("served \(name)"))])
+      test["model"] = o["model"]
+      test["messages"] = o["messages"]
+      o["model"] = nil
+      o["messages"] = nil
+      o["stream_options"] = nil
+      if !o.members.isEmpty { test["params"] = .object(o) }
+      test["golden"] = true
+      let yaml = try YAMLEmitter.emit(redactor(.object(test)))
+      let item = "  - " + yaml.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    ")
+      let existing = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+      let text =
+        (existing ?? "# Drafts captured by promptcheck serve --capture: review, rename, add assertions.\ntests:\n")
+        + item.trimmingCharacters(in: .whitespaces.union(.newlines)).replacingOccurrences(of: "\n    \n", with: "\n")
+        + "\n"
+      try AtomicFile.write(text.replacingOccurrences(of: "tests:\n- ", with: "tests:\n  - "), to: path)
+    }
+  }
+}
+
+extension String {
+  /// FNV-1a (64-bit) of the UTF-8 bytes: the served cassettes' file names.
+  var fnv1a: UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in utf8 {
+      hash ^= UInt64(b)
+      hash = hash &* 0x100_0000_01b3
+    }
+    return hash
+  }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Synchronization
+
+/// Every cassette under a folder, by the request it answers: the canonical JSON of its
+/// request body without `stream_options` (which `run` adds to streamed requests and SDKs do
+/// not send). Built at start and again when a request misses and the folder has changed.
+package final class CassetteIndex: Sendable {
+  package struct Entry: Sendable {
+    /// As shown to people: `expectations/cassettes/s/x.yaml`.
+    package var display: String
+    package var cassette: Cassette
+    /// The answer as served, made once when the index is built.
+    package var response: HTTPServer.Response
+  }
+
+  let root: String
+  let absoluteRoot: String
+  private let state = Mutex(State())
+
+  private struct State {
+    var entries: [String: Entry] = [:]
+    var all: [Entry] = []
+    var stamp = ""
+    var problems: [String] = []
+  }
+
+  package init(root: String, absoluteRoot: String) {
+    self.root = root
+    self.absoluteRoot = absoluteRoot
+    rebuild()
+  }
+
+  package var count: Int { state.withLock { $0.entries.count } }
+  package var problems: [String] { state.withLock { $0.problems } }
+  package var models: [String] {
+    Array(Set(state.withLock { $0.all }.compactMap { $0.cassette.body["model"]?.stringValue })).sorted()
+  }
+
+  /// The key of a request body.
+  package static func key(_ body: JSON) -> String {
+    guard case .object(var o) = body else { return body.canonical }
+    o["stream_options"] = nil
+    return JSON.object(o).canonical
+  }
+
+  /// The files and their modification times: a new recording changes it.
+  func currentStamp() -> String {
+    var parts: [String] = []
+    let fm = FileManager.default
+    if let e = fm.enumerator(atPath: absoluteRoot) {
+      while let f = e.nextObject() as? String {
+        guard f.hasSuffix(".yaml") else { continue }
+        let attrs = try? fm.attributesOfItem(atPath: absoluteRoot + "/" + f)
+        parts.append(f + "@" + String((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0))
+      }
+    }
+    return parts.sorted().joined(separator: "\n")
+  }
+
+  package func rebuild() {
+    var entries: [String: Entry] = [:]
+    var all: [Entry] = []
+    var problems: [String] = []
+    let stamp = currentStamp()
+    if let e = FileManager.default.enumerator(atPath: absoluteRoot) {
+      while let f = e.nextObject() as? String {
+        guard f.hasSuffix(".yaml"), let data = FileManager.default.contents(atPath: absoluteRoot + "/" + f) else {
+          continue
+        }
+        let display = root + "/" + f
+        do {
+          let c = try Cassette.parse(String(decoding: data, as: UTF8.self), file: display)
+          let entry = Entry(display: display, cassette: c, response: ServeCommandCore.replay(c))
+          entries[Self.key(c.requestBody)] = entry
+          all.append(entry)
+        } catch {
+          problems.append(error.message)
+        }
+      }
+    }
+    state.withLock {
+      $0.entries = entries
+      $0.all = all.sorted { $0.display < $1.display }
+      $0.stamp = stamp
+      $0.problems = problems
+    }
+  }
+
+  /// The cassette that answers this body, looking again when the folder has changed.
+  package func lookup(_ body: JSON) -> Entry? {
+    let key = Self.key(body)
+    if let hit = state.withLock({ $0.entries[key] }) { return hit }
+    let changed = state.withLock { $0.stamp } != currentStamp()
+    guard changed else { return nil }
+    rebuild()
+    return state.withLock { $0.entries[key] }
+  }
+
+  /// For a miss: the most similar cassette and the first field in which it differs.
+  package func closest(_ body: JSON) -> (display: String, difference: String)? {
+    let all = state.withLock { $0.all }
+    guard case .object(var o) = body else { return nil }
+    o["stream_options"] = nil
+    let now = JSON.object(o).canonicalized
+    func score(_ e: Entry) -> Int {
+      guard case .object(var r) = e.cassette.requestBody else { return 0 }
+      r["stream_options"] = nil
+      var s = 0
+      for m in r.members where o[m.key] == m.value { s += 10 }
+      if r["model"] == o["model"] { s += 5 }
+      let a = r["messages"]?.arrayValue ?? []
+      let b = o["messages"]?.arrayValue ?? []
+      s += zip(a, b).prefix { $0 == $1 }.count
+      return s
+    }
+    guard let best = all.max(by: { score($0) < score($1) }) else { return nil }
+    guard case .object(var recorded) = best.cassette.requestBody else { return nil }
+    recorded["stream_options"] = nil
+    let difference = Cassette.firstDifference(JSON.object(recorded).canonicalized, now, path: "body") ?? "body"
+    return (best.display, difference)
+  }
+}

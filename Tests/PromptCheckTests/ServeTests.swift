@@ -1,0 +1,188 @@
+import Foundation
+import LoopbackServer
+import Synchronization
+import Testing
+
+@testable import PromptCheck
+
+/// The official OpenAI Python SDK, where it is installed (.ci/run installs it from PyPI).
+let openaiSDKAvailable: Bool = (try? Shell.run("python3", ["-c", "import openai"]).status == 0) ?? false
+
+/// A project with recorded cassettes (a JSON answer and a stream), served on a free port.
+struct Served {
+  let project: Project
+  let server: ServeCommandCore.Server
+  let log: Capture
+
+  final class Capture: Sendable {
+    let text = Mutex("")
+    func append(_ s: String) { text.withLock { $0 += s } }
+    var value: String { text.withLock { $0 } }
+  }
+
+  static let suite = """
+    tests:
+      - {name: plain, prompt: "Say hello", params: {temperature: 0}}
+      - {name: streamed, prompt: "Count to three", params: {stream: true}}
+    """
+
+  init(mode: RunMode = .replay, capture: String? = nil, record: Bool = true, environment: [String: String] = [:])
+    async throws
+  {
+    project = try Project(suites: ["s": Self.suite], handler: echo)
+    if record { _ = await project.run(["--mode", "record"]) }
+    let log = Capture()
+    self.log = log
+    var ctx = CommandContext(
+      environment: ["LOCAL_TEST_KEY": "sk-test-0123456789abcdef"].merging(environment) { $1 },
+      directory: project.dir.url.path, stdoutIsTTY: false, out: { log.append($0) }, err: { log.append($0) })
+    ctx.terminalWidth = 80
+    var o = ServeCommandCore.Options()
+    o.port = 0
+    o.mode = mode
+    o.capture = capture
+    o.maxBody = 64 * 1024
+    server = try #require(ServeCommandCore.start(o, ctx), "\(log.value)")
+  }
+
+  var baseURL: String { "http://127.0.0.1:\(server.port)/v1" }
+
+  /// The recorded request body and response of a case, as the cassette holds them.
+  func cassette(_ name: String) throws -> Cassette {
+    try Cassette.parse(project.dir.read("expectations/cassettes/s/\(name).yaml"), file: name)
+  }
+}
+
+@Suite(.serialized) struct ServeTests {
+  @Test(.enabled(if: openaiSDKAvailable, "python3 with the openai package is not installed"))
+  func theOpenAISDKReplaysAJSONAnswerAndAStreamByteForByte() async throws {
+    let s = try await Served()
+    defer { s.server.stop() }
+    let script = """
+      import json, sys, openai
+      client = openai.OpenAI(base_url=sys.argv[1], api_key="unused", max_retries=0)
+      r = client.chat.completions.with_raw_response.create(model="test-model", messages=[{"role": "user", "content": "Say hello"}], temperature=0)
+      sys.stdout.write(r.http_response.text + "\\n---\\n")
+      stream = client.chat.completions.with_raw_response.create(model="test-model", messages=[{"role": "user", "content": "Count to three"}], stream=True)
+      sys.stdout.write(stream.http_response.read().decode() + "---\\n")
+      parsed = client.chat.completions.create(model="test-model", messages=[{"role": "user", "content": "Count to three"}], stream=True)
+      sys.stdout.write("".join(c.choices[0].delta.content or "" for c in parsed if c.choices) + "\\n---\\n")
+      try:
+          client.chat.completions.create(model="test-model", messages=[{"role": "user", "content": "Say goodbye"}])
+      except openai.NotFoundError as e:
+          sys.stdout.write(e.message)
+      """
+    let r = try Shell.run("python3", ["-c", script, s.baseURL])
+    let parts = r.output.components(separatedBy: "\n---\n")
+    #expect(parts.count == 4, "\(r.output)")
+    let plain = try s.cassette("plain")
+    #expect(parts[0] == plain.body.serialized())
+    // The stream is its recorded events, in order, framed as recorded.
+    let streamed = try s.cassette("streamed")
+    let events = (streamed.events ?? []).map { "data: \($0.data)\n\n" }.joined()
+    #expect(parts[1] + "\n" == events || parts[1] == events, "\(parts[1])")
+    #expect(parts[2] == "Echo: Count to three")
+    #expect(
+      parts[3].contains(
+        "no cassette matches this request; the closest is expectations/cassettes/s/plain.yaml, which differs at body.messages[0].content: recorded \"Say hello\", now \"Say goodbye\""
+      ), "\(parts[3])")
+    #expect(s.log.value.contains("POST /v1/chat/completions 200 match expectations/cassettes/s/plain.yaml"))
+  }
+
+  @Test func curlGetsTheSameBytesAndMalformedOrOversizeRequestsAreRefused() async throws {
+    let s = try await Served()
+    defer { s.server.stop() }
+    let transport = try CurlTransport()
+    let plain = try s.cassette("plain")
+    let response = try await transport.send(
+      HTTPRequest(
+        url: s.baseURL + "/chat/completions", headers: [("Content-Type", "application/json")],
+        body: Array(plain.requestBody.serialized().utf8), timeout: 10))
+    #expect(response.status == 200)
+    #expect(response.body == Array(plain.body.serialized().utf8))
+    let bad = try await transport.send(
+      HTTPRequest(url: s.baseURL + "/chat/completions", body: Array("{nope".utf8), timeout: 10))
+    #expect(bad.status == 400)
+    #expect(String(decoding: bad.body, as: UTF8.self).contains("the body is not JSON"))
+    let big = try await transport.send(
+      HTTPRequest(url: s.baseURL + "/chat/completions", body: [UInt8](repeating: 32, count: 70 * 1024), timeout: 10))
+    #expect(big.status == 413)
+    let traversal = try await transport.send(HTTPRequest(url: s.baseURL + "/../../etc/passwd", body: [1], timeout: 10))
+    #expect(traversal.status == 404)
+    let models = try await transport.send(HTTPRequest(method: "GET", url: s.baseURL + "/models", body: [], timeout: 10))
+    #expect(String(decoding: models.body, as: UTF8.self).contains("\"id\":\"test-model\""))
+  }
+
+  @Test func fiftyConcurrentClientsGetTheirOwnAnswers() async throws {
+    let s = try await Served()
+    defer { s.server.stop() }
+    let transport = try CurlTransport()
+    let bodies = try [s.cassette("plain"), s.cassette("streamed")]
+    let ok = await withTaskGroup(of: Bool.self) { group in
+      for i in 0..<50 {
+        let c = bodies[i % 2]
+        group.addTask {
+          guard
+            let r = try? await transport.send(
+              HTTPRequest(
+                url: s.baseURL + "/chat/completions", body: Array(c.requestBody.serialized().utf8), timeout: 20))
+          else { return false }
+          return r.status == 200
+            && String(decoding: r.body, as: UTF8.self).contains(c.isStream ? "Count to three" : "Say hello")
+        }
+      }
+      var all = true
+      for await r in group { all = all && r }
+      return all
+    }
+    #expect(ok)
+  }
+
+  @Test func recordThroughRecordsOnceThenReplaysWithTheProviderDown() async throws {
+    let s = try await Served(mode: .auto, capture: "prompts/captured.yaml", record: false)
+    let transport = try CurlTransport()
+    let body = Array(#"{"model": "test-model", "messages": [{"role": "user", "content": "new question"}]}"#.utf8)
+    let first = try await transport.send(HTTPRequest(url: s.baseURL + "/chat/completions", body: body, timeout: 10))
+    #expect(first.status == 200)
+    #expect(String(decoding: first.body, as: UTF8.self).contains("Echo: new question"))
+    #expect(s.project.server.requests.count == 1)
+    #expect(s.log.value.contains("recorded expectations/cassettes/served/"))
+    let served = try FileManager.default.contentsOfDirectory(
+      atPath: s.project.dir.url.appendingPathComponent("expectations/cassettes/served").path)
+    #expect(served.count == 1)
+    #expect(
+      !(try s.project.dir.read("expectations/cassettes/served/\(served[0])")).contains("sk-test-0123456789abcdef"))
+    // The draft suite case loads.
+    let draft = try s.project.dir.read("prompts/captured.yaml")
+    #expect(draft.contains("golden: true"))
+    #expect(
+      loadSuite(
+        draft + "",
+        config: {
+          var c = Config()
+          c.providers = [Provider(name: "p", baseURL: "http://127.0.0.1:9/v1", apiKeyEnv: nil, model: "m")]
+          c.defaultProvider = "p"
+          return c
+        }()
+      ).errors == [])
+    // The provider goes away: the same request replays.
+    s.project.server.stop()
+    let again = try await transport.send(HTTPRequest(url: s.baseURL + "/chat/completions", body: body, timeout: 10))
+    #expect(again.status == 200)
+    #expect(again.body == first.body)
+    s.server.stop()
+  }
+
+  @Test func recordingIsRefusedInCI() async throws {
+    let p = try Project(suites: ["s": Served.suite], handler: echo)
+    let log = Served.Capture()
+    let ctx = CommandContext(
+      environment: ["CI": "1"], directory: p.dir.url.path, stdoutIsTTY: false, out: { log.append($0) },
+      err: { log.append($0) })
+    var o = ServeCommandCore.Options()
+    o.port = 0
+    o.mode = .auto
+    #expect(ServeCommandCore.start(o, ctx) == nil)
+    #expect(log.value.contains("serve --mode auto is refused when CI is set"))
+  }
+}
