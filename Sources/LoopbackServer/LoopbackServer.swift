@@ -41,112 +41,43 @@ package final class LoopbackServer: Sendable {
     }
   }
 
-  package let port: Int
-  private let listener: Int32
+  private let listener: TCPListener
   private let state = Mutex(State())
   private let handler: @Sendable (Request, Int) -> Reply
 
-  private struct State: ~Copyable {
+  private struct State {
     var attempts: [String: Int] = [:]
     var requests: [Request] = []
-    var connections = 0
     var active = 0
     var maxActive = 0
-    var open: Set<Int32> = []
-    var stopped = false
   }
 
   package init(handler: @escaping @Sendable (Request, Int) -> Reply) throws {
     self.handler = handler
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw POSIXError(.EIO) }
-    var one: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = 0
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0, listen(fd, 128) == 0 else {
-      close(fd)
-      throw POSIXError(.EADDRINUSE)
-    }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-    }
-    port = Int(UInt16(bigEndian: addr.sin_port))
-    listener = fd
-    let thread = Thread { [self] in acceptLoop() }
-    thread.start()
+    listener = try TCPListener(backlog: 128)
+    listener.start { [self] fd in serve(fd) }
   }
 
+  package var port: Int { listener.port }
   package var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
   /// Requests seen so far, in order of arrival.
   package var requests: [Request] { state.withLock { $0.requests } }
-  package var connectionCount: Int { state.withLock { $0.connections } }
+  package var connectionCount: Int { listener.connectionCount }
   /// The most requests this server was answering at the same time.
   package var maxConcurrentRequests: Int { state.withLock { $0.maxActive } }
   package func attempts(model: String) -> Int { state.withLock { $0.attempts[model] ?? 0 } }
 
-  package func stop() {
-    let first = state.withLock { s in
-      defer { s.stopped = true }
-      return !s.stopped
-    }
-    if first {
-      // Wakes the accept thread, which closes the listener itself: closing it
-      // here could let that thread accept on the same fd number reused by
-      // another server's listener.
-      shutdown(listener, Int32(SHUT_RDWR))
-      // Also end kept-alive connections: a client's connection cache must not
-      // reach this server's handler through a port a later server reuses.
-      // Under the lock: an fd closed (and reused by someone else) cannot be shut down by mistake.
-      state.withLock { s in
-        for fd in s.open { shutdown(fd, Int32(SHUT_RDWR)) }
-      }
-    }
-  }
+  /// Stops listening and ends kept-alive connections too: a client's connection cache must not
+  /// reach this server's handler through a port a later server reuses.
+  package func stop() { listener.stop() }
 
   deinit { stop() }
 
-  private func acceptLoop() {
-    while true {
-      let client = accept(listener, nil, nil)
-      if client < 0 {
-        if state.withLock({ $0.stopped }) {
-          close(listener)
-          return
-        }
-        continue
-      }
-      let stopped = state.withLock { s -> Bool in
-        if s.stopped {
-          close(client)
-          return true
-        }
-        s.connections += 1
-        s.open.insert(client)
-        return false
-      }
-      if stopped { return }
-      let thread = Thread { [self] in serve(client) }
-      thread.start()
-    }
-  }
-
   private func serve(_ fd: Int32) {
     var buffer: [UInt8] = []
-    defer {
-      state.withLock { s in
-        s.open.remove(fd)
-        close(fd)
-      }
-    }
-    while let request = readRequest(fd, &buffer) {
+    while case .request(let method, let path, let headers, let body, _) = HTTPWire.readRequest(fd, &buffer) {
+      let request = Request(method: method, path: path, headers: headers, body: body)
       let attempt = state.withLock { s -> Int in
         s.requests.append(request)
         let n = s.attempts[request.model, default: 0] + 1
@@ -166,17 +97,17 @@ package final class LoopbackServer: Sendable {
     switch reply {
     case .full(let status, let headers, let body):
       let bytes = Array(body.utf8)
-      var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Length: \(bytes.count)\r\n"
+      var head = "HTTP/1.1 \(status) \(HTTPWire.reason(status))\r\nContent-Length: \(bytes.count)\r\n"
       for (n, v) in headers { head += "\(n): \(v)\r\n" }
-      send(fd, Array((head + "\r\n").utf8) + bytes)
+      HTTPWire.send(fd, Array((head + "\r\n").utf8) + bytes)
       return true
     case .chunks(let status, let headers, let pieces):
-      var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\nConnection: close\r\n"
+      var head = "HTTP/1.1 \(status) \(HTTPWire.reason(status))\r\nConnection: close\r\n"
       for (n, v) in headers { head += "\(n): \(v)\r\n" }
-      send(fd, Array((head + "\r\n").utf8))
+      HTTPWire.send(fd, Array((head + "\r\n").utf8))
       for (delay, text) in pieces {
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-        if !send(fd, Array(text.utf8)) { return false }
+        if !HTTPWire.send(fd, Array(text.utf8)) { return false }
       }
       return false
     case .delayed(let seconds, let inner):
@@ -188,67 +119,8 @@ package final class LoopbackServer: Sendable {
       return false
     case .truncated(let status, let body):
       let bytes = Array(body.utf8)
-      send(fd, Array("HTTP/1.1 \(status) OK\r\nContent-Length: \(bytes.count + 100)\r\n\r\n".utf8) + bytes)
+      HTTPWire.send(fd, Array("HTTP/1.1 \(status) OK\r\nContent-Length: \(bytes.count + 100)\r\n\r\n".utf8) + bytes)
       return false
-    }
-  }
-
-  @discardableResult
-  private func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-      if n <= 0 { return false }
-      offset += n
-    }
-    return true
-  }
-
-  private func readRequest(_ fd: Int32, _ buffer: inout [UInt8]) -> Request? {
-    let separator: [UInt8] = [13, 10, 13, 10]
-    var found = buffer.firstRange(of: separator)
-    while found == nil {
-      guard receive(fd, &buffer) else { return nil }
-      found = buffer.firstRange(of: separator)
-    }
-    guard let headerEnd = found?.upperBound else { return nil }
-    let head = String(decoding: buffer[..<headerEnd], as: UTF8.self)
-    var lines = head.components(separatedBy: "\r\n")
-    let requestLine = lines.removeFirst().split(separator: " ")
-    guard requestLine.count >= 2 else { return nil }
-    var headers: [String: String] = [:]
-    for line in lines where !line.isEmpty {
-      guard let colon = line.firstIndex(of: ":") else { continue }
-      headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-    }
-    let length = Int(headers["content-length"] ?? "0") ?? 0
-    while buffer.count < headerEnd + length {
-      guard receive(fd, &buffer) else { return nil }
-    }
-    let body = Array(buffer[headerEnd..<(headerEnd + length)])
-    buffer.removeFirst(headerEnd + length)
-    return Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers, body: body)
-  }
-
-  private func receive(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-    guard n > 0 else { return false }
-    buffer.append(contentsOf: chunk[0..<n])
-    return true
-  }
-
-  static func reason(_ status: Int) -> String {
-    switch status {
-    case 200: return "OK"
-    case 400: return "Bad Request"
-    case 401: return "Unauthorized"
-    case 404: return "Not Found"
-    case 429: return "Too Many Requests"
-    case 500: return "Internal Server Error"
-    case 502: return "Bad Gateway"
-    case 503: return "Service Unavailable"
-    default: return "Status"
     }
   }
 }
