@@ -224,7 +224,7 @@ package enum ServeCommandCore {
           "record failed"
         )
       case .success(let exchange):
-        let name = String(CassetteIndex.key(body).fnv1a, radix: 16)
+        let name = FNV1a.hex(FNV1a.hash(CassetteIndex.key(body)))
         let cassette = Cassette(caseID: "served/\(name)", recordedAt: Date(), exchange: exchange)
         do {
           try writing.withLock { _ in
@@ -262,17 +262,5 @@ package enum ServeCommandCore {
         + "\n"
       try AtomicFile.write(text.replacingOccurrences(of: "tests:\n- ", with: "tests:\n  - "), to: path)
     }
-  }
-}
-
-extension String {
-  /// FNV-1a (64-bit) of the UTF-8 bytes: the served cassettes' file names.
-  var fnv1a: UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in utf8 {
-      hash ^= UInt64(b)
-      hash = hash &* 0x100_0000_01b3
-    }
-    return hash
   }
 }

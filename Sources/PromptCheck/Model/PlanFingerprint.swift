@@ -15,16 +15,11 @@ package struct PlanFingerprint: Sendable, Equatable {
   }
 
   package init(shard: Shard?, ids: [String]) {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    var hash = FNV1a()
     for id in ids {
-      for b in id.utf8 {
-        hash ^= UInt64(b)
-        hash = hash &* 0x100_0000_01b3
-      }
-      hash ^= 0x0A
-      hash = hash &* 0x100_0000_01b3
+      hash.add(id.utf8)
+      hash.add(CollectionOfOne(0x0A))
     }
-    let hex = String(hash, radix: 16)
-    self.init(shard: shard, count: ids.count, digest: String(repeating: "0", count: 16 - hex.count) + hex)
+    self.init(shard: shard, count: ids.count, digest: FNV1a.hex(hash.value))
   }
 }

@@ -94,11 +94,7 @@ package enum Planner {
   /// The 1-based shard of a pass-rate group id: FNV-1a (64-bit) of its UTF-8 bytes, modulo the shard count.
   /// The same on every machine and run.
   package static func shardOf(_ id: String, count: Int) -> Int {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in id.utf8 {
-      hash ^= UInt64(b)
-      hash = hash &* 0x100_0000_01b3
-    }
+    let hash = FNV1a.hash(id)
     return Int(hash % UInt64(count)) + 1
   }
 }
