@@ -16,10 +16,10 @@ enum EnvironmentExpansion {
               + "name a key's variable in api_key_env instead", at: node.location))
         return node
       }
-      switch expandText(text) { (name, fallback) -> String? in
+      let lookup: (String, String?) -> String? = { name, fallback in
         environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
       }
-      {
+      switch expandText(text, lookup) {
       // Typed as written: `jobs: ${JOBS:-4}` is a number.
       case .success(let expanded): out.content = .scalar(expanded, style)
       case .failure(let p): problems.append(Diagnostic(p.message, at: node.location))
