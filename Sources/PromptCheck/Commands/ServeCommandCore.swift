@@ -121,6 +121,7 @@ package enum ServeCommandCore {
         "no route"
       )
     }
+    if mode != .record, let hit = index.lookup(bytes: r.body) { return (hit.response, "match \(hit.display)") }
     let body: JSON
     do {
       body = try JSON.parse(bytes: r.body)
@@ -139,6 +140,7 @@ package enum ServeCommandCore {
       )
     }
     if mode != .record, let hit = index.lookup(body) {
+      index.remember(r.body, hit)
       return (hit.response, "match \(hit.display)")
     }
     if let recorder {

@@ -18,6 +18,8 @@ package final class CassetteIndex: Sendable {
   private let state = Mutex(State())
 
   private struct State {
+    /// Request bodies seen before, byte for byte: an app's tests send the same few again and again.
+    var byBytes: [[UInt8]: Entry] = [:]
     var entries: [String: Entry] = [:]
     var all: [Entry] = []
     var stamp = ""
@@ -79,10 +81,22 @@ package final class CassetteIndex: Sendable {
       }
     }
     state.withLock {
+      $0.byBytes = [:]
       $0.entries = entries
       $0.all = all.sorted { $0.display < $1.display }
       $0.stamp = stamp
       $0.problems = problems
+    }
+  }
+
+  /// The cassette that answered these exact bytes before (no parsing).
+  package func lookup(bytes: [UInt8]) -> Entry? { state.withLock { $0.byBytes[bytes] } }
+
+  /// Remembers the bytes of a request that matched (at most 10,000 of them).
+  package func remember(_ bytes: [UInt8], _ entry: Entry) {
+    state.withLock { s in
+      if s.byBytes.count >= 10_000 { s.byBytes.removeAll(keepingCapacity: true) }
+      s.byBytes[bytes] = entry
     }
   }
 
