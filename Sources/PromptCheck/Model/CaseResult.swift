@@ -91,5 +91,4 @@ package struct CaseResult: Sendable {
   package var status: CaseStatus { outcome.status }
   /// Why the case could not run (errored), or the skip reason.
   package var error: String? { outcome.reason }
-  package var failedFindings: [Finding] { findings.filter { !$0.passed } }
 }

@@ -93,7 +93,7 @@ package enum HTMLReport {
       body += "<p class=\"reason\">skipped: \(escape(r.error ?? ""))</p>"
     }
     if let e = r.error, r.status == .errored { body += "<pre class=\"error\">\(escape(e))</pre>" }
-    let failed = r.assertions.filter { !$0.passed && $0.kind != "golden" }
+    let failed = r.failedAssertions.filter { $0.kind != "golden" }
     if !failed.isEmpty {
       body += "<h3>Failed assertions</h3><ul class=\"findings\">"
       for f in failed { body += "<li>\(escape(f.message))</li>" }

@@ -39,10 +39,13 @@ package final class CassetteIndex: Sendable {
   }
 
   /// The key of a request body.
-  package static func key(_ body: JSON) -> String {
-    guard case .object(var o) = body else { return body.canonical }
+  package static func key(_ body: JSON) -> String { matched(body).canonical }
+
+  /// The part of a request body that is matched: all of it but `stream_options`.
+  static func matched(_ body: JSON) -> JSON {
+    guard case .object(var o) = body else { return body }
     o["stream_options"] = nil
-    return JSON.object(o).canonical
+    return .object(o)
   }
 
   /// The files and their modification times: a new recording changes it.
@@ -113,12 +116,10 @@ package final class CassetteIndex: Sendable {
   /// For a miss: the most similar cassette and the first field in which it differs.
   package func closest(_ body: JSON) -> (display: String, difference: String)? {
     let all = state.withLock { $0.all }
-    guard case .object(var o) = body else { return nil }
-    o["stream_options"] = nil
+    guard case .object(let o) = Self.matched(body) else { return nil }
     let now = JSON.object(o).canonicalized
     func score(_ e: Entry) -> Int {
-      guard case .object(var r) = e.cassette.requestBody else { return 0 }
-      r["stream_options"] = nil
+      guard case .object(let r) = Self.matched(e.cassette.requestBody) else { return 0 }
       var s = 0
       for m in r.members where o[m.key] == m.value { s += 10 }
       if r["model"] == o["model"] { s += 5 }
@@ -127,10 +128,15 @@ package final class CassetteIndex: Sendable {
       s += zip(a, b).prefix { $0 == $1 }.count
       return s
     }
-    guard let best = all.max(by: { score($0) < score($1) }) else { return nil }
-    guard case .object(var recorded) = best.cassette.requestBody else { return nil }
-    recorded["stream_options"] = nil
-    let difference = Cassette.firstDifference(JSON.object(recorded).canonicalized, now, path: "body") ?? "body"
+    // Each cassette scored once; the first of equal scores wins, as before.
+    var best: (entry: Entry, score: Int)?
+    for e in all {
+      let s = score(e)
+      if best == nil || s > (best?.score ?? 0) { best = (e, s) }
+    }
+    guard let best = best?.entry, case .object = best.cassette.requestBody else { return nil }
+    let recorded = Self.matched(best.cassette.requestBody).canonicalized
+    let difference = Cassette.firstDifference(recorded, now, path: "body") ?? "body"
     return (best.display, difference)
   }
 }
