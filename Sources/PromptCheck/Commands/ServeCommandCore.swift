@@ -132,7 +132,9 @@ package enum ServeCommandCore {
         "bad body"
       )
     }
-    guard body.objectValue != nil, body["model"]?.stringValue != nil, body["messages"]?.arrayValue != nil else {
+    guard case .object(let fields) = body, let model = fields["model"]?.stringValue,
+      let messages = fields["messages"]?.arrayValue
+    else {
       return (
         .json(
           HTTPServer.error("a chat completion needs model and messages", type: "invalid_request_error"), status: 400),
@@ -144,7 +146,7 @@ package enum ServeCommandCore {
       return (hit.response, "match \(hit.display)")
     }
     if let recorder {
-      return recorder.record(body, index: index)
+      return recorder.record(body, model: model, messages: messages, index: index)
     }
     var message = "no cassette matches this request"
     if let (display, difference) = index.closest(body) {
@@ -154,24 +156,6 @@ package enum ServeCommandCore {
     return (
       .json(HTTPServer.error(message, type: "invalid_request_error", code: "cassette_not_found"), status: 404), "miss"
     )
-  }
-
-  /// A recorded answer as the server sent it: the JSON body, or the stream's events in order.
-  static func replay(_ c: Cassette) -> HTTPServer.Response {
-    if let events = c.events {
-      var text = ""
-      for e in events {
-        if let name = e.event { text += "event: \(name)\n" }
-        if let id = e.id { text += "id: \(id)\n" }
-        for line in e.data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
-        text += "\n"
-      }
-      return HTTPServer.Response(
-        status: c.status, headers: [("Content-Type", "text/event-stream")], body: Array(text.utf8))
-    }
-    let type = c.responseHeaders.first { $0.name.lowercased() == "content-type" }?.value ?? "application/json"
-    return HTTPServer.Response(
-      status: c.status, headers: [("Content-Type", type)], body: Array(c.body.serialized().utf8))
   }
 
   /// Record-through: a miss goes to the configured provider; the answer is saved as a cassette
@@ -195,15 +179,9 @@ package enum ServeCommandCore {
       self.capture = capture
     }
 
-    func record(_ body: JSON, index: CassetteIndex) -> (HTTPServer.Response, String) {
-      guard case .object(var o) = body, let model = o["model"]?.stringValue, let messages = o["messages"]?.arrayValue
-      else {
-        return (
-          .json(
-            HTTPServer.error("a chat completion needs model and messages", type: "invalid_request_error"), status: 400),
-          "bad body"
-        )
-      }
+    /// `body` is a chat completion request whose `model` and `messages` the caller has read.
+    func record(_ body: JSON, model: String, messages: [JSON], index: CassetteIndex) -> (HTTPServer.Response, String) {
+      var o = body.objectValue ?? JSONObject()
       o["model"] = nil
       o["messages"] = nil
       let request = ChatRequest(provider: provider, model: model, messages: messages, params: o)
@@ -240,7 +218,7 @@ package enum ServeCommandCore {
           )
         }
         index.rebuild()
-        return (ServeCommandCore.replay(cassette), "recorded \(display)/\(name).yaml")
+        return (HTTPServer.Response(replaying: cassette), "recorded \(display)/\(name).yaml")
       }
     }
 

@@ -75,7 +75,7 @@ package final class CassetteIndex: Sendable {
         let display = root + "/" + f
         do {
           let c = try Cassette.parse(String(decoding: data, as: UTF8.self), file: display)
-          let entry = Entry(display: display, cassette: c, response: ServeCommandCore.replay(c))
+          let entry = Entry(display: display, cassette: c, response: HTTPServer.Response(replaying: c))
           entries[Self.key(c.requestBody)] = entry
           all.append(entry)
         } catch {
@@ -138,5 +138,24 @@ package final class CassetteIndex: Sendable {
     let recorded = Self.matched(best.cassette.requestBody).canonicalized
     let difference = Cassette.firstDifference(recorded, now, path: "body") ?? "body"
     return (best.display, difference)
+  }
+}
+
+extension HTTPServer.Response {
+  /// A recorded answer as the server sent it: the JSON body, or the stream's events in order.
+  init(replaying c: Cassette) {
+    if let events = c.events {
+      var text = ""
+      for e in events {
+        if let name = e.event { text += "event: \(name)\n" }
+        if let id = e.id { text += "id: \(id)\n" }
+        for line in e.data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
+        text += "\n"
+      }
+      self.init(status: c.status, headers: [("Content-Type", "text/event-stream")], body: Array(text.utf8))
+      return
+    }
+    let type = c.responseHeaders.first { $0.name.lowercased() == "content-type" }?.value ?? "application/json"
+    self.init(status: c.status, headers: [("Content-Type", type)], body: Array(c.body.serialized().utf8))
   }
 }
