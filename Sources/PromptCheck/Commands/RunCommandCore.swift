@@ -34,10 +34,9 @@ package enum RunCommandCore {
     case .success(let v): s = v
     }
 
-    if s.prune
-      && (!invocation.paths.isEmpty || !s.filters.isEmpty || !s.cases.isEmpty || !s.tags.isEmpty || s.shard != nil
-        || s.rerunFailed)
-    {
+    // Every suite and every case: only then are unused cassettes and goldens known.
+    let fullRun = project.isFullDiscovery && !s.narrowsSelection
+    if s.prune && !fullRun {
       ctx.err(
         "error: --prune deletes the cassettes no test uses, which only a full run knows: drop the paths, --filter, "
           + "--case, --tag, --shard and --rerun-failed, or drop --prune; nothing was run\n")
@@ -148,9 +147,7 @@ package enum RunCommandCore {
       // The run happened but its record is lost: an infrastructure problem, unless a case already failed.
       status = .errored
     }
-    if project.isFullDiscovery && s.filters.isEmpty && s.cases.isEmpty && s.tags.isEmpty && s.shard == nil
-      && !s.rerunFailed
-    {
+    if fullRun {
       Housekeeping.orphans(cases: cases, cassettes: cassettes, goldens: goldens, prune: s.prune, quiet: s.quiet, ctx)
     }
     GitHubOutput.publish(report, ctx)

@@ -128,6 +128,11 @@ package struct ResolvedRunSettings: Sendable {
   package var allowEmpty: Bool
   package var allowOnly: Bool
 
+  /// A flag runs only part of the suites (then nobody knows which cassettes and goldens are unused).
+  package var narrowsSelection: Bool {
+    !filters.isEmpty || !cases.isEmpty || !tags.isEmpty || shard != nil || rerunFailed
+  }
+
   package static let defaultJUnit = ".promptcheck/junit.xml"
   package static let defaultJSON = ".promptcheck/report.json"
 
