@@ -72,9 +72,16 @@ package enum MergeCommandCore {
   }
 
   package static func run(files: [String], flags: RunSettings, _ ctx: CommandContext) -> ExitStatus {
-    if let problem = flags.rangeProblems().first {
-      ctx.err(problem.description + "\n")
+    // The same resolution as run's (no config: merge reads none), for colour, quiet, verbose, rate.
+    let s: ResolvedRunSettings
+    switch ResolvedRunSettings.resolve(
+      flags: flags, config: RunSettings(), isCI: ctx.isCI,
+      noColorEnv: ctx.environment["NO_COLOR"].map { !$0.isEmpty } ?? false, isTTY: ctx.stdoutIsTTY)
+    {
+    case .failure(let e):
+      for d in e.diagnostics { ctx.err(d.description + "\n") }
       return .invalid
+    case .success(let v): s = v
     }
     var parsed: [(String, Report)] = []
     for f in files {
@@ -109,17 +116,15 @@ package enum MergeCommandCore {
       json: flags.json ?? (none ? ResolvedRunSettings.defaultJSON : nil), html: flags.html,
       junitFileAttributes: flags.junitFileAttributes ?? false)
     let tally = report.tally
-    let color = ctx.stdoutIsTTY && !(flags.noColor ?? false) && (ctx.environment["NO_COLOR"] ?? "").isEmpty
     let terminal = TerminalReporter(
-      style: .init(isTTY: false, color: color, quiet: flags.quiet ?? false, verbose: flags.verbose ?? false),
+      style: .init(isTTY: false, color: s.color && ctx.isSmartTerminal, quiet: s.quiet, verbose: s.verbose),
       write: ctx.out)
     ctx.out(terminal.problemsText(report))
     ctx.out(
       "merged \(counted(files.count, "report")): \(tally.passed) passed, \(tally.failed) failed, \(tally.errored) errored, \(tally.skipped) skipped\n"
     )
-    let minPassRate = flags.minPassRate ?? 1
-    if let line = tally.passRateLine(minPassRate: minPassRate) { ctx.out(line + "\n") }
-    var status = tally.exitStatus(minPassRate: minPassRate)
+    if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
+    var status = tally.exitStatus(minPassRate: s.minPassRate)
     if !writer.write(report, ctx) && status == .ok { status = .errored }
     GitHubOutput.publish(report, ctx)
     return status
