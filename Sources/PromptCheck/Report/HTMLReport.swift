@@ -198,8 +198,8 @@ package enum HTMLReport {
   /// Escaped old and new lines with differing words wrapped in `<mark>`.
   static func wordDiff(_ old: String?, _ new: String?) -> (String, String) {
     guard let old, let new else { return (old.map(escape) ?? "", new.map(escape) ?? "") }
-    let a = tokens(old)
-    let b = tokens(new)
+    let a = TextChange.words(old).map(String.init)
+    let b = TextChange.words(new).map(String.init)
     guard a.count * b.count <= 250_000 else { return (escape(old), escape(new)) }
     // Longest common subsequence of tokens.
     var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
@@ -227,24 +227,6 @@ package enum HTMLReport {
       }
     }
     return (left, right)
-  }
-
-  /// Words and the spaces between them, as separate tokens.
-  static func tokens(_ s: String) -> [String] {
-    var out: [String] = []
-    var current = ""
-    var inSpace: Bool?
-    for ch in s {
-      let space = ch.isWhitespace
-      if let inSpace, inSpace != space {
-        out.append(current)
-        current = ""
-      }
-      current.append(ch)
-      inSpace = space
-    }
-    if !current.isEmpty { out.append(current) }
-    return out
   }
 
   static func escape(_ s: String) -> String {

@@ -49,13 +49,14 @@ package enum TextChange {
     return (mark(x, "[-", "-]"), mark(y, "{+", "+}"))
   }
 
-  /// Words and the blanks between them, in order (joined, they give the line back).
+  /// Words and the blanks between them, in order (joined, they give the line back); the
+  /// terminal's word marks and the HTML report's `<mark>`s split lines the same way.
   static func words(_ s: String) -> [Substring] {
     var out: [Substring] = []
     var start = s.startIndex
     var inBlank: Bool?
     for i in s.indices {
-      let blank = s[i] == " " || s[i] == "\t"
+      let blank = s[i].isWhitespace
       if let b = inBlank, b != blank {
         out.append(s[start..<i])
         start = i
