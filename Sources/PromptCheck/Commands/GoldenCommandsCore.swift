@@ -76,7 +76,7 @@ package enum GoldenCommandsCore {
         ctx.out("\n[\(n + 1)/\(pending.count)] \(display)\(old == nil ? " (new golden)" : "")\n")
       }
       let diff = UnifiedDiff.diff(old: old ?? "", new: new, oldName: display, newName: display + ".new")
-      ctx.out(color ? colorize(diff) : diff)
+      ctx.out(color ? TerminalReporter.colorized(diff) : diff)
       while true {
         ctx.out("accept, reject, skip or quit? [a/r/s/q] ")
         guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() else {
@@ -196,15 +196,5 @@ package enum GoldenCommandsCore {
     }
     if let g = c.golden { out += "  golden: on \(g.subject.rawValue)\n" }
     return out
-  }
-
-  static func colorize(_ diff: String) -> String {
-    diff.split(separator: "\n", omittingEmptySubsequences: false).map { l -> String in
-      if l.hasPrefix("+++") || l.hasPrefix("---") { return "\u{1B}[1m\(l)\u{1B}[0m" }
-      if l.hasPrefix("+") { return "\u{1B}[32m\(l)\u{1B}[0m" }
-      if l.hasPrefix("-") { return "\u{1B}[31m\(l)\u{1B}[0m" }
-      if l.hasPrefix("@@") { return "\u{1B}[36m\(l)\u{1B}[0m" }
-      return String(l)
-    }.joined(separator: "\n")
   }
 }

@@ -144,13 +144,15 @@ package final class TerminalReporter: RunReporter {
     progressShown = true
   }
 
-  func colorDiff(_ diff: String) -> String {
-    guard style.color else { return diff }
-    return diff.split(separator: "\n", omittingEmptySubsequences: false).map { l -> String in
-      if l.hasPrefix("+++") || l.hasPrefix("---") { return paint(String(l), "1") }
-      if l.hasPrefix("+") { return paint(String(l), "32") }
-      if l.hasPrefix("-") { return paint(String(l), "31") }
-      if l.hasPrefix("@@") { return paint(String(l), "36") }
+  func colorDiff(_ diff: String) -> String { style.color ? Self.colorized(diff) : diff }
+
+  /// A unified diff with its file, hunk, removed and added lines coloured (run and review).
+  static func colorized(_ diff: String) -> String {
+    diff.split(separator: "\n", omittingEmptySubsequences: false).map { l -> String in
+      if l.hasPrefix("+++") || l.hasPrefix("---") { return "\u{1B}[1m\(l)\u{1B}[0m" }
+      if l.hasPrefix("+") { return "\u{1B}[32m\(l)\u{1B}[0m" }
+      if l.hasPrefix("-") { return "\u{1B}[31m\(l)\u{1B}[0m" }
+      if l.hasPrefix("@@") { return "\u{1B}[36m\(l)\u{1B}[0m" }
       return String(l)
     }.joined(separator: "\n")
   }
