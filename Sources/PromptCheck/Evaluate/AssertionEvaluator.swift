@@ -7,9 +7,13 @@ package struct AssertionEvaluator: Sendable {
 
   package init() {}
 
-  /// Every assertion is evaluated, not only up to the first failure.
-  package func evaluate(_ assertions: [Assertion], on completion: Completion) -> [Finding] {
-    var subjects = Subjects(completion: completion)
+  /// Every assertion is evaluated, not only up to the first failure. `judgements` holds what
+  /// the judges found (by `Assertion.key`); `transforms` are the test's, applied to the output.
+  package func evaluate(
+    _ assertions: [Assertion], on completion: Completion, judgements: [String: Result<Judgement, JudgeProblem>] = [:],
+    transforms: [Transform] = []
+  ) -> [Finding] {
+    var subjects = Subjects(completion: completion, judgements: judgements, testTransforms: transforms)
     return assertions.map { evaluate($0, subjects: &subjects) }
   }
 
@@ -29,12 +33,31 @@ package struct AssertionEvaluator: Sendable {
     var ifHolds: String = ""
     /// A problem that fails the assertion whatever its polarity (bad JSON, missing usage, regex timeout).
     var problem: String?
+    /// A judged check's score in 0…1 (of the property, before negation).
+    var score: Double?
+    var reason: String?
   }
 
   func evaluate(_ a: Assertion, subjects: inout Subjects) -> Finding {
-    let o = outcome(a, &subjects)
+    var o: Outcome
+    switch subjects.shaped(a) {
+    case .success(nil):
+      o = outcome(a, &subjects)
+    case .success(let text?):
+      // A transformed subject is checked as the text the transforms left.
+      var shaped = subjects
+      shaped.override(a.subject, with: text)
+      o = outcome(a, &shaped)
+    case .failure(let why):
+      // Said as the check would say it; the problem is what fails it.
+      o = outcome(a, &subjects)
+      o.holds = false
+      o.problem = "its transform failed: \(why.message)"
+    }
     let subjectName = Self.subjectName(a)
-    var finding = Finding(label: a.label, kind: a.fullKind, passed: false, message: "", location: a.location)
+    var finding = Finding(
+      label: a.label, kind: a.fullKind, passed: false, message: "", location: a.location,
+      score: o.score.map { a.negated ? 1 - $0 : $0 }, reason: o.reason, weight: a.weight)
     if let problem = o.problem {
       finding.message = "expected \(subjectName) \(a.negated ? "not " : "")to \(o.expectation), but \(problem)"
     } else if o.holds != a.negated {
@@ -58,12 +81,47 @@ package struct AssertionEvaluator: Sendable {
   /// The texts and parsed JSON of a completion, computed at most once per completion.
   struct Subjects {
     let completion: Completion
+    let judgements: [String: Result<Judgement, JudgeProblem>]
+    /// The test's `transform:`, for assertions on the output.
+    let testTransforms: [Transform]
     private var responseText: String?
     private var parsed: [Assertion.Subject: Result<JSON, JSONParseError>] = [:]
+    private var overrides: [Assertion.Subject: String] = [:]
 
-    init(completion: Completion) { self.completion = completion }
+    init(
+      completion: Completion, judgements: [String: Result<Judgement, JudgeProblem>] = [:],
+      testTransforms: [Transform] = []
+    ) {
+      self.completion = completion
+      self.judgements = judgements
+      self.testTransforms = testTransforms
+    }
+
+    /// The transforms that apply to an assertion: the test's (on the output), then its own.
+    func transforms(for a: Assertion) -> [Transform] {
+      guard a.kind.readsSubject else { return [] }
+      return (a.subject == .output ? testTransforms : []) + a.transforms
+    }
+
+    /// The assertion's subject after its transforms; nil when none apply.
+    mutating func shaped(_ a: Assertion) -> Result<String?, JudgeProblem> {
+      let ts = transforms(for: a)
+      guard !ts.isEmpty else { return .success(nil) }
+      return Transform.apply(ts, to: text(a.subject)).map { Optional($0) }
+    }
+
+    /// The subject's text as the check sees it (transformed when transforms apply).
+    mutating func checkedText(_ a: Assertion) -> Result<String, JudgeProblem> {
+      shaped(a).map { $0 ?? text(a.subject) }
+    }
+
+    mutating func override(_ s: Assertion.Subject, with text: String) {
+      overrides[s] = text
+      parsed[s] = nil
+    }
 
     mutating func text(_ s: Assertion.Subject) -> String {
+      if let o = overrides[s] { return o }
       switch s {
       case .output: return completion.content
       case .reasoning: return completion.reasoning
@@ -76,7 +134,7 @@ package struct AssertionEvaluator: Sendable {
     }
 
     mutating func json(_ s: Assertion.Subject) -> Result<JSON, JSONParseError> {
-      if s == .response { return .success(completion.response) }
+      if s == .response, overrides[s] == nil { return .success(completion.response) }
       if let cached = parsed[s] { return cached }
       let result: Result<JSON, JSONParseError>
       do {
@@ -258,6 +316,14 @@ package struct AssertionEvaluator: Sendable {
       return Outcome(
         holds: names.contains(provider), expectation: expectation, ifNot: "it was served by \(JSON.quoted(provider))",
         ifHolds: "it was served by \(JSON.quoted(provider))")
+    case .llmRubric(let rubric):
+      return rubricOutcome(a, rubric, subjects.judgements[a.key])
+    case .similar(let similarity):
+      return similarOutcome(similarity, subjects.judgements[a.key])
+    case .exec(let command):
+      return execOutcome(command, subjects.judgements[a.key])
+    case .anyOf(let members):
+      return anyOfOutcome(members, &subjects)
     case .maxCost(let limit):
       var o = Outcome(holds: false, expectation: "cost at most $\(NumberText.money(limit))")
       guard let cost = c.usage?.cost else {

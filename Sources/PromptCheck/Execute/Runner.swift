@@ -1,9 +1,21 @@
 import Foundation
 import Synchronization
 
-/// Produces the completion for a case: over the network, or from a cassette.
+/// Produces the completion for a case and its judges' answers: over the network, or from a
+/// cassette. Nothing is written until `finish`, so a cassette holds a case's main call and its
+/// judge calls together, written once.
 package protocol CompletionSource: Sendable {
   func fetch(_ c: PlannedCase) async -> FetchResult
+  /// One grader or embeddings call of the case (README "Recorded judges").
+  func judge(_ call: JudgeCall, for c: PlannedCase, fetched: FetchResult) async -> Result<JudgeAnswer, CallError>
+  /// Writes what the case recorded; an error when it could not be written.
+  func finish(_ c: PlannedCase, fetched: inout FetchResult, judges: [Cassette.JudgeRecord]) -> CallError?
+}
+
+/// A judge call's answer, replayed or live.
+package struct JudgeAnswer: Sendable {
+  package var record: Cassette.JudgeRecord
+  package var replayed: Bool
 }
 
 package struct FetchResult: Sendable {
@@ -13,6 +25,10 @@ package struct FetchResult: Sendable {
   package var notes: [String] = []
   /// Re-recorded with a different answer: the diff from the old answer to the new.
   package var recordedChange: String?
+  /// The readable cassette on disk, for judge calls to replay from.
+  package var onDisk: Cassette?
+  /// A new recording of the main call, written by `finish` with its judges.
+  package var toRecord: Cassette?
 
   package init(
     result: Result<Completion, CallError>, attempts: Int, cassette: CassetteReport, notes: [String] = [],
@@ -101,18 +117,24 @@ package final class CostBudget: Sendable {
   }
 
   /// The worst case of a call from its `max_tokens` and the provider's pricing; nil without pricing.
-  static func estimate(_ c: PlannedCase) -> Double? {
-    guard let pricing = c.provider.pricing else { return nil }
+  static func estimate(_ r: ChatRequest) -> Double? {
+    guard let pricing = r.provider.pricing else { return nil }
     // A token is 3 to 4 bytes of text (3 here, to stay above), plus a few per message; the
-    // completion is at most max_tokens (else 4096).
-    let promptTokens = c.variant.messages.reduce(0) { n, m in
+    // completion is at most max_tokens (else 4096; none for embeddings).
+    var promptTokens = r.messages.reduce(0) { n, m in
       let content = m["content"]
       return n + 4 + (content?.stringValue ?? content?.serialized() ?? "").utf8.count / 3
     }
     let limit: Int
-    switch c.variant.params["max_tokens"] ?? c.variant.params["max_completion_tokens"] {
-    case .int(let n)?: limit = n
-    default: limit = 4096
+    switch r.endpoint {
+    case .embeddings(let input):
+      promptTokens = input.reduce(0) { $0 + 4 + $1.utf8.count / 3 }
+      limit = 0
+    case .chat:
+      switch r.params["max_tokens"] ?? r.params["max_completion_tokens"] {
+      case .int(let n)?: limit = n
+      default: limit = 4096
+      }
     }
     return pricing.cost(promptTokens: promptTokens, completionTokens: limit)
   }
@@ -122,9 +144,16 @@ package final class CostBudget: Sendable {
 func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async -> (
   CallOutcome?, Result<Completion, CallError>
 ) {
+  await callLive(c.request, client: client, budget: budget)
+}
+
+/// One live call of a request (a case's, or a judge's) within the budget.
+func callLive(_ request: ChatRequest, client: ChatClient, budget: CostBudget) async -> (
+  CallOutcome?, Result<Completion, CallError>
+) {
   var reservation: Double?
   reserving: while true {
-    switch budget.reserve(CostBudget.estimate(c)) {
+    switch budget.reserve(CostBudget.estimate(request)) {
     case .granted(let r):
       reservation = r
       break reserving
@@ -138,11 +167,11 @@ func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async ->
       }
     }
   }
-  let outcome = await client.call(c.request)
+  let outcome = await client.call(request)
   switch outcome.result {
   case .success(let exchange):
     let completion = Completion(response: exchange.decoded.body, latencyMS: Int((exchange.duration * 1000).rounded()))
-      .pricedWith(c.provider.pricing)
+      .withEmbeddingUsage(request.endpoint != .chat).pricedWith(request.provider.pricing)
     budget.settle(reservation, cost: completion.usage?.cost)
     return (outcome, .success(completion))
   case .failure(let e):
@@ -271,7 +300,7 @@ package struct Runner: Sendable {
         plannedCase: c, outcome: .skipped(reason), findings: [], completion: nil, durationMS: 0, attempts: 0,
         cassette: CassetteReport(path: "", status: .none), golden: noGolden)
     }
-    let fetched = await source.fetch(c)
+    var fetched = await source.fetch(c)
     // The one place secrets are removed: goldens, reports and the terminal see only this.
     var shown = c
     shown.variant.messages = c.variant.messages.map { redactor($0) }
@@ -286,23 +315,106 @@ package struct Runner: Sendable {
       result.outcome = .errored(redactor(e.message))
     case .success(let completion):
       result.completion = completion
-      result.findings = evaluator.evaluate(c.variant.assertions, on: completion)
+      let judged = await judge(c, completion: completion, fetched: fetched)
+      result.judgeUsage = judged.usage
+      result.findings = evaluator.evaluate(
+        c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms)
+      var errors = judged.errors
+      if let e = source.finish(c, fetched: &fetched, judges: judged.records) { errors.append(redactor(e.message)) }
+      result.cassette = fetched.cassette
+      if let status = judged.cassetteStatus { result.cassette.status = status }
       if let spec = c.golden, let goldens {
         let g = goldens.compare(c, spec: spec, completion: completion, deferWrites: c.repeatIndex != nil)
         result.goldenText = g.text
         result.golden = g.report
         if let finding = g.finding { result.findings.append(finding) }
         result.notes += g.notes
-        if let error = g.error {
-          result.outcome = .errored(error)
-          break
-        }
+        if let error = g.error { errors.append(error) }
       }
-      result.outcome = result.findings.allSatisfy(\.passed) ? .passed : .failed
+      if !errors.isEmpty {
+        result.outcome = .errored(errors.joined(separator: "\n"))
+        break
+      }
+      let decision = CaseDecision.decide(result.findings, threshold: c.variant.threshold)
+      result.score = decision.score
+      if let note = decision.note { result.notes.append(note) }
+      result.outcome = decision.passed ? .passed : .failed
     }
     let elapsed = clock.now - start
     result.durationMS = elapsed.milliseconds
     return result
+  }
+}
+
+/// What a case's judges found (README "Judged assertions").
+struct JudgedCase {
+  var judgements: [String: Result<Judgement, JudgeProblem>] = [:]
+  /// The judge calls to keep in the cassette, in assertion order.
+  var records: [Cassette.JudgeRecord] = []
+  /// Problems that error the case: an unusable verdict, a failed command, a judge call not recorded.
+  var errors: [String] = []
+  /// The judges' tokens and cost (as recorded, for replayed ones).
+  var usage: Completion.Usage?
+  /// A judge call that was stale or missing in the cassette.
+  var cassetteStatus: CassetteReport.Status?
+}
+
+extension Runner {
+  /// Runs a case's judges one after another: grader and embeddings calls through the source
+  /// (so they replay), `exec` commands locally.
+  func judge(_ c: PlannedCase, completion: Completion, fetched: FetchResult) async -> JudgedCase {
+    var out = JudgedCase()
+    let calls = AssertionEvaluator.judgeCalls(
+      for: c.variant.assertions, completion: completion, case: c, transforms: c.variant.transforms)
+    for call in calls {
+      let judgement: Result<Judgement, JudgeProblem>
+      switch call.work {
+      case .exec(let command, let input):
+        judgement = await Self.runExec(command, input: input)
+      case .grader, .embeddings:
+        switch await source.judge(call, for: c, fetched: fetched) {
+        case .failure(let e):
+          judgement = .failure(JudgeProblem(redactor(e.message)))
+          if e.kind == .staleCassette { out.cassetteStatus = .stale }
+          if e.kind == .noCassette, out.cassetteStatus == nil { out.cassetteStatus = .missing }
+        case .success(let answer):
+          out.records.append(answer.record)
+          let reply = Completion(response: answer.record.body, latencyMS: answer.record.durationMS)
+            .withEmbeddingUsage(call.isEmbeddings).pricedWith(call.requests.first?.provider.pricing)
+          if let u = reply.usage { out.usage = out.usage.map { $0.adding(u) } ?? u }
+          judgement = Self.read(call, redactor(reply))
+        }
+      }
+      if case .failure(let problem) = judgement { out.errors.append("\(call.label): \(problem.message)") }
+      out.judgements[call.key] = judgement
+    }
+    return out
+  }
+
+  static func read(_ call: JudgeCall, _ reply: Completion) -> Result<Judgement, JudgeProblem> {
+    switch call.work {
+    case .grader(_, let threshold):
+      return Judging.verdict(from: reply, threshold: threshold).map(Judgement.verdict)
+    case .embeddings(let request):
+      guard case .embeddings(let input) = request.endpoint else { return .failure("not an embeddings call") }
+      return Judging.similarities(from: reply.response, inputs: input.count).map(Judgement.similarities)
+    case .exec:
+      return .failure("not a server call")
+    }
+  }
+
+  static func runExec(_ command: ExecCommand, input: String) async -> Result<Judgement, JudgeProblem> {
+    switch await Subprocess.run(command.argv, input: input, timeoutMS: command.timeoutMS) {
+    case .failure(let e):
+      return .failure(JudgeProblem(e.message))
+    case .success(let f) where f.timedOut:
+      return .failure("`\(command.display)` ran longer than \(command.timeoutMS) ms (timeout_ms) and was killed")
+    case .success(let f):
+      guard let status = f.status else {
+        return .failure("`\(command.display)` was ended by signal \(f.signal ?? 0)")
+      }
+      return Judging.execOutcome(status: status, stdout: f.stdout, stderr: f.stderr).map(Judgement.exec)
+    }
   }
 }
 

@@ -3,18 +3,26 @@
 extension NodeReader {
   typealias Render = (String, SourceLocation) -> String
 
-  mutating func assertion(_ node: YAMLNode, index: Int, render: Render) -> Assertion? {
+  /// Keys every assertion may carry besides its kind.
+  static let assertionMetaKeys = ["name", "on", "weight", "transform"]
+  /// Keys promptfoo's long form puts beside `type` and `value` for the judged kinds.
+  static let longFormJudgeKeys = ["threshold", "provider", "model", "params", "timeout_ms"]
+
+  mutating func assertion(_ node: YAMLNode, index: Int, parent: Int? = nil, render: Render) -> Assertion? {
     guard let pairs = node.mapping else {
       error("an assertion must be a map such as {contains: \"text\"}, found \(node.kindDescription)", at: node)
       return nil
     }
-    let what = "assert[\(index)]"
+    let what = parent.map { "assert[\($0)].any-of[\(index)]" } ?? "assert[\(index)]"
     var name: String?
     var subject: Assertion.Subject?
     var subjectNode: YAMLNode?
     var kindNode: YAMLNode?
     var kindText: String?
     var valueNode: YAMLNode?
+    var weight = 1.0
+    var transforms: [Transform] = []
+    var extras: [YAMLNode.Pair] = []
     var hadUnknownKeys = false
     let isLongForm = pairs.contains { $0.key.scalar?.text == "type" }
 
@@ -32,20 +40,27 @@ extension NodeReader {
             error("\(what).on must be output, reasoning or response, found '\(s)'", at: pair.value)
           }
         }
+      case "weight":
+        weight = number(pair.value, "\(what).weight", in: 0...1_000_000) ?? 1
+      case "transform":
+        transforms = self.transforms(pair.value, "\(what).transform", render) ?? []
       case "type" where isLongForm:
         kindNode = pair.value
         kindText = strictString(pair.value, "\(what).type")
       case "value" where isLongForm:
         valueNode = pair.value
+      case _ where isLongForm && Self.longFormJudgeKeys.contains(key):
+        extras.append(pair)
       default:
         if isLongForm {
-          unknownKey(key, at: pair.key, in: what, allowed: ["type", "value", "name", "on"])
+          unknownKey(
+            key, at: pair.key, in: what, allowed: ["type", "value"] + Self.assertionMetaKeys + Self.longFormJudgeKeys)
           hadUnknownKeys = true
           continue
         }
         let base = key.hasPrefix("not-") ? String(key.dropFirst(4)) : key
         guard Assertion.Kind(rawValue: base) != nil else {
-          let candidates = Assertion.Kind.names + Assertion.Kind.names.map { "not-" + $0 } + ["name", "on"]
+          let candidates = Assertion.Kind.names + Assertion.Kind.names.map { "not-" + $0 } + Self.assertionMetaKeys
           var message = "unknown assertion kind '\(key)'"
           if let guess = closestMatch(to: key, in: candidates) { message += "; did you mean '\(guess)'?" }
           error(message, at: pair.key)
@@ -74,8 +89,12 @@ extension NodeReader {
     if let subjectNode, subject != nil, !kind.readsSubject {
       error("'on' does not apply to \(kind.rawValue), which reads the response's metadata", at: subjectNode)
     }
+    if kind == .anyOf, parent != nil {
+      error("any-of cannot hold another any-of; list every alternative in one", at: kindNode)
+      return nil
+    }
     let effectiveSubject = subject ?? .output
-    let value: YAMLNode
+    var value: YAMLNode
     if let valueNode {
       value = valueNode
     } else if kind == .isJSON {
@@ -84,13 +103,31 @@ extension NodeReader {
       if !hadUnknownKeys { error("\(what) (\(kind.rawValue)) needs a value", at: kindNode) }
       return nil
     }
+    if !extras.isEmpty {
+      // promptfoo's `{type: llm-rubric, value: …, threshold: …}`: the same as the short form's map.
+      let valueKey: String
+      switch kind {
+      case .llmRubric: valueKey = "rubric"
+      case .similar: valueKey = "value"
+      case .exec: valueKey = "command"
+      default:
+        for pair in extras {
+          error("'\(pair.key.scalar?.text ?? "")' does not apply to \(kind.rawValue)", at: pair.key)
+        }
+        return nil
+      }
+      value = YAMLNode(
+        .mapping([YAMLNode.Pair(key: YAMLNode(.scalar(valueKey, .plain), at: value.location), value: value)] + extras),
+        at: value.location)
+    }
     guard
       let check = check(
-        kind: kind, value: value, subject: effectiveSubject, what: "\(what) (\(kindText))", render: render)
+        kind: kind, value: value, subject: effectiveSubject, index: index, what: "\(what) (\(kindText))",
+        render: render)
     else { return nil }
     return Assertion(
       kind: kind, negated: negated, check: check, subject: effectiveSubject, name: name, index: index,
-      location: node.location)
+      location: node.location, weight: weight, transforms: transforms, parent: parent)
   }
 
   private mutating func text(_ node: YAMLNode, _ what: String, _ render: Render) -> String? {
@@ -98,9 +135,23 @@ extension NodeReader {
   }
 
   private mutating func check(
-    kind: Assertion.Kind, value: YAMLNode, subject: Assertion.Subject, what: String, render: Render
+    kind: Assertion.Kind, value: YAMLNode, subject: Assertion.Subject, index: Int, what: String, render: Render
   ) -> Assertion.Check? {
     switch kind {
+    case .llmRubric: return rubric(value, what, render).map { .llmRubric($0) }
+    case .similar: return similarity(value, what, render).map { .similar($0) }
+    case .exec: return execCommand(value, what, render).map { .exec($0) }
+    case .anyOf:
+      guard let items = list(value, what) else { return nil }
+      if items.isEmpty {
+        error("\(what) needs at least one assertion", at: value)
+        return nil
+      }
+      let before = sink.diagnostics.count
+      let members = items.enumerated().compactMap { k, item in
+        assertion(item, index: k, parent: index, render: render)
+      }
+      return sink.diagnostics.count == before ? .anyOf(members) : nil
     case .equals:
       if subject == .response { return .equals(json(value, render: render)) }
       return text(value, what, render).map { .equals(.string($0)) }

@@ -5,6 +5,7 @@ package enum ConfigLoader {
     "mode", "filter", "case", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
     "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
     "junit_file_attributes", "allow_empty", "allow_only", "think_tags", "retry_empty", "defaults", "suites",
+    "grader", "embeddings",
   ]
   package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
 
@@ -54,6 +55,13 @@ package enum ConfigLoader {
       config.defaultProvider = definedProviders[0]
     }
     config.run = r.runSettings(m)
+    r.judgeProviders = config.providers
+    if let v = m["grader"], let g = r.map(v, "grader", allowed: NodeReader.judgeTargetKeys) {
+      config.grader = r.judgeTarget(g, "grader")
+    }
+    if let v = m["embeddings"], let e = r.map(v, "embeddings", allowed: ["provider", "model"]) {
+      config.embeddings = r.judgeTarget(e, "embeddings", allowsParams: false)
+    }
     if let v = m["think_tags"], let text = r.strictString(v, "think_tags") {
       if let t = Config.ThinkTags(rawValue: text) {
         config.thinkTags = t

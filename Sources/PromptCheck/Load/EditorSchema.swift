@@ -73,6 +73,11 @@ package enum EditorSchema {
       oneOf([["type": "string"], ["type": "object"]]), "A provider's name from promptcheck.yaml, or an inline provider."
     ),
     "providers": (stringList, "Targets: run every case with each of these providers (the id carries @provider:model)."),
+    "threshold": (number(0...1), "Pass when the passing assertions' weights make up this share of the total weight."),
+    "transform": (
+      oneOf([["type": "string"], ["type": "object"], ["type": "array"]]),
+      "Shape the output before the assertions: strip-code-fence, extract-json, {regex-capture: PATTERN}, or a list."
+    ),
     "models": (stringList, "Targets: run every case with each of these models."),
     "prompts": (
       oneOf([["type": "object", "additionalProperties": ["type": "string"]], stringList]),
@@ -151,6 +156,21 @@ package enum EditorSchema {
       "suites": (
         oneOf([["type": "string"], stringList]), "Globs of the suite files (instead of every YAML file in tests_dir)."
       ),
+      "grader": (
+        [
+          "type": "object",
+          "properties": ["provider": ["type": "string"], "model": ["type": "string"], "params": ["type": "object"]],
+          "additionalProperties": false,
+        ],
+        "Who grades llm-rubric assertions (default: the case's own provider and model)."
+      ),
+      "embeddings": (
+        [
+          "type": "object", "properties": ["provider": ["type": "string"], "model": ["type": "string"]],
+          "additionalProperties": false,
+        ],
+        "Who embeds for similar assertions (default: the case's own provider and model)."
+      ),
     ]
   }
 
@@ -181,6 +201,9 @@ package enum EditorSchema {
     properties["on"] = ["enum": ["output", "reasoning", "response"]]
     properties["type"] = ["enum": .array(Assertion.Kind.names.flatMap { [JSON.string($0), .string("not-" + $0)] })]
     properties["value"] = [:]
+    properties["weight"] = number(0...1_000_000)
+    properties["transform"] = [:]
+    for k in NodeReader.longFormJudgeKeys { properties[k] = [:] }
     return ["type": "object", "properties": .object(properties), "additionalProperties": false, "minProperties": 1]
   }
 

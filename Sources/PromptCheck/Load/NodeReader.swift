@@ -9,6 +9,11 @@ struct NodeReader {
   /// repeat the same assertions in every test.
   var regexCache: [String: CompiledRegex] = [:]
   var pathCache: [String: JSONPath] = [:]
+  /// What the judged assertions may name (README "Judged assertions"): the config's providers,
+  /// and its `grader:` and `embeddings:` sections.
+  var judgeProviders: [Provider] = []
+  var graderDefaults = JudgeTarget()
+  var embeddingDefaults = JudgeTarget()
 
   mutating func error(_ message: String, at node: YAMLNode) {
     sink.error(message, at: node.location)

@@ -9,6 +9,7 @@ package enum SuiteLoader {
   package static let testKeys = [
     "name", "description", "tags", "vars", "matrix", "dataset", "messages", "prompt", "prompts", "system", "params",
     "assert", "golden", "repeat", "min_pass_rate", "skip", "only", "model", "provider", "providers", "models",
+    "threshold", "transform",
   ]
   static let notInDefaults = ["name", "matrix", "dataset", "repeat", "min_pass_rate", "skip", "only"]
   package static var defaultsKeys: [String] { testKeys.filter { !notInDefaults.contains($0) } }
@@ -56,6 +57,9 @@ private struct Loader {
     self.suiteName = suiteName
     self.config = config
     self.readFile = readFile
+    r.judgeProviders = config.providers
+    r.graderDefaults = config.grader
+    r.embeddingDefaults = config.embeddings
   }
 
   /// What the suite level says, shared by its tests.
@@ -364,6 +368,7 @@ private struct Loader {
     }
 
     let golden = pick("golden").flatMap { goldenSpec($0) }
+    let threshold = pick("threshold").flatMap { r.number($0, "threshold", in: 0...1) }
     var repeatCount: Int?
     var repeatMin: Int?
     if let node = own["repeat"] {
@@ -453,6 +458,7 @@ private struct Loader {
         messages += self.messages(mNode, render: render)
       }
       let params = r.params(paramPairs, render: render)
+      let transforms = pick("transform").flatMap { r.transforms($0, "transform", render) } ?? []
       var assertions: [Assertion] = []
       for (k, a) in assertNodes.enumerated() {
         if let parsed = r.assertion(a, index: k, render: render) { assertions.append(parsed) }
@@ -511,7 +517,7 @@ private struct Loader {
         variants.append(
           TestVariant(
             matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions,
-            provider: a.provider, model: a.model, target: a.target))
+            provider: a.provider, model: a.model, target: a.target, threshold: threshold, transforms: transforms))
       }
       // Later variants differ only in values: stop re-checking once one has failed.
       if r.sink.diagnostics.count > errorsBefore { break }

@@ -26,6 +26,14 @@ package struct Assertion: Sendable {
     case servedModel(CompiledRegex)
     /// The response's `provider` is one of these names (OpenRouter says which provider served it).
     case servedProvider([String])
+    /// A grader model's verdict on the subject (README "Judged assertions").
+    case llmRubric(Rubric)
+    /// Cosine similarity of the subject's embedding to one of the values'.
+    case similar(Similarity)
+    /// A local command's verdict on the whole case.
+    case exec(ExecCommand)
+    /// Passes when one of these passes.
+    case anyOf([Assertion])
   }
 
   /// Every kind of README "Assertions", as written in a suite.
@@ -45,14 +53,18 @@ package struct Assertion: Sendable {
     case maxCost = "max-cost"
     case servedModel = "served-model"
     case servedProvider = "served-provider"
+    case llmRubric = "llm-rubric"
+    case similar, exec
+    case anyOf = "any-of"
 
     /// Kinds that read a subject, so `on:` applies to them (the others read the response's metadata).
     package var readsSubject: Bool {
       switch self {
       case .equals, .contains, .icontains, .containsAny, .containsAll, .startsWith, .endsWith, .regex, .length, .isJSON,
-        .jsonPath:
+        .jsonPath, .llmRubric, .similar:
         return true
-      case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost, .servedModel, .servedProvider:
+      case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost, .servedModel, .servedProvider, .exec,
+        .anyOf:
         return false
       }
     }
@@ -70,14 +82,33 @@ package struct Assertion: Sendable {
   /// Position in the test's (defaults-first) assertion list: `assert[index]`.
   package var index: Int
   package var location: SourceLocation
+  /// `weight:` in a test's weighted score (README "Weights and threshold"); 0 counts for nothing.
+  package var weight: Double = 1
+  /// `transform:` applied to the subject's text before the check (after the test's own).
+  package var transforms: [Transform] = []
+  /// For an `any-of` member: the index of the `any-of` it belongs to.
+  package var parent: Int? = nil
 
   /// `not-contains` etc.
   package var fullKind: String { negated ? "not-" + kind.rawValue : kind.rawValue }
 
-  /// `assert[2]` or `assert[2] "name"`.
+  /// `assert[2]` or `assert[2] "name"`; an `any-of` member is `assert[2].any-of[0]`.
   package var label: String {
-    if let name { return "assert[\(index)] (\(name))" }
-    return "assert[\(index)]"
+    let position = parent.map { "assert[\($0)].any-of[\(index)]" } ?? "assert[\(index)]"
+    if let name { return "\(position) (\(name))" }
+    return position
+  }
+
+  /// Names the assertion among its test's, for the judgements made for it (`2`, `2.0`).
+  package var key: String { parent.map { "\($0).\(index)" } ?? "\(index)" }
+
+  /// Whether evaluating it needs a judge (a grader or embedding call, or a command).
+  package var isJudged: Bool {
+    switch check {
+    case .llmRubric, .similar, .exec: return true
+    case .anyOf(let members): return members.contains(where: \.isJudged)
+    default: return false
+    }
   }
 }
 

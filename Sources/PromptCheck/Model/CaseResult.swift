@@ -87,6 +87,10 @@ package struct CaseResult: Sendable {
   package var goldenText: String?
   /// Re-recorded with a different answer: the unified diff from the old answer to the new.
   package var recordedChange: String?
+  /// The judges' tokens and cost (grader and embeddings calls; as recorded when replayed).
+  package var judgeUsage: Completion.Usage?
+  /// The weighted score of a test with a `threshold:` (README "Weights and threshold").
+  package var score: Double?
 
   package var status: CaseStatus { outcome.status }
   /// Why the case could not run (errored), or the skip reason.

@@ -33,6 +33,17 @@ package struct Completion: Sendable {
       self.cost = cost
       self.costIsEstimated = costIsEstimated
     }
+
+    /// Two calls' usage added up (a field stays nil only when both lack it).
+    package func adding(_ o: Usage) -> Usage {
+      func sum(_ a: Int?, _ b: Int?) -> Int? { a == nil && b == nil ? nil : (a ?? 0) + (b ?? 0) }
+      return Usage(
+        promptTokens: sum(promptTokens, o.promptTokens), completionTokens: sum(completionTokens, o.completionTokens),
+        totalTokens: sum(totalTokens, o.totalTokens), reasoningTokens: sum(reasoningTokens, o.reasoningTokens),
+        cachedTokens: sum(cachedTokens, o.cachedTokens),
+        cost: cost == nil && o.cost == nil ? nil : (cost ?? 0) + (o.cost ?? 0),
+        costIsEstimated: costIsEstimated || o.costIsEstimated)
+    }
   }
 
   /// The assistant message's content ("" when null).
@@ -140,6 +151,15 @@ extension Completion {
     }
     let text = thinking.trimmingCharacters(in: " \n\r\t")
     c.reasoning = reasoning.isEmpty ? text : reasoning + "\n" + text
+    return c
+  }
+
+  /// An embeddings answer has prompt tokens only: its completion tokens are 0, so it can be priced.
+  package func withEmbeddingUsage(_ isEmbeddings: Bool) -> Completion {
+    guard isEmbeddings, var u = usage, u.completionTokens == nil else { return self }
+    u.completionTokens = 0
+    var c = self
+    c.usage = u
     return c
   }
 

@@ -74,6 +74,10 @@ package struct Config: Sendable {
   /// `suites:` globs (relative to the working folder) that select the suite files, instead of
   /// every YAML file under `tests_dir`.
   package var suiteGlobs: [String]?
+  /// `grader:`: who grades `llm-rubric` (else the case's own provider and model).
+  package var grader = JudgeTarget()
+  /// `embeddings:`: who embeds for `similar` (else the case's own provider and model).
+  package var embeddings = JudgeTarget()
 
   package enum ThinkTags: String, Sendable, CaseIterable {
     /// Move it to the reasoning (content assertions and goldens see only the answer).

@@ -9,6 +9,12 @@ package struct Finding: Sendable, Equatable {
   package var message: String
   /// Where the assertion is written.
   package var location: SourceLocation?
+  /// A judged assertion's score in 0…1 (the grader's, the similarity found, the command's).
+  package var score: Double? = nil
+  /// A judge's reason (the grader's, the command's).
+  package var reason: String? = nil
+  /// Its weight in the test's score (README "Weights and threshold").
+  package var weight: Double = 1
 
   /// `assert[1] contains: expected …`
   package var description: String { label == kind ? "\(label): \(message)" : "\(label) \(kind): \(message)" }

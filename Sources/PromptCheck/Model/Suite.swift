@@ -50,6 +50,11 @@ package struct TestVariant: Sendable {
   /// `provider:model` when the suite compares targets (`providers:`/`models:` lists or
   /// `--provider`/`--model`): it is in the case id (`…@local:smollm2`) and the file names.
   package var target: String?
+  /// `threshold:`: the weighted score of the assertions that passes the test (README "Weights and
+  /// threshold"); nil: every assertion of non-zero weight must pass.
+  package var threshold: Double? = nil
+  /// `transform:` of the test: shapes the output before every assertion on the output.
+  package var transforms: [Transform] = []
 }
 
 /// `golden: true` or `golden: {on, normalize}` (README "Goldens").

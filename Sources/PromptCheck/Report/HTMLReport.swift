@@ -99,6 +99,12 @@ package enum HTMLReport {
       for f in failed { body += "<li>\(escape(f.message))</li>" }
       body += "</ul>"
     }
+    let judgedPasses = r.assertions.filter { $0.passed && ($0.score != nil || $0.reason != nil) }
+    if !judgedPasses.isEmpty {
+      body += "<h3>Judged assertions that passed</h3><ul class=\"findings judged\">"
+      for f in judgedPasses { body += "<li>\(escape(f.message))</li>" }
+      body += "</ul>"
+    }
     if let diff = r.golden.diff {
       body += "<h3>Golden <code>\(escape(r.golden.path ?? ""))</code></h3>" + sideBySide(diff)
     } else if r.golden.status == .missing {

@@ -90,6 +90,18 @@ package enum JSONReport {
     return .object(o)
   }
 
+  static func usageJSON(_ u: ReportCase.Usage) -> JSON {
+    var usage = JSONObject()
+    if let v = u.promptTokens { usage["prompt_tokens"] = .int(v) }
+    if let v = u.completionTokens { usage["completion_tokens"] = .int(v) }
+    if let v = u.totalTokens { usage["total_tokens"] = .int(v) }
+    if let v = u.reasoningTokens { usage["reasoning_tokens"] = .int(v) }
+    if let v = u.cachedTokens { usage["cached_tokens"] = .int(v) }
+    if let v = u.cost { usage["cost"] = .double(v) }
+    if u.costIsEstimated { usage["cost_estimated"] = true }
+    return .object(usage)
+  }
+
   static func parseGroup(_ o: JSON) -> RepeatGroup? {
     guard let id = o["id"]?.stringValue, case .int(let runs)? = o["runs"], case .int(let passes)? = o["passes"] else {
       return nil
@@ -124,6 +136,8 @@ package enum JSONReport {
       c.assertions.map { a in
         var o = JSONObject([("kind", .string(a.kind)), ("passed", .bool(a.passed)), ("message", .string(a.message))])
         if let line = a.line { o["line"] = .int(line) }
+        if let score = a.score { o["score"] = .double(score) }
+        if let reason = a.reason { o["reason"] = .string(reason) }
         return .object(o)
       })
     var golden = JSONObject()
@@ -140,17 +154,9 @@ package enum JSONReport {
     if let l = c.latencyMS { o["latency_ms"] = .int(l) }
     if let m = c.model { o["model"] = .string(m) }
     if let p = c.provider { o["provider"] = .string(p) }
-    if let u = c.usage {
-      var usage = JSONObject()
-      if let v = u.promptTokens { usage["prompt_tokens"] = .int(v) }
-      if let v = u.completionTokens { usage["completion_tokens"] = .int(v) }
-      if let v = u.totalTokens { usage["total_tokens"] = .int(v) }
-      if let v = u.reasoningTokens { usage["reasoning_tokens"] = .int(v) }
-      if let v = u.cachedTokens { usage["cached_tokens"] = .int(v) }
-      if let v = u.cost { usage["cost"] = .double(v) }
-      if u.costIsEstimated { usage["cost_estimated"] = true }
-      o["usage"] = .object(usage)
-    }
+    if let u = c.usage { o["usage"] = usageJSON(u) }
+    if let u = c.judgeUsage { o["judge_usage"] = usageJSON(u) }
+    if let score = c.score { o["score"] = .double(score) }
     if let r = c.reasoning { o["reasoning"] = .string(r) }
     o["messages"] = .array(c.messages)
     if let change = c.recordedChange { o["recorded_change"] = .string(change) }

@@ -28,7 +28,7 @@ package enum JUnitReport {
       out +=
         "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(attr(report.mode))\"/>\n"
       // The suite's tokens and cost (per case, they are in each testcase's system-out).
-      let usage = UsageTotals(cases.compactMap(\.usage))
+      let usage = UsageTotals(cases.flatMap(\.allUsage))
       if usage.cases > 0 {
         for (name, value) in [
           ("prompt_tokens", usage.promptTokens), ("completion_tokens", usage.completionTokens),

@@ -14,7 +14,7 @@ package struct Report: Sendable {
   package var budget: BudgetReport?
 
   /// The tokens and cost of every case, added up (for a replay: of the recorded answers).
-  package var usageTotals: UsageTotals { UsageTotals(cases.compactMap(\.usage)) }
+  package var usageTotals: UsageTotals { UsageTotals(cases.flatMap(\.allUsage)) }
   /// The plan this run was (a shard of), for `merge`.
   package var plan: PlanFingerprint?
 
@@ -54,7 +54,7 @@ package struct Report: Sendable {
       return TargetFigures(
         target: col, tally: Tally(cs.lazy.map { ($0.status, $0.tolerated) }),
         meanLatencyMS: latencies.isEmpty ? nil : latencies.reduce(0, +) / latencies.count,
-        usage: UsageTotals(cs.compactMap(\.usage)))
+        usage: UsageTotals(cs.flatMap(\.allUsage)))
     }
   }
 
@@ -75,6 +75,9 @@ package struct ReportCase: Sendable {
     package var message: String
     /// The line of the suite file where the assertion is written.
     package var line: Int?
+    /// A judged assertion's score and reason (README "Judged assertions").
+    package var score: Double? = nil
+    package var reason: String? = nil
   }
 
   package typealias Usage = Completion.Usage
@@ -102,6 +105,10 @@ package struct ReportCase: Sendable {
   package var model: String?
   package var provider: String?
   package var usage: Usage?
+  /// The judges' tokens and cost (grader and embeddings calls).
+  package var judgeUsage: Usage?
+  /// The weighted score of a test with a `threshold:`.
+  package var score: Double?
   /// Re-recorded with a different answer: the diff from the old answer to the new.
   package var recordedChange: String?
   /// The target or prompt version this case is, when the suite compares them; and its row.
@@ -113,6 +120,8 @@ package struct ReportCase: Sendable {
   package var messages: [JSON]
 
   package var failedAssertions: [Assertion] { assertions.filter { !$0.passed } }
+  /// The case's calls' usage: its answer's and its judges'.
+  package var allUsage: [Usage] { [usage, judgeUsage].compactMap { $0 } }
   /// The case id without its suite: the JUnit testcase name.
   package var shortName: String { id.hasPrefix(suite + "/") ? String(id.dropFirst(suite.count + 1)) : id }
 
@@ -131,8 +140,12 @@ package struct ReportCase: Sendable {
     reasoning = r.completion.flatMap { $0.reasoning.isEmpty ? nil : $0.reasoning }
     error = r.error
     assertions = r.findings.map {
-      Assertion(kind: $0.kind, passed: $0.passed, message: $0.description, line: $0.location?.line)
+      Assertion(
+        kind: $0.kind, passed: $0.passed, message: $0.description, line: $0.location?.line, score: $0.score,
+        reason: $0.reason)
     }
+    judgeUsage = r.judgeUsage
+    score = r.score
     golden = r.golden
     cassette = r.cassette
     attempts = r.attempts
@@ -176,8 +189,10 @@ package struct ReportCase: Sendable {
     assertions = (o["assertions"]?.arrayValue ?? []).map {
       Assertion(
         kind: $0["kind"]?.stringValue ?? "", passed: $0["passed"] == .bool(true),
-        message: $0["message"]?.stringValue ?? "", line: int($0["line"]))
+        message: $0["message"]?.stringValue ?? "", line: int($0["line"]), score: $0["score"]?.numberValue,
+        reason: $0["reason"]?.stringValue)
     }
+    score = o["score"]?.numberValue
     golden = GoldenReport(
       status: o["golden"]?["status"]?.stringValue.flatMap(GoldenReport.Status.init(rawValue:)) ?? .none,
       path: o["golden"]?["path"]?.stringValue, diff: o["golden"]?["diff"]?.stringValue)
@@ -189,13 +204,16 @@ package struct ReportCase: Sendable {
     latencyMS = int(o["latency_ms"])
     model = o["model"]?.stringValue
     provider = o["provider"]?.stringValue
-    if let u = o["usage"], u.objectValue != nil {
-      usage = Usage(
+    func readUsage(_ u: JSON?) -> Usage? {
+      guard let u, u.objectValue != nil else { return nil }
+      return Usage(
         promptTokens: int(u["prompt_tokens"]), completionTokens: int(u["completion_tokens"]),
         totalTokens: int(u["total_tokens"]), reasoningTokens: int(u["reasoning_tokens"]),
         cachedTokens: int(u["cached_tokens"]), cost: u["cost"]?.numberValue,
         costIsEstimated: u["cost_estimated"] == .bool(true))
     }
+    usage = readUsage(o["usage"])
+    judgeUsage = readUsage(o["judge_usage"])
     messages = o["messages"]?.arrayValue ?? []
     recordedChange = o["recorded_change"]?.stringValue
     column = o["target"]?.stringValue

@@ -84,6 +84,22 @@ package struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
     return range
   }
 
+  /// The first match's text and its groups' (nil for a group that did not take part); throws past the deadline.
+  package func firstMatchGroups(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [String?]?
+  {
+    var groups: [String?]?
+    try RegexGuard.enumerate(
+      regex, pattern: description, in: s, limit: deadline, deadline: ContinuousClock().now.advanced(by: deadline)
+    ) { match in
+      groups = (0..<match.numberOfRanges).map { i in
+        let r = match.range(at: i)
+        return r.location == NSNotFound ? nil : Range(r, in: s).map { String(s[$0]) }
+      }
+      return false
+    }
+    return groups
+  }
+
   /// Replaces every match (with `$1`-style templates), used by golden normalisers; throws past the deadline.
   package func replacingMatches(in s: String, with template: String, deadline: Duration = RegexGuard.limit)
     throws(RegexTimeout)

@@ -8,6 +8,14 @@ package enum NumberText {
     return "\(d)"
   }
 
+  /// Rounded to at most `digits` decimals, then written as `format` writes it (`0.8234…` → "0.823").
+  package static func format(_ d: Double, digits: Int) -> String {
+    guard d.isFinite else { return format(d) }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    return format((d * scale).rounded() / scale)
+  }
+
   /// US dollars to at most 6 decimals, trailing zeros dropped but one: `0.0012`, `2.0`.
   package static func money(_ d: Double) -> String {
     var s = String(format: "%.6f", d)

@@ -23,8 +23,62 @@ package struct Cassette: Sendable {
   /// Streamed calls: every event's data, verbatim and in order.
   package var events: [ServerSentEvent]?
   package var promptcheck: String = promptcheckVersion
+  /// The case's judge calls (grader and embeddings), recorded beside its main call
+  /// (README "Recorded judges").
+  package var judges: [JudgeRecord] = []
 
   package var isStream: Bool { events != nil }
+
+  /// One recorded judge call: matched by URL path and canonical request body, like the main call.
+  package struct JudgeRecord: Sendable {
+    /// The assertion it judged (`assert[1] (llm-rubric)`), to diagnose a stale one.
+    package var assertion: String
+    package var url: String
+    package var requestBody: JSON
+    package var status: Int
+    package var body: JSON
+    package var durationMS: Int
+
+    package init(assertion: String, url: String, requestBody: JSON, status: Int, body: JSON, durationMS: Int) {
+      self.assertion = assertion
+      self.url = url
+      self.requestBody = requestBody
+      self.status = status
+      self.body = body
+      self.durationMS = durationMS
+    }
+
+    /// Whether it answers this request (its body already redacted).
+    func answers(path: String, canonicalBody: String) -> Bool {
+      URLParts.path(of: url) == path && requestBody.canonicalized.canonical == canonicalBody
+    }
+
+    /// The same call with the same answer (ignoring ids, times and durations).
+    func same(as other: JudgeRecord) -> Bool {
+      url == other.url && status == other.status && requestBody.canonical == other.requestBody.canonical
+        && Cassette.stable(body) == Cassette.stable(other.body)
+    }
+
+    var json: JSON {
+      var request = JSONObject()
+      request["url"] = .string(url)
+      request["body"] = requestBody
+      var response = JSONObject()
+      response["status"] = .int(status)
+      response["body"] = body
+      var o = JSONObject()
+      o["assert"] = .string(assertion)
+      o["duration_ms"] = .int(durationMS)
+      o["request"] = .object(request)
+      o["response"] = .object(response)
+      return .object(o)
+    }
+  }
+
+  /// True when the judges hold the same calls with the same answers, in any order.
+  static func sameJudges(_ a: [JudgeRecord], _ b: [JudgeRecord]) -> Bool {
+    a.count == b.count && a.allSatisfy { x in b.contains { x.same(as: $0) } }
+  }
 
   /// The largest cassette written or read (README "Cassettes"): an answer that would make a
   /// larger one errors its case rather than fill the repository.
@@ -93,6 +147,7 @@ package struct Cassette: Sendable {
     root["duration_ms"] = .int(durationMS)
     root["request"] = .object(request)
     root["response"] = .object(response)
+    if !judges.isEmpty { root["judges"] = .array(judges.map(\.json)) }
     let redacted = redactor(.object(root))
     let header =
       "# promptcheck cassette: recorded interaction for \(caseID). Re-record with promptcheck run --mode record.\n"
@@ -172,6 +227,32 @@ package struct Cassette: Sendable {
       method: method, url: url, requestHeaders: headers(request["headers"]), requestBody: requestBody,
       status: status, responseHeaders: headers(response["headers"]), body: body, events: events)
     c.promptcheck = root["promptcheck"]?.stringValue ?? ""
+    if let list = root["judges"] {
+      guard let items = list.arrayValue else {
+        throw fail("judges must be a list, found \(Excerpt.json(list, length: 40))")
+      }
+      for (i, j) in items.enumerated() {
+        let what = "judges[\(i)]"
+        let request = try field(j, what + ".request", "request", "a map") { $0.objectValue != nil }
+        let response = try field(j, what + ".response", "response", "a map") { $0.objectValue != nil }
+        let url = try field(request, what + ".request.url", "url", "a string") { $0.stringValue != nil }
+        let body = try field(request, what + ".request.body", "body", "a JSON value") { _ in true }
+        guard
+          case .int(let status) = try field(
+            response, what + ".response.status", "status", "an integer",
+            {
+              if case .int = $0 { return true } else { return false }
+            })
+        else { throw fail("\(what).response.status must be an integer") }
+        let answer = try field(response, what + ".response.body", "body", "a JSON value") { _ in true }
+        var duration = 0
+        if case .int(let d)? = j["duration_ms"] { duration = d }
+        c.judges.append(
+          JudgeRecord(
+            assertion: j["assert"]?.stringValue ?? "", url: url.stringValue ?? "", requestBody: body, status: status,
+            body: answer, durationMS: duration))
+      }
+    }
     return c
   }
 

@@ -123,8 +123,10 @@ package struct CassetteSource: CompletionSource {
     let (found, previous) = lookup(c)
     switch (mode, found) {
     case (.replay, .replays(let completion)), (.auto, .replays(let completion)):
-      return FetchResult(
+      var f = FetchResult(
         result: .success(completion), attempts: 0, cassette: CassetteReport(path: display, status: .replayed))
+      f.onDisk = previous
+      return f
     case (.replay, .missing(let message)):
       return FetchResult(
         result: .failure(CallError(.noCassette, Self.withCommand(message, c))), attempts: 0,
@@ -156,7 +158,8 @@ package struct CassetteSource: CompletionSource {
     return record(c, exchange: exchange, completion: completion, attempts: outcome.attempts, previous: previous)
   }
 
-  /// Step 3: write the cassette of a successful call (unless the interaction is unchanged).
+  /// Step 3: the recording of a successful call, written by `finish` once its judges are known
+  /// (not at all when the interaction is unchanged).
   func record(
     _ c: PlannedCase, exchange: Exchange, completion: Result<Completion, CallError>, attempts: Int, previous: Cassette?
   ) -> FetchResult {
@@ -171,33 +174,109 @@ package struct CassetteSource: CompletionSource {
             + drift.map { "\($0.0) \($0.1) → \($1.1.isEmpty ? "(none)" : $1.1)" }.joined(separator: ", "))
       }
       if previous.sameInteraction(as: cassette) {
-        return FetchResult(
+        var f = FetchResult(
           result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .unchanged),
           notes: notes)
+        f.onDisk = previous
+        return f
       }
     }
+    var f = FetchResult(
+      result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .recorded), notes: notes,
+      recordedChange: previous.flatMap { Self.answerChange(from: $0, to: completion, display: display) })
+    f.onDisk = previous
+    f.toRecord = cassette
+    return f
+  }
+
+  /// Writes the case's cassette when its main call or its judges changed (never in replay or live mode).
+  package func finish(_ c: PlannedCase, fetched: inout FetchResult, judges: [Cassette.JudgeRecord]) -> CallError? {
+    guard mode != .replay, mode != .live else { return nil }
+    var cassette: Cassette
+    if let new = fetched.toRecord {
+      cassette = new
+    } else if let old = fetched.onDisk, !Cassette.sameJudges(old.judges, judges) {
+      // The main call replayed (or was recorded again unchanged); its judges changed.
+      cassette = old
+    } else {
+      return nil
+    }
+    cassette.judges = judges
+    let display = store.displayPath(c)
     do {
       let yaml = try cassette.yaml(redacting: redactor)
       let size = yaml.utf8.count
       guard size <= Cassette.maxBytes else {
-        return FetchResult(
-          result: .failure(
-            CallError(
-              .cassetteNotWritten,
-              "the answer was not recorded: its cassette would be \(Self.megabytes(size)), over the limit of \(Self.megabytes(Cassette.maxBytes)) (lower max_tokens, or test this case live)"
-            )), attempts: attempts, cassette: CassetteReport(path: display, status: .missing), notes: notes)
+        fetched.cassette = CassetteReport(path: display, status: .missing)
+        return CallError(
+          .cassetteNotWritten,
+          "the answer was not recorded: its cassette would be \(Self.megabytes(size)), over the limit of \(Self.megabytes(Cassette.maxBytes)) (lower max_tokens, or test this case live)"
+        )
       }
       try AtomicFile.write(yaml, to: store.absolutePath(c))
     } catch {
       // A recording that is not on disk must not pass: the next replay would have nothing.
-      return FetchResult(
-        result: .failure(CallError(.cassetteNotWritten, "the answer could not be recorded: \(error)")),
-        attempts: attempts,
-        cassette: CassetteReport(path: display, status: .missing), notes: notes)
+      fetched.cassette = CassetteReport(path: display, status: .missing)
+      return CallError(.cassetteNotWritten, "the answer could not be recorded: \(error)")
     }
-    return FetchResult(
-      result: completion, attempts: attempts, cassette: CassetteReport(path: display, status: .recorded), notes: notes,
-      recordedChange: previous.flatMap { Self.answerChange(from: $0, to: completion, display: display) })
+    fetched.cassette = CassetteReport(path: display, status: .recorded)
+    return nil
+  }
+
+  /// A grader or embeddings call: replayed from the cassette when it holds it (replay, auto),
+  /// else called live (record, auto, live). A grader call is asked in the next verdict format
+  /// when the server refuses one.
+  package func judge(_ call: JudgeCall, for c: PlannedCase, fetched: FetchResult) async -> Result<
+    JudgeAnswer, CallError
+  > {
+    let requests = call.requests
+    guard let first = requests.first else { return .failure(CallError(.badBody, "\(call.label) calls no server")) }
+    if mode == .replay || mode == .auto, let onDisk = fetched.onDisk {
+      for r in requests {
+        let body = redactor(r.body).canonicalized.canonical
+        if let found = onDisk.judges.first(where: { $0.answers(path: r.urlPath, canonicalBody: body) }) {
+          return .success(JudgeAnswer(record: found, replayed: true))
+        }
+      }
+    }
+    if mode == .replay {
+      let display = store.displayPath(c)
+      if let old = fetched.onDisk?.judges.first(where: { $0.assertion == call.label }) {
+        let diff =
+          Cassette.firstDifference(old.requestBody.canonicalized, redactor(first.body).canonicalized, path: "body")
+          ?? "body"
+        let message =
+          diff.contains("\n")
+          ? "cassette \(display) is stale: its judge call differs: \(diff)"
+          : "cassette is stale: its judge call differs: \(diff) (\(display))"
+        return .failure(CallError(.staleCassette, Self.withCommand(message, c)))
+      }
+      return .failure(CallError(.noCassette, Self.withCommand("its judge call is not recorded in \(display)", c)))
+    }
+    guard let client else {
+      return .failure(CallError(.noCassette, "no client to call the API in \(mode.rawValue) mode"))
+    }
+    var lastError = CallError(.badBody, "\(call.label) made no call")
+    for (i, r) in requests.enumerated() {
+      let (outcome, completion) = await callLive(r, client: client, budget: budget)
+      if case .failure(let e) = completion {
+        lastError = e
+        // Refused for its response format: ask in the next one.
+        let refused =
+          e.kind == .http
+          && (e.status.map { (400..<500).contains($0) } ?? false || e.message.contains("response_format"))
+        if refused, i < requests.count - 1 { continue }
+        return .failure(e)
+      }
+      guard let outcome, case .success(let exchange) = outcome.result else { continue }
+      return .success(
+        JudgeAnswer(
+          record: Cassette.JudgeRecord(
+            assertion: call.label, url: exchange.url, requestBody: exchange.requestBody, status: exchange.status,
+            body: exchange.decoded.body, durationMS: Int((exchange.duration * 1000).rounded())),
+          replayed: false))
+    }
+    return .failure(lastError)
   }
 
   /// The diff from a cassette's answer to a new one, when the answer (not only its ids) changed.

@@ -92,8 +92,12 @@ package struct ChatClient: Sendable {
       let failure: CallError
       do {
         let response = try await transport.send(http)
-        switch ChatResponse.decode(response, stream: request.isStream, now: Date().timeIntervalSince1970) {
-        case .success(let decoded) where ChatResponse.isEmptyAnswer(decoded.body):
+        let decodedResult =
+          request.endpoint == .chat
+          ? ChatResponse.decode(response, stream: request.isStream, now: Date().timeIntervalSince1970)
+          : ChatResponse.decodeEmbeddings(response, now: Date().timeIntervalSince1970)
+        switch decodedResult {
+        case .success(let decoded) where request.endpoint == .chat && ChatResponse.isEmptyAnswer(decoded.body):
           emptyAnswers += 1
           let again = retryEmpty && emptyAnswers == 1
           failure = CallError(

@@ -1,20 +1,35 @@
-/// One chat-completions call as the suite describes it (README "Calling the API").
+/// One chat-completions call as the suite describes it (README "Calling the API"), or the
+/// embeddings call of a `similar` assertion.
 package struct ChatRequest: Sendable {
   package var provider: Provider
   package var model: String
   package var messages: [JSON]
   package var params: JSONObject
+  package var endpoint: Endpoint
 
-  package init(provider: Provider, model: String, messages: [JSON], params: JSONObject) {
+  package enum Endpoint: Sendable, Equatable {
+    /// `POST /chat/completions`.
+    case chat
+    /// `POST /embeddings` with these inputs.
+    case embeddings(input: [String])
+  }
+
+  package init(provider: Provider, model: String, messages: [JSON], params: JSONObject, endpoint: Endpoint = .chat) {
     self.provider = provider
     self.model = model
     self.messages = messages
     self.params = params
+    self.endpoint = endpoint
   }
 
-  package var isStream: Bool { params["stream"] == .bool(true) }
+  package var isStream: Bool { endpoint == .chat && params["stream"] == .bool(true) }
 
-  package var url: String { provider.baseURL + "/chat/completions" }
+  package var url: String {
+    switch endpoint {
+    case .chat: provider.baseURL + "/chat/completions"
+    case .embeddings: provider.baseURL + "/embeddings"
+    }
+  }
 
   /// `path` part of the URL, for cassette matching.
   package var urlPath: String { URLParts.path(of: url) }
@@ -25,6 +40,11 @@ package struct ChatRequest: Sendable {
   package var body: JSON {
     var o = JSONObject()
     o["model"] = .string(model)
+    if case .embeddings(let input) = endpoint {
+      o["input"] = .array(input.map(JSON.string))
+      for (k, v) in params.members { o[k] = v }
+      return .object(o)
+    }
     o["messages"] = .array(messages)
     for (k, v) in params.members { o[k] = v }
     if isStream, params["stream_options"] == nil {

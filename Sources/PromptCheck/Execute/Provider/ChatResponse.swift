@@ -59,22 +59,56 @@ package enum ChatResponse {
     package var events: [ServerSentEvent]?
   }
 
-  package static func decode(_ response: HTTPResponse, stream: Bool, now: Double = 0) -> Result<Decoded, CallError> {
+  /// The error of a response whose status is not 2xx; nil for a 2xx.
+  static func statusError(_ response: HTTPResponse, now: Double) -> CallError? {
+    guard !(200..<300).contains(response.status) else { return nil }
     let text = String(decoding: response.body, as: UTF8.self)
-    guard (200..<300).contains(response.status) else {
-      var message = "HTTP \(response.status)"
-      if let json = try? JSON.parse(bytes: response.body), let err = json["error"] {
-        message += ": " + errorMessage(err)
-      } else if !text.isEmpty {
-        message += ": " + Excerpt.start(text.trimmingCharacters(in: " \n\r\t"), length: 200)
-      }
-      let retryable = retryableStatuses.contains(response.status)
+    var message = "HTTP \(response.status)"
+    if let json = try? JSON.parse(bytes: response.body), let err = json["error"] {
+      message += ": " + errorMessage(err)
+    } else if !text.isEmpty {
+      message += ": " + Excerpt.start(text.trimmingCharacters(in: " \n\r\t"), length: 200)
+    }
+    // A server that cannot take the request's response_format will not take it when asked again
+    // (llama-cpp-python answers 500 to a json_schema it does not know).
+    let retryable = retryableStatuses.contains(response.status) && !message.contains("response_format")
+    return CallError(
+      .http, message, retryable: retryable,
+      retryAfter: retryable ? response.header("retry-after").flatMap { RetryAfter.seconds($0, now: now) } : nil,
+      status: response.status)
+  }
+
+  /// An embeddings answer (`{data: [{embedding}]}`); malformed ones are errors, never recorded.
+  package static func decodeEmbeddings(_ response: HTTPResponse, now: Double = 0) -> Result<Decoded, CallError> {
+    if let e = statusError(response, now: now) { return .failure(e) }
+    let body: JSON
+    do {
+      body = try JSON.parse(bytes: response.body)
+    } catch {
+      let text = String(decoding: response.body, as: UTF8.self)
       return .failure(
         CallError(
-          .http, message, retryable: retryable,
-          retryAfter: retryable ? response.header("retry-after").flatMap { RetryAfter.seconds($0, now: now) } : nil,
+          .badBody, "the embeddings answer is not JSON (\(error.description)); it starts \(Excerpt.start(text))",
           status: response.status))
     }
+    if let err = body["error"], err != .null {
+      return .failure(inBodyError(err, "the server answered \(response.status) with an error", status: response.status))
+    }
+    guard let data = body["data"]?.arrayValue, !data.isEmpty,
+      data.allSatisfy({ Judging.vector($0["embedding"]) != nil })
+    else {
+      return .failure(
+        CallError(
+          .badBody,
+          "the embeddings answer is malformed: it needs data[].embedding lists of numbers; it is \(Excerpt.json(body))",
+          status: response.status))
+    }
+    return .success(Decoded(body: body, events: nil))
+  }
+
+  package static func decode(_ response: HTTPResponse, stream: Bool, now: Double = 0) -> Result<Decoded, CallError> {
+    let text = String(decoding: response.body, as: UTF8.self)
+    if let e = statusError(response, now: now) { return .failure(e) }
     let contentType = response.header("content-type")?.lowercased() ?? ""
     let isEventStream = contentType.hasPrefix("text/event-stream")
     if stream && !isEventStream, let json = try? JSON.parse(bytes: response.body), json.objectValue != nil {
