@@ -26,7 +26,8 @@ struct JudgeServer {
     return { request, _ in
       let json = request.json
       if request.path.hasSuffix("/embeddings") {
-        let input = json?["input"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let input =
+          json?["input"]?.stringValue.map { [$0] } ?? json?["input"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let data: [JSON] = input.enumerated().map { i, text in
           [
             "object": "embedding", "index": .int(i),
@@ -216,10 +217,11 @@ struct JudgeServer {
       r.stdout.contains(
         #"expected the output to be similar to "Goodbye" (cosine similarity at least 0.8), but its similarity is 0.5"#),
       "\(r.stdout)")
-    // One embeddings call per assertion, the subject first.
+    // One embeddings call per text, the subject first.
     let embedded = p.server.requests.filter { $0.path.hasSuffix("/embeddings") }.compactMap(\.json)
-    #expect(embedded.count == 4)
-    #expect(embedded.first?["input"] == ["Echo: hello", "Hello to you"])
+    #expect(embedded.count == 9)
+    #expect(embedded.allSatisfy { $0["input"]?.stringValue != nil })
+    #expect(embedded.filter { $0["input"] == "Echo: hello" }.count == 4)
     p.server.stop()
     #expect(await CLI.run(["run", "--mode", "replay"], in: p.dir.url).status == 1)
     #expect(try report(p)["cases"]?.arrayValue?.first?["status"] == "passed")
@@ -404,20 +406,20 @@ struct JudgeServer {
   }
 
   @Test func similaritiesUseCosineAndPoolTokenVectors() throws {
-    let body: JSON = [
-      "data": [
-        ["index": 1, "embedding": [0, 1]],
-        ["index": 0, "embedding": [[1, 0], [1, 0]]],
-        ["index": 2, "embedding": [1, 1]],
-      ]
+    let bodies: [JSON] = [
+      ["data": [["index": 0, "embedding": [[1, 0], [1, 0]]]]],
+      ["data": [["index": 0, "embedding": [0, 1]]]],
+      ["data": [["index": 0, "embedding": [1, 1]]]],
     ]
-    let s = try Judging.similarities(from: body, inputs: 3).get()
+    let s = try Judging.similarities(from: bodies).get()
     #expect(s.count == 2)
     #expect(abs(s[0]) < 1e-12)
     #expect(abs(s[1] - 0.5.squareRoot()) < 1e-12)
-    #expect(throws: JudgeProblem.self) { try Judging.similarities(from: body, inputs: 2).get() }
     #expect(throws: JudgeProblem.self) {
-      try Judging.similarities(from: ["data": [["embedding": [0, 0]], ["embedding": [1, 0]]]], inputs: 2).get()
+      try Judging.similarities(from: [["data": [["embedding": [1]], ["embedding": [1]]]]]).get()
+    }
+    #expect(throws: JudgeProblem.self) {
+      try Judging.similarities(from: [["data": [["embedding": [0, 0]]]], ["data": [["embedding": [1, 0]]]]]).get()
     }
   }
 

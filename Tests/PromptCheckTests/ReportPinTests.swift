@@ -37,7 +37,7 @@ import Testing
 
   @Test func reportsAreByteIdenticalToThePin() async throws {
     let report = try await Self.pinnedReport()
-    #expect(report.cases.count == 26)
+    #expect(report.cases.count == 29)
     try Self.check("junit.xml", JUnitReport.render(report))
     try Self.check("report.json", JSONReport.render(report))
     try Self.check("report.html", HTMLReport.render(report))

@@ -21,7 +21,7 @@ extension AssertionEvaluator {
         guard case .success(let text) = subjects.checkedText(a) else { return }
         out.append(
           JudgeCall(
-            key: a.key, label: label, work: .embeddings(Judging.embeddingRequest(similarity, subject: text, for: c))))
+            key: a.key, label: label, work: .embeddings(Judging.embeddingRequests(similarity, subject: text, for: c))))
       case .exec(let command):
         out.append(
           JudgeCall(

@@ -62,7 +62,14 @@ package struct AssertionEvaluator: Sendable {
       finding.message = "expected \(subjectName) \(a.negated ? "not " : "")to \(o.expectation), but \(problem)"
     } else if o.holds != a.negated {
       finding.passed = true
-      finding.message = "\(subjectName) \(a.negated ? "does not " : "does ")\(o.expectation)"
+      if o.expectation.hasPrefix("be ") {
+        finding.message = "\(subjectName) \(a.negated ? "is not " : "is ")\(o.expectation.dropFirst(3))"
+      } else {
+        finding.message = "\(subjectName) \(a.negated ? "does not " : "does ")\(o.expectation)"
+      }
+      // A judge's pass says what the judge found (its score and reason).
+      let found = a.negated ? o.ifNot : o.ifHolds
+      if o.score != nil || o.reason != nil, !found.isEmpty { finding.message += ": " + found }
     } else if a.negated {
       finding.message = "expected \(subjectName) not to \(o.expectation), but \(o.ifHolds)"
     } else {

@@ -6,8 +6,9 @@ package struct JudgeCall: Sendable {
     /// A grader call: the same request in each verdict format, the best first (a server that
     /// refuses one is asked in the next).
     case grader([ChatRequest], threshold: Double?)
-    /// One embeddings call: the subject first, then every reference value.
-    case embeddings(ChatRequest)
+    /// One embeddings call per text: the subject first, then every reference value (servers
+    /// such as llama-cpp-python 0.3 mix up the inputs of one batched call).
+    case embeddings([ChatRequest])
     /// A local command, with the case as JSON on its standard input.
     case exec(ExecCommand, input: String)
   }
@@ -22,7 +23,7 @@ package struct JudgeCall: Sendable {
   package var requests: [ChatRequest] {
     switch work {
     case .grader(let ladder, _): ladder
-    case .embeddings(let r): [r]
+    case .embeddings(let each): each
     case .exec: []
     }
   }
@@ -37,10 +38,11 @@ package struct JudgeCall: Sendable {
 package enum Judging {
   // MARK: Grader
 
+  /// The grader's system message. Plain enough for a small local model (SmolLM2-135M keeps
+  /// its scores in range and gives a reason with it; a wordier one made it echo the template).
   package static let graderInstructions = """
-    You grade an AI assistant's output against a rubric. Judge only whether the output meets the rubric. \
-    Reply with a JSON object and nothing else: {"pass": true or false, "score": a number from 0 to 1, \
-    "reason": "one short sentence"}.
+    You are a strict grader. Read the rubric and the output. Decide whether the output satisfies the rubric. \
+    Answer in JSON with the keys pass (boolean), score (0 to 1) and reason (why).
     """
 
   static let verdictSchema: JSON = [
@@ -126,33 +128,28 @@ package enum Judging {
 
   // MARK: Embeddings
 
-  /// One embeddings call for the subject and every reference value.
-  package static func embeddingRequest(_ s: Similarity, subject: String, for c: PlannedCase) -> ChatRequest {
+  /// The embeddings calls of a `similar`: one per text, the subject first.
+  package static func embeddingRequests(_ s: Similarity, subject: String, for c: PlannedCase) -> [ChatRequest] {
     let (provider, model) = s.target.resolved(for: c)
-    return ChatRequest(
-      provider: provider, model: model, messages: [], params: JSONObject(),
-      endpoint: .embeddings(input: [subject] + s.values))
+    return ([subject] + s.values).map {
+      ChatRequest(
+        provider: provider, model: model, messages: [], params: JSONObject(), endpoint: .embeddings(input: [$0]))
+    }
   }
 
-  /// The cosine similarity of the first input to each of the others.
-  package static func similarities(from body: JSON, inputs: Int) -> Result<[Double], JudgeProblem> {
-    guard let data = body["data"]?.arrayValue else {
-      return .failure("the embeddings answer has no 'data' list: \(Excerpt.json(body))")
-    }
-    guard data.count == inputs else {
-      return .failure("the embeddings answer has \(data.count) embeddings for \(inputs) inputs")
-    }
-    // `index` orders them when given.
-    let ordered = data.enumerated().sorted { a, b in
-      (a.element["index"]?.numberValue ?? Double(a.offset)) < (b.element["index"]?.numberValue ?? Double(b.offset))
-    }.map(\.element)
+  /// The cosine similarity of the first answer's embedding to each of the others'.
+  package static func similarities(from bodies: [JSON]) -> Result<[Double], JudgeProblem> {
     var vectors: [[Double]] = []
-    for (i, item) in ordered.enumerated() {
-      guard let v = vector(item["embedding"]) else {
-        return .failure("embedding \(i) is not a list of numbers")
+    for (i, body) in bodies.enumerated() {
+      guard let data = body["data"]?.arrayValue, data.count == 1 else {
+        return .failure("embeddings answer \(i) does not hold exactly one embedding: \(Excerpt.json(body))")
+      }
+      guard let v = vector(data[0]["embedding"]) else {
+        return .failure("embeddings answer \(i) is not a list of numbers")
       }
       vectors.append(v)
     }
+    guard !vectors.isEmpty else { return .failure("no embeddings") }
     var out: [Double] = []
     for v in vectors.dropFirst() {
       guard v.count == vectors[0].count, let c = cosine(vectors[0], v) else {

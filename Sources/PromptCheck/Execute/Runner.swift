@@ -371,19 +371,23 @@ extension Runner {
       switch call.work {
       case .exec(let command, let input):
         judgement = await Self.runExec(command, input: input)
-      case .grader, .embeddings:
-        switch await source.judge(call, for: c, fetched: fetched) {
-        case .failure(let e):
-          judgement = .failure(JudgeProblem(redactor(e.message)))
-          if e.kind == .staleCassette { out.cassetteStatus = .stale }
-          if e.kind == .noCassette, out.cassetteStatus == nil { out.cassetteStatus = .missing }
-        case .success(let answer):
-          out.records.append(answer.record)
-          let reply = Completion(response: answer.record.body, latencyMS: answer.record.durationMS)
-            .withEmbeddingUsage(call.isEmbeddings).pricedWith(call.requests.first?.provider.pricing)
-          if let u = reply.usage { out.usage = out.usage.map { $0.adding(u) } ?? u }
-          judgement = Self.read(call, redactor(reply))
+      case .grader(_, let threshold):
+        judgement = await ask(call, c, fetched, &out).flatMap {
+          Judging.verdict(from: $0, threshold: threshold).map(Judgement.verdict)
         }
+      case .embeddings(let each):
+        // One call per text; the first problem stops.
+        var bodies: [JSON] = []
+        var problem: JudgeProblem?
+        for r in each {
+          let one = JudgeCall(key: call.key, label: call.label, work: .embeddings([r]))
+          switch await ask(one, c, fetched, &out) {
+          case .success(let reply): bodies.append(reply.response)
+          case .failure(let p): problem = p
+          }
+          if problem != nil { break }
+        }
+        judgement = problem.map { .failure($0) } ?? Judging.similarities(from: bodies).map(Judgement.similarities)
       }
       if case .failure(let problem) = judgement { out.errors.append("\(call.label): \(problem.message)") }
       out.judgements[call.key] = judgement
@@ -391,15 +395,21 @@ extension Runner {
     return out
   }
 
-  static func read(_ call: JudgeCall, _ reply: Completion) -> Result<Judgement, JudgeProblem> {
-    switch call.work {
-    case .grader(_, let threshold):
-      return Judging.verdict(from: reply, threshold: threshold).map(Judgement.verdict)
-    case .embeddings(let request):
-      guard case .embeddings(let input) = request.endpoint else { return .failure("not an embeddings call") }
-      return Judging.similarities(from: reply.response, inputs: input.count).map(Judgement.similarities)
-    case .exec:
-      return .failure("not a server call")
+  /// One server call of a judge through the source: its record kept, its usage added up.
+  func ask(_ call: JudgeCall, _ c: PlannedCase, _ fetched: FetchResult, _ out: inout JudgedCase) async -> Result<
+    Completion, JudgeProblem
+  > {
+    switch await source.judge(call, for: c, fetched: fetched) {
+    case .failure(let e):
+      if e.kind == .staleCassette { out.cassetteStatus = .stale }
+      if e.kind == .noCassette, out.cassetteStatus == nil { out.cassetteStatus = .missing }
+      return .failure(JudgeProblem(redactor(e.message)))
+    case .success(let answer):
+      out.records.append(answer.record)
+      let reply = Completion(response: answer.record.body, latencyMS: answer.record.durationMS)
+        .withEmbeddingUsage(call.isEmbeddings).pricedWith(call.requests.first?.provider.pricing)
+      if let u = reply.usage { out.usage = out.usage.map { $0.adding(u) } ?? u }
+      return .success(redactor(reply))
     }
   }
 

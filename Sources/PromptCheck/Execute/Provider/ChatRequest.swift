@@ -41,7 +41,7 @@ package struct ChatRequest: Sendable {
     var o = JSONObject()
     o["model"] = .string(model)
     if case .embeddings(let input) = endpoint {
-      o["input"] = .array(input.map(JSON.string))
+      o["input"] = input.count == 1 ? .string(input[0]) : .array(input.map(JSON.string))
       for (k, v) in params.members { o[k] = v }
       return .object(o)
     }
