@@ -299,7 +299,7 @@ struct JudgeServer {
     #expect(cases[1]["notes"]?.arrayValue?.contains("weighted score 0.75 (3 of 4), threshold 0.8: not met") == true)
     #expect(
       r.stdout.contains(
-        #"assert[0] any-of: expected the response to pass one of 2 alternatives, but none does: assert[0].any-of[0] contains: expected the output to contain "nope""#
+        #"assert[0] any-of: expected the case to pass one of 2 alternatives, but none does: assert[0].any-of[0] contains: expected the output to contain "nope""#
       ), "\(r.stdout)")
   }
 
@@ -342,6 +342,32 @@ struct JudgeServer {
     #expect(
       cases[2]["assertions"]?.arrayValue?[1]["message"]?.stringValue?.contains(
         "its transform failed: extract-json found no JSON object or array") == true)
+  }
+
+  @Test func judgeCallsSpendTheMaxCostBudget() async throws {
+    let suite = """
+      tests:
+        - name: first
+          prompt: one
+          params: {max_tokens: 10}
+          assert: [{llm-rubric: polite}]
+        - name: second
+          prompt: two
+          params: {max_tokens: 10}
+          assert: [{llm-rubric: polite}]
+      """
+    // The answers cost $0.000015 (priced); the grader reports $0.001 a call.
+    let p = try Project(
+      suites: ["s": suite], extraConfig: "grader: {params: {max_tokens: 20}}",
+      providerExtra: "    pricing: {prompt: 1, completion: 1}", handler: JudgeServer().handler)
+    let r = await p.run(["--mode", "record", "--jobs", "1", "--max-cost", "0.0012"])
+    #expect(r.status == 3, "\(r.stdout)")
+    let cases = try report(p)["cases"]?.arrayValue ?? []
+    #expect(cases.map { $0["status"]?.stringValue } == ["passed", "errored"])
+    // Without the grader's cost the second answer would have fitted.
+    #expect(
+      cases[1]["error"]?.stringValue?.hasPrefix("budget exhausted: not sent, live calls have cost $0.001015") == true)
+    #expect(try report(p)["summary"]?["usage"]?["cost"] == .double(0.001015))
   }
 
   @Test func graderAndEmbeddingsComeFromTheConfig() async throws {

@@ -109,12 +109,10 @@ extension AssertionEvaluator {
     let expectation = "pass one of \(members.count) alternatives"
     if let passed = findings.first(where: \.passed) {
       return Outcome(
-        holds: true, expectation: expectation, ifHolds: "\(passed.label) \(passed.kind) passes: \(passed.message)",
-        score: 1)
+        holds: true, expectation: expectation, ifHolds: "\(passed.label) \(passed.kind) passes: \(passed.message)")
     }
     return Outcome(
       holds: false, expectation: expectation,
-      ifNot: "none does: " + findings.map { "\($0.label) \($0.kind): \($0.message)" }.joined(separator: "; "),
-      score: findings.compactMap(\.score).max() ?? 0)
+      ifNot: "none does: " + findings.map { "\($0.label) \($0.kind): \($0.message)" }.joined(separator: "; "))
   }
 }

@@ -67,9 +67,9 @@ package struct AssertionEvaluator: Sendable {
       } else {
         finding.message = "\(subjectName) \(a.negated ? "does not " : "does ")\(o.expectation)"
       }
-      // A judge's pass says what the judge found (its score and reason).
+      // A judge's pass, and an any-of's, says what was found (a score and reason, the member that passed).
       let found = a.negated ? o.ifNot : o.ifHolds
-      if o.score != nil || o.reason != nil, !found.isEmpty { finding.message += ": " + found }
+      if a.isJudged || a.kind == .anyOf, !found.isEmpty { finding.message += ": " + found }
     } else if a.negated {
       finding.message = "expected \(subjectName) not to \(o.expectation), but \(o.ifHolds)"
     } else {
@@ -79,6 +79,7 @@ package struct AssertionEvaluator: Sendable {
   }
 
   static func subjectName(_ a: Assertion) -> String {
+    if a.kind == .exec || a.kind == .anyOf { return "the case" }
     guard a.kind.readsSubject else { return "the response" }
     return "the \(a.subject.rawValue)"
   }

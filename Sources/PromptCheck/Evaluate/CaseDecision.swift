@@ -22,6 +22,10 @@ package enum CaseDecision {
     let passing = assertions.filter(\.passed).reduce(0) { $0 + $1.weight }
     let score = total > 0 ? passing / total : 1
     let meets = score >= threshold - 1e-12
+    // Said only when the threshold made a difference: some weighted assertion failed.
+    guard assertions.contains(where: { !$0.passed && $0.weight > 0 }) else {
+      return Decision(passed: goldenPasses && meets, score: score)
+    }
     let note =
       "weighted score \(NumberText.format(score, digits: 3)) (\(NumberText.format(passing)) of \(NumberText.format(total))), threshold \(NumberText.format(threshold)): "
       + (meets ? "met" : "not met")

@@ -105,7 +105,8 @@ package final class TerminalReporter: RunReporter {
   func passDetails(_ r: ReportCase) -> String {
     var out = ""
     if let output = r.output { out += "    output: \(Excerpt.start(output, length: 200))\n" }
-    for a in r.assertions { out += paint("    ✓ \(a.message)", "2") + "\n" }
+    // A passing case may hold failures its threshold or a zero weight excused.
+    for a in r.assertions { out += paint("    \(a.passed ? "✓" : "✗") \(a.message)", "2") + "\n" }
     for n in r.notes { out += paint("    note: \(n)\n", "2") }
     return out
   }
