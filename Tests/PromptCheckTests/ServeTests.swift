@@ -26,10 +26,12 @@ struct Served {
       - {name: streamed, prompt: "Count to three", params: {stream: true}}
     """
 
-  init(mode: RunMode = .replay, capture: String? = nil, record: Bool = true, environment: [String: String] = [:])
-    async throws
-  {
-    project = try Project(suites: ["s": Self.suite], handler: echo)
+  init(
+    mode: RunMode = .replay, capture: String? = nil, record: Bool = true, environment: [String: String] = [:],
+    suite: String = Self.suite,
+    handler: @escaping @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = echo
+  ) async throws {
+    project = try Project(suites: ["s": suite], handler: handler)
     if record { _ = await project.run(["--mode", "record"]) }
     let log = Capture()
     self.log = log
@@ -171,6 +173,52 @@ struct Served {
     #expect(again.status == 200)
     #expect(again.body == first.body)
     s.server.stop()
+  }
+
+  @Test func theEmbeddingsThatSimilarRecordedAreServed() async throws {
+    var judge = JudgeServer()
+    judge.vectors = ["Echo: hello": [1, 0, 0.5], "Hello to you": [0.25, 1, 0]]
+    let suite = """
+      tests:
+        - {name: close, prompt: hello, assert: [{similar: Hello to you}]}
+      """
+    let s = try await Served(suite: suite, handler: judge.handler)
+    defer { s.server.stop() }
+    s.project.server.stop()
+    #expect(s.log.value.contains("serving 1 cassette (and 2 judge calls)"), "\(s.log.value)")
+    let transport = try CurlTransport()
+    func post(_ body: String) async throws -> (Int, JSON?) {
+      let r = try await transport.send(
+        HTTPRequest(url: s.baseURL + "/embeddings", body: Array(body.utf8), timeout: 10))
+      return (r.status, try? JSON.parse(bytes: r.body))
+    }
+    var (status, answer) = try await post(#"{"model": "test-model", "input": "Echo: hello"}"#)
+    #expect(status == 200)
+    #expect(answer?["data"]?.arrayValue?.first?["embedding"] == [1, 0, 0.5])
+    // A list is answered text by text; base64 is little-endian float32 (what OpenAI's SDKs ask for).
+    (status, answer) = try await post(
+      #"{"model": "test-model", "input": ["Hello to you", "Echo: hello"], "encoding_format": "base64"}"#)
+    #expect(status == 200)
+    let encoded = answer?["data"]?.arrayValue?.last?["embedding"]?.stringValue ?? ""
+    let floats = (Data(base64Encoded: encoded) ?? Data()).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    #expect(floats == [1, 0, 0.5])
+    #expect(answer?["data"]?.arrayValue?.last?["index"] == 1)
+    (status, answer) = try await post(#"{"model": "test-model", "input": "Echo: goodbye"}"#)
+    #expect(status == 404)
+    #expect(
+      answer?["error"]?["message"]?.stringValue?.contains(
+        #"which differs at body.input: recorded "Echo: hello", now "Echo: goodbye""#) == true,
+      "\(String(describing: answer))")
+    if openaiSDKAvailable {
+      let script = """
+        import sys, openai
+        client = openai.OpenAI(base_url=sys.argv[1], api_key="unused", max_retries=0)
+        r = client.embeddings.create(model="test-model", input=["Echo: hello", "Hello to you"])
+        print([round(x, 3) for d in r.data for x in d.embedding])
+        """
+      let r = try Shell.run("python3", ["-c", script, s.baseURL])
+      #expect(r.output == "[1.0, 0.0, 0.5, 0.25, 1.0, 0.0]\n", "\(r.output)")
+    }
   }
 
   @Test func recordingIsRefusedInCI() async throws {

@@ -86,7 +86,7 @@ package enum ServeCommandCore {
       return nil
     }
     ctx.err(
-      "serving \(counted(index.count, "cassette")) from \(root) on http://\(o.host):\(http.port)/v1 (mode \(o.mode.rawValue)); Ctrl-C stops\n"
+      "serving \(counted(index.count, "cassette"))\(index.judgeCount > 0 ? " (and \(counted(index.judgeCount, "judge call")))" : "") from \(root) on http://\(o.host):\(http.port)/v1 (mode \(o.mode.rawValue)); Ctrl-C stops\n"
     )
     return Server(http: http, index: index)
   }
@@ -103,20 +103,14 @@ package enum ServeCommandCore {
       }
       return (.json(JSON.object(JSONObject([("object", "list"), ("data", .array(models))]))), "models")
     case ("POST", "/v1/embeddings"), ("POST", "/embeddings"):
-      return (
-        .json(
-          HTTPServer.error(
-            "no embeddings are recorded in these cassettes", type: "invalid_request_error", code: "not_found"),
-          status: 404),
-        "miss"
-      )
+      return embeddings(r, index: index)
     case ("POST", "/v1/chat/completions"), ("POST", "/chat/completions"):
       break
     default:
       return (
         .json(
           HTTPServer.error(
-            "\(r.method) \(path) is not served: POST /v1/chat/completions, GET /v1/models",
+            "\(r.method) \(path) is not served: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models",
             type: "invalid_request_error", code: "not_found"), status: 404),
         "no route"
       )
@@ -156,6 +150,87 @@ package enum ServeCommandCore {
     return (
       .json(HTTPServer.error(message, type: "invalid_request_error", code: "cassette_not_found"), status: 404), "miss"
     )
+  }
+
+  /// `POST /v1/embeddings` from the embeddings calls that `similar` assertions recorded: a list
+  /// `input` is answered text by text (each recorded on its own), in the format asked
+  /// (`encoding_format: base64` gives little-endian float32, as OpenAI's SDKs ask by default).
+  static func embeddings(_ r: HTTPServer.Request, index: CassetteIndex) -> (HTTPServer.Response, String) {
+    func bad(_ message: String) -> (HTTPServer.Response, String) {
+      (.json(HTTPServer.error(message, type: "invalid_request_error"), status: 400), "bad body")
+    }
+    let body: JSON
+    do {
+      body = try JSON.parse(bytes: r.body)
+    } catch {
+      return bad("the body is not JSON: \(error.description)")
+    }
+    guard case .object(let fields) = body, fields["model"]?.stringValue != nil, let input = fields["input"] else {
+      return bad("an embeddings request needs model and input")
+    }
+    let base64 = fields["encoding_format"]?.stringValue == "base64"
+    if let hit = index.lookup(body, .embeddings) {
+      return (base64 ? encodedBase64(hit.answer, status: hit.response.status) : hit.response, "match \(hit.display)")
+    }
+    // A list: each text as its own recorded call.
+    var data: [JSON] = []
+    var prompt = 0
+    var found: [String] = []
+    var first = body
+    if let texts = input.arrayValue, !texts.isEmpty, texts.allSatisfy({ $0.stringValue != nil }) {
+      for (i, text) in texts.enumerated() {
+        var one = fields
+        one["input"] = text
+        if i == 0 { first = .object(one) }
+        guard let hit = index.lookup(.object(one), .embeddings), hit.response.status == 200,
+          let item = hit.answer["data"]?.arrayValue?.first, case .object(var o) = item
+        else {
+          data = []
+          break
+        }
+        o["index"] = .int(i)
+        data.append(.object(o))
+        if case .int(let n)? = hit.answer["usage"]?["prompt_tokens"] { prompt += n }
+        found.append(hit.display)
+      }
+      if data.count == texts.count {
+        var answer = JSONObject([("object", "list"), ("data", .array(data))])
+        answer["model"] = fields["model"]
+        answer["usage"] = ["prompt_tokens": .int(prompt), "total_tokens": .int(prompt)]
+        let response = base64 ? encodedBase64(.object(answer), status: 200) : .json(.object(answer))
+        return (response, "match \(found.count) recorded texts")
+      }
+    }
+    var message = "no recorded embeddings call matches this request"
+    if let (display, difference) = index.closest(first, .embeddings) {
+      message += "; the closest is \(display), which differs at \(difference)"
+    }
+    message += "; embeddings are recorded by `similar` assertions (`promptcheck run --mode record`)"
+    return (
+      .json(HTTPServer.error(message, type: "invalid_request_error", code: "cassette_not_found"), status: 404), "miss"
+    )
+  }
+
+  /// An embeddings answer with each flat vector as base64 of little-endian float32.
+  static func encodedBase64(_ answer: JSON, status: Int) -> HTTPServer.Response {
+    guard case .object(var o) = answer, let items = o["data"]?.arrayValue else {
+      return .json(answer, status: status)
+    }
+    o["data"] = .array(
+      items.map { item in
+        guard case .object(var e) = item, let numbers = e["embedding"]?.arrayValue,
+          numbers.allSatisfy({ $0.numberValue != nil })
+        else { return item }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(numbers.count * 4)
+        for n in numbers {
+          let bits = Float(n.numberValue ?? 0).bitPattern.littleEndian
+          withUnsafeBytes(of: bits) { bytes += $0 }
+        }
+        e["embedding"] = .string(Data(bytes).base64EncodedString())
+        return .object(e)
+      })
+    return .json(.object(o), status: status)
   }
 
   /// Record-through: a miss goes to the configured provider; the answer is saved as a cassette
@@ -204,7 +279,7 @@ package enum ServeCommandCore {
           "record failed"
         )
       case .success(let exchange):
-        let name = FNV1a.hex(FNV1a.hash(CassetteIndex.key(body)))
+        let name = FNV1a.hex(FNV1a.hash(CassetteIndex.matched(body).canonical))
         let cassette = Cassette(caseID: "served/\(name)", recordedAt: Date(), exchange: exchange)
         do {
           try writing.withLock { _ in

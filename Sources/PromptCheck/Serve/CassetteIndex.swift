@@ -1,14 +1,25 @@
 import Foundation
 import Synchronization
 
-/// Every cassette under a folder, by the request it answers: the canonical JSON of its
-/// request body without `stream_options` (which `run` adds to streamed requests and SDKs do
-/// not send). Built at start and again when a request misses and the folder has changed.
+/// Every recorded call under a folder — each cassette's main call and its judge calls — by
+/// the endpoint and the request it answers: the canonical JSON of its request body without
+/// `stream_options` (which `run` adds to streamed requests and SDKs do not send) and
+/// `encoding_format` (an embeddings answer is served in the format asked). Built at start and
+/// again when a request misses and the folder has changed.
 package final class CassetteIndex: Sendable {
+  package enum Endpoint: String, Sendable {
+    case chat, embeddings
+
+    init(url: String) { self = URLParts.path(of: url).hasSuffix("/embeddings") ? .embeddings : .chat }
+  }
+
   package struct Entry: Sendable {
-    /// As shown to people: `expectations/cassettes/s/x.yaml`.
+    /// As shown to people: `expectations/cassettes/s/x.yaml` (with `judges[1]` for a judge call).
     package var display: String
-    package var cassette: Cassette
+    package var endpoint: Endpoint
+    package var requestBody: JSON
+    /// The answer's body (`model` is listed by `/v1/models`).
+    package var answer: JSON
     /// The answer as served, made once when the index is built.
     package var response: HTTPServer.Response
   }
@@ -32,19 +43,24 @@ package final class CassetteIndex: Sendable {
     rebuild()
   }
 
-  package var count: Int { state.withLock { $0.entries.count } }
+  /// Cassette files served, and the judge calls they hold.
+  package var count: Int { state.withLock { s in s.all.filter { !$0.display.hasSuffix("]") }.count } }
+  package var judgeCount: Int { state.withLock { s in s.all.filter { $0.display.hasSuffix("]") }.count } }
   package var problems: [String] { state.withLock { $0.problems } }
   package var models: [String] {
-    Array(Set(state.withLock { $0.all }.compactMap { $0.cassette.body["model"]?.stringValue })).sorted()
+    Array(Set(state.withLock { $0.all }.compactMap { $0.answer["model"]?.stringValue })).sorted()
   }
 
   /// The key of a request body.
-  package static func key(_ body: JSON) -> String { matched(body).canonical }
+  package static func key(_ body: JSON, _ endpoint: Endpoint = .chat) -> String {
+    endpoint.rawValue + "\u{0}" + matched(body).canonical
+  }
 
-  /// The part of a request body that is matched: all of it but `stream_options`.
+  /// The part of a request body that is matched: all of it but `stream_options` and `encoding_format`.
   static func matched(_ body: JSON) -> JSON {
     guard case .object(var o) = body else { return body }
     o["stream_options"] = nil
+    o["encoding_format"] = nil
     return .object(o)
   }
 
@@ -75,9 +91,23 @@ package final class CassetteIndex: Sendable {
         let display = root + "/" + f
         do {
           let c = try Cassette.parse(String(decoding: data, as: UTF8.self), file: display)
-          let entry = Entry(display: display, cassette: c, response: HTTPServer.Response(replaying: c))
-          entries[Self.key(c.requestBody)] = entry
-          all.append(entry)
+          var found = [
+            Entry(
+              display: display, endpoint: .chat, requestBody: c.requestBody, answer: c.body,
+              response: HTTPServer.Response(replaying: c))
+          ]
+          for (i, j) in c.judges.enumerated() {
+            found.append(
+              Entry(
+                display: display + " judges[\(i)]", endpoint: Endpoint(url: j.url), requestBody: j.requestBody,
+                answer: j.body, response: .json(j.body, status: j.status)))
+          }
+          for entry in found {
+            // The first recording of a request wins (judge calls repeat across a suite's cases).
+            let key = Self.key(entry.requestBody, entry.endpoint)
+            if entries[key] == nil { entries[key] = entry }
+            all.append(entry)
+          }
         } catch {
           problems.append(error.message)
         }
@@ -104,8 +134,8 @@ package final class CassetteIndex: Sendable {
   }
 
   /// The cassette that answers this body, looking again when the folder has changed.
-  package func lookup(_ body: JSON) -> Entry? {
-    let key = Self.key(body)
+  package func lookup(_ body: JSON, _ endpoint: Endpoint = .chat) -> Entry? {
+    let key = Self.key(body, endpoint)
     if let hit = state.withLock({ $0.entries[key] }) { return hit }
     let changed = state.withLock { $0.stamp } != currentStamp()
     guard changed else { return nil }
@@ -114,12 +144,12 @@ package final class CassetteIndex: Sendable {
   }
 
   /// For a miss: the most similar cassette and the first field in which it differs.
-  package func closest(_ body: JSON) -> (display: String, difference: String)? {
-    let all = state.withLock { $0.all }
+  package func closest(_ body: JSON, _ endpoint: Endpoint = .chat) -> (display: String, difference: String)? {
+    let all = state.withLock { $0.all }.filter { $0.endpoint == endpoint }
     guard case .object(let o) = Self.matched(body) else { return nil }
     let now = JSON.object(o).canonicalized
     func score(_ e: Entry) -> Int {
-      guard case .object(let r) = Self.matched(e.cassette.requestBody) else { return 0 }
+      guard case .object(let r) = Self.matched(e.requestBody) else { return 0 }
       var s = 0
       for m in r.members where o[m.key] == m.value { s += 10 }
       if r["model"] == o["model"] { s += 5 }
@@ -134,8 +164,8 @@ package final class CassetteIndex: Sendable {
       let s = score(e)
       if best == nil || s > (best?.score ?? 0) { best = (e, s) }
     }
-    guard let best = best?.entry, case .object = best.cassette.requestBody else { return nil }
-    let recorded = Self.matched(best.cassette.requestBody).canonicalized
+    guard let best = best?.entry, case .object = best.requestBody else { return nil }
+    let recorded = Self.matched(best.requestBody).canonicalized
     let difference = Cassette.firstDifference(recorded, now, path: "body") ?? "body"
     return (best.display, difference)
   }
