@@ -221,6 +221,39 @@ struct Served {
     }
   }
 
+  @Test func recordThroughPassesAStreamOnAsItArrives() async throws {
+    // The provider sends the start of its answer, then keeps the rest for 3 s.
+    let events = FakeOpenAI.stream(["Echo: ", "slow stream"])
+    let handler: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { _, _ in
+      .chunks(
+        status: 200, headers: [("Content-Type", "text/event-stream")],
+        pieces: [(0, events[0] + events[1])] + [(3, events[2...].joined())])
+    }
+    let s = try await Served(mode: .auto, record: false, handler: handler)
+    defer { s.server.stop() }
+    let start = ContinuousClock().now
+    let firstPiece = Mutex<Duration?>(nil)
+    var request = HTTPRequest(
+      url: s.baseURL + "/chat/completions",
+      body: Array(#"{"model": "test-model", "messages": [{"role": "user", "content": "slow"}], "stream": true}"#.utf8),
+      timeout: 20)
+    request.onData = { _ in firstPiece.withLock { $0 = $0 ?? (ContinuousClock().now - start) } }
+    let response = try await CurlTransport().send(request)
+    let total = ContinuousClock().now - start
+    #expect(response.status == 200)
+    #expect(String(decoding: response.body, as: UTF8.self) == events.joined())
+    // The client had the first events while the provider was still holding the rest back.
+    let first = try #require(firstPiece.withLock { $0 })
+    #expect(total - first > .seconds(2), "first piece at \(first), whole answer at \(total)")
+    // And it was recorded: the provider gone, it replays.
+    s.project.server.stop()
+    let again = try await CurlTransport().send(
+      HTTPRequest(url: request.url, body: request.body, timeout: 10))
+    #expect(again.status == 200)
+    #expect(again.body == response.body)
+    #expect(s.log.value.contains("(streamed as it arrived)"), "\(s.log.value)")
+  }
+
   @Test func recordingIsRefusedInCI() async throws {
     let p = try Project(suites: ["s": Served.suite], handler: echo)
     let log = Served.Capture()

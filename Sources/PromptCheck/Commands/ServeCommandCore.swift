@@ -57,7 +57,7 @@ package enum ServeCommandCore {
             timeout: config.run.timeout ?? 120, environment: ctx.environment),
           folder: ctx.absolute(root + "/served"), display: root + "/served",
           redactor: Redactor(providers: config.providers, environment: ctx.environment),
-          capture: o.capture.map { ctx.absolute($0) })
+          capture: o.capture.map { ctx.absolute($0) }, log: { ctx.err($0) })
       } catch {
         ctx.err("error: libcurl could not be initialised\n")
         return nil
@@ -242,24 +242,55 @@ package enum ServeCommandCore {
     let display: String
     let redactor: Redactor
     let capture: String?
+    /// Says how a relayed recording ended (its request's log line was written when it began).
+    let log: @Sendable (String) -> Void
     private let writing = Mutex(())
 
-    init(provider: Provider, client: ChatClient, folder: String, display: String, redactor: Redactor, capture: String?)
-    {
+    init(
+      provider: Provider, client: ChatClient, folder: String, display: String, redactor: Redactor, capture: String?,
+      log: @escaping @Sendable (String) -> Void
+    ) {
       self.provider = provider
       self.client = client
       self.folder = folder
       self.display = display
       self.redactor = redactor
       self.capture = capture
+      self.log = log
     }
 
     /// `body` is a chat completion request whose `model` and `messages` the caller has read.
+    /// A streamed request is passed on to the client as the provider sends it, then recorded.
     func record(_ body: JSON, model: String, messages: [JSON], index: CassetteIndex) -> (HTTPServer.Response, String) {
       var o = body.objectValue ?? JSONObject()
       o["model"] = nil
       o["messages"] = nil
       let request = ChatRequest(provider: provider, model: model, messages: messages, params: o)
+      if request.isStream {
+        let relay = HTTPServer.Relay()
+        // The first transfer that answers 2xx is relayed; a retry's pieces are not mixed in.
+        let relayed = Mutex<UInt64?>(nil)
+        let onData: @Sendable (HTTPRequest.BodyPiece) -> Void = { piece in
+          guard (200..<300).contains(piece.status) else { return }
+          let first: Bool? = relayed.withLock { t in
+            if t == nil {
+              t = piece.transfer
+              return true
+            }
+            return t == piece.transfer ? false : nil
+          }
+          guard let first else { return }
+          if first { relay.send(.head(status: piece.status, headers: [("Content-Type", "text/event-stream")])) }
+          relay.send(.piece(piece.bytes))
+        }
+        Task {
+          let outcome = await client.call(request, onData: onData)
+          let (response, note) = self.finish(outcome, body: body, index: index)
+          relay.send(relayed.withLock { $0 } != nil ? .end : .whole(response))
+          self.log("\(note) (streamed as it arrived)\n")
+        }
+        return (.relayed(relay), "recording")
+      }
       // The HTTP server's thread waits for the async client.
       let done = DispatchSemaphore(value: 0)
       let result = Mutex<CallOutcome?>(nil)
@@ -272,6 +303,11 @@ package enum ServeCommandCore {
       guard let outcome = result.withLock({ $0 }) else {
         return (.json(HTTPServer.error("no answer", type: "api_error"), status: 502), "error")
       }
+      return finish(outcome, body: body, index: index)
+    }
+
+    /// Writes the cassette (and the draft) of a finished call; the answer to send and what to log.
+    func finish(_ outcome: CallOutcome, body: JSON, index: CassetteIndex) -> (HTTPServer.Response, String) {
       switch outcome.result {
       case .failure(let e):
         return (

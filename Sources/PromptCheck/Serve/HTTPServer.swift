@@ -30,6 +30,44 @@ package final class HTTPServer: Sendable {
     package static func json(_ value: JSON, status: Int = 200) -> Response {
       Response(status: status, headers: [("Content-Type", "application/json")], body: Array(value.serialized().utf8))
     }
+
+    /// An answer passed on while it is produced: sent chunked, piece by piece.
+    package var relay: Relay?
+
+    package static func relayed(_ relay: Relay) -> Response {
+      var r = Response(status: 200, body: [])
+      r.relay = relay
+      return r
+    }
+  }
+
+  /// An answer produced on another thread, sent as it comes: a head, pieces, an end — or,
+  /// when nothing was started, one whole response instead.
+  package final class Relay: Sendable {
+    package enum Part: Sendable {
+      case head(status: Int, headers: [(String, String)])
+      case piece([UInt8])
+      /// The end of a started answer.
+      case end
+      /// The whole answer, when none was started (an error, or an answer that was not streamed).
+      case whole(Response)
+    }
+
+    private let parts = Mutex<[Part]>([])
+    private let ready = DispatchSemaphore(value: 0)
+
+    package init() {}
+
+    package func send(_ part: Part) {
+      parts.withLock { $0.append(part) }
+      ready.signal()
+    }
+
+    /// The next part, waiting for it.
+    func next() -> Part {
+      ready.wait()
+      return parts.withLock { $0.removeFirst() }
+    }
   }
 
   package typealias StartError = TCPListener.StartError
@@ -65,6 +103,10 @@ package final class HTTPServer: Sendable {
         return
       case .request(let method, let path, let headers, let body, let keepAlive):
         let response = handler(Request(method: method, path: path, headers: headers, body: body))
+        if let relay = response.relay {
+          guard pass(relay, to: fd, keepAlive: keepAlive), keepAlive else { return }
+          continue
+        }
         guard send(fd, response, keepAlive: keepAlive), keepAlive else { return }
       }
     }
@@ -75,6 +117,28 @@ package final class HTTPServer: Sendable {
     var e = JSONObject([("message", .string(message)), ("type", .string(type))])
     e["code"] = code.map { .string($0) } ?? .null
     return .object(JSONObject([("error", .object(e))]))
+  }
+
+  /// Sends a relayed answer as it comes, with chunked framing; false when the connection must close.
+  private func pass(_ relay: Relay, to fd: Int32, keepAlive: Bool) -> Bool {
+    var open = true
+    while true {
+      switch relay.next() {
+      case .whole(let response):
+        return send(fd, response, keepAlive: keepAlive) && open
+      case .head(let status, let headers):
+        var head = "HTTP/1.1 \(status) \(HTTPWire.reason(status))\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "Transfer-Encoding: chunked\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
+        open = open && HTTPWire.send(fd, Array(head.utf8))
+      case .piece(let bytes):
+        guard !bytes.isEmpty else { continue }
+        // A client gone away still lets the answer finish (it is recorded all the same).
+        open = open && HTTPWire.send(fd, Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + [13, 10])
+      case .end:
+        return open && HTTPWire.send(fd, Array("0\r\n\r\n".utf8))
+      }
+    }
   }
 
   private func send(_ fd: Int32, _ r: Response, keepAlive: Bool) -> Bool {

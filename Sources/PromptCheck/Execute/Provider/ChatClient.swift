@@ -73,7 +73,10 @@ package struct ChatClient: Sendable {
     return .success(key)
   }
 
-  package func call(_ request: ChatRequest) async -> CallOutcome {
+  /// `onData` sees each attempt's status and body pieces as they arrive (see `HTTPRequest.onData`).
+  package func call(_ request: ChatRequest, onData: (@Sendable (HTTPRequest.BodyPiece) -> Void)? = nil) async
+    -> CallOutcome
+  {
     let key: String?
     switch apiKey(for: request.provider) {
     case .failure(let e): return CallOutcome(result: .failure(e), attempts: 0)
@@ -82,8 +85,9 @@ package struct ChatClient: Sendable {
     let body = request.body
     var headers = request.publicHeaders
     if let key { headers.insert(("Authorization", "Bearer \(key)"), at: 0) }
-    let http = HTTPRequest(
+    var http = HTTPRequest(
       method: "POST", url: request.url, headers: headers, body: Array(body.serialized().utf8), timeout: timeout)
+    http.onData = onData
 
     var attempt = 0
     var emptyAnswers = 0

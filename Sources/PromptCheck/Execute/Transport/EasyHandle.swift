@@ -26,6 +26,9 @@ final class EasyHandle {
   private(set) var responseBody: [UInt8] = []
   private(set) var responseHeaders: [(name: String, value: String)] = []
   private(set) var statusLine = ""
+  /// The status of the response being received (from its status line).
+  private var status = 0
+  private let onData: (@Sendable (HTTPRequest.BodyPiece) -> Void)?
 
   /// Creates and configures the handle. Every option's result is checked: a failed
   /// setopt is an error of this request, never ignored.
@@ -35,6 +38,7 @@ final class EasyHandle {
     handle = h
     self.id = id
     timeout = request.timeout
+    onData = request.onData
     body = .allocate(capacity: max(request.body.count, 1))
     _ = body.initialize(from: request.body)
     errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -85,7 +89,9 @@ final class EasyHandle {
       let handle = Unmanaged<EasyHandle>.fromOpaque(user).takeUnretainedValue()
       let n = size * count
       data.withMemoryRebound(to: UInt8.self, capacity: n) {
-        handle.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: n))
+        let piece = UnsafeBufferPointer(start: $0, count: n)
+        handle.responseBody.append(contentsOf: piece)
+        handle.onData?(HTTPRequest.BodyPiece(transfer: handle.id, status: handle.status, bytes: Array(piece)))
       }
       return n
     }
@@ -118,6 +124,8 @@ final class EasyHandle {
       // A new response (after 100 Continue or a redirect): start over.
       statusLine = line
       responseHeaders.removeAll()
+      let parts = line.split(separator: " ")
+      status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
     } else if let colon = line.firstIndex(of: ":") {
       let name = line[..<colon].lowercased()
       let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")

@@ -7,6 +7,17 @@ package struct HTTPRequest: Sendable {
   package var body: [UInt8]
   /// Whole-request timeout, in seconds.
   package var timeout: Double
+  /// Called with each piece of the body as it arrives (on the transfer thread), for a caller
+  /// that passes an answer on while it streams (`serve --mode auto`).
+  package var onData: (@Sendable (BodyPiece) -> Void)? = nil
+
+  /// A piece of a response body as it arrives.
+  package struct BodyPiece: Sendable {
+    /// Which transfer it belongs to (a retry is another transfer).
+    package var transfer: UInt64
+    package var status: Int
+    package var bytes: [UInt8]
+  }
 
   package init(
     method: String = "POST", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
