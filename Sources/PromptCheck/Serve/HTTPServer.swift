@@ -145,6 +145,10 @@ package final class HTTPServer: Sendable {
     var head = "HTTP/1.1 \(r.status) \(HTTPWire.reason(r.status))\r\n"
     for (name, value) in r.headers { head += "\(name): \(value)\r\n" }
     head += "Content-Length: \(r.body.count)\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
-    return HTTPWire.send(fd, Array(head.utf8) + r.body)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(head.utf8.count + r.body.count)
+    bytes += head.utf8
+    bytes += r.body
+    return HTTPWire.send(fd, bytes)
   }
 }

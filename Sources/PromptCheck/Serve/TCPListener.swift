@@ -131,16 +131,31 @@ package enum HTTPWire {
       found = buffer.firstRange(of: separator)
     }
     guard let headerEnd = found?.upperBound else { return .closed }
-    let head = String(decoding: buffer[..<headerEnd], as: UTF8.self)
-    var lines = head.components(separatedBy: "\r\n")
-    let requestLine = lines.removeFirst().split(separator: " ")
+    // The head, line by line, in bytes (no Foundation on the hot path).
+    var lines: [ArraySlice<UInt8>] = []
+    var lineStart = 0
+    var i = 0
+    while i + 1 < headerEnd {
+      if buffer[i] == 13 && buffer[i + 1] == 10 {
+        lines.append(buffer[lineStart..<i])
+        i += 2
+        lineStart = i
+      } else {
+        i += 1
+      }
+    }
+    guard let first = lines.first else { return .bad(400, "not an HTTP/1.x request") }
+    let requestLine = first.split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
     guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else {
       return .bad(400, "not an HTTP/1.x request")
     }
     var headers: [String: String] = [:]
-    for line in lines where !line.isEmpty {
-      guard let colon = line.firstIndex(of: ":") else { return .bad(400, "a header line has no ':'") }
-      headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    for line in lines.dropFirst() where !line.isEmpty {
+      guard let colon = line.firstIndex(of: 58) else { return .bad(400, "a header line has no ':'") }
+      var value = line[(colon + 1)...]
+      while let f = value.first, f == 32 || f == 9 { value = value.dropFirst() }
+      while let l = value.last, l == 32 || l == 9 { value = value.dropLast() }
+      headers[String(decoding: line[..<colon], as: UTF8.self).lowercased()] = String(decoding: value, as: UTF8.self)
     }
     if headers["transfer-encoding"] != nil { return .bad(411, "send the body with a Content-Length") }
     guard let length = Int(headers["content-length"] ?? "0"), length >= 0 else {
@@ -158,11 +173,13 @@ package enum HTTPWire {
   }
 
   static func receive(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
-    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-    guard n > 0 else { return false }
-    buffer.append(contentsOf: chunk[0..<n])
-    return true
+    // Into uninitialised scratch space: no 64 KiB buffer zeroed for every read.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 * 1024) { chunk in
+      let n = recv(fd, chunk.baseAddress, chunk.count, 0)
+      guard n > 0 else { return false }
+      buffer.append(contentsOf: chunk[0..<n])
+      return true
+    }
   }
 
   /// Writes all of `bytes`; false when the peer has gone.
