@@ -4,6 +4,7 @@
 //   swift run -c release promptcheck-bench assertions [ITERATIONS]
 //   swift run -c release promptcheck-bench live [CASES] [JOBS] [LATENCY_MS]
 //   swift run -c release promptcheck-bench replay [CASES...]
+//   swift run -c release promptcheck-bench replay-scale [CASES...]
 //   swift run -c release promptcheck-bench serve [CLIENTS] [REQUESTS]
 import Foundation
 import LoopbackServer
@@ -17,6 +18,8 @@ func usage() -> Never {
       live [CASES] [JOBS] [LATENCY_MS]
                        run CASES live cases against a loopback server answering after LATENCY_MS (500 50 200)
       replay [CASES...] replay cassette-backed cases, 3 assertions each (1000 10000)
+      replay-scale [CASES...]
+                       replay 1k, 10k and 100k cases (cassettes written directly): wall, CPU and peak RSS
       serve [CLIENTS] [REQUESTS]
                        promptcheck serve against Python's http.server: req/s and latency, keep-alive clients (16 2000)
     """)
@@ -187,6 +190,87 @@ func benchReplay(_ counts: [Int]) throws {
   }
 }
 
+/// A project of `cases` replayable cases whose cassettes are written as `run --mode record`
+/// writes them (same request body, same layout), without a server: 100,000 recordings over
+/// HTTP would take longer than the replay being measured.
+func makeRecordedProject(cases: Int) throws -> String {
+  let dir = try makeProject(
+    cases: cases, baseURL: "http://127.0.0.1:9/v1",
+    assertions: "    - contains: Result\n    - regex: '\\b42\\b'\n    - not-icontains: sorry\n")
+  let folder = dir + "/expectations/cassettes/bench"
+  try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  for i in 0..<cases {
+    let question = "Question number \(i): what is \(i) plus \(i)?"
+    let text = """
+      # promptcheck cassette: recorded interaction for bench/case-\(i). Re-record with promptcheck run --mode record.
+      version: 1
+      promptcheck: '0.1.0'
+      case: bench/case-\(i)
+      recorded_at: '2026-11-27T00:00:00Z'
+      duration_ms: 200
+      request:
+        method: POST
+        url: http://127.0.0.1:9/v1/chat/completions
+        headers:
+          Content-Type: application/json
+        body:
+          model: bench-model
+          messages:
+          - role: user
+            content: '\(question)'
+          temperature: 0
+          seed: 42
+      response:
+        status: 200
+        headers:
+          content-type: application/json
+        body:
+          id: chatcmpl-1
+          object: chat.completion
+          created: 1700000000
+          model: bench-model
+          choices:
+          - index: 0
+            message:
+              role: assistant
+              content: |-
+                The answer to "\(question)" is below.
+                Result: 42 (checked twice).
+            finish_reason: stop
+          usage:
+            prompt_tokens: 10
+            completion_tokens: 5
+            total_tokens: 15
+
+      """
+    try text.write(toFile: folder + "/case-\(i).yaml", atomically: false, encoding: .utf8)
+  }
+  return dir
+}
+
+/// Replay at growing scale: the wall time and peak memory of 1k, 10k and 100k cases, so growth shows.
+func benchReplayScale(_ counts: [Int]) throws {
+  for cases in counts {
+    let dir = try makeRecordedProject(cases: cases)
+    // PROMPTCHECK_BENCH_KEEP=1 keeps the project, to profile a run of it.
+    let keep = ProcessInfo.processInfo.environment["PROMPTCHECK_BENCH_KEEP"] == "1"
+    defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
+    if keep { print("project: \(dir)") }
+    let runs = (0..<(cases >= 100_000 ? 1 : 3)).map { _ in
+      runPromptcheck(["run", "--mode", "replay", "--quiet"], in: dir)
+    }
+    guard runs.allSatisfy({ $0.status == 0 }) else {
+      print("replay failed: \(runs.map(\.status))")
+      exit(1)
+    }
+    let median = runs.sorted { $0.wall < $1.wall }[runs.count / 2]
+    print(
+      String(
+        format: "replay-scale: %6d cases: wall %.3f s, CPU %.3f s, peak RSS %d MB (%@)", cases, median.wall, median.cpu,
+        median.maxRSSKB / 1024, runs.count > 1 ? "median of \(runs.count)" : "one run"))
+  }
+}
+
 let args = CommandLine.arguments.dropFirst()
 switch args.first {
 case "assertions":
@@ -197,6 +281,9 @@ case "live":
 case "replay":
   let n = args.dropFirst().compactMap { Int($0) }
   try benchReplay(n.isEmpty ? [1000, 10_000] : n)
+case "replay-scale":
+  let n = args.dropFirst().compactMap { Int($0) }
+  try benchReplayScale(n.isEmpty ? [1000, 10_000, 100_000] : n)
 case "serve":
   let n = args.dropFirst().compactMap { Int($0) }
   try benchServe(clients: n.first ?? 16, requestsPerClient: n.count > 1 ? n[1] : 2000)

@@ -22,20 +22,42 @@ package struct AssertionEvaluator: Sendable {
     return evaluate(assertion, subjects: &subjects)
   }
 
-  /// What a check found: whether its property holds, and what to say either way.
+  /// What a check found: whether its property holds, and what to say either way. The two
+  /// explanations are made only when said (most assertions pass and never say `ifNot`).
   struct Outcome {
     var holds: Bool
     /// Completes "expected the output to …".
     var expectation: String
-    /// Said when the property does not hold ("but …").
-    var ifNot: String = ""
-    /// Said when it holds but the assertion is negated ("but …").
-    var ifHolds: String = ""
+    private var makeIfNot: () -> String
+    private var makeIfHolds: () -> String
     /// A problem that fails the assertion whatever its polarity (bad JSON, missing usage, regex timeout).
     var problem: String?
     /// A judged check's score in 0…1 (of the property, before negation).
     var score: Double?
     var reason: String?
+
+    init(
+      holds: Bool, expectation: String, ifNot: @autoclosure @escaping () -> String = "",
+      ifHolds: @autoclosure @escaping () -> String = "", score: Double? = nil, reason: String? = nil
+    ) {
+      self.holds = holds
+      self.expectation = expectation
+      makeIfNot = ifNot
+      makeIfHolds = ifHolds
+      self.score = score
+      self.reason = reason
+    }
+
+    /// Said when the property does not hold ("but …").
+    var ifNot: String {
+      get { makeIfNot() }
+      set { makeIfNot = { newValue } }
+    }
+    /// Said when it holds but the assertion is negated ("but …").
+    var ifHolds: String {
+      get { makeIfHolds() }
+      set { makeIfHolds = { newValue } }
+    }
   }
 
   func evaluate(_ a: Assertion, subjects: inout Subjects) -> Finding {
@@ -224,9 +246,10 @@ package struct AssertionEvaluator: Sendable {
       let expectation = schema == nil ? "be valid JSON" : "be JSON that validates against the schema"
       switch subjects.json(a.subject) {
       case .failure(let e):
+        let text = subjects.text(a.subject)
         return Outcome(
           holds: false, expectation: expectation,
-          ifNot: "it is not valid JSON (\(e.description)); it starts \(Excerpt.start(subjects.text(a.subject)))")
+          ifNot: "it is not valid JSON (\(e.description)); it starts \(Excerpt.start(text))")
       case .success(let value):
         guard let schema else { return Outcome(holds: true, expectation: expectation, ifHolds: "it is") }
         let errors = JSONSchemaValidator.validate(value, schema)
@@ -494,7 +517,30 @@ package struct AssertionEvaluator: Sendable {
 
   /// Case-insensitive search with full Unicode case folding ("STRASSE" finds "straße").
   static func findIgnoringCase(_ needle: String, in text: String) -> Range<String.Index>? {
-    text.range(of: needle, options: [.caseInsensitive])
+    // ASCII on both sides (the usual case): a byte search, folding A-Z; else Foundation's full folding.
+    let n = Array(needle.utf8)
+    guard n.allSatisfy({ $0 < 0x80 }), text.utf8.allSatisfy({ $0 < 0x80 }) else {
+      return text.range(of: needle, options: [.caseInsensitive])
+    }
+    @inline(__always) func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b | 0x20 : b }
+    let folded = n.map(lower)
+    let hay = text.utf8
+    if folded.isEmpty { return text.startIndex..<text.startIndex }
+    guard hay.count >= folded.count else { return nil }
+    var start = hay.startIndex
+    var remaining = hay.count
+    while remaining >= folded.count {
+      var i = start
+      var k = 0
+      while k < folded.count, lower(hay[i]) == folded[k] {
+        i = hay.index(after: i)
+        k += 1
+      }
+      if k == folded.count { return start..<i }
+      start = hay.index(after: start)
+      remaining -= 1
+    }
+    return nil
   }
 
   static func list(_ items: [String]) -> String {

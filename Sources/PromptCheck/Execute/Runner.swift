@@ -335,6 +335,9 @@ package struct Runner: Sendable {
         result.outcome = .errored(errors.joined(separator: "\n"))
         break
       }
+      // The raw response is not reported (the content, usage and model are): a long run keeps
+      // only what its reports and summary need.
+      result.completion?.response = .null
       let decision = CaseDecision.decide(result.findings, threshold: c.variant.threshold)
       result.score = decision.score
       if let note = decision.note { result.notes.append(note) }

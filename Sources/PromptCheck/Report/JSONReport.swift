@@ -8,6 +8,12 @@ package enum JSONReport {
   package static let formatVersion = 1
 
   package static func render(_ report: Report) -> String {
+    String(decoding: renderBytes(report), as: UTF8.self)
+  }
+
+  /// The report's text, each case written straight into the text as it is built (no tree of
+  /// the whole report is held).
+  package static func renderBytes(_ report: Report) -> [UInt8] {
     let tally = report.tally
     var root = JSONObject()
     root["version"] = .int(formatVersion)
@@ -64,8 +70,24 @@ package enum JSONReport {
           return .object(o)
         })
     }
-    root["cases"] = .array(report.cases.map(caseJSON))
-    return JSON.object(root).prettyPrinted(keys: .asWritten) + "\n"
+    var out: [UInt8] = []
+    out.reserveCapacity(1024 + report.cases.count * 1024)
+    JSON.object(root).writePretty(to: &out, level: 0)
+    // `cases` is the last member: the root's closing "\n}" comes after it.
+    out.removeLast(2)
+    out += ",\n  \"cases\": ".utf8
+    if report.cases.isEmpty {
+      out += "[]".utf8
+    } else {
+      out += "[".utf8
+      for (n, c) in report.cases.enumerated() {
+        out += (n == 0 ? "\n    " : ",\n    ").utf8
+        caseJSON(c).writePretty(to: &out, level: 2)
+      }
+      out += "\n  ]".utf8
+    }
+    out += "\n}\n".utf8
+    return out
   }
 
   /// A repeated test's figures: samples, passes, the Wilson interval, pass@k and pass^k, the gate.

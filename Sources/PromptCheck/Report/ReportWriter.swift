@@ -14,10 +14,10 @@ package struct ReportWriter: Sendable {
 
   /// Writes every report; prints each that cannot be written. False when any could not be.
   package func write(_ report: Report, _ ctx: CommandContext) -> Bool {
-    var outputs: [(String, () -> String)] = []
-    if let junit { outputs.append((junit, { JUnitReport.render(report, options: junitOptions) })) }
-    if let json { outputs.append((json, { JSONReport.render(report) })) }
-    if let html { outputs.append((html, { HTMLReport.render(report) })) }
+    var outputs: [(String, () -> [UInt8])] = []
+    if let junit { outputs.append((junit, { Array(JUnitReport.render(report, options: junitOptions).utf8) })) }
+    if let json { outputs.append((json, { JSONReport.renderBytes(report) })) }
+    if let html { outputs.append((html, { Array(HTMLReport.render(report).utf8) })) }
     var ok = true
     for (path, render) in outputs {
       do {

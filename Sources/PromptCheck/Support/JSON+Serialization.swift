@@ -3,16 +3,21 @@ extension JSON {
 
   /// Compact JSON text. `sorted` orders member names by code point (canonical form).
   package func serialized(keys: KeyOrder = .asWritten) -> String {
-    var out = ""
-    write(to: &out, keys: keys, indent: nil, level: 0)
-    return out
+    var out: [UInt8] = []
+    write(to: &out, keys: keys, indent: false, level: 0)
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// Indented JSON text (two spaces), as goldens and reports store it.
   package func prettyPrinted(keys: KeyOrder = .sorted) -> String {
-    var out = ""
-    write(to: &out, keys: keys, indent: "  ", level: 0)
-    return out
+    var out: [UInt8] = []
+    write(to: &out, keys: keys, indent: true, level: 0)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Appends the indented text (two spaces a level), as if this value stood at `level`.
+  package func writePretty(to out: inout [UInt8], keys: KeyOrder = .asWritten, level: Int) {
+    write(to: &out, keys: keys, indent: true, level: level)
   }
 
   /// Canonical form for matching: sorted keys, numbers normalised (`1.0` is `1`).
@@ -31,36 +36,53 @@ extension JSON {
     }
   }
 
-  private func write(to out: inout String, keys: KeyOrder, indent: String?, level: Int) {
+  /// A newline and `level` indents of two spaces.
+  @inline(__always)
+  private static func newline(_ out: inout [UInt8], _ level: Int) {
+    out.append(10)
+    for _ in 0..<level {
+      out.append(32)
+      out.append(32)
+    }
+  }
+
+  private func write(to out: inout [UInt8], keys: KeyOrder, indent: Bool, level: Int) {
     switch self {
-    case .null: out += "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .int(let i): out += String(i)
-    case .double(let d): out += JSON.format(d)
+    case .null: out += "null".utf8
+    case .bool(let b): out += (b ? "true" : "false").utf8
+    case .int(let i): out += String(i).utf8
+    case .double(let d): out += JSON.format(d).utf8
     case .string(let s): JSON.quote(s, into: &out)
     case .array(let a):
-      if a.isEmpty { out += "[]"; return }
-      out += "["
+      if a.isEmpty {
+        out += "[]".utf8
+        return
+      }
+      out.append(UInt8(ascii: "["))
       for (n, v) in a.enumerated() {
-        if n > 0 { out += "," }
-        if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+        if n > 0 { out.append(UInt8(ascii: ",")) }
+        if indent { Self.newline(&out, level + 1) }
         v.write(to: &out, keys: keys, indent: indent, level: level + 1)
       }
-      if let indent { out += "\n" + String(repeating: indent, count: level) }
-      out += "]"
+      if indent { Self.newline(&out, level) }
+      out.append(UInt8(ascii: "]"))
     case .object(let o):
-      if o.count == 0 { out += "{}"; return }
-      out += "{"
+      if o.count == 0 {
+        out += "{}".utf8
+        return
+      }
+      out.append(UInt8(ascii: "{"))
       let members = keys == .sorted ? o.sortedMembers : o.members
       for (n, m) in members.enumerated() {
-        if n > 0 { out += "," }
-        if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+        if n > 0 { out.append(UInt8(ascii: ",")) }
+        if indent { Self.newline(&out, level + 1) }
         JSON.quote(m.key, into: &out)
-        out += indent == nil ? ":" : ": "
+        out.append(UInt8(ascii: ":"))
+        if indent { out.append(32) }
         m.value.write(to: &out, keys: keys, indent: indent, level: level + 1)
       }
-      if let indent { out += "\n" + String(repeating: indent, count: level) }
-      out += "}"
+      if indent { Self.newline(&out, level) }
+      out.append(UInt8(ascii: "}"))
     }
   }
 
@@ -71,15 +93,40 @@ extension JSON {
   }
 
   static func quote(_ s: String, into out: inout String) {
-    out += "\""
-    // Fast path: nothing to escape, copy the string whole.
-    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-      out += s
-      out += "\""
-      return
+    var bytes: [UInt8] = []
+    quote(s, into: &bytes)
+    out += String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// The string quoted and escaped, in bytes: runs with nothing to escape are copied whole.
+  static func quote(_ s: String, into out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    var s = s
+    s.withUTF8 { bytes in
+      var run = 0
+      for i in 0..<bytes.count {
+        let b = bytes[i]
+        guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+        if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
+        run = i + 1
+        switch b {
+        case UInt8(ascii: "\""): out += "\\\"".utf8
+        case UInt8(ascii: "\\"): out += "\\\\".utf8
+        case 10: out += "\\n".utf8
+        case 13: out += "\\r".utf8
+        case 9: out += "\\t".utf8
+        case 8: out += "\\b".utf8
+        case 12: out += "\\f".utf8
+        default:
+          let hex = String(b, radix: 16)
+          out += "\\u".utf8
+          out += String(repeating: "0", count: 4 - hex.count).utf8
+          out += hex.utf8
+        }
+      }
+      if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<bytes.count])) }
     }
-    appendEscaped(s, quote: "\"", into: &out)
-    out += "\""
+    out.append(UInt8(ascii: "\""))
   }
 
   /// `s` with JSON's escapes (as RFC 9535 normalized paths use them too): the quote

@@ -282,10 +282,11 @@ package struct Cassette: Sendable {
     if method != "POST" { return "method: recorded \(method), now POST" }
     let recordedPath = URLParts.path(of: url)
     if recordedPath != request.urlPath { return "url path: recorded \(recordedPath), now \(request.urlPath)" }
-    let now = redactor(request.body).canonicalized
-    let recorded = requestBody.canonicalized
-    if recorded.canonical == now.canonical { return nil }
-    return Self.firstDifference(recorded, now, path: "body") ?? "body"
+    let now = redactor(request.body)
+    // JSON equality is canonical equality (member order ignored, 1 equals 1.0), without
+    // writing either body out.
+    if requestBody == now { return nil }
+    return Self.firstDifference(requestBody.canonicalized, now.canonicalized, path: "body") ?? "body"
   }
 
   static func firstDifference(_ a: JSON, _ b: JSON, path: String) -> String? {
