@@ -165,3 +165,64 @@ import Testing
     #expect(root["tests"]?.sequence?.count == 50_000)
   }
 }
+
+/// `parseJSON` builds plain documents straight from the events; it must read every document
+/// exactly as the tree parser and `NodeReader.json` do, and fail the same way.
+@Suite struct YAMLJSONFastPathTests {
+  func viaTree(_ text: String) -> Result<JSON, Diagnostic> {
+    do {
+      var reader = NodeReader()
+      return .success(reader.json(try YAMLParser.parse(text, file: "t.yaml")))
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  func fast(_ text: String) -> Result<JSON, Diagnostic> {
+    do {
+      return .success(try YAMLParser.parseJSON(bytes: Array(text.utf8), file: "t.yaml"))
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  func same(_ a: Result<JSON, Diagnostic>, _ b: Result<JSON, Diagnostic>) -> Bool {
+    switch (a, b) {
+    case (.success(let x), .success(let y)): return x.serialized() == y.serialized()
+    case (.failure(let x), .failure(let y)): return x.description == y.description
+    default: return false
+    }
+  }
+
+  @Test(arguments: [
+    "a: 1\nb: [1, 2.5, -3, 0x1F, 0o17, .inf, ~, null, true, False, yes, '1', \"x\\ty\"]\n",
+    "a: |\n  block\n  text\nb: >\n  folded\n  text\nc: ''\nd:\n",
+    "base: &b {x: 1}\nuse: *b\nmerged: {<<: *b, y: 2}\n",
+    "a: !!str 12\nb: !!int '7'\nc: !!float 3\n",
+    "a: 1\na: 2\n",
+    "? [1, 2]\n: x\n",
+    "- 1\n- {k: [a, {b: c}]}\n",
+    "",
+    "a: 1\n---\nb: 2\n",
+    "a: [1, 2\n",
+    "a:\tb\n",
+    "12345678901234567890: big\nn: 12345678901234567890\n",
+    "\"quoted key\": 1\n'<<': literal merge key\n",
+  ])
+  func readsLikeTheTree(_ text: String) {
+    #expect(same(fast(text), viaTree(text)), "\(fast(text)) vs \(viaTree(text))")
+  }
+
+  @Test func everyBundledCassetteReadsLikeTheTree() throws {
+    var checked = 0
+    for root in ["expectations/cassettes", "Tests/examples/expectations/cassettes"] {
+      let dir = TestPaths.packageRoot.appendingPathComponent(root).path
+      for f in FileSystem.files(under: dir, suffix: ".yaml") {
+        let text = try String(contentsOfFile: dir + "/" + f, encoding: .utf8)
+        #expect(same(fast(text), viaTree(text)), "\(f)")
+        checked += 1
+      }
+    }
+    #expect(checked > 25)
+  }
+}

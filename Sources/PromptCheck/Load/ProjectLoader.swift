@@ -178,13 +178,7 @@ package enum ProjectLoader {
 
   /// Suite file paths under `folder`, relative to it, sorted.
   static func suiteFiles(in folder: String) -> [String] {
-    guard let e = FileManager.default.enumerator(atPath: folder) else { return [] }
-    var out: [String] = []
-    while let f = e.nextObject() as? String {
-      let ext = (f as NSString).pathExtension
-      if ext == "yaml" || ext == "yml" { out.append(f) }
-    }
-    return out.sorted()
+    FileSystem.files(under: folder) { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
   }
 
   static func suiteName(_ file: String, base: String) -> String {

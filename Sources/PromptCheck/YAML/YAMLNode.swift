@@ -66,6 +66,11 @@ package struct YAMLNode: Sendable {
       }
     }
     if style != .plain { return .string(text) }
+    return Self.resolvePlain(text)
+  }
+
+  /// A plain, untagged scalar under the core schema.
+  static func resolvePlain(_ text: String) -> Resolved {
     // Fast path on the first byte: most plain scalars are words that cannot be anything but strings.
     guard let first = text.utf8.first else { return .null }
     switch first {

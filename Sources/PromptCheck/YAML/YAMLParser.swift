@@ -44,6 +44,22 @@ package enum YAMLParser {
     return try session.run()
   }
 
+  /// The document as JSON (plain scalars typed by the core schema, as `NodeReader.json` reads
+  /// a tree), built straight from libyaml's events for the plain documents promptcheck writes
+  /// (cassettes); a document with anchors, aliases, tags, merge keys or anything the tree parser
+  /// would refuse is read through the tree, so results and errors are the same either way.
+  package static func parseJSON(bytes: [UInt8], file: String, limits: YAMLLimits = YAMLLimits()) throws(Diagnostic)
+    -> JSON
+  {
+    if bytes.count <= limits.maxBytes, firstInvalidUTF8(bytes) == nil,
+      let json = try ParserSession(bytes: bytes, file: file, limits: limits).runJSON()
+    {
+      return json
+    }
+    var reader = NodeReader()
+    return reader.json(try parse(bytes: bytes, file: file, limits: limits))
+  }
+
   /// Index of the first byte that is not valid UTF-8, if any.
   static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
     var i = 0
@@ -253,6 +269,95 @@ private final class ParserSession {
         }
         // The children were counted as they finished; the container itself is one more node.
         try finish(node, weight: frame.weight, newNodes: 1, anchor: frame.anchor, at: frame.location)
+      default:
+        break
+      }
+    }
+  }
+
+  /// An open list or map of the JSON walk.
+  private final class JSONFrame {
+    let isMapping: Bool
+    var items: [JSON] = []
+    var object = JSONObject()
+    var key: String?
+    init(isMapping: Bool) { self.isMapping = isMapping }
+  }
+
+  /// The fast path of `YAMLParser.parseJSON`: nil when the document needs the tree parser.
+  /// libyaml's own errors are thrown as the tree parser throws them.
+  func runJSON() throws(Diagnostic) -> JSON? {
+    var frames: [JSONFrame] = []
+    var root: JSON?
+    var documents = 0
+    var nodes = 0
+    /// Puts a finished value into its parent; false when the tree parser must decide.
+    func place(_ value: JSON) -> Bool {
+      nodes += 1
+      guard nodes <= limits.maxNodes else { return false }
+      guard let parent = frames.last else {
+        root = value
+        return true
+      }
+      guard parent.isMapping else {
+        parent.items.append(value)
+        return true
+      }
+      guard let key = parent.key, parent.object[key] == nil else { return false }
+      parent.key = nil
+      parent.object[key] = value
+      return true
+    }
+    while true {
+      var event = yaml_event_t()
+      guard yaml_parser_parse(&parser, &event) == 1 else { throw parserError() }
+      defer { yaml_event_delete(&event) }
+      switch event.type {
+      case YAML_STREAM_END_EVENT:
+        return documents == 1 ? root : nil
+      case YAML_DOCUMENT_START_EVENT:
+        documents += 1
+        if documents > 1 { return nil }
+      case YAML_ALIAS_EVENT:
+        return nil
+      case YAML_SCALAR_EVENT:
+        let s = event.data.scalar
+        if s.anchor != nil || s.tag != nil { return nil }
+        let text =
+          s.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(s.length)), as: UTF8.self) } ?? ""
+        let plain =
+          s.style != YAML_SINGLE_QUOTED_SCALAR_STYLE && s.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE
+          && s.style != YAML_LITERAL_SCALAR_STYLE && s.style != YAML_FOLDED_SCALAR_STYLE
+        if let parent = frames.last, parent.isMapping, parent.key == nil {
+          if plain && text == "<<" { return nil }
+          parent.key = text
+          nodes += 1
+          continue
+        }
+        let value: JSON
+        if !plain {
+          value = .string(text)
+        } else {
+          switch YAMLNode.resolvePlain(text) {
+          case .null: value = .null
+          case .bool(let b): value = .bool(b)
+          case .int(let i): value = .int(i)
+          case .double(let d): value = d.isFinite ? .double(d) : .null
+          case .string(let t): value = .string(t)
+          }
+        }
+        guard place(value) else { return nil }
+      case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+        let isMapping = event.type == YAML_MAPPING_START_EVENT
+        let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+        let tag = isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag
+        if anchor != nil || tag != nil || frames.count >= limits.maxDepth { return nil }
+        // A list or map as a map's key is the tree parser's error to report.
+        if let parent = frames.last, parent.isMapping, parent.key == nil { return nil }
+        frames.append(JSONFrame(isMapping: isMapping))
+      case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+        guard let frame = frames.popLast() else { return nil }
+        guard place(frame.isMapping ? .object(frame.object) : .array(frame.items)) else { return nil }
       default:
         break
       }

@@ -13,11 +13,6 @@ package enum GoldenFiles {
   }
 
   static func files(in root: String, where keep: (String) -> Bool) -> [String] {
-    guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
-    var out: [String] = []
-    while let f = e.nextObject() as? String {
-      if keep(f) { out.append(f) }
-    }
-    return out.sorted()
+    FileSystem.files(under: root, where: keep)
   }
 }

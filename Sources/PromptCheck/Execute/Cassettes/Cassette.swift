@@ -161,18 +161,21 @@ package struct Cassette: Sendable {
 
   /// Reads a cassette file's text.
   package static func parse(_ text: String, file: String) throws(ReadError) -> Cassette {
-    let node: YAMLNode
+    try parse(bytes: Array(text.utf8), file: file)
+  }
+
+  /// Reads a cassette file's bytes.
+  package static func parse(bytes: [UInt8], file: String) throws(ReadError) -> Cassette {
+    let root: JSON
     do {
       var limits = YAMLLimits()
       limits.maxBytes = maxBytes
       limits.maxNodes = 10_000_000
       limits.maxDepth = 512
-      node = try YAMLParser.parse(text, file: file, limits: limits)
+      root = try YAMLParser.parseJSON(bytes: bytes, file: file, limits: limits)
     } catch {
       throw ReadError(message: "cassette \(error.description)")
     }
-    var reader = NodeReader()
-    let root = reader.json(node)
     func fail(_ m: String) -> ReadError { ReadError(message: "\(file): error: \(m)") }
     guard case .object = root else { throw fail("a cassette must be a map") }
     guard case .int(let version)? = root["version"] else { throw fail("the cassette has no format 'version'") }

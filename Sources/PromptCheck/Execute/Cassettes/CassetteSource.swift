@@ -23,9 +23,9 @@ package struct CassetteStore: Sendable {
   }
 
   package func load(_ c: PlannedCase) -> Lookup {
-    guard let data = FileManager.default.contents(atPath: absolutePath(c)) else { return .absent }
+    guard let data = FileSystem.read(absolutePath(c)) else { return .absent }
     do {
-      return .found(try Cassette.parse(String(decoding: data, as: UTF8.self), file: displayPath(c)))
+      return .found(try Cassette.parse(bytes: data, file: displayPath(c)))
     } catch {
       return .unreadable(error.message)
     }
@@ -33,12 +33,7 @@ package struct CassetteStore: Sendable {
 
   /// Every cassette file under the root, relative to it (for orphan detection).
   package func allFiles() -> [String] {
-    guard let e = FileManager.default.enumerator(atPath: absoluteRoot) else { return [] }
-    var out: [String] = []
-    while let f = e.nextObject() as? String {
-      if f.hasSuffix(".yaml") { out.append(f) }
-    }
-    return out.sorted()
+    FileSystem.files(under: absoluteRoot, suffix: ".yaml")
   }
 }
 

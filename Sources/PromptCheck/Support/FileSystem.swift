@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Reading files and listing folders with the C library: a long replay reads thousands of
+/// cassettes, and Foundation's `FileManager` costs more than the parsing around it.
+package enum FileSystem {
+  /// The file's bytes, or nil when it cannot be opened or read (missing, a folder, no permission).
+  package static func read(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { return nil }
+    // The size is a hint (a FIFO or /proc file reports 0): read until the end.
+    let chunk = max(Int(info.st_size) + 1, 16 * 1024)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
+    defer { buffer.deallocate() }
+    var out = [UInt8]()
+    out.reserveCapacity(max(Int(info.st_size), 0))
+    while true {
+      let n = Glibc.read(fd, buffer.baseAddress, chunk)
+      if n < 0 {
+        if errno == EINTR { continue }
+        return nil
+      }
+      if n == 0 { return out }
+      out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+    }
+  }
+
+  /// Every file under `root` (recursively, following no links out of it) whose name ends with
+  /// `suffix`, as paths relative to `root`, sorted.
+  package static func files(under root: String, suffix: String) -> [String] {
+    files(under: root) { $0.hasSuffix(suffix) }
+  }
+
+  /// Every file under `root` whose name passes `keep`, relative to `root`, sorted.
+  package static func files(under root: String, where keep: (String) -> Bool) -> [String] {
+    var out: [String] = []
+    func walk(_ relative: String, depth: Int) {
+      guard depth < 64, let dir = opendir(relative.isEmpty ? root : root + "/" + relative) else { return }
+      defer { closedir(dir) }
+      while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+          String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name == "." || name == ".." { continue }
+        let path = relative.isEmpty ? name : relative + "/" + name
+        var isDirectory = entry.pointee.d_type == DT_DIR
+        if entry.pointee.d_type == DT_UNKNOWN || entry.pointee.d_type == DT_LNK {
+          var info = stat()
+          if stat(root + "/" + path, &info) == 0 { isDirectory = (info.st_mode & S_IFMT) == S_IFDIR }
+          if entry.pointee.d_type == DT_LNK { isDirectory = false }
+        }
+        if isDirectory {
+          walk(path, depth: depth + 1)
+        } else if keep(name) {
+          out.append(path)
+        }
+      }
+    }
+    walk("", depth: 0)
+    return out.sorted()
+  }
+}
