@@ -90,8 +90,10 @@ package struct AssertionEvaluator: Sendable {
         finding.message = "\(subjectName) \(a.negated ? "does not " : "does ")\(o.expectation)"
       }
       // A judge's pass, and an any-of's, says what was found (a score and reason, the member that passed).
-      let found = a.negated ? o.ifNot : o.ifHolds
-      if a.isJudged || a.kind == .anyOf, !found.isEmpty { finding.message += ": " + found }
+      if a.isJudged || a.kind == .anyOf {
+        let found = a.negated ? o.ifNot : o.ifHolds
+        if !found.isEmpty { finding.message += ": " + found }
+      }
     } else if a.negated {
       finding.message = "expected \(subjectName) not to \(o.expectation), but \(o.ifHolds)"
     } else {
@@ -232,7 +234,7 @@ package struct AssertionEvaluator: Sendable {
       let text = subjects.text(a.subject)
       return regexOutcome(text, regex)
     case .length(let lo, let hi):
-      let n = subjects.text(a.subject).unicodeScalars.count
+      let n = Self.codePoints(subjects.text(a.subject))
       let holds = (lo.map { n >= $0 } ?? true) && (hi.map { n <= $0 } ?? true)
       let expectation: String
       switch (lo, hi) {
@@ -497,22 +499,40 @@ package struct AssertionEvaluator: Sendable {
 
   // MARK: Helpers
 
-  /// Code-point substring search (exact: no canonical-equivalence folding).
+  /// Code points in a text, counted on its UTF-8 bytes (every byte that does not continue a sequence).
+  static func codePoints(_ text: String) -> Int {
+    var t = text
+    return t.withUTF8 { bytes in
+      var n = 0
+      for b in bytes where b & 0xC0 != 0x80 { n += 1 }
+      return n
+    }
+  }
+
+  /// Code-point substring search (exact: no canonical-equivalence folding), on the UTF-8 bytes.
   static func find(_ needle: String, in text: String) -> Range<String.Index>? {
     if needle.isEmpty { return text.startIndex..<text.startIndex }
-    let hay = text.utf8
-    let n = Array(needle.utf8)
-    guard hay.count >= n.count else { return nil }
-    var i = hay.startIndex
-    let first = n[0]
-    while let start = hay[i...].firstIndex(of: first) {
-      if hay[start...].starts(with: n) {
-        let end = hay.index(start, offsetBy: n.count)
-        return start..<end
+    var t = text
+    var n = needle
+    let offset: Int? = t.withUTF8 { hay in
+      n.withUTF8 { pin -> Int? in
+        guard hay.count >= pin.count, let base = hay.baseAddress, let p = pin.baseAddress else { return nil }
+        let first = pin[0]
+        var i = 0
+        let last = hay.count - pin.count
+        while i <= last {
+          // memchr for the first byte, then compare the rest.
+          guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return nil }
+          let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+          if memcmp(base + at, p, pin.count) == 0 { return at }
+          i = at + 1
+        }
+        return nil
       }
-      i = hay.index(after: start)
     }
-    return nil
+    guard let offset else { return nil }
+    let start = text.utf8.index(text.utf8.startIndex, offsetBy: offset)
+    return start..<text.utf8.index(start, offsetBy: needle.utf8.count)
   }
 
   /// Case-insensitive search with full Unicode case folding ("STRASSE" finds "straße").
