@@ -42,6 +42,22 @@ enum FuzzTarget: String {
       // A suite file through the whole loader (libyaml events, nodes, the suite model).
       _ = SuiteLoader.load(bytes: bytes, file: "fuzz.yaml", name: "fuzz", config: Config())
       _ = ConfigLoader.load(text: String(decoding: bytes, as: UTF8.self), file: "promptcheck.yaml")
+      // The event walk that reads cassettes must read every document as the tree does.
+      let fast: Result<JSON, Diagnostic>
+      do { fast = .success(try YAMLParser.parseJSON(bytes: bytes, file: "c.yaml")) } catch { fast = .failure(error) }
+      let tree: Result<JSON, Diagnostic>
+      do {
+        var reader = NodeReader()
+        tree = .success(reader.json(try YAMLParser.parse(bytes: bytes, file: "c.yaml")))
+      } catch {
+        tree = .failure(error)
+      }
+      switch (fast, tree) {
+      case (.success(let a), .success(let b)) where a.serialized() == b.serialized(): break
+      case (.failure(let a), .failure(let b)) where a.description == b.description: break
+      default: fatalError("YAMLParser.parseJSON differs from the tree: \(fast) vs \(tree)")
+      }
+      _ = try? Cassette.parse(bytes: bytes, file: "c.yaml")
     }
   }
 }

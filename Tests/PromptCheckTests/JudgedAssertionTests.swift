@@ -467,3 +467,27 @@ struct JudgeServer {
     #expect(throws: JudgeProblem.self) { try Judging.execOutcome(status: 2, stdout: "", stderr: "").get() }
   }
 }
+
+@Suite struct JudgedEvaluationTests {
+  func assertions(_ yaml: String) throws -> [Assertion] {
+    let (suite, diagnostics) = SuiteLoader.load(
+      text: "tests:\n  - name: t\n    prompt: x\n    assert:\n" + yaml, file: "s.yaml", name: "s", config: Config())
+    #expect(diagnostics.isEmpty, "\(diagnostics)")
+    return try #require(suite?.tests.first?.variants.first?.assertions)
+  }
+
+  @Test func notLLMRubricPassesOnAFailingVerdictAndInvertsTheScore() throws {
+    let a = try assertions("      - not-llm-rubric: mentions a competitor\n      - llm-rubric: is polite\n")
+    let verdict = Verdict(pass: false, score: 0.2, reason: "no competitor named")
+    let findings = AssertionEvaluator().evaluate(
+      a, on: Completion(content: "Hello"),
+      judgements: ["0": .success(.verdict(verdict)), "1": .success(.verdict(verdict))])
+    #expect(findings.map(\.passed) == [true, false])
+    #expect(findings[0].score == 0.8)
+    #expect(findings[1].score == 0.2)
+    #expect(findings[0].message.contains(#"the grader says it does not (score 0.2): "no competitor named""#))
+    // No judgement (a judge that errored the case) never passes, negated or not.
+    let unjudged = AssertionEvaluator().evaluate(a, on: Completion(content: "Hello"))
+    #expect(unjudged.map(\.passed) == [false, false])
+  }
+}
