@@ -195,17 +195,30 @@ func benchReplay(_ counts: [Int]) throws {
 /// HTTP would take longer than the replay being measured.
 func makeRecordedProject(cases: Int) throws -> String {
   let dir = try makeProject(
-    cases: cases, baseURL: "http://127.0.0.1:9/v1",
+    cases: 0, baseURL: "http://127.0.0.1:9/v1",
     assertions: "    - contains: Result\n    - regex: '\\b42\\b'\n    - not-icontains: sorry\n")
-  let folder = dir + "/expectations/cassettes/bench"
-  try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  // Suites of at most 10,000 tests each (a suite file may be 4 MiB).
+  let header = try String(contentsOfFile: dir + "/prompts/bench.yaml", encoding: .utf8)
+  try FileManager.default.removeItem(atPath: dir + "/prompts/bench.yaml")
+  for start in stride(from: 0, to: cases, by: 10_000) {
+    let suite = start == 0 ? "bench" : "bench\(start / 10_000)"
+    var text = header
+    for i in start..<min(cases, start + 10_000) {
+      text += "  - {name: case \(i), prompt: \"Question number \(i): what is \(i) plus \(i)?\"}\n"
+    }
+    try text.write(toFile: dir + "/prompts/\(suite).yaml", atomically: false, encoding: .utf8)
+    try FileManager.default.createDirectory(
+      atPath: dir + "/expectations/cassettes/\(suite)", withIntermediateDirectories: true)
+  }
   for i in 0..<cases {
+    let suite = i < 10_000 ? "bench" : "bench\(i / 10_000)"
+    let folder = dir + "/expectations/cassettes/\(suite)"
     let question = "Question number \(i): what is \(i) plus \(i)?"
     let text = """
-      # promptcheck cassette: recorded interaction for bench/case-\(i). Re-record with promptcheck run --mode record.
+      # promptcheck cassette: recorded interaction for \(suite)/case-\(i). Re-record with promptcheck run --mode record.
       version: 1
       promptcheck: '0.1.0'
-      case: bench/case-\(i)
+      case: \(suite)/case-\(i)
       recorded_at: '2026-11-27T00:00:00Z'
       duration_ms: 200
       request:
