@@ -128,12 +128,15 @@ package enum RunCommandCore {
       style: .init(
         isTTY: ctx.isSmartTerminal, color: s.color && ctx.isSmartTerminal, quiet: s.quiet, verbose: s.verbose,
         width: ctx.width), write: ctx.out)
-    let summary = await runner.run(cases) { event in terminal.handle(event) }
-
-    // Report.
-    var report = Report(summary)
+    // Report. The run's results live only until the report is made of them.
+    var report: Report
+    let tally: Tally
+    do {
+      let summary = await runner.run(cases) { event in terminal.handle(event) }
+      report = Report(summary)
+      tally = summary.tally
+    }
     report.plan = planned.fingerprint
-    let tally = summary.tally
     if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
     if let limit = s.maxCost, s.effectiveMode != .replay {
       report.budget = BudgetReport(limit: limit, spent: budget.total, notSent: budget.notSent)

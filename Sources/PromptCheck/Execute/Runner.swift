@@ -251,6 +251,7 @@ package struct Runner: Sendable {
       }
     }
     var finished = results.compactMap { $0 }
+    results = []
     let groups = PassRateGate.apply(&finished)
     goldens?.settleRepeats(&finished)
     let elapsed = clock.now - start

@@ -51,6 +51,8 @@ private struct Loader {
   var fileCache: [String: String?] = [:]
   /// Problems that do not stop the suite (said once per suite each).
   var warnings: [Diagnostic] = []
+  /// The defaults' assertions, parsed once when they hold no template: every test shares them.
+  var sharedDefaultAssertions: [String: [Assertion]] = [:]
 
   init(file: String, suiteName: String, config: Config, readFile: @escaping (String) -> String?) {
     self.file = file
@@ -362,6 +364,8 @@ private struct Loader {
     }
 
     // Assertions: defaults first, then the test's.
+    let defaultItems = d["assert"]?.sequence ?? []
+    let defaultsKey = defaultItems.first.map { "\($0.location.file):\($0.location.line):\($0.location.column)" }
     var assertNodes: [YAMLNode] = []
     for source in [d["assert"], own["assert"]].compactMap({ $0 }) {
       if let items = r.list(source, "assert") { assertNodes += items }
@@ -460,8 +464,20 @@ private struct Loader {
       let params = r.params(paramPairs, render: render)
       let transforms = pick("transform").flatMap { r.transforms($0, "transform", render) } ?? []
       var assertions: [Assertion] = []
-      for (k, a) in assertNodes.enumerated() {
+      var first = 0
+      if let key = defaultsKey, let shared = sharedDefaultAssertions[key] {
+        assertions = shared
+        first = defaultItems.count
+      }
+      let errorsBeforeAssertions = r.sink.diagnostics.count
+      for (k, a) in assertNodes.enumerated() where k >= first {
         if let parsed = r.assertion(a, index: k, render: render) { assertions.append(parsed) }
+        if k == defaultItems.count - 1, first == 0, let key = defaultsKey,
+          r.sink.diagnostics.count == errorsBeforeAssertions, assertions.count == defaultItems.count,
+          !defaultItems.contains(where: Self.hasTemplates)
+        {
+          sharedDefaultAssertions[key] = assertions
+        }
       }
       // Who answers: templated model and provider are rendered with this variant's vars.
       var answering: [(provider: Provider, model: String, target: String?)] = []
@@ -530,6 +546,15 @@ private struct Loader {
       suite: suiteName, name: name, slug: slug, location: node.location, description: description, tags: tags,
       golden: golden, repeatCount: repeatCount, repeatMin: repeatMin, minPassRate: minPassRate, confidence: confidence,
       skip: skip, only: only, model: first.model, provider: first.provider, variants: variants)
+  }
+
+  /// Whether any scalar of the node may hold a `{{…}}` template.
+  static func hasTemplates(_ node: YAMLNode) -> Bool {
+    switch node.content {
+    case .scalar(let text, _): return Template.mayHaveTemplates(text)
+    case .sequence(let items): return items.contains(where: hasTemplates)
+    case .mapping(let pairs): return pairs.contains { hasTemplates($0.key) || hasTemplates($0.value) }
+    }
   }
 
   static func includes(

@@ -14,6 +14,14 @@ package enum JSONReport {
   /// The report's text, each case written straight into the text as it is built (no tree of
   /// the whole report is held).
   package static func renderBytes(_ report: Report) -> [UInt8] {
+    var all: [UInt8] = []
+    write(report) { all += $0 }
+    return all
+  }
+
+  /// Writes the report through `sink` in pieces of about a megabyte, so a long run's report
+  /// is never held whole.
+  package static func write(_ report: Report, to sink: ([UInt8]) -> Void) {
     let tally = report.tally
     var root = JSONObject()
     root["version"] = .int(formatVersion)
@@ -71,7 +79,7 @@ package enum JSONReport {
         })
     }
     var out: [UInt8] = []
-    out.reserveCapacity(1024 + report.cases.count * 1024)
+    out.reserveCapacity(1 << 20 + 64 * 1024)
     JSON.object(root).writePretty(to: &out, level: 0)
     // `cases` is the last member: the root's closing "\n}" comes after it.
     out.removeLast(2)
@@ -83,11 +91,15 @@ package enum JSONReport {
       for (n, c) in report.cases.enumerated() {
         out += (n == 0 ? "\n    " : ",\n    ").utf8
         caseJSON(c).writePretty(to: &out, level: 2)
+        if out.count >= 1 << 20 {
+          sink(out)
+          out.removeAll(keepingCapacity: true)
+        }
       }
       out += "\n  ]".utf8
     }
     out += "\n}\n".utf8
-    return out
+    sink(out)
   }
 
   /// A repeated test's figures: samples, passes, the Wilson interval, pass@k and pass^k, the gate.

@@ -14,14 +14,17 @@ package struct ReportWriter: Sendable {
 
   /// Writes every report; prints each that cannot be written. False when any could not be.
   package func write(_ report: Report, _ ctx: CommandContext) -> Bool {
-    var outputs: [(String, () -> [UInt8])] = []
-    if let junit { outputs.append((junit, { Array(JUnitReport.render(report, options: junitOptions).utf8) })) }
-    if let json { outputs.append((json, { JSONReport.renderBytes(report) })) }
-    if let html { outputs.append((html, { Array(HTMLReport.render(report).utf8) })) }
+    var outputs: [(String, (([UInt8]) -> Void) -> Void)] = []
+    if let junit { outputs.append((junit, { $0(Array(JUnitReport.render(report, options: junitOptions).utf8)) })) }
+    if let json { outputs.append((json, { JSONReport.write(report, to: $0) })) }
+    if let html { outputs.append((html, { $0(Array(HTMLReport.render(report).utf8)) })) }
     var ok = true
     for (path, render) in outputs {
       do {
-        try AtomicFile.write(render(), to: ctx.absolute(path))
+        // Written as it is rendered, then renamed into place.
+        let stream = try AtomicFile.Stream(ctx.absolute(path))
+        render { stream.write($0) }
+        try stream.commit()
       } catch {
         ctx.err("error: the report could not be written: \(error)\n")
         ok = false

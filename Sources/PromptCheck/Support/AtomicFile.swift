@@ -19,35 +19,75 @@ package enum AtomicFile {
   }
 
   package static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
-    let folder = (path as NSString).deletingLastPathComponent
-    if !folder.isEmpty {
-      do {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-      } catch {
-        throw WriteError(path: path, reason: "cannot create the folder '\(folder)'")
+    let stream = try Stream(path)
+    stream.write(bytes)
+    try stream.commit()
+  }
+
+  /// A file written piece by piece into its temporary file and renamed into place by
+  /// `commit`; dropped without a commit, the temporary file is removed and the target is
+  /// left as it was.
+  package final class Stream {
+    let path: String
+    let temporary: String
+    private var fd: Int32
+    private var failure: String?
+
+    package init(_ path: String) throws(WriteError) {
+      self.path = path
+      let folder = (path as NSString).deletingLastPathComponent
+      if !folder.isEmpty {
+        do {
+          try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+          throw WriteError(path: path, reason: "cannot create the folder '\(folder)'")
+        }
+      }
+      let name = (path as NSString).lastPathComponent
+      temporary = (folder.isEmpty ? "." : folder) + "/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+      guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    /// Appends; the first failure is kept and reported by `commit`.
+    package func write(_ bytes: [UInt8]) {
+      guard failure == nil, fd >= 0 else { return }
+      var offset = 0
+      while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 {
+          failure = String(cString: strerror(errno))
+          return
+        }
+        offset += n
       }
     }
-    let name = (path as NSString).lastPathComponent
-    let temporary = (folder.isEmpty ? "." : folder) + "/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-    guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-      if n <= 0 {
+
+    /// Flushes, closes and renames the file into place.
+    package func commit() throws(WriteError) {
+      guard fd >= 0 else { throw WriteError(path: path, reason: "already committed") }
+      if let failure {
+        abandon()
+        throw WriteError(path: path, reason: failure)
+      }
+      fsync(fd)
+      close(fd)
+      fd = -1
+      guard rename(temporary, path) == 0 else {
         let reason = String(cString: strerror(errno))
-        close(fd)
         unlink(temporary)
         throw WriteError(path: path, reason: reason)
       }
-      offset += n
     }
-    fsync(fd)
-    close(fd)
-    guard rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
+
+    private func abandon() {
+      guard fd >= 0 else { return }
+      close(fd)
+      fd = -1
       unlink(temporary)
-      throw WriteError(path: path, reason: reason)
     }
+
+    deinit { abandon() }
   }
 }
