@@ -36,58 +36,54 @@ extension AssertionEvaluator {
     return out
   }
 
-  static func missingJudgement(_ expectation: String) -> Outcome {
+  /// The outcome of a judged check: `read` makes it from the judgement; a judge's problem, or no
+  /// judgement at all, fails it whatever its polarity.
+  func judged(
+    _ judgement: Result<Judgement, JudgeProblem>?, _ expectation: String, read: (Judgement) -> Outcome?
+  ) -> Outcome {
+    if case .success(let j)? = judgement, let o = read(j) { return o }
     var o = Outcome(holds: false, expectation: expectation)
-    o.problem = "it was not judged"
+    if case .failure(let problem)? = judgement {
+      o.problem = problem.message
+    } else {
+      o.problem = "it was not judged"
+    }
     return o
   }
 
   func rubricOutcome(_ a: Assertion, _ rubric: Rubric, _ judgement: Result<Judgement, JudgeProblem>?) -> Outcome {
     var expectation = "meet the rubric \(Excerpt.start(rubric.text, length: 120))"
     if let t = rubric.threshold { expectation += " (score at least \(NumberText.format(t)))" }
-    switch judgement {
-    case .success(.verdict(let v))?:
+    return judged(judgement, expectation) { j in
+      guard case .verdict(let v) = j else { return nil }
       let said =
         "the grader says \(v.pass ? "it does" : "it does not") (score \(NumberText.format(v.score)))"
         + (v.reason.isEmpty ? "" : ": \(JSON.quoted(v.reason))")
       return Outcome(
         holds: v.pass, expectation: expectation, ifNot: said, ifHolds: said, score: v.score, reason: v.reason)
-    case .failure(let problem)?:
-      var o = Outcome(holds: false, expectation: expectation)
-      o.problem = problem.message
-      return o
-    default:
-      return Self.missingJudgement(expectation)
     }
   }
 
   func similarOutcome(_ s: Similarity, _ judgement: Result<Judgement, JudgeProblem>?) -> Outcome {
     let target = s.values.count == 1 ? Excerpt.start(s.values[0]) : "one of \(s.values.count) texts"
     let expectation = "be similar to \(target) (cosine similarity at least \(NumberText.format(s.threshold)))"
-    switch judgement {
-    case .success(.similarities(let found))? where found.count == s.values.count:
-      guard let best = found.indices.max(by: { found[$0] < found[$1] }) else {
-        return Self.missingJudgement(expectation)
-      }
+    return judged(judgement, expectation) { j in
+      guard case .similarities(let found) = j, found.count == s.values.count,
+        let best = found.indices.max(by: { found[$0] < found[$1] })
+      else { return nil }
       let said =
         "its similarity is \(NumberText.format(found[best], digits: 3))"
         + (s.values.count > 1 ? " to \(Excerpt.start(s.values[best]))" : "")
       return Outcome(
         holds: found[best] >= s.threshold, expectation: expectation, ifNot: said, ifHolds: said,
         score: max(0, found[best]))
-    case .failure(let problem)?:
-      var o = Outcome(holds: false, expectation: expectation)
-      o.problem = problem.message
-      return o
-    default:
-      return Self.missingJudgement(expectation)
     }
   }
 
   func execOutcome(_ command: ExecCommand, _ judgement: Result<Judgement, JudgeProblem>?) -> Outcome {
     let expectation = "satisfy the command `\(Self.shorten(command.display))`"
-    switch judgement {
-    case .success(.exec(let e))?:
+    return judged(judgement, expectation) { j in
+      guard case .exec(let e) = j else { return nil }
       var said = "it \(e.passed ? "passed" : "failed") (exit status \(e.exitStatus))"
       if let score = e.score { said += ", score \(NumberText.format(score))" }
       if let reason = e.reason, !reason.isEmpty { said += ": \(JSON.quoted(reason))" }
@@ -95,12 +91,6 @@ extension AssertionEvaluator {
       let ifNot = err.isEmpty ? said : said + "; stderr: \(Excerpt.start(err, length: 400))"
       return Outcome(
         holds: e.passed, expectation: expectation, ifNot: ifNot, ifHolds: said, score: e.score, reason: e.reason)
-    case .failure(let problem)?:
-      var o = Outcome(holds: false, expectation: expectation)
-      o.problem = problem.message
-      return o
-    default:
-      return Self.missingJudgement(expectation)
     }
   }
 
