@@ -36,7 +36,11 @@ package enum Planner {
   }
 
   package static func makePlan(_ suites: [Suite], _ options: PlanOptions) -> Plan {
-    var cases: [(PlannedCase, only: Bool)] = []
+    // One array of the selected cases, filled as they are made: a plan of 100,000 cases is
+    // not copied from stage to stage.
+    var selected: [PlannedCase] = []
+    var only: [Bool] = []
+    var position = 0
     for suite in suites {
       for test in suite.tests {
         for variant in test.variants {
@@ -44,7 +48,7 @@ package enum Planner {
           for r in repeats {
             let group = CaseID.id(
               suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil)
-            let c = PlannedCase(
+            var c = PlannedCase(
               id: CaseID.id(
                 suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
               groupID: group, suite: suite.name, suiteFile: suite.file, testName: test.name,
@@ -56,33 +60,40 @@ package enum Planner {
               goldenStem: CaseID.fileStem(
                 slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil),
               skip: test.skip)
-            cases.append((c, test.only))
+            // The position in the whole, unfiltered plan.
+            c.index = position
+            position += 1
+            guard
+              (options.filters.isEmpty || options.filters.contains { matches(c.id, $0) })
+                && (options.cases.isEmpty || options.cases.contains { $0 == c.id || $0 == c.groupID })
+                && (options.tags.isEmpty || options.tags.contains { c.tags.contains($0) })
+                && (options.onlyIDs.map { $0.contains(c.id) } ?? true)
+            else { continue }
+            selected.append(c)
+            only.append(test.only)
           }
         }
       }
     }
-    for i in cases.indices { cases[i].0.index = i }
-    var selected = cases.filter { c, _ in
-      (options.filters.isEmpty || options.filters.contains { matches(c.id, $0) })
-        && (options.cases.isEmpty || options.cases.contains { $0 == c.id || $0 == c.groupID })
-        && (options.tags.isEmpty || options.tags.contains { c.tags.contains($0) })
-        && (options.onlyIDs.map { $0.contains(c.id) } ?? true)
-    }
     // `only: true` anywhere in the selection: run just those.
     var onlyLocations: [SourceLocation] = []
-    if selected.contains(where: { $0.only }) {
-      selected = selected.filter(\.only)
-      for (c, _) in selected where onlyLocations.last != c.location { onlyLocations.append(c.location) }
+    if only.contains(true) {
+      var kept = 0
+      for i in selected.indices where only[i] {
+        if onlyLocations.last != selected[i].location { onlyLocations.append(selected[i].location) }
+        selected.swapAt(kept, i)
+        kept += 1
+      }
+      selected.removeLast(selected.count - kept)
     }
-    let all = selected.map(\.0)
-    var result = all
+    let fingerprint = PlanFingerprint(shard: options.shard, ids: selected.map(\.id))
+    let selectedCount = selected.count
     if let shard = options.shard {
       // The unit is the pass-rate group: every repetition of a case lands in one shard.
-      result = result.filter { shardOf($0.groupID, count: shard.count) == shard.index }
+      selected.removeAll { shardOf($0.groupID, count: shard.count) != shard.index }
     }
     return Plan(
-      cases: result, fingerprint: PlanFingerprint(shard: options.shard, ids: all.map(\.id)), selectedCount: all.count,
-      onlyLocations: onlyLocations)
+      cases: selected, fingerprint: fingerprint, selectedCount: selectedCount, onlyLocations: onlyLocations)
   }
 
   /// `--filter`: the id contains the pattern, or matches it as a glob (`*`, `?`, `[…]`).
