@@ -244,6 +244,10 @@ struct JudgeServer {
           prompt: hello
           assert:
             - exec: "exit 4"
+        - name: closes its output and lingers
+          prompt: hello
+          assert:
+            - exec: {command: "exec >&- 2>&-; sleep 10", timeout_ms: 300}
       """
     let p = try Project(suites: ["s": suite], handler: echo)
     let r = await p.run(["--mode", "record"])
@@ -259,6 +263,7 @@ struct JudgeServer {
     #expect(
       cases[1]["error"]?.stringValue?.contains("`sleep 10` ran longer than 200 ms (timeout_ms) and was killed") == true)
     #expect(cases[2]["error"]?.stringValue?.contains("exited with status 4 (0 passes, 1 fails)") == true)
+    #expect(cases[3]["error"]?.stringValue?.contains("ran longer than 300 ms (timeout_ms) and was killed") == true)
     // Local: it replays the same, with the server gone.
     p.server.stop()
     #expect(await CLI.run(["run", "--mode", "replay", "--filter", "reads"], in: p.dir.url).status == 1)

@@ -148,8 +148,22 @@ package enum Subprocess {
     if timedOut || running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-pid, SIGKILL) }
     if stdinFD >= 0 { close(stdinFD) }
     closeAll(openReaders)
+    // A command may close its output and keep running: its exit is awaited until the same
+    // deadline, then it is killed.
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    while true {
+      let r = waitpid(pid, &status, WNOHANG)
+      if r == pid || (r < 0 && errno != EINTR) { break }
+      if r == 0 {
+        if ContinuousClock().now >= deadline || running.cancelled.load(ordering: .sequentiallyConsistent) {
+          timedOut = timedOut || ContinuousClock().now >= deadline
+          kill(-pid, SIGKILL)
+          while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+          break
+        }
+        usleep(2000)
+      }
+    }
     // The group's other members (a shell's children) go with it.
     kill(-pid, SIGKILL)
     let exited = (status & 0x7f) == 0
