@@ -59,7 +59,10 @@ package final class LoopbackServer: Sendable {
   }
 
   package var port: Int { listener.port }
-  package var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+  /// A path segment of this server's own: a client of an earlier server that retries on a port
+  /// this one reuses (tests run in parallel) is turned away instead of answered and counted.
+  package let token = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16)
+  package var baseURL: String { "http://127.0.0.1:\(port)/\(token)/v1" }
 
   /// Requests seen so far, in order of arrival.
   package var requests: [Request] { state.withLock { $0.requests } }
@@ -76,7 +79,14 @@ package final class LoopbackServer: Sendable {
 
   private func serve(_ fd: Int32) {
     var buffer: [UInt8] = []
-    while case .request(let method, let path, let headers, let body, _) = HTTPWire.readRequest(fd, &buffer) {
+    while case .request(let method, let rawPath, let headers, let body, _) = HTTPWire.readRequest(fd, &buffer) {
+      let prefix = "/" + token + "/"
+      guard rawPath.hasPrefix(prefix) else {
+        HTTPWire.send(
+          fd, Array("HTTP/1.1 421 Misdirected Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+        return
+      }
+      let path = "/" + rawPath.dropFirst(prefix.count)
       let request = Request(method: method, path: path, headers: headers, body: body)
       let attempt = state.withLock { s -> Int in
         s.requests.append(request)
