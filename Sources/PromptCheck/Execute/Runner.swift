@@ -229,7 +229,11 @@ package struct Runner: Sendable {
         units.append([i])
       }
     }
-    var results = [CaseResult?](repeating: nil, count: cases.count)
+    // Results in plan order, gathered as they come: the few that finish ahead of an earlier case
+    // wait in `ahead` (no slot array for the whole run beside the final one).
+    var finished: [CaseResult] = []
+    finished.reserveCapacity(cases.count)
+    var ahead: [Int: CaseResult] = [:]
     var completed = 0
     await withTaskGroup(of: [(Int, CaseResult)].self) { group in
       var next = 0
@@ -241,17 +245,18 @@ package struct Runner: Sendable {
         group.addTask { await self.execute(unit: unit) }
       }
       for _ in 0..<min(jobs, units.count) { startNext() }
-      while let finished = await group.next() {
-        for (i, result) in finished {
-          results[i] = result
+      while let unitResults = await group.next() {
+        for (i, result) in unitResults {
           completed += 1
           emit(.caseFinished(result, completed: completed, total: cases.count))
+          ahead[i] = result
+          while let r = ahead.removeValue(forKey: finished.count) { finished.append(r) }
         }
         startNext()
       }
     }
-    var finished = results.compactMap { $0 }
-    results = []
+    // Every case has a result; anything still waiting (none should) keeps plan order.
+    for i in ahead.keys.sorted() { if let r = ahead[i] { finished.append(r) } }
     let groups = PassRateGate.apply(&finished)
     goldens?.settleRepeats(&finished)
     let elapsed = clock.now - start
