@@ -463,6 +463,11 @@ struct JudgeServer {
     #expect(try capture.apply("the id=42.").get() == "42")
     #expect(try Transform.apply([.stripCodeFence, .extractJSON], to: "```\nsay {\"k\": 1}\n```").get() == #"{"k": 1}"#)
     #expect(throws: JudgeProblem.self) { try Transform.apply([.extractJSON, capture], to: "nothing").get() }
+    // A megabyte of unclosed brackets: none found, in a few passes rather than quadratic time.
+    #expect(throws: JudgeProblem.self) { try Transform.extractJSON.apply(String(repeating: "{", count: 1 << 20)).get() }
+    #expect(
+      try Transform.extractJSON.apply(String(repeating: "[", count: 1000) + " {\"ok\": 1}").get() == #"{"ok": 1}"#)
+    #expect(try Transform.extractJSON.apply(#"5" screen, {a] then {"b": [2]}"#).get() == #"{"b": [2]}"#)
   }
 
   @Test func execReadsJSONFirstThenTheExitStatus() throws {

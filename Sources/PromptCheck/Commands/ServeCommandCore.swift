@@ -118,24 +118,14 @@ package enum ServeCommandCore {
       )
     }
     if mode != .record, let hit = index.lookup(bytes: r.body) { return (hit.response, "match \(hit.display)") }
-    let body: JSON
-    do {
-      body = try JSON.parse(bytes: r.body)
-    } catch {
-      return (
-        .json(
-          HTTPServer.error("the body is not JSON: \(error.description)", type: "invalid_request_error"), status: 400),
-        "bad body"
-      )
+    let fields: JSONObject
+    switch requestObject(r, needs: ["model", "messages"], for: "a chat completion") {
+    case .failure(let refusal): return refusal.answer
+    case .success(let o): fields = o
     }
-    guard case .object(let fields) = body, let model = fields["model"]?.stringValue,
-      let messages = fields["messages"]?.arrayValue
-    else {
-      return (
-        .json(
-          HTTPServer.error("a chat completion needs model and messages", type: "invalid_request_error"), status: 400),
-        "bad body"
-      )
+    let body = JSON.object(fields)
+    guard let model = fields["model"]?.stringValue, let messages = fields["messages"]?.arrayValue else {
+      return badRequest("a chat completion needs model and messages")
     }
     if mode != .record, let hit = index.lookup(body) {
       index.remember(r.body, hit)
@@ -144,13 +134,48 @@ package enum ServeCommandCore {
     if let recorder {
       return recorder.record(body, model: model, messages: messages, index: index)
     }
-    var message = "no cassette matches this request"
-    if let (display, difference) = index.closest(body) {
-      message += "; the closest is \(display), which differs at \(difference)"
+    return miss(
+      body, .chat, index, "no cassette matches this request",
+      hint: "record it with `promptcheck serve --mode auto` (or a suite case and `promptcheck run --mode record`)")
+  }
+
+  /// Why a request is refused before it is looked up.
+  struct Refusal: Error {
+    var answer: (HTTPServer.Response, String)
+  }
+
+  static func badRequest(_ message: String) -> (HTTPServer.Response, String) {
+    (.json(HTTPServer.error(message, type: "invalid_request_error"), status: 400), "bad body")
+  }
+
+  /// The body as a JSON object holding `required`; else the 400 that says what is wrong.
+  static func requestObject(_ r: HTTPServer.Request, needs required: [String], for what: String) -> Result<
+    JSONObject, Refusal
+  > {
+    let body: JSON
+    do {
+      body = try JSON.parse(bytes: r.body)
+    } catch {
+      return .failure(Refusal(answer: badRequest("the body is not JSON: \(error.description)")))
     }
-    message += "; record it with `promptcheck serve --mode auto` (or a suite case and `promptcheck run --mode record`)"
+    guard case .object(let fields) = body, required.allSatisfy({ fields[$0] != nil }) else {
+      return .failure(
+        Refusal(answer: badRequest("\(what) needs \(required.joined(separator: " and "))")))
+    }
+    return .success(fields)
+  }
+
+  /// A 404 whose message names the closest recorded call and where it differs.
+  static func miss(
+    _ body: JSON, _ endpoint: CassetteIndex.Endpoint, _ index: CassetteIndex, _ message: String, hint: String
+  ) -> (HTTPServer.Response, String) {
+    var text = message
+    if let (display, difference) = index.closest(body, endpoint) {
+      text += "; the closest is \(display), which differs at \(difference)"
+    }
+    text += "; " + hint
     return (
-      .json(HTTPServer.error(message, type: "invalid_request_error", code: "cassette_not_found"), status: 404), "miss"
+      .json(HTTPServer.error(text, type: "invalid_request_error", code: "cassette_not_found"), status: 404), "miss"
     )
   }
 
@@ -158,17 +183,14 @@ package enum ServeCommandCore {
   /// `input` is answered text by text (each recorded on its own), in the format asked
   /// (`encoding_format: base64` gives little-endian float32, as OpenAI's SDKs ask by default).
   static func embeddings(_ r: HTTPServer.Request, index: CassetteIndex) -> (HTTPServer.Response, String) {
-    func bad(_ message: String) -> (HTTPServer.Response, String) {
-      (.json(HTTPServer.error(message, type: "invalid_request_error"), status: 400), "bad body")
+    let fields: JSONObject
+    switch requestObject(r, needs: ["model", "input"], for: "an embeddings request") {
+    case .failure(let refusal): return refusal.answer
+    case .success(let o): fields = o
     }
-    let body: JSON
-    do {
-      body = try JSON.parse(bytes: r.body)
-    } catch {
-      return bad("the body is not JSON: \(error.description)")
-    }
-    guard case .object(let fields) = body, fields["model"]?.stringValue != nil, let input = fields["input"] else {
-      return bad("an embeddings request needs model and input")
+    let body = JSON.object(fields)
+    guard fields["model"]?.stringValue != nil, let input = fields["input"] else {
+      return badRequest("an embeddings request needs model and input")
     }
     let base64 = fields["encoding_format"]?.stringValue == "base64"
     if let hit = index.lookup(body, .embeddings) {
@@ -203,14 +225,9 @@ package enum ServeCommandCore {
         return (response, "match \(found.count) recorded texts")
       }
     }
-    var message = "no recorded embeddings call matches this request"
-    if let (display, difference) = index.closest(first, .embeddings) {
-      message += "; the closest is \(display), which differs at \(difference)"
-    }
-    message += "; embeddings are recorded by `similar` assertions (`promptcheck run --mode record`)"
-    return (
-      .json(HTTPServer.error(message, type: "invalid_request_error", code: "cassette_not_found"), status: 404), "miss"
-    )
+    return miss(
+      first, .embeddings, index, "no recorded embeddings call matches this request",
+      hint: "embeddings are recorded by `similar` assertions (`promptcheck run --mode record`)")
   }
 
   /// An embeddings answer with each flat vector as base64 of little-endian float32.

@@ -45,31 +45,17 @@ extension Transform {
     return lines[(open + 1)..<close].joined(separator: "\n")
   }
 
-  /// The first complete JSON object or array in the text (scanning from each `{` or `[`).
+  /// The first complete JSON object or array in the text: one pass pairs every bracket with the
+  /// one that closes it (quotes count only inside brackets, so prose around the JSON may hold
+  /// stray ones), then the pairs are tried in order of their start. Linear in the text, so a
+  /// hostile answer (a megabyte of `{`) finds nothing quickly.
   static func firstJSON(in text: String) -> String? {
     let bytes = Array(text.utf8)
-    var i = 0
-    while i < bytes.count {
-      let b = bytes[i]
-      if b == UInt8(ascii: "{") || b == UInt8(ascii: "[") {
-        if let end = Self.matchingEnd(bytes, from: i) {
-          let candidate = String(decoding: bytes[i...end], as: UTF8.self)
-          if (try? JSON.parse(candidate)) != nil { return candidate }
-        }
-      }
-      i += 1
-    }
-    return nil
-  }
-
-  /// The index of the bracket closing the one at `start`, skipping strings; nil when unbalanced.
-  static func matchingEnd(_ bytes: [UInt8], from start: Int) -> Int? {
-    var depth = 0
+    var open: [Int] = []
+    var pairs: [(start: Int, end: Int)] = []
     var inString = false
     var escaped = false
-    var i = start
-    while i < bytes.count {
-      let b = bytes[i]
+    for (i, b) in bytes.enumerated() {
       if inString {
         if escaped {
           escaped = false
@@ -78,17 +64,25 @@ extension Transform {
         } else if b == UInt8(ascii: "\"") {
           inString = false
         }
-      } else {
-        switch b {
-        case UInt8(ascii: "\""): inString = true
-        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-        case UInt8(ascii: "}"), UInt8(ascii: "]"):
-          depth -= 1
-          if depth == 0 { return i }
-        default: break
-        }
+        continue
       }
-      i += 1
+      switch b {
+      case UInt8(ascii: "\"") where !open.isEmpty:
+        inString = true
+      case UInt8(ascii: "{"), UInt8(ascii: "["):
+        open.append(i)
+      case UInt8(ascii: "}"), UInt8(ascii: "]"):
+        guard let start = open.popLast() else { continue }
+        // `{` closes with `}` and `[` with `]`; a mismatched pair is no JSON.
+        if (bytes[start] == UInt8(ascii: "{")) == (b == UInt8(ascii: "}")) { pairs.append((start, i)) }
+      default:
+        break
+      }
+    }
+    pairs.sort { $0.start < $1.start }
+    for p in pairs {
+      let candidate = String(decoding: bytes[p.start...p.end], as: UTF8.self)
+      if (try? JSON.parse(candidate)) != nil { return candidate }
     }
     return nil
   }

@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Every recorded call under a folder — each cassette's main call and its judge calls — by
 /// the endpoint and the request it answers: the canonical JSON of its request body without
 /// `stream_options` (which `run` adds to streamed requests and SDKs do not send) and
@@ -17,6 +21,8 @@ package final class CassetteIndex: Sendable {
     /// As shown to people: `expectations/cassettes/s/x.yaml` (with `judges[1]` for a judge call).
     package var display: String
     package var endpoint: Endpoint
+    /// A judge call recorded beside a case's own call (`judges:`).
+    package var isJudgeCall: Bool
     package var requestBody: JSON
     /// The answer's body (`model` is listed by `/v1/models`).
     package var answer: JSON
@@ -44,8 +50,8 @@ package final class CassetteIndex: Sendable {
   }
 
   /// Cassette files served, and the judge calls they hold.
-  package var count: Int { state.withLock { s in s.all.filter { !$0.display.hasSuffix("]") }.count } }
-  package var judgeCount: Int { state.withLock { s in s.all.filter { $0.display.hasSuffix("]") }.count } }
+  package var count: Int { state.withLock { s in s.all.count { !$0.isJudgeCall } } }
+  package var judgeCount: Int { state.withLock { s in s.all.count(where: \.isJudgeCall) } }
   package var problems: [String] { state.withLock { $0.problems } }
   package var models: [String] {
     Array(Set(state.withLock { $0.all }.compactMap { $0.answer["model"]?.stringValue })).sorted()
@@ -66,51 +72,48 @@ package final class CassetteIndex: Sendable {
 
   /// The files and their modification times: a new recording changes it.
   func currentStamp() -> String {
-    var parts: [String] = []
-    let fm = FileManager.default
-    if let e = fm.enumerator(atPath: absoluteRoot) {
-      while let f = e.nextObject() as? String {
-        guard f.hasSuffix(".yaml") else { continue }
-        let attrs = try? fm.attributesOfItem(atPath: absoluteRoot + "/" + f)
-        parts.append(f + "@" + String((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0))
-      }
-    }
-    return parts.sorted().joined(separator: "\n")
+    Self.stamp(absoluteRoot, FileSystem.files(under: absoluteRoot, suffix: ".yaml"))
+  }
+
+  static func stamp(_ root: String, _ files: [String]) -> String {
+    files.map { f in
+      var info = stat()
+      guard stat(root + "/" + f, &info) == 0 else { return f + "@?" }
+      return f + "@\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }.joined(separator: "\n")
   }
 
   package func rebuild() {
     var entries: [String: Entry] = [:]
     var all: [Entry] = []
     var problems: [String] = []
-    let stamp = currentStamp()
-    if let e = FileManager.default.enumerator(atPath: absoluteRoot) {
-      while let f = e.nextObject() as? String {
-        guard f.hasSuffix(".yaml"), let data = FileManager.default.contents(atPath: absoluteRoot + "/" + f) else {
-          continue
-        }
-        let display = root + "/" + f
-        do {
-          let c = try Cassette.parse(String(decoding: data, as: UTF8.self), file: display)
-          var found = [
+    // Listed once: the same list makes the stamp and the index.
+    let files = FileSystem.files(under: absoluteRoot, suffix: ".yaml")
+    let stamp = Self.stamp(absoluteRoot, files)
+    for f in files {
+      guard let data = FileSystem.read(absoluteRoot + "/" + f) else { continue }
+      let display = root + "/" + f
+      do {
+        let c = try Cassette.parse(bytes: data, file: display)
+        var found = [
+          Entry(
+            display: display, endpoint: .chat, isJudgeCall: false, requestBody: c.requestBody, answer: c.body,
+            response: HTTPServer.Response(replaying: c))
+        ]
+        for (i, j) in c.judges.enumerated() {
+          found.append(
             Entry(
-              display: display, endpoint: .chat, requestBody: c.requestBody, answer: c.body,
-              response: HTTPServer.Response(replaying: c))
-          ]
-          for (i, j) in c.judges.enumerated() {
-            found.append(
-              Entry(
-                display: display + " judges[\(i)]", endpoint: Endpoint(url: j.url), requestBody: j.requestBody,
-                answer: j.body, response: .json(j.body, status: j.status)))
-          }
-          for entry in found {
-            // The first recording of a request wins (judge calls repeat across a suite's cases).
-            let key = Self.key(entry.requestBody, entry.endpoint)
-            if entries[key] == nil { entries[key] = entry }
-            all.append(entry)
-          }
-        } catch {
-          problems.append(error.message)
+              display: display + " judges[\(i)]", endpoint: Endpoint(url: j.url), isJudgeCall: true,
+              requestBody: j.requestBody, answer: j.body, response: .json(j.body, status: j.status)))
         }
+        for entry in found {
+          // The first recording of a request wins (judge calls repeat across a suite's cases).
+          let key = Self.key(entry.requestBody, entry.endpoint)
+          if entries[key] == nil { entries[key] = entry }
+          all.append(entry)
+        }
+      } catch {
+        problems.append(error.message)
       }
     }
     state.withLock {

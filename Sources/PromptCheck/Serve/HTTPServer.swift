@@ -127,9 +127,7 @@ package final class HTTPServer: Sendable {
       case .whole(let response):
         return send(fd, response, keepAlive: keepAlive) && open
       case .head(let status, let headers):
-        var head = "HTTP/1.1 \(status) \(HTTPWire.reason(status))\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "Transfer-Encoding: chunked\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
+        let head = Self.head(status, headers, framing: "Transfer-Encoding: chunked", keepAlive: keepAlive)
         open = open && HTTPWire.send(fd, Array(head.utf8))
       case .piece(let bytes):
         guard !bytes.isEmpty else { continue }
@@ -141,10 +139,15 @@ package final class HTTPServer: Sendable {
     }
   }
 
+  /// The status line and headers, with how the body is framed and whether the connection stays open.
+  static func head(_ status: Int, _ headers: [(String, String)], framing: String, keepAlive: Bool) -> String {
+    var head = "HTTP/1.1 \(status) \(HTTPWire.reason(status))\r\n"
+    for (name, value) in headers { head += "\(name): \(value)\r\n" }
+    return head + "\(framing)\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
+  }
+
   private func send(_ fd: Int32, _ r: Response, keepAlive: Bool) -> Bool {
-    var head = "HTTP/1.1 \(r.status) \(HTTPWire.reason(r.status))\r\n"
-    for (name, value) in r.headers { head += "\(name): \(value)\r\n" }
-    head += "Content-Length: \(r.body.count)\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
+    let head = Self.head(r.status, r.headers, framing: "Content-Length: \(r.body.count)", keepAlive: keepAlive)
     var bytes: [UInt8] = []
     bytes.reserveCapacity(head.utf8.count + r.body.count)
     bytes += head.utf8

@@ -93,6 +93,13 @@ extension JSON {
   }
 
   static func quote(_ s: String, into out: inout String) {
+    // Most strings need no escape: appended whole (messages quote needles for every case).
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+      out += "\""
+      out += s
+      out += "\""
+      return
+    }
     var bytes: [UInt8] = []
     quote(s, into: &bytes)
     out += String(decoding: bytes, as: UTF8.self)

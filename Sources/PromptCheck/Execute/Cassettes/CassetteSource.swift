@@ -72,6 +72,11 @@ package struct CassetteSource: CompletionSource {
     return digits + grouped + " bytes (\(bytes / 1_048_576) MiB)"
   }
 
+  /// "cassette is stale: DIFF (PATH)", or the path first when the difference spans lines.
+  static func staleMessage(_ diff: String, _ display: String) -> String {
+    diff.contains("\n") ? "cassette \(display) is stale: \(diff)" : "cassette is stale: \(diff) (\(display))"
+  }
+
   /// "…; record it with: CMD", on a line of its own after a multi-line message.
   static func withCommand(_ message: String, _ c: PlannedCase) -> String {
     message + (message.contains("\n") ? "\nrecord it with: " : "; record it with: ") + rerecordCommand(c)
@@ -100,8 +105,7 @@ package struct CassetteSource: CompletionSource {
     case .found(let cassette):
       if let diff = cassette.mismatch(with: c.request, redacting: redactor) {
         return (
-          .stale(
-            diff.contains("\n") ? "cassette \(display) is stale: \(diff)" : "cassette is stale: \(diff) (\(display))"),
+          .stale(Self.staleMessage(diff, display)),
           cassette
         )
       }
@@ -240,10 +244,7 @@ package struct CassetteSource: CompletionSource {
         let diff =
           Cassette.firstDifference(old.requestBody.canonicalized, redactor(first.body).canonicalized, path: "body")
           ?? "body"
-        let message =
-          diff.contains("\n")
-          ? "cassette \(display) is stale: its judge call differs: \(diff)"
-          : "cassette is stale: its judge call differs: \(diff) (\(display))"
+        let message = Self.staleMessage("its judge call differs: " + diff, display)
         return .failure(CallError(.staleCassette, Self.withCommand(message, c)))
       }
       return .failure(CallError(.noCassette, Self.withCommand("its judge call is not recorded in \(display)", c)))

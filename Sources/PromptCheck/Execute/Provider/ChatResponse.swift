@@ -78,9 +78,8 @@ package enum ChatResponse {
       status: response.status)
   }
 
-  /// An embeddings answer (`{data: [{embedding}]}`); malformed ones are errors, never recorded.
-  package static func decodeEmbeddings(_ response: HTTPResponse, now: Double = 0) -> Result<Decoded, CallError> {
-    if let e = statusError(response, now: now) { return .failure(e) }
+  /// A 2xx body as JSON; not JSON, or an error object inside it, is the call's error.
+  static func jsonBody(_ response: HTTPResponse, what: String) -> Result<JSON, CallError> {
     let body: JSON
     do {
       body = try JSON.parse(bytes: response.body)
@@ -88,11 +87,22 @@ package enum ChatResponse {
       let text = String(decoding: response.body, as: UTF8.self)
       return .failure(
         CallError(
-          .badBody, "the embeddings answer is not JSON (\(error.description)); it starts \(Excerpt.start(text))",
+          .badBody, "\(what) is not JSON (\(error.description)); it starts \(Excerpt.start(text))",
           status: response.status))
     }
     if let err = body["error"], err != .null {
       return .failure(inBodyError(err, "the server answered \(response.status) with an error", status: response.status))
+    }
+    return .success(body)
+  }
+
+  /// An embeddings answer (`{data: [{embedding}]}`); malformed ones are errors, never recorded.
+  package static func decodeEmbeddings(_ response: HTTPResponse, now: Double = 0) -> Result<Decoded, CallError> {
+    if let e = statusError(response, now: now) { return .failure(e) }
+    let body: JSON
+    switch jsonBody(response, what: "the embeddings answer") {
+    case .failure(let e): return .failure(e)
+    case .success(let b): body = b
     }
     guard let data = body["data"]?.arrayValue, !data.isEmpty,
       data.allSatisfy({ Judging.vector($0["embedding"]) != nil })
@@ -144,16 +154,9 @@ package enum ChatResponse {
       }
     }
     let body: JSON
-    do {
-      body = try JSON.parse(bytes: response.body)
-    } catch {
-      return .failure(
-        CallError(
-          .badBody, "the response is not JSON (\(error.description)); it starts \(Excerpt.start(text))",
-          status: response.status))
-    }
-    if let err = body["error"], err != .null {
-      return .failure(inBodyError(err, "the server answered \(response.status) with an error", status: response.status))
+    switch jsonBody(response, what: "the response") {
+    case .failure(let e): return .failure(e)
+    case .success(let b): body = b
     }
     if let problem = malformation(body) {
       return .failure(CallError(.badBody, "the response is malformed: \(problem)", status: response.status))
