@@ -16,8 +16,11 @@ import Testing
     let source = CassetteSource(
       store: store, mode: .replay, client: nil, budget: CostBudget(limit: nil), redactor: .none)
     let goldens = GoldenStore(root: "expectations/golden", absoluteRoot: root + "/expectations/golden", update: false)
-    let summary = await Runner(source: source, jobs: 4, mode: .replay, goldens: goldens).run(cases) { _ in }
-    var report = Report(summary)
+    var reported: [ReportCase] = []
+    let summary = await Runner(source: source, jobs: 4, mode: .replay, goldens: goldens).run(cases) { event in
+      if case .caseReported(let c) = event { reported.append(c) }
+    }
+    var report = Report(summary.head, cases: reported)
     report.startedAt = Date(timeIntervalSince1970: 1_800_000_000)
     report.durationMS = 1234
     for i in report.cases.indices { report.cases[i].durationMS = 5 }
@@ -41,5 +44,56 @@ import Testing
     try Self.check("junit.xml", JUnitReport.render(report))
     try Self.check("report.json", JSONReport.render(report))
     try Self.check("report.html", HTMLReport.render(report))
+  }
+
+  /// A report of what the example lacks: failures (one with a golden diff and a judged score), an
+  /// error, a skip, a tolerated repetition of a flaky test, suites whose cases interleave, targets
+  /// side by side (a row that differs, a missing cell), usage with costs, an answer changed on
+  /// re-recording, a budget. Pinned as the renderers wrote it before the run was streamed.
+  static func richReport() throws -> Report {
+    let text = try String(
+      contentsOf: TestPaths.fixtures.appendingPathComponent("reports/rich/input.json"), encoding: .utf8)
+    guard case .success(let report) = JSONReport.parse(text, file: "input.json") else {
+      throw CocoaError(.fileReadCorruptFile)
+    }
+    return report
+  }
+
+  static func withFileAttributes() -> JUnitReport.Options {
+    var o = JUnitReport.Options()
+    o.fileAttributes = true
+    return o
+  }
+
+  @Test func aReportWithFailuresTargetsAndRepeatsIsByteIdenticalToThePin() throws {
+    let report = try Self.richReport()
+    #expect(report.cases.count == 9)
+    try Self.check("rich/junit.xml", JUnitReport.render(report))
+    try Self.check("rich/junit-file-attributes.xml", JUnitReport.render(report, options: Self.withFileAttributes()))
+    try Self.check("rich/report.json", JSONReport.render(report))
+    try Self.check("rich/report.html", HTMLReport.render(report))
+  }
+
+  /// The reports a run writes as it streams (each case's section spooled to a file beside its
+  /// report, the head written at the end) are the same bytes; nothing is left beside them.
+  @Test(arguments: ["", "rich/"])
+  func streamedReportsAreByteIdenticalToThePin(_ pin: String) async throws {
+    let report = pin.isEmpty ? try await Self.pinnedReport() : try Self.richReport()
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pin-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let ctx = CommandContext(environment: [:], directory: dir, stdoutIsTTY: false, out: { _ in }, err: { _ in })
+    // Every section goes to the spool file at once (a run's spool waits for a megabyte).
+    let stream = ReportStream(
+      ReportWriter(junit: "out/junit.xml", json: "out/report.json", html: "out/report.html"), absolute: ctx.absolute,
+      spoolFlush: 1)
+    for c in report.cases { stream.handle(.caseReported(c)) }
+    #expect(stream.finish(report.head, ctx))
+    for name in ["junit.xml", "report.json", "report.html"] {
+      try Self.check(pin + name, String(contentsOfFile: dir + "/out/" + name, encoding: .utf8))
+    }
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: dir + "/out").sorted() == [
+        "junit.xml", "report.html", "report.json",
+      ])
   }
 }

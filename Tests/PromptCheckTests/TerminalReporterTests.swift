@@ -35,7 +35,7 @@ final class Sink: Sendable {
     let cases = [try result("a", .passed), try result("b", .failed, findings: [failed]), try result("c", .errored)]
     r.handle(.runStarted(RunStart(startedAt: Date(), caseCount: 3, mode: .replay)))
     for (i, c) in cases.enumerated() { r.handle(.caseFinished(c, completed: i + 1, total: 3)) }
-    r.handle(.runFinished(RunSummary(startedAt: Date(), durationMS: 1234, mode: .replay, results: cases)))
+    finishRun(r, cases, durationMS: 1234, mode: .replay)
     #expect(
       sink.value == """
         promptcheck 0.1.0: 3 cases (mode replay)
@@ -72,7 +72,7 @@ final class Sink: Sendable {
     let c = try result("a", .passed)
     r.handle(.runStarted(RunStart(startedAt: Date(), caseCount: 1, mode: .replay)))
     r.handle(.caseFinished(c, completed: 1, total: 1))
-    r.handle(.runFinished(RunSummary(startedAt: Date(), durationMS: 5, mode: .replay, results: [c])))
+    finishRun(r, [c], durationMS: 5, mode: .replay)
     #expect(sink.value == "\n1 passed, 0 failed, 0 errored, 0 skipped in 0.01 s\n")
   }
 }
@@ -164,7 +164,7 @@ final class Sink: Sendable {
       cases.append(c)
       r.handle(.caseFinished(c, completed: i + 1, total: 5))
     }
-    r.handle(.runFinished(RunSummary(startedAt: Date(), durationMS: 5, mode: .live, results: cases)))
+    finishRun(r, cases, durationMS: 5, mode: .live)
     #expect(sink.value.components(separatedBy: "cancelled").count == 2, "\(sink.value)")
     #expect(sink.value.contains("cancelled (Ctrl-C): 5 cases did not finish\n"))
   }
@@ -193,4 +193,14 @@ final class Sink: Sendable {
     let q = await CLI.run(["run", "-q", "-j", "2", "--allow-empty", "--filter", "none"], in: dir.url)
     #expect(q.stderr.contains("no tests dir"))
   }
+}
+
+/// Ends a run as the runner does: each case reported in order, then the summary.
+func finishRun(_ r: TerminalReporter, _ cases: [CaseResult], durationMS: Int, mode: RunMode) {
+  for c in cases { r.handle(.caseReported(ReportCase(c))) }
+  r.handle(
+    .runFinished(
+      RunSummary(
+        startedAt: Date(), durationMS: durationMS, mode: mode,
+        tally: Tally(cases.lazy.map { ($0.status, $0.tolerated) }))))
 }

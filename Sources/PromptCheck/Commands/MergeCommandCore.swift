@@ -115,18 +115,19 @@ package enum MergeCommandCore {
       junit: flags.junit ?? (none ? ResolvedRunSettings.defaultJUnit : nil),
       json: flags.json ?? (none ? ResolvedRunSettings.defaultJSON : nil), html: flags.html,
       junitFileAttributes: flags.junitFileAttributes ?? false)
-    let tally = report.tally
+    let totals = report.totals
+    let tally = totals.tally
     let terminal = TerminalReporter(
       style: .init(isTTY: false, color: s.color && ctx.isSmartTerminal, quiet: s.quiet, verbose: s.verbose),
       write: ctx.out)
-    ctx.out(terminal.problemsText(report))
+    ctx.out(terminal.problemsText(totals, report.head))
     ctx.out(
       "merged \(counted(files.count, "report")): \(tally.passed) passed, \(tally.failed) failed, \(tally.errored) errored, \(tally.skipped) skipped\n"
     )
     if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
     var status = tally.exitStatus(minPassRate: s.minPassRate)
     if !writer.write(report, ctx) && status == .ok { status = .errored }
-    GitHubOutput.publish(report, ctx)
+    GitHubOutput.publish(totals, budget: report.budget, ctx)
     return status
   }
 }

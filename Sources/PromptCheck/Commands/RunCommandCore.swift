@@ -128,32 +128,33 @@ package enum RunCommandCore {
       style: .init(
         isTTY: ctx.isSmartTerminal, color: s.color && ctx.isSmartTerminal, quiet: s.quiet, verbose: s.verbose,
         width: ctx.width), write: ctx.out)
-    // Report. The run's results live only until the report is made of them.
-    var report: Report
-    let tally: Tally
-    do {
-      let summary = await runner.run(cases) { event in terminal.handle(event) }
-      report = Report(summary)
-      tally = summary.tally
+    // Report: each case goes to the reports as it is settled, in plan order, and is let go.
+    let reports = ReportStream(
+      ReportWriter(junit: s.junit, json: s.json, html: s.html, junitFileAttributes: s.junitFileAttributes),
+      absolute: ctx.absolute)
+    let summary = await runner.run(cases) { event in
+      terminal.handle(event)
+      reports.handle(event)
     }
-    report.plan = planned.fingerprint
+    var head = summary.head
+    head.plan = planned.fingerprint
+    let tally = summary.tally
     if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
     if let limit = s.maxCost, s.effectiveMode != .replay {
-      report.budget = BudgetReport(limit: limit, spent: budget.total, notSent: budget.notSent)
+      head.budget = BudgetReport(limit: limit, spent: budget.total, notSent: budget.notSent)
       ctx.out(
         "budget: spent $\(NumberText.money(budget.total)) of --max-cost $\(NumberText.money(limit))"
           + (budget.notSent > 0 ? "; \(counted(budget.notSent, "case")) not sent" : "") + "\n")
     }
     var status = tally.exitStatus(minPassRate: s.minPassRate)
-    let writer = ReportWriter(junit: s.junit, json: s.json, html: s.html, junitFileAttributes: s.junitFileAttributes)
-    if !writer.write(report, ctx) && status == .ok {
+    if !reports.finish(head, ctx) && status == .ok {
       // The run happened but its record is lost: an infrastructure problem, unless a case already failed.
       status = .errored
     }
     if fullRun {
       Housekeeping.orphans(cases: cases, cassettes: cassettes, goldens: goldens, prune: s.prune, quiet: s.quiet, ctx)
     }
-    GitHubOutput.publish(report, ctx)
+    GitHubOutput.publish(reports.totals, budget: head.budget, ctx)
     return status
   }
 }

@@ -229,18 +229,16 @@ package struct Runner: Sendable {
         units.append([i])
       }
     }
-    // Results in plan order, gathered as they come: the few that finish ahead of an earlier case
-    // wait in `ahead` (no slot array for the whole run beside the final one).
-    var finished: [CaseResult] = []
-    finished.reserveCapacity(cases.count)
-    var ahead: [Int: CaseResult] = [:]
+    // Cases are reported in plan order as they come, and let go.
+    var order = ReportOrder(cases, goldens: goldens)
+    var tally = Tally()
     var completed = 0
     await withTaskGroup(of: [(Int, CaseResult)].self) { group in
-      var next = 0
+      var started = 0
       func startNext() {
-        guard next < units.count else { return }
-        let unit = units[next].map { ($0, cases[$0]) }
-        next += 1
+        guard started < units.count else { return }
+        let unit = units[started].map { ($0, cases[$0]) }
+        started += 1
         for (_, c) in unit { emit(.caseStarted(c)) }
         group.addTask { await self.execute(unit: unit) }
       }
@@ -249,19 +247,18 @@ package struct Runner: Sendable {
         for (i, result) in unitResults {
           completed += 1
           emit(.caseFinished(result, completed: completed, total: cases.count))
-          ahead[i] = result
-          while let r = ahead.removeValue(forKey: finished.count) { finished.append(r) }
+          for r in order.take(i, result) {
+            tally.add(r.status, tolerated: r.tolerated)
+            emit(.caseReported(ReportCase(r)))
+          }
         }
         startNext()
       }
     }
-    // Every case has a result; anything still waiting (none should) keeps plan order.
-    for i in ahead.keys.sorted() { if let r = ahead[i] { finished.append(r) } }
-    let groups = PassRateGate.apply(&finished)
-    goldens?.settleRepeats(&finished)
     let elapsed = clock.now - start
-    var summary = RunSummary(startedAt: startedAt, durationMS: elapsed.milliseconds, mode: mode, results: finished)
-    summary.groups = groups
+    let summary = RunSummary(
+      startedAt: startedAt, durationMS: elapsed.milliseconds, mode: mode,
+      groups: order.groups, tally: tally)
     emit(.runFinished(summary))
     return summary
   }
@@ -352,6 +349,61 @@ package struct Runner: Sendable {
     let elapsed = clock.now - start
     result.durationMS = elapsed.milliseconds
     return result
+  }
+}
+
+/// Puts finished cases in plan order for the reports: the few that finish ahead of an earlier
+/// case wait, and a repeated test's samples wait until the last is in (the pass-rate gate and
+/// its one golden need them all).
+struct ReportOrder {
+  private var ahead: [Int: CaseResult] = [:]
+  private var next = 0
+  /// Samples still to come, per repeated test not settled yet.
+  private var samplesLeft: [String: Int] = [:]
+  /// In plan order, not reported yet: an unsettled repeated test's samples and what follows them.
+  private var waiting: [CaseResult] = []
+  private var settled: [(first: Int, group: RepeatGroup)] = []
+  let goldens: GoldenStore?
+
+  init(_ cases: [PlannedCase], goldens: GoldenStore?) {
+    self.goldens = goldens
+    for c in cases where c.repeatIndex != nil { samplesLeft[c.groupID, default: 0] += 1 }
+  }
+
+  /// Every repeated test's figures, in plan order.
+  var groups: [RepeatGroup] { settled.sorted { $0.first < $1.first }.map(\.group) }
+
+  /// Takes the case at plan position `i`; the cases that can be reported now, in order.
+  mutating func take(_ i: Int, _ result: CaseResult) -> [CaseResult] {
+    ahead[i] = result
+    var ready: [CaseResult] = []
+    while let r = ahead.removeValue(forKey: next) {
+      next += 1
+      waiting.append(r)
+      if r.plannedCase.repeatIndex != nil { sampleArrived(r.plannedCase.groupID) }
+      let n = waiting.firstIndex { $0.plannedCase.repeatIndex != nil && samplesLeft[$0.plannedCase.groupID] != nil }
+      let count = n ?? waiting.count
+      ready += waiting[..<count]
+      waiting.removeFirst(count)
+    }
+    return ready
+  }
+
+  private mutating func sampleArrived(_ group: String) {
+    guard let left = samplesLeft[group] else { return }
+    if left > 1 {
+      samplesLeft[group] = left - 1
+      return
+    }
+    samplesLeft[group] = nil
+    let members = waiting.indices.filter {
+      waiting[$0].plannedCase.repeatIndex != nil && waiting[$0].plannedCase.groupID == group
+    }
+    var samples = members.map { waiting[$0] }
+    let first = samples.first?.plannedCase.index ?? 0
+    settled += PassRateGate.apply(&samples).map { (first, $0) }
+    goldens?.settleRepeats(&samples)
+    for (k, i) in members.enumerated() { waiting[i] = samples[k] }
   }
 }
 

@@ -4,7 +4,11 @@ import Foundation
 package enum RunEvent: Sendable {
   case runStarted(RunStart)
   case caseStarted(PlannedCase)
+  /// A case as it finishes (the progress): a repetition's `tolerated` is not known yet.
   case caseFinished(CaseResult, completed: Int, total: Int)
+  /// A case as the reports show it, in plan order, once its repeat group (if any) is settled;
+  /// nothing of it is kept after this event but what reporters keep.
+  case caseReported(ReportCase)
   case runFinished(RunSummary)
 }
 

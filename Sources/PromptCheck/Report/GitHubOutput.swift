@@ -4,9 +4,9 @@ import Foundation
 /// Markdown summary for `$GITHUB_STEP_SUMMARY`.
 package enum GitHubOutput {
   /// One `::error file=…,line=…::` line per failed or errored case.
-  package static func annotations(_ report: Report) -> String {
+  package static func annotations(_ totals: ReportTotals) -> String {
     var out = ""
-    for r in report.problems {
+    for r in totals.problems {
       let message =
         r.status == .failed ? r.failedAssertions.map(\.message).joined(separator: "\n") : (r.error ?? "could not run")
       out +=
@@ -16,19 +16,19 @@ package enum GitHubOutput {
   }
 
   /// The Markdown summary: counts, then each failed case with its first message.
-  package static func markdown(_ report: Report) -> String {
-    let tally = report.tally
+  package static func markdown(_ totals: ReportTotals, budget: BudgetReport?) -> String {
+    let tally = totals.tally
     var md = "## promptcheck\n\n| passed | failed | errored | skipped |\n|---:|---:|---:|---:|\n"
     md += "| \(tally.passed) | \(tally.failed) | \(tally.errored) | \(tally.skipped) |\n"
-    let usage = report.usageTotals
+    let usage = totals.usage
     if usage.cases > 0 { md += "\n" + escapeMarkdown(usage.line) + "\n" }
-    if let b = report.budget {
+    if let b = budget {
       md += "\nbudget: spent $\(NumberText.money(b.spent)) of $\(NumberText.money(b.limit))"
       md += b.notSent > 0 ? ", \(counted(b.notSent, "case")) not sent\n" : "\n"
     }
-    if !report.problems.isEmpty {
+    if !totals.problems.isEmpty {
       md += "\n### Failed and errored cases\n\n"
-      for r in report.problems {
+      for r in totals.problems {
         let first = r.status == .failed ? r.failedAssertions.first?.message ?? "" : r.error ?? ""
         let line = first.split(separator: "\n").first.map(String.init) ?? ""
         md += "- **\(r.status.rawValue)** `\(r.id)` (\(r.file):\(r.line)): \(escapeMarkdown(line))\n"
@@ -38,21 +38,18 @@ package enum GitHubOutput {
   }
 
   /// Under GitHub Actions: the annotations on standard output and the summary appended to the step summary.
-  package static func publish(_ report: Report, _ ctx: CommandContext) {
+  package static func publish(_ totals: ReportTotals, budget: BudgetReport?, _ ctx: CommandContext) {
     guard ctx.environment["GITHUB_ACTIONS"].map({ !$0.isEmpty }) ?? false else { return }
-    let annotations = annotations(report)
+    let annotations = annotations(totals)
     if !annotations.isEmpty { ctx.out(annotations) }
-    if let path = ctx.environment["GITHUB_STEP_SUMMARY"], !path.isEmpty, let problem = appendSummary(report, to: path) {
+    if let path = ctx.environment["GITHUB_STEP_SUMMARY"], !path.isEmpty,
+      let problem = append(markdown(totals, budget: budget), to: path)
+    {
       ctx.err("warning: cannot append the summary to $GITHUB_STEP_SUMMARY (\(path)): \(problem)\n")
     }
   }
 
-  /// Appends the summary to `$GITHUB_STEP_SUMMARY` (created if missing); the reason when it cannot.
-  package static func appendSummary(_ report: Report, to path: String) -> String? {
-    append(markdown(report), to: path)
-  }
-
-  /// Appends Markdown to the step summary file; the reason when it cannot.
+  /// Appends Markdown to the step summary file (created if missing); the reason when it cannot.
   package static func append(_ text: String, to path: String) -> String? {
     let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
     guard fd >= 0 else { return String(cString: strerror(errno)) }

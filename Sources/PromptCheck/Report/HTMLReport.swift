@@ -5,68 +5,105 @@ import Foundation
 /// side (old | new) with changed words highlighted, and filters.
 package enum HTMLReport {
   package static func render(_ report: Report) -> String {
-    let tally = report.tally
-    // Failures and errors first (in plan order), then the rest.
-    var cases = ""
-    let problems = Set(report.problems.map(\.id))
-    for r in report.cases where problems.contains(r.id) { cases += card(r) }
-    for r in report.cases where !problems.contains(r.id) { cases += card(r) }
-    let seconds = Double(report.durationMS) / 1000
-    return """
-      <!DOCTYPE html>
-      <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-      <title>promptcheck report</title>
-      <style>\(css)</style></head>
-      <body>
-      <header><h1>promptcheck</h1>
-      <p class="meta">\(escape(JSONReport.iso8601(report.startedAt))) · mode \(escape(report.mode)) · \(counted(report.cases.count, "case")) · run time \(String(format: "%.2f", seconds)) s · promptcheck \(promptcheckVersion)</p>
-      <div class="counts">
-      <span class="count passed">\(tally.passed) passed</span>
-      <span class="count failed">\(tally.failed) failed</span>
-      <span class="count errored">\(tally.errored) errored</span>
-      <span class="count skipped">\(tally.skipped) skipped</span>
-      </div>
-      \(report.usageTotals.cases > 0 ? "<p class=\"meta\">\(escape(report.usageTotals.line))</p>" : "")
-      <nav><button data-filter="all" class="on">All</button><button data-filter="failed">Failed</button><button data-filter="errored">Errored</button><button data-filter="problems">Failed + errored</button></nav>
-      </header>
-      \(repeatedTests(report.groups))\(sideBySideTargets(report))<main id="cases">
-      \(cases)</main>
-      <script>\(script)</script>
-      </body></html>
-
-      """
+    String(decoding: Sections().render(report), as: UTF8.self)
   }
 
-  /// When the run compares targets or prompt versions: one column each, one row per case,
-  /// every cell the status and the answer; a row whose answers differ is marked.
-  static func sideBySideTargets(_ report: Report) -> String {
-    let columns = report.columns
-    guard !columns.isEmpty else { return "" }
+  /// Each case's card written as it is reported (failures and errors apart, to come first), and
+  /// each side-by-side cell; the head, the table and the order of it all when the run ends.
+  struct Sections: ReportSections {
+    /// A cell of the side-by-side table: where its HTML is, and a hash of its answer (a row whose
+    /// answers differ is marked without keeping every answer).
+    struct Cell {
+      var range: Range<Int>
+      var answer: Int
+    }
+
+    var problems = SpoolRanges()
+    var others = SpoolRanges()
     var rows: [String] = []
-    var cells: [String: [String: ReportCase]] = [:]
-    for c in report.cases {
-      guard let col = c.column, let row = c.row else { continue }
-      if cells[row] == nil { rows.append(row) }
-      cells[row, default: [:]][col] = c
-    }
-    var html = "<section class=\"targets\"><h2>Side by side</h2><table class=\"targets\"><thead><tr><th>case</th>"
-    for col in columns { html += "<th>\(escape(col))</th>" }
-    html += "</tr></thead><tbody>"
-    for row in rows {
-      let outputs = Set(columns.map { cells[row]?[$0]?.output ?? "" })
-      html += "<tr\(outputs.count > 1 ? " class=\"differs\"" : "")><td class=\"id\">\(escape(row))</td>"
-      for col in columns {
-        guard let c = cells[row]?[col] else {
-          html += "<td class=\"empty\"></td>"
-          continue
-        }
-        let status = c.tolerated ? "tolerated" : c.status.rawValue
-        html +=
-          "<td><span class=\"badge \(status)\">\(status)</span><pre class=\"output\">\(escape(c.output ?? c.error ?? ""))</pre></td>"
+    var cells: [String: [String: Cell]] = [:]
+
+    mutating func add(_ c: ReportCase, to spool: Spool) {
+      let range = spool.append { $0 += card(c).utf8 }
+      if (c.status == .failed && !c.tolerated) || c.status == .errored {
+        problems.append(range)
+      } else {
+        others.append(range)
       }
-      html += "</tr>"
+      guard let col = c.column, let row = c.row else { return }
+      if cells[row] == nil { rows.append(row) }
+      let status = c.tolerated ? "tolerated" : c.status.rawValue
+      let cell = spool.append {
+        $0 +=
+          "<td><span class=\"badge \(status)\">\(status)</span><pre class=\"output\">\(escape(c.output ?? c.error ?? ""))</pre></td>"
+          .utf8
+      }
+      cells[row, default: [:]][col] = Cell(range: cell, answer: (c.output ?? "").hashValue)
     }
-    return html + "</tbody></table></section>\n"
+
+    func assemble(_ head: ReportHead, _ totals: ReportTotals, from spool: Spool, to sink: ([UInt8]) -> Void) {
+      let tally = totals.tally
+      let seconds = Double(head.durationMS) / 1000
+      sink(
+        Array(
+          """
+          <!DOCTYPE html>
+          <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+          <title>promptcheck report</title>
+          <style>\(css)</style></head>
+          <body>
+          <header><h1>promptcheck</h1>
+          <p class="meta">\(escape(JSONReport.iso8601(head.startedAt))) · mode \(escape(head.mode)) · \(counted(totals.count, "case")) · run time \(String(format: "%.2f", seconds)) s · promptcheck \(promptcheckVersion)</p>
+          <div class="counts">
+          <span class="count passed">\(tally.passed) passed</span>
+          <span class="count failed">\(tally.failed) failed</span>
+          <span class="count errored">\(tally.errored) errored</span>
+          <span class="count skipped">\(tally.skipped) skipped</span>
+          </div>
+          \(totals.usage.cases > 0 ? "<p class=\"meta\">\(escape(totals.usage.line))</p>" : "")
+          <nav><button data-filter="all" class="on">All</button><button data-filter="failed">Failed</button><button data-filter="errored">Errored</button><button data-filter="problems">Failed + errored</button></nav>
+          </header>
+          \(repeatedTests(head.groups))
+          """.utf8))
+      sideBySideTargets(totals.columns, from: spool, to: sink)
+      sink(Array("<main id=\"cases\">\n".utf8))
+      // Failures and errors first (in plan order), then the rest.
+      problems.copy(from: spool, to: sink)
+      others.copy(from: spool, to: sink)
+      sink(
+        Array(
+          """
+          </main>
+          <script>\(script)</script>
+          </body></html>
+
+          """.utf8))
+    }
+
+    /// When the run compares targets or prompt versions: one column each, one row per case,
+    /// every cell the status and the answer; a row whose answers differ is marked.
+    func sideBySideTargets(_ columns: [String], from spool: Spool, to sink: ([UInt8]) -> Void) {
+      guard !columns.isEmpty else { return }
+      var html = "<section class=\"targets\"><h2>Side by side</h2><table class=\"targets\"><thead><tr><th>case</th>"
+      for col in columns { html += "<th>\(escape(col))</th>" }
+      html += "</tr></thead><tbody>"
+      let empty = "".hashValue
+      for row in rows {
+        let answers = Set(columns.map { cells[row]?[$0]?.answer ?? empty })
+        html += "<tr\(answers.count > 1 ? " class=\"differs\"" : "")><td class=\"id\">\(escape(row))</td>"
+        for col in columns {
+          guard let cell = cells[row]?[col] else {
+            html += "<td class=\"empty\"></td>"
+            continue
+          }
+          sink(Array(html.utf8))
+          html = ""
+          spool.copy(cell.range, to: sink)
+        }
+        html += "</tr>"
+      }
+      sink(Array((html + "</tbody></table></section>\n").utf8))
+    }
   }
 
   /// The repeated tests: flaky ones (mixed results) first and apart, then the steady ones.

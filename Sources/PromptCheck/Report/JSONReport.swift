@@ -11,18 +11,41 @@ package enum JSONReport {
     String(decoding: renderBytes(report), as: UTF8.self)
   }
 
-  /// The report's text, each case written straight into the text as it is built (no tree of
-  /// the whole report is held).
-  package static func renderBytes(_ report: Report) -> [UInt8] {
-    var all: [UInt8] = []
-    write(report) { all += $0 }
-    return all
+  package static func renderBytes(_ report: Report) -> [UInt8] { Sections().render(report) }
+
+  /// The report's cases, each written as it is reported; the head (summary, totals) when the run ends.
+  struct Sections: ReportSections {
+    var count = 0
+
+    mutating func add(_ c: ReportCase, to spool: Spool) {
+      _ = spool.append { out in
+        out += (count == 0 ? "\n    " : ",\n    ").utf8
+        caseJSON(c).writePretty(to: &out, level: 2)
+      }
+      count += 1
+    }
+
+    func assemble(_ head: ReportHead, _ totals: ReportTotals, from spool: Spool, to sink: ([UInt8]) -> Void) {
+      var out: [UInt8] = []
+      JSON.object(JSONReport.head(head, totals)).writePretty(to: &out, level: 0)
+      // `cases` is the last member: the root's closing "\n}" comes after it.
+      out.removeLast(2)
+      out += ",\n  \"cases\": ".utf8
+      if count == 0 {
+        out += "[]\n}\n".utf8
+        sink(out)
+        return
+      }
+      out += "[".utf8
+      sink(out)
+      spool.copy(0..<spool.count, to: sink)
+      sink(Array("\n  ]\n}\n".utf8))
+    }
   }
 
-  /// Writes the report through `sink` in pieces of about a megabyte, so a long run's report
-  /// is never held whole.
-  package static func write(_ report: Report, to sink: ([UInt8]) -> Void) {
-    let tally = report.tally
+  /// Every member of the report but its cases.
+  static func head(_ report: ReportHead, _ totals: ReportTotals) -> JSONObject {
+    let tally = totals.tally
     var root = JSONObject()
     root["version"] = .int(formatVersion)
     root["promptcheck"] = .string(promptcheckVersion)
@@ -35,17 +58,17 @@ package enum JSONReport {
     counts["errored"] = .int(tally.errored)
     counts["skipped"] = .int(tally.skipped)
     counts["tolerated"] = .int(tally.tolerated)
-    let changed = report.cases.count { $0.recordedChange != nil }
+    let changed = totals.changed.count
     if changed > 0 { counts["answers_changed"] = .int(changed) }
-    let totals = report.usageTotals
-    if totals.cases > 0 {
+    let usageTotals = totals.usage
+    if usageTotals.cases > 0 {
       var usage = JSONObject()
-      usage["prompt_tokens"] = .int(totals.promptTokens)
-      usage["completion_tokens"] = .int(totals.completionTokens)
-      usage["reasoning_tokens"] = .int(totals.reasoningTokens)
-      usage["cached_tokens"] = .int(totals.cachedTokens)
-      usage["cost"] = totals.cost.map { .double($0) } ?? .null
-      if totals.costIsEstimated { usage["cost_estimated"] = true }
+      usage["prompt_tokens"] = .int(usageTotals.promptTokens)
+      usage["completion_tokens"] = .int(usageTotals.completionTokens)
+      usage["reasoning_tokens"] = .int(usageTotals.reasoningTokens)
+      usage["cached_tokens"] = .int(usageTotals.cachedTokens)
+      usage["cost"] = usageTotals.cost.map { .double($0) } ?? .null
+      if usageTotals.costIsEstimated { usage["cost_estimated"] = true }
       counts["usage"] = .object(usage)
     }
     if let b = report.budget {
@@ -61,7 +84,7 @@ package enum JSONReport {
       root["plan"] = .object(p)
     }
     if !report.groups.isEmpty { root["tests"] = .array(report.groups.map(groupJSON)) }
-    let targets = report.byTarget
+    let targets = totals.byTarget
     if !targets.isEmpty {
       root["by_target"] = .array(
         targets.map { t in
@@ -78,28 +101,7 @@ package enum JSONReport {
           return .object(o)
         })
     }
-    var out: [UInt8] = []
-    out.reserveCapacity(1 << 20 + 64 * 1024)
-    JSON.object(root).writePretty(to: &out, level: 0)
-    // `cases` is the last member: the root's closing "\n}" comes after it.
-    out.removeLast(2)
-    out += ",\n  \"cases\": ".utf8
-    if report.cases.isEmpty {
-      out += "[]".utf8
-    } else {
-      out += "[".utf8
-      for (n, c) in report.cases.enumerated() {
-        out += (n == 0 ? "\n    " : ",\n    ").utf8
-        caseJSON(c).writePretty(to: &out, level: 2)
-        if out.count >= 1 << 20 {
-          sink(out)
-          out.removeAll(keepingCapacity: true)
-        }
-      }
-      out += "\n  ]".utf8
-    }
-    out += "\n}\n".utf8
-    sink(out)
+    return root
   }
 
   /// A repeated test's figures: samples, passes, the Wilson interval, pass@k and pass^k, the gate.

@@ -11,41 +11,62 @@ package enum JUnitReport {
   }
 
   package static func render(_ report: Report, options: Options = Options()) -> String {
-    var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+    String(decoding: Sections(options).render(report), as: UTF8.self)
+  }
+
+  /// Each testcase written as its case is reported; the suites' heads, which hold their counts,
+  /// when the run ends. Suites keep the order in which their first case came.
+  struct Sections: ReportSections {
+    struct Suite {
+      var ranges = SpoolRanges()
+      var cases = 0
+      var tally = Tally()
+      var timeMS = 0
+      var usage = UsageTotals()
+    }
+
+    var options: Options
     var order: [String] = []
-    var bySuite: [String: [ReportCase]] = [:]
-    for r in report.cases {
-      if bySuite[r.suite] == nil { order.append(r.suite) }
-      bySuite[r.suite, default: []].append(r)
+    var suites: [String: Suite] = [:]
+
+    init(_ options: Options) { self.options = options }
+
+    mutating func add(_ c: ReportCase, to spool: Spool) {
+      if suites[c.suite] == nil { order.append(c.suite) }
+      let range = spool.append { $0 += testcase(c, options).utf8 }
+      suites[c.suite, default: Suite()].add(c, range)
     }
-    let timestamp = timestampFormatter.string(from: report.startedAt)
-    for suite in order {
-      let cases = bySuite[suite] ?? []
-      let t = Tally(cases.lazy.map { ($0.status, $0.tolerated) })
-      let time = cases.reduce(0) { $0 + $1.durationMS }
-      out +=
-        "  <testsuite name=\"\(attr(suite))\" tests=\"\(cases.count)\" failures=\"\(t.failed)\" errors=\"\(t.errored)\" skipped=\"\(t.skipped)\" time=\"\(seconds(time))\" timestamp=\"\(timestamp)\">\n"
-      out +=
-        "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(attr(report.mode))\"/>\n"
-      // The suite's tokens and cost (per case, they are in each testcase's system-out).
-      let usage = UsageTotals(cases.flatMap(\.allUsage))
-      if usage.cases > 0 {
-        for (name, value) in [
-          ("prompt_tokens", usage.promptTokens), ("completion_tokens", usage.completionTokens),
-          ("reasoning_tokens", usage.reasoningTokens), ("cached_tokens", usage.cachedTokens),
-        ] {
-          out += "      <property name=\"promptcheck.\(name)\" value=\"\(value)\"/>\n"
+
+    func assemble(_ head: ReportHead, _ totals: ReportTotals, from spool: Spool, to sink: ([UInt8]) -> Void) {
+      sink(Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n".utf8))
+      let timestamp = timestampFormatter.string(from: head.startedAt)
+      for name in order {
+        guard let suite = suites[name] else { continue }
+        let t = suite.tally
+        var out =
+          "  <testsuite name=\"\(attr(name))\" tests=\"\(suite.cases)\" failures=\"\(t.failed)\" errors=\"\(t.errored)\" skipped=\"\(t.skipped)\" time=\"\(seconds(suite.timeMS))\" timestamp=\"\(timestamp)\">\n"
+        out +=
+          "    <properties>\n      <property name=\"promptcheck.version\" value=\"\(attr(promptcheckVersion))\"/>\n      <property name=\"promptcheck.mode\" value=\"\(attr(head.mode))\"/>\n"
+        // The suite's tokens and cost (per case, they are in each testcase's system-out).
+        let usage = suite.usage
+        if usage.cases > 0 {
+          for (name, value) in [
+            ("prompt_tokens", usage.promptTokens), ("completion_tokens", usage.completionTokens),
+            ("reasoning_tokens", usage.reasoningTokens), ("cached_tokens", usage.cachedTokens),
+          ] {
+            out += "      <property name=\"promptcheck.\(name)\" value=\"\(value)\"/>\n"
+          }
+          if let cost = usage.cost {
+            out += "      <property name=\"promptcheck.cost_usd\" value=\"\(NumberText.money(cost))\"/>\n"
+          }
         }
-        if let cost = usage.cost {
-          out += "      <property name=\"promptcheck.cost_usd\" value=\"\(NumberText.money(cost))\"/>\n"
-        }
+        out += "    </properties>\n"
+        sink(Array(out.utf8))
+        suite.ranges.copy(from: spool, to: sink)
+        sink(Array("  </testsuite>\n".utf8))
       }
-      out += "    </properties>\n"
-      for r in cases { out += testcase(r, options) }
-      out += "  </testsuite>\n"
+      sink(Array("</testsuites>\n".utf8))
     }
-    out += "</testsuites>\n"
-    return out
   }
 
   static func testcase(_ r: ReportCase, _ options: Options) -> String {
@@ -154,5 +175,15 @@ package enum JUnitReport {
       }
     }
     return out
+  }
+}
+
+extension JUnitReport.Sections.Suite {
+  mutating func add(_ c: ReportCase, _ range: Range<Int>) {
+    ranges.append(range)
+    cases += 1
+    tally.add(c.status, tolerated: c.tolerated)
+    timeMS += c.durationMS
+    for u in c.allUsage { usage.add(u) }
   }
 }

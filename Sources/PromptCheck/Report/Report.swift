@@ -13,8 +13,6 @@ package struct Report: Sendable {
   /// `--max-cost` on a run that could call: what it allowed, spent, and held back.
   package var budget: BudgetReport?
 
-  /// The tokens and cost of every case, added up (for a replay: of the recorded answers).
-  package var usageTotals: UsageTotals { UsageTotals(cases.flatMap(\.allUsage)) }
   /// The plan this run was (a shard of), for `merge`.
   package var plan: PlanFingerprint?
 
@@ -25,19 +23,23 @@ package struct Report: Sendable {
     self.cases = cases
   }
 
-  package init(_ summary: RunSummary) {
-    self.init(
-      startedAt: summary.startedAt, durationMS: summary.durationMS, mode: summary.mode.rawValue,
-      cases: summary.results.map(ReportCase.init))
-    groups = summary.groups
+  package init(_ head: ReportHead, cases: [ReportCase]) {
+    self.init(startedAt: head.startedAt, durationMS: head.durationMS, mode: head.mode, cases: cases)
+    groups = head.groups
+    budget = head.budget
+    plan = head.plan
   }
 
-  /// The targets (and prompt versions) the run compares, in order; empty when it compares none.
-  package var columns: [String] {
-    var seen = Set<String>()
-    let all = cases.compactMap(\.column).filter { seen.insert($0).inserted }
-    return all.count > 1 ? all : []
+  /// What the report says beside its cases.
+  package var head: ReportHead {
+    ReportHead(startedAt: startedAt, durationMS: durationMS, mode: mode, groups: groups, budget: budget, plan: plan)
   }
+
+  /// The counts and totals of the cases, and the ones a summary lists.
+  package var totals: ReportTotals { ReportTotals(cases) }
+
+  package var tally: Tally { totals.tally }
+  package var problems: [ReportCase] { totals.problems }
 
   /// Per target: what `by_target`, the terminal's table and the HTML view show.
   package struct TargetFigures: Sendable {
@@ -46,179 +48,105 @@ package struct Report: Sendable {
     package var meanLatencyMS: Int?
     package var usage: UsageTotals
   }
+}
 
-  package var byTarget: [TargetFigures] {
-    columns.map { col in
-      let cs = cases.filter { $0.column == col }
-      let latencies = cs.compactMap(\.latencyMS)
-      return TargetFigures(
-        target: col, tally: Tally(cs.lazy.map { ($0.status, $0.tolerated) }),
-        meanLatencyMS: latencies.isEmpty ? nil : latencies.reduce(0, +) / latencies.count,
-        usage: UsageTotals(cs.flatMap(\.allUsage)))
-    }
+/// A report's run-wide facts, known once the run ends (its cases are streamed before).
+package struct ReportHead: Sendable {
+  package var startedAt: Date
+  package var durationMS: Int
+  package var mode: String
+  /// Every repeated test's figures, in plan order.
+  package var groups: [RepeatGroup] = []
+  package var budget: BudgetReport?
+  package var plan: PlanFingerprint?
+
+  package init(
+    startedAt: Date, durationMS: Int, mode: String, groups: [RepeatGroup] = [], budget: BudgetReport? = nil,
+    plan: PlanFingerprint? = nil
+  ) {
+    self.startedAt = startedAt
+    self.durationMS = durationMS
+    self.mode = mode
+    self.groups = groups
+    self.budget = budget
+    self.plan = plan
   }
 
   /// Repeated tests with mixed results.
   package var flaky: [RepeatGroup] { groups.filter(\.flaky) }
+}
 
-  package var tally: Tally { Tally(cases.lazy.map { ($0.status, $0.tolerated) }) }
-  package var problems: [ReportCase] {
-    cases.filter { ($0.status == .failed && !$0.tolerated) || $0.status == .errored }
+/// A report's counts and totals, gathered case by case as a run streams (or over a report read
+/// back), with the few cases a summary lists in full: the failed and errored ones, and the
+/// answers that changed on re-recording. Passing cases leave nothing here but their numbers.
+package struct ReportTotals: Sendable {
+  package private(set) var count = 0
+  package private(set) var tally = Tally()
+  /// The tokens and cost of every case, added up (for a replay: of the recorded answers).
+  package private(set) var usage = UsageTotals()
+  /// No case with usage came from a live call (the terminal says "as recorded").
+  package private(set) var usageAsRecorded = true
+  /// Failed (not tolerated) and errored cases, in plan order.
+  package private(set) var problems: [ReportCase] = []
+  /// Cases whose answer changed on re-recording, in plan order.
+  package private(set) var changed: [ReportCase] = []
+  /// Cases recorded live (`recorded` cassettes), in plan order.
+  package private(set) var recordedIDs: [String] = []
+  /// Cases with notes, in plan order.
+  package private(set) var noted: [(id: String, notes: [String])] = []
+  /// Every target or prompt version seen, in order of first appearance, and its sums.
+  private var columnOrder: [String] = []
+  private var sums: [String: TargetSums] = [:]
+
+  struct TargetSums {
+    var tally = Tally()
+    var latencyMS = 0
+    var latencies = 0
+    var usage = UsageTotals()
+  }
+
+  package init() {}
+
+  package init<S: Sequence<ReportCase>>(_ cases: S) {
+    for c in cases { add(c) }
+  }
+
+  package mutating func add(_ c: ReportCase) {
+    count += 1
+    tally.add(c.status, tolerated: c.tolerated)
+    for u in c.allUsage { usage.add(u) }
+    if c.usage != nil && c.cassette.status != .replayed { usageAsRecorded = false }
+    if (c.status == .failed && !c.tolerated) || c.status == .errored { problems.append(c) }
+    if c.recordedChange != nil { changed.append(c) }
+    if c.cassette.status == .recorded { recordedIDs.append(c.id) }
+    if !c.notes.isEmpty { noted.append((c.id, c.notes)) }
+    if let col = c.column {
+      if sums[col] == nil { columnOrder.append(col) }
+      sums[col, default: TargetSums()].add(c)
+    }
+  }
+
+  /// The targets (and prompt versions) the run compares, in order; empty when it compares none.
+  package var columns: [String] { columnOrder.count > 1 ? columnOrder : [] }
+
+  /// Per target, when the run compares targets.
+  package var byTarget: [Report.TargetFigures] {
+    columns.map { col in
+      let s = sums[col] ?? TargetSums()
+      return Report.TargetFigures(
+        target: col, tally: s.tally, meanLatencyMS: s.latencies == 0 ? nil : s.latencyMS / s.latencies, usage: s.usage)
+    }
   }
 }
 
-package struct ReportCase: Sendable {
-  package struct Assertion: Sendable, Equatable {
-    package var kind: String
-    package var passed: Bool
-    /// `assert[1] contains: expected …`
-    package var message: String
-    /// The line of the suite file where the assertion is written.
-    package var line: Int?
-    /// A judged assertion's score and reason (README "Judged assertions").
-    package var score: Double? = nil
-    package var reason: String? = nil
-  }
-
-  package typealias Usage = Completion.Usage
-
-  /// Position in the unsharded plan.
-  package var index: Int
-  package var id: String
-  package var suite: String
-  package var name: String
-  package var file: String
-  package var line: Int
-  package var status: CaseStatus
-  package var tolerated: Bool
-  package var durationMS: Int
-  package var output: String?
-  package var reasoning: String?
-  /// Why it could not run, or the skip reason.
-  package var error: String?
-  package var assertions: [Assertion]
-  package var golden: GoldenReport
-  package var cassette: CassetteReport
-  package var attempts: Int
-  package var notes: [String]
-  package var latencyMS: Int?
-  package var model: String?
-  package var provider: String?
-  package var usage: Usage?
-  /// The judges' tokens and cost (grader and embeddings calls).
-  package var judgeUsage: Usage?
-  /// The weighted score of a test with a `threshold:`.
-  package var score: Double?
-  /// Re-recorded with a different answer: the diff from the old answer to the new.
-  package var recordedChange: String?
-  /// The target or prompt version this case is, when the suite compares them; and its row.
-  package var column: String?
-  package var row: String?
-  /// A golden that is missing or differs (and whose case failed): the text a pending file
-  /// holds, so `accept --from` can write it from the report alone.
-  package var pendingGolden: String?
-  package var messages: [JSON]
-
-  package var failedAssertions: [Assertion] { assertions.filter { !$0.passed } }
-  /// The case's calls' usage: its answer's and its judges'.
-  package var allUsage: [Usage] { [usage, judgeUsage].compactMap { $0 } }
-  /// The case id without its suite: the JUnit testcase name.
-  package var shortName: String { id.hasPrefix(suite + "/") ? String(id.dropFirst(suite.count + 1)) : id }
-
-  package init(_ r: CaseResult) {
-    let c = r.plannedCase
-    index = c.index
-    id = c.id
-    suite = c.suite
-    name = c.testName
-    file = c.suiteFile
-    line = c.location.line
-    status = r.status
-    tolerated = r.tolerated
-    durationMS = r.durationMS
-    output = r.completion?.content
-    reasoning = r.completion.flatMap { $0.reasoning.isEmpty ? nil : $0.reasoning }
-    error = r.error
-    assertions = r.findings.map {
-      Assertion(
-        kind: $0.kind, passed: $0.passed, message: $0.description, line: $0.location?.line, score: $0.score,
-        reason: $0.reason)
+extension ReportTotals.TargetSums {
+  mutating func add(_ c: ReportCase) {
+    tally.add(c.status, tolerated: c.tolerated)
+    if let l = c.latencyMS {
+      latencyMS += l
+      latencies += 1
     }
-    judgeUsage = r.judgeUsage
-    score = r.score
-    golden = r.golden
-    cassette = r.cassette
-    attempts = r.attempts
-    notes = r.notes
-    latencyMS = r.completion?.latencyMS
-    model = r.completion?.model
-    provider = r.completion?.provider
-    usage = r.completion?.usage
-    recordedChange = r.recordedChange
-    column = c.column
-    row = c.column == nil ? nil : c.rowID
-    if (r.golden.status == .missing || r.golden.status == .changed) && !r.tolerated { pendingGolden = r.goldenText }
-    messages = c.variant.messages
-  }
-
-  /// Reads a case of a JSON report; nil when it is not one.
-  package init?(json o: JSON, fallbackIndex: Int) {
-    guard let id = o["id"]?.stringValue, let status = o["status"]?.stringValue.flatMap(CaseStatus.init(rawValue:))
-    else {
-      return nil
-    }
-    func int(_ v: JSON?) -> Int? {
-      switch v {
-      case .int(let i)?: return i
-      case .double(let d)?: return Int(exactly: d)
-      default: return nil
-      }
-    }
-    index = int(o["index"]) ?? fallbackIndex
-    self.id = id
-    suite = o["suite"]?.stringValue ?? ""
-    name = o["name"]?.stringValue ?? ""
-    file = o["file"]?.stringValue ?? ""
-    line = int(o["line"]) ?? 0
-    self.status = status
-    tolerated = o["tolerated"] == .bool(true)
-    durationMS = int(o["duration_ms"]) ?? 0
-    output = o["output"]?.stringValue
-    reasoning = o["reasoning"]?.stringValue
-    error = o["error"]?.stringValue
-    assertions = (o["assertions"]?.arrayValue ?? []).map {
-      Assertion(
-        kind: $0["kind"]?.stringValue ?? "", passed: $0["passed"] == .bool(true),
-        message: $0["message"]?.stringValue ?? "", line: int($0["line"]), score: $0["score"]?.numberValue,
-        reason: $0["reason"]?.stringValue)
-    }
-    score = o["score"]?.numberValue
-    golden = GoldenReport(
-      status: o["golden"]?["status"]?.stringValue.flatMap(GoldenReport.Status.init(rawValue:)) ?? .none,
-      path: o["golden"]?["path"]?.stringValue, diff: o["golden"]?["diff"]?.stringValue)
-    cassette = CassetteReport(
-      path: o["cassette"]?["path"]?.stringValue ?? "",
-      status: o["cassette"]?["status"]?.stringValue.flatMap(CassetteReport.Status.init(rawValue:)) ?? .none)
-    attempts = int(o["attempts"]) ?? 0
-    notes = o["notes"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    latencyMS = int(o["latency_ms"])
-    model = o["model"]?.stringValue
-    provider = o["provider"]?.stringValue
-    func readUsage(_ u: JSON?) -> Usage? {
-      guard let u, u.objectValue != nil else { return nil }
-      return Usage(
-        promptTokens: int(u["prompt_tokens"]), completionTokens: int(u["completion_tokens"]),
-        totalTokens: int(u["total_tokens"]), reasoningTokens: int(u["reasoning_tokens"]),
-        cachedTokens: int(u["cached_tokens"]), cost: u["cost"]?.numberValue,
-        costIsEstimated: u["cost_estimated"] == .bool(true))
-    }
-    usage = readUsage(o["usage"])
-    judgeUsage = readUsage(o["judge_usage"])
-    messages = o["messages"]?.arrayValue ?? []
-    recordedChange = o["recorded_change"]?.stringValue
-    column = o["target"]?.stringValue
-    row = o["row"]?.stringValue
-    pendingGolden = o["golden"]?["pending"]?.stringValue
+    for u in c.allUsage { usage.add(u) }
   }
 }
 
@@ -243,16 +171,20 @@ package struct UsageTotals: Sendable, Equatable {
   /// Cases that reported usage.
   package var cases = 0
 
+  package init() {}
+
   package init<S: Sequence>(_ usages: S) where S.Element == Completion.Usage {
-    for u in usages {
-      cases += 1
-      promptTokens += u.promptTokens ?? 0
-      completionTokens += u.completionTokens ?? 0
-      reasoningTokens += u.reasoningTokens ?? 0
-      cachedTokens += u.cachedTokens ?? 0
-      if let c = u.cost { cost = (cost ?? 0) + c }
-      if u.costIsEstimated { costIsEstimated = true }
-    }
+    for u in usages { add(u) }
+  }
+
+  package mutating func add(_ u: Completion.Usage) {
+    cases += 1
+    promptTokens += u.promptTokens ?? 0
+    completionTokens += u.completionTokens ?? 0
+    reasoningTokens += u.reasoningTokens ?? 0
+    cachedTokens += u.cachedTokens ?? 0
+    if let c = u.cost { cost = (cost ?? 0) + c }
+    if u.costIsEstimated { costIsEstimated = true }
   }
 
   /// `tokens: 1,234 prompt (200 cached), 567 completion (300 reasoning); cost $0.0012`

@@ -25,6 +25,8 @@ package final class TerminalReporter: RunReporter {
   let clock = ContinuousClock()
   var start: ContinuousClock.Instant?
   var tally = Tally()
+  /// The reported cases' totals and failures: the summary at the end.
+  var totals = ReportTotals()
   var progressShown = false
 
   package init(style: Style, write: @escaping (String) -> Void) {
@@ -62,6 +64,8 @@ package final class TerminalReporter: RunReporter {
         write(line(shown) + "\n")
         if style.verbose { write(shown.status == .passed ? passDetails(shown) : details(shown)) }
       }
+    case .caseReported(let c):
+      totals.add(c)
     case .runFinished(let summary):
       if progressShown { write("\r\u{1B}[2K") }
       write(summaryText(summary))
@@ -179,18 +183,18 @@ package final class TerminalReporter: RunReporter {
 
   /// Every failed or errored case with its details, the notes of the others, and the
   /// repeated tests with mixed results (shared by `run` and `merge`).
-  package func problemsText(_ report: Report) -> String {
+  package func problemsText(_ totals: ReportTotals, _ head: ReportHead) -> String {
     var out = ""
-    let problems = report.problems.filter { !Self.isCancellation($0.error) }
+    let problems = totals.problems.filter { !Self.isCancellation($0.error) }
     if !problems.isEmpty && !(style.verbose && !style.isTTY) {
       out += "\n"
       for r in problems { out += line(r) + "\n" + details(r) }
     }
-    let cancelled = report.cases.count { Self.isCancellation($0.error) }
+    let cancelled = totals.problems.count - problems.count
     if cancelled > 0 {
       out += "\n" + paint("cancelled (Ctrl-C): \(counted(cancelled, "case")) did not finish", "33") + "\n"
     }
-    let changed = report.cases.filter { $0.recordedChange != nil }
+    let changed = totals.changed
     if !changed.isEmpty && !style.quiet {
       out += "\n\(counted(changed.count, "answer")) changed on re-recording:\n"
       for r in changed {
@@ -200,16 +204,16 @@ package final class TerminalReporter: RunReporter {
         }
       }
     }
-    let live = report.cases.filter { $0.cassette.status == .recorded }
-    if !live.isEmpty && report.mode == RunMode.auto.rawValue && !style.quiet {
-      out += "\nrecorded live (no cassette, or a stale one): " + live.map(\.id).joined(separator: ", ") + "\n"
+    let live = totals.recordedIDs
+    if !live.isEmpty && head.mode == RunMode.auto.rawValue && !style.quiet {
+      out += "\nrecorded live (no cassette, or a stale one): " + live.joined(separator: ", ") + "\n"
     }
     if !style.quiet {
       let problemIDs = Set(problems.map(\.id))
-      for r in report.cases where !r.notes.isEmpty && !problemIDs.contains(r.id) {
-        for n in r.notes { out += paint("note: \(r.id): \(n)\n", "2") }
+      for (id, notes) in totals.noted where !problemIDs.contains(id) {
+        for n in notes { out += paint("note: \(id): \(n)\n", "2") }
       }
-      let flaky = report.flaky
+      let flaky = head.flaky
       if !flaky.isEmpty {
         out += "\n" + paint("flaky (mixed results over repetitions):", "33") + "\n"
         for g in flaky { out += "  " + Self.groupLine(g) + "\n" }
@@ -219,8 +223,8 @@ package final class TerminalReporter: RunReporter {
   }
 
   /// One line per target (or prompt version) when the run compares them.
-  package static func targetTable(_ report: Report) -> String {
-    let rows = report.byTarget
+  package static func targetTable(_ totals: ReportTotals) -> String {
+    let rows = totals.byTarget
     guard !rows.isEmpty else { return "" }
     let header = ["target", "pass rate", "failed", "errored", "mean latency", "tokens", "cost"]
     var table: [[String]] = [header]
@@ -262,23 +266,21 @@ package final class TerminalReporter: RunReporter {
   }
 
   func summaryText(_ s: RunSummary) -> String {
-    var report = Report(s)
-    report.groups = s.groups
-    var out = problemsText(report)
+    var out = problemsText(totals, s.head)
     let seconds = Double(s.durationMS) / 1000
     let t = s.tally
     var parts = ["\(t.passed) passed", "\(t.failed) failed"]
     if t.tolerated > 0 { parts.append("\(t.tolerated) tolerated") }
     parts.append("\(t.errored) errored")
     parts.append("\(t.skipped) skipped")
-    let totals = parts.joined(separator: ", ") + String(format: " in %.2f s", seconds)
-    let colored = t.failed > 0 ? paint(totals, "31") : t.errored > 0 ? paint(totals, "33") : paint(totals, "32")
+    let totalsLine = parts.joined(separator: ", ") + String(format: " in %.2f s", seconds)
+    let colored =
+      t.failed > 0 ? paint(totalsLine, "31") : t.errored > 0 ? paint(totalsLine, "33") : paint(totalsLine, "32")
     out += "\n" + colored + "\n"
-    out += Self.targetTable(report)
-    let usage = report.usageTotals
+    out += Self.targetTable(totals)
+    let usage = totals.usage
     if usage.cases > 0 && !style.quiet {
-      let recorded = report.cases.allSatisfy { $0.usage == nil || $0.cassette.status == .replayed }
-      out += paint(usage.line + (recorded ? " (as recorded)" : ""), "2") + "\n"
+      out += paint(usage.line + (totals.usageAsRecorded ? " (as recorded)" : ""), "2") + "\n"
     }
     return out
   }
