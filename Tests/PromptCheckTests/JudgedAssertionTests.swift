@@ -501,3 +501,24 @@ struct JudgeServer {
     #expect(unjudged.map(\.passed) == [false, false])
   }
 }
+
+@Suite struct SubprocessTests {
+  /// Commands started at the same time each see the end of their own input: no child inherits
+  /// another's pipe ends (a stray write end kept `wc -c` waiting until its timeout).
+  @Test func concurrentCommandsEachSeeTheEndOfTheirInput() async {
+    let results = await withTaskGroup(of: Result<Subprocess.Finished, Subprocess.LaunchError>.self) { group in
+      for i in 0..<12 {
+        group.addTask {
+          await Subprocess.run(["sh", "-c", "wc -c"], input: String(repeating: "x", count: i), timeoutMS: 8000)
+        }
+      }
+      var all: [Result<Subprocess.Finished, Subprocess.LaunchError>] = []
+      for await r in group { all.append(r) }
+      return all
+    }
+    let finished = results.compactMap { try? $0.get() }
+    #expect(finished.count == 12)
+    #expect(finished.allSatisfy { !$0.timedOut && $0.status == 0 })
+    #expect(Set(finished.compactMap { Int($0.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }) == Set(0..<12))
+  }
+}

@@ -12,6 +12,9 @@ import Synchronization
 /// group at the deadline or when the run is cancelled. The waiting happens on a thread of its
 /// own; the result is handed back by a continuation.
 package enum Subprocess {
+  /// Held from making a child's pipes to spawning it (see `runBlocking`).
+  static let spawning = NSLock()
+
   package struct Finished: Sendable {
     /// The exit status, or nil when a signal ended it.
     package var status: Int32?
@@ -55,6 +58,18 @@ package enum Subprocess {
     var inPipe: [Int32] = [0, 0]
     var outPipe: [Int32] = [0, 0]
     var errPipe: [Int32] = [0, 0]
+    // Close-on-exec, set while no other case spawns: a child spawned at the same time by another
+    // case must not inherit these ends (a stray copy of the input's write end keeps this child
+    // from ever seeing the end of its input). The child gets its copies on 0, 1 and 2 by dup2,
+    // which clears the flag.
+    spawning.lock()
+    var locked = true
+    defer { if locked { spawning.unlock() } }
+    func pipe(_ fds: inout [Int32]) -> Int32 {
+      guard Glibc.pipe(&fds) == 0 else { return -1 }
+      for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+      return 0
+    }
     guard pipe(&inPipe) == 0 else { return .failure(LaunchError(message: "cannot make a pipe: \(errnoText())")) }
     guard pipe(&outPipe) == 0 else {
       closeAll(inPipe)
@@ -82,6 +97,8 @@ package enum Subprocess {
     defer { for a in cArgs { free(a) } }
     var pid: pid_t = 0
     let spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+    spawning.unlock()
+    locked = false
     close(inPipe[0])
     close(outPipe[1])
     close(errPipe[1])
