@@ -409,3 +409,19 @@ import Testing
     #expect(checks.map(\.path.expression) == ["$.city", "$.unit", "$.days"])
   }
 }
+
+@Suite struct URLPartsTests {
+  /// Cassettes match on the URL's path: scheme, host, port, query and fragment do not count.
+  @Test(arguments: [
+    ("http://127.0.0.1:9/v1/chat/completions", "/v1/chat/completions"),
+    ("https://openrouter.ai/api/v1/chat/completions?x=1", "/api/v1/chat/completions"),
+    ("https://user:pw@h.example:8443/a/b#frag", "/a/b"),
+    ("http://h.example", "/"),
+    ("http://h.example?q=1", "/"),
+    ("http://h/é/ü?x", "/é/ü"),
+    ("not a url", "not a url"),
+  ])
+  func pathOfAURL(_ url: String, _ path: String) {
+    #expect(URLParts.path(of: url) == path)
+  }
+}

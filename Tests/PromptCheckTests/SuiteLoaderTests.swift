@@ -628,6 +628,22 @@ import Testing
   func slugs(name: String, slug: String) {
     #expect(slugify(name) == slug)
   }
+
+  /// ASCII names take a path of their own; it gives what the Unicode tables give, for every
+  /// ASCII character and for random ASCII names.
+  @Test func theASCIIPathAgreesWithTheUnicodeOne() {
+    for b in UInt8(0)..<0x80 {
+      let name = "a" + String(decoding: [b], as: UTF8.self) + "B"
+      #expect(slugify(name) == slugifyUnicode(name), "\(b)")
+    }
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0..<2000 {
+      let name = String(
+        decoding: (0..<Int.random(in: 0...12, using: &rng)).map { _ in UInt8.random(in: 0..<0x80, using: &rng) },
+        as: UTF8.self)
+      #expect(slugify(name) == slugifyUnicode(name), "\(Array(name.utf8))")
+    }
+  }
 }
 
 @Suite struct ReadableProblemTests {

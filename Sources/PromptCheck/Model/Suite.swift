@@ -75,6 +75,30 @@ package struct GoldenSpec: Sendable {
 /// characters becomes one `-`, trimmed of `-`. `Café crème` → `cafe-creme`, `日本語` → `日本語`;
 /// ASCII names give what they always gave.
 package func slugify(_ s: String) -> String {
+  // ASCII names (most) need no Unicode tables: letters lower-cased, digits kept, runs of the rest one `-`.
+  if s.utf8.allSatisfy({ $0 < 0x80 }) {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(s.utf8.count)
+    var pendingDash = false
+    for b in s.utf8 {
+      let lower = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b
+      if (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
+        || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+      {
+        if pendingDash && !bytes.isEmpty { bytes.append(UInt8(ascii: "-")) }
+        pendingDash = false
+        bytes.append(lower)
+      } else {
+        pendingDash = true
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+  return slugifyUnicode(s)
+}
+
+/// `slugify` by the Unicode tables, for any name.
+func slugifyUnicode(_ s: String) -> String {
   var out = ""
   var pendingDash = false
   for u in s.decomposedStringWithCompatibilityMapping.lowercased().unicodeScalars {

@@ -127,15 +127,15 @@ package enum JSONReport {
   }
 
   static func usageJSON(_ u: ReportCase.Usage) -> JSON {
-    var usage = JSONObject()
-    if let v = u.promptTokens { usage["prompt_tokens"] = .int(v) }
-    if let v = u.completionTokens { usage["completion_tokens"] = .int(v) }
-    if let v = u.totalTokens { usage["total_tokens"] = .int(v) }
-    if let v = u.reasoningTokens { usage["reasoning_tokens"] = .int(v) }
-    if let v = u.cachedTokens { usage["cached_tokens"] = .int(v) }
-    if let v = u.cost { usage["cost"] = .double(v) }
-    if u.costIsEstimated { usage["cost_estimated"] = true }
-    return .object(usage)
+    var usage: [(key: String, value: JSON)] = []
+    if let v = u.promptTokens { usage.append(("prompt_tokens", .int(v))) }
+    if let v = u.completionTokens { usage.append(("completion_tokens", .int(v))) }
+    if let v = u.totalTokens { usage.append(("total_tokens", .int(v))) }
+    if let v = u.reasoningTokens { usage.append(("reasoning_tokens", .int(v))) }
+    if let v = u.cachedTokens { usage.append(("cached_tokens", .int(v))) }
+    if let v = u.cost { usage.append(("cost", .double(v))) }
+    if u.costIsEstimated { usage.append(("cost_estimated", true)) }
+    return .object(JSONObject(distinct: usage))
   }
 
   static func parseGroup(_ o: JSON) -> RepeatGroup? {
@@ -158,47 +158,55 @@ package enum JSONReport {
   }
 
   static func caseJSON(_ c: ReportCase) -> JSON {
-    var o = JSONObject()
-    o["id"] = .string(c.id)
-    o["suite"] = .string(c.suite)
-    o["name"] = .string(c.name)
-    o["file"] = .string(c.file)
-    o["line"] = .int(c.line)
-    o["status"] = .string(c.status.rawValue)
-    o["duration_ms"] = .int(c.durationMS)
-    o["output"] = c.output.map { .string($0) } ?? .null
-    if let e = c.error { o["error"] = .string(e) }
-    o["assertions"] = .array(
-      c.assertions.map { a in
-        var o = JSONObject([("kind", .string(a.kind)), ("passed", .bool(a.passed)), ("message", .string(a.message))])
-        if let line = a.line { o["line"] = .int(line) }
-        if let score = a.score { o["score"] = .double(score) }
-        if let reason = a.reason { o["reason"] = .string(reason) }
-        return .object(o)
-      })
-    var golden = JSONObject()
-    golden["status"] = .string(c.golden.status.rawValue)
-    if let p = c.golden.path { golden["path"] = .string(p) }
-    if let text = c.pendingGolden { golden["pending"] = .string(text) }
-    if let d = c.golden.diff { golden["diff"] = .string(d) }
-    o["golden"] = .object(golden)
-    o["cassette"] = ["path": .string(c.cassette.path), "status": .string(c.cassette.status.rawValue)]
-    o["index"] = .int(c.index)
-    o["attempts"] = .int(c.attempts)
-    if c.tolerated { o["tolerated"] = true }
-    if !c.notes.isEmpty { o["notes"] = .array(c.notes.map { .string($0) }) }
-    if let l = c.latencyMS { o["latency_ms"] = .int(l) }
-    if let m = c.model { o["model"] = .string(m) }
-    if let p = c.provider { o["provider"] = .string(p) }
-    if let u = c.usage { o["usage"] = usageJSON(u) }
-    if let u = c.judgeUsage { o["judge_usage"] = usageJSON(u) }
-    if let score = c.score { o["score"] = .double(score) }
-    if let r = c.reasoning { o["reasoning"] = .string(r) }
-    o["messages"] = .array(c.messages)
-    if let change = c.recordedChange { o["recorded_change"] = .string(change) }
-    if let col = c.column { o["target"] = .string(col) }
-    if let row = c.row { o["row"] = .string(row) }
-    return .object(o)
+    var o: [(key: String, value: JSON)] = []
+    o.reserveCapacity(24)
+    o.append(("id", .string(c.id)))
+    o.append(("suite", .string(c.suite)))
+    o.append(("name", .string(c.name)))
+    o.append(("file", .string(c.file)))
+    o.append(("line", .int(c.line)))
+    o.append(("status", .string(c.status.rawValue)))
+    o.append(("duration_ms", .int(c.durationMS)))
+    o.append(("output", c.output.map { .string($0) } ?? .null))
+    if let e = c.error { o.append(("error", .string(e))) }
+    let assertions: [JSON] = c.assertions.map { a in
+      var o: [(key: String, value: JSON)] = [
+        ("kind", .string(a.kind)), ("passed", .bool(a.passed)), ("message", .string(a.message)),
+      ]
+      if let line = a.line { o.append(("line", .int(line))) }
+      if let score = a.score { o.append(("score", .double(score))) }
+      if let reason = a.reason { o.append(("reason", .string(reason))) }
+      return .object(JSONObject(distinct: o))
+    }
+    o.append(("assertions", .array(assertions)))
+    var golden: [(key: String, value: JSON)] = []
+    golden.append(("status", .string(c.golden.status.rawValue)))
+    if let p = c.golden.path { golden.append(("path", .string(p))) }
+    if let text = c.pendingGolden { golden.append(("pending", .string(text))) }
+    if let d = c.golden.diff { golden.append(("diff", .string(d))) }
+    o.append(("golden", .object(JSONObject(distinct: golden))))
+    o.append(
+      (
+        "cassette",
+        .object(
+          JSONObject(distinct: [("path", .string(c.cassette.path)), ("status", .string(c.cassette.status.rawValue))]))
+      ))
+    o.append(("index", .int(c.index)))
+    o.append(("attempts", .int(c.attempts)))
+    if c.tolerated { o.append(("tolerated", true)) }
+    if !c.notes.isEmpty { o.append(("notes", .array(c.notes.map { .string($0) }))) }
+    if let l = c.latencyMS { o.append(("latency_ms", .int(l))) }
+    if let m = c.model { o.append(("model", .string(m))) }
+    if let p = c.provider { o.append(("provider", .string(p))) }
+    if let u = c.usage { o.append(("usage", usageJSON(u))) }
+    if let u = c.judgeUsage { o.append(("judge_usage", usageJSON(u))) }
+    if let score = c.score { o.append(("score", .double(score))) }
+    if let r = c.reasoning { o.append(("reasoning", .string(r))) }
+    o.append(("messages", .array(c.messages)))
+    if let change = c.recordedChange { o.append(("recorded_change", .string(change))) }
+    if let col = c.column { o.append(("target", .string(col))) }
+    if let row = c.row { o.append(("row", .string(row))) }
+    return .object(JSONObject(distinct: o))
   }
 
   /// Reads a JSON report back.

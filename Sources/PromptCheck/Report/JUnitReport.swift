@@ -128,7 +128,9 @@ package enum JUnitReport {
 
   /// Seconds with at most 3 decimals.
   static func seconds(_ ms: Int) -> String {
-    String(format: "%.3f", Double(ms) / 1000)
+    guard ms >= 0 else { return String(format: "%.3f", Double(ms) / 1000) }
+    let fraction = String(ms % 1000)
+    return "\(ms / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
   }
 
   static func firstLine(_ s: String) -> String {

@@ -72,6 +72,12 @@ package struct JSONObject: Sendable {
     for (k, v) in members { self[k] = v }
   }
 
+  /// An object of members whose names are known to differ (a report's own keys): no lookups.
+  package init(distinct members: [(key: String, value: JSON)]) {
+    self.members = members
+    if members.count > Self.indexThreshold { rebuildPositions() }
+  }
+
   package var count: Int { members.count }
   package var keys: [String] { members.map(\.key) }
   package var values: [JSON] { members.map(\.value) }

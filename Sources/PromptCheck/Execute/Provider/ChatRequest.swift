@@ -65,12 +65,13 @@ package struct ChatRequest: Sendable {
 enum URLParts {
   /// The path of an absolute URL ("/api/v1/chat/completions").
   static func path(of url: String) -> String {
-    guard let scheme = url.range(of: "://") else { return url }
-    let rest = url[scheme.upperBound...]
-    guard let slash = rest.firstIndex(of: "/") else { return "/" }
-    var path = rest[slash...]
-    if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<q] }
-    return String(path)
+    // Scanned as bytes: every replayed case compares its URL path.
+    let u = url.utf8
+    guard let scheme = u.firstRange(of: "://".utf8) else { return url }
+    let rest = u[scheme.upperBound...]
+    guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return "/" }
+    let end = rest[slash...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+    return String(url[slash..<end])
   }
 
   /// The host of an absolute URL, lower-cased, without port or credentials.
