@@ -152,8 +152,10 @@ package enum ProjectLoader {
   ) -> Project? {
     let loaded = load(
       configPath: configPath, paths: paths, directory: ctx.directory, environment: ctx.environment, targets: targets)
-    if let project = loaded.project {
+    if var project = loaded.project {
       if !project.warnings.isEmpty { ctx.err(render(project.warnings, sources: loaded.sources) + "\n") }
+      // The files' text was kept to show diagnostics; a run does not hold it.
+      project.sources = [:]
       return project
     }
     reportProblems(loaded.diagnostics, sources: loaded.sources, ctx)

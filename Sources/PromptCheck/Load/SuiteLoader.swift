@@ -53,6 +53,8 @@ private struct Loader {
   var warnings: [Diagnostic] = []
   /// The defaults' assertions, parsed once when they hold no template: every test shares them.
   var sharedDefaultAssertions: [String: [Assertion]] = [:]
+  /// The defaults' params, read once when they hold no template and a test adds none.
+  var sharedDefaultParams: [String: JSONObject] = [:]
 
   init(file: String, suiteName: String, config: Config, readFile: @escaping (String) -> String?) {
     self.file = file
@@ -461,7 +463,20 @@ private struct Loader {
       if let mNode = messagesNode, promptNode == nil {
         messages += self.messages(mNode, render: render)
       }
-      let params = r.params(paramPairs, render: render)
+      // A test that only takes the defaults' template-free params shares one object of them.
+      let paramsKey = own["params"] == nil ? d["params"].map { "\($0.location.line):\($0.location.column)" } : nil
+      let params: JSONObject
+      if let key = paramsKey, let shared = sharedDefaultParams[key] {
+        params = shared
+      } else {
+        let errorsBeforeParams = r.sink.diagnostics.count
+        params = r.params(paramPairs, render: render)
+        if let key = paramsKey, r.sink.diagnostics.count == errorsBeforeParams,
+          !paramPairs.contains(where: { Self.hasTemplates($0.value) })
+        {
+          sharedDefaultParams[key] = params
+        }
+      }
       let transforms = pick("transform").flatMap { r.transforms($0, "transform", render) } ?? []
       var assertions: [Assertion] = []
       var first = 0
@@ -532,8 +547,9 @@ private struct Loader {
       for a in answering {
         variants.append(
           TestVariant(
-            matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions,
-            provider: a.provider, model: a.model, target: a.target, threshold: threshold, transforms: transforms))
+            .init(
+              matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions,
+              provider: a.provider, model: a.model, target: a.target, threshold: threshold, transforms: transforms)))
       }
       // Later variants differ only in values: stop re-checking once one has failed.
       if r.sink.diagnostics.count > errorsBefore { break }
@@ -543,9 +559,11 @@ private struct Loader {
       warnDroppable(paramPairs, provider: openRouter)
     }
     return TestDefinition(
-      suite: suiteName, name: name, slug: slug, location: node.location, description: description, tags: tags,
-      golden: golden, repeatCount: repeatCount, repeatMin: repeatMin, minPassRate: minPassRate, confidence: confidence,
-      skip: skip, only: only, model: first.model, provider: first.provider, variants: variants)
+      .init(
+        suite: suiteName, name: name, slug: slug, location: node.location, description: description, tags: tags,
+        golden: golden, repeatCount: repeatCount, repeatMin: repeatMin, minPassRate: minPassRate,
+        confidence: confidence,
+        skip: skip, only: only, model: first.model, provider: first.provider, variants: variants))
   }
 
   /// Whether any scalar of the node may hold a `{{…}}` template.

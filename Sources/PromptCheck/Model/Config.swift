@@ -1,14 +1,32 @@
-/// An OpenAI-compatible endpoint and how to authenticate to it.
+/// An OpenAI-compatible endpoint and how to authenticate to it. Its fields live in one shared
+/// box: every test and case that uses the provider refers to it.
+@dynamicMemberLookup
 package struct Provider: Sendable, Hashable {
-  package var name: String
-  package var baseURL: String
-  /// The environment variable that holds the API key; nil for servers that need none.
-  package var apiKeyEnv: String?
-  /// Extra request headers, in the order written.
-  package var headers: [Header]
-  package var model: String?
-  /// USD per million tokens, for a server that reports no `usage.cost`.
-  package var pricing: Pricing?
+  package struct Fields: Sendable, Hashable {
+    package var name: String
+    package var baseURL: String
+    /// The environment variable that holds the API key; nil for servers that need none.
+    package var apiKeyEnv: String?
+    /// Extra request headers, in the order written.
+    package var headers: [Header]
+    package var model: String?
+    /// USD per million tokens, for a server that reports no `usage.cost`.
+    package var pricing: Pricing?
+  }
+
+  private var box: Shared<Fields>
+
+  package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
+    get { box.value[keyPath: field] }
+    set {
+      var fields = box.value
+      fields[keyPath: field] = newValue
+      box = Shared(fields)
+    }
+  }
+
+  package static func == (a: Provider, b: Provider) -> Bool { a.box === b.box || a.box.value == b.box.value }
+  package func hash(into hasher: inout Hasher) { box.value.hash(into: &hasher) }
 
   package struct Pricing: Sendable, Hashable {
     package var prompt: Double
@@ -33,19 +51,15 @@ package struct Provider: Sendable, Hashable {
   package init(
     name: String, baseURL: String, apiKeyEnv: String?, headers: [Header] = [], model: String?, pricing: Pricing? = nil
   ) {
-    self.name = name
-    self.baseURL = baseURL
-    self.apiKeyEnv = apiKeyEnv
-    self.headers = headers
-    self.model = model
-    self.pricing = pricing
+    box = Shared(
+      Fields(name: name, baseURL: baseURL, apiKeyEnv: apiKeyEnv, headers: headers, model: model, pricing: pricing))
   }
 
   /// Whether the cost of a call is known: reported by the server (OpenRouter) or priced here.
-  package var knowsCost: Bool { isOpenRouter || pricing != nil }
+  package var knowsCost: Bool { isOpenRouter || self.pricing != nil }
 
   /// OpenRouter routes each request to one of several providers (README "OpenRouter").
-  package var isOpenRouter: Bool { URLParts.host(of: baseURL)?.hasSuffix("openrouter.ai") ?? false }
+  package var isOpenRouter: Bool { URLParts.host(of: self.baseURL)?.hasSuffix("openrouter.ai") ?? false }
 
   /// The provider that exists with no config file (README "The config file").
   package static let builtInOpenRouter = Provider(

@@ -9,24 +9,28 @@ package struct PlannedCase: Sendable {
   package var groupID: String
   package var suite: String
   package var suiteFile: String
-  package var testName: String
   /// `TEST-SLUG--k-v--rN`: cassette and golden file name, without extension.
   package var fileStem: String
-  package var location: SourceLocation
-  package var tags: [String]
-  package var provider: Provider
-  package var model: String
-  package var variant: TestVariant
-  package var golden: GoldenSpec?
-  package var repeatIndex: Int?
-  package var repeatCount: Int
-  /// Adaptive repeats: the fewest samples before the SPRT may stop.
-  package var adaptiveMin: Int?
-  package var minPassRate: Double?
-  package var confidence: Double?
   /// The group's file stem (no `--rN`): a repeated test has one golden.
   package var goldenStem: String
-  package var skip: String?
+  package var repeatIndex: Int?
+  /// The test and the variant this case is: shared by its cases (a plan of 100,000 cases does
+  /// not hold 100,000 copies of them).
+  package var test: TestDefinition
+  package var variant: TestVariant
+
+  package var testName: String { test.name }
+  package var location: SourceLocation { test.location }
+  package var tags: [String] { test.tags }
+  package var provider: Provider { variant.provider }
+  package var model: String { variant.model }
+  package var golden: GoldenSpec? { test.golden }
+  package var repeatCount: Int { test.repeatCount ?? 1 }
+  /// Adaptive repeats: the fewest samples before the SPRT may stop.
+  package var adaptiveMin: Int? { test.repeatMin }
+  package var minPassRate: Double? { test.minPassRate }
+  package var confidence: Double? { test.confidence }
+  package var skip: String? { test.skip }
 
   /// When the suite compares targets or prompt versions: which one this case is
   /// (`prompt v2 @ local:smollm2`), and the id of the row it shares with the others.

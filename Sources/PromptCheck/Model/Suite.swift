@@ -10,51 +10,93 @@ package struct Suite: Sendable {
   package var tests: [TestDefinition]
 }
 
-/// One entry of `tests:`, with defaults merged in and its matrix expanded into variants.
-package struct TestDefinition: Sendable {
-  package var suite: String
-  package var name: String
-  package var slug: String
-  package var location: SourceLocation
-  package var description: String?
-  package var tags: [String]
-  package var golden: GoldenSpec?
-  /// `repeat: N`, or the `max` of `repeat: {min, max}`.
-  package var repeatCount: Int?
-  /// The `min` of `repeat: {min, max}`: samples are drawn until the SPRT decides (adaptive repeats).
-  package var repeatMin: Int?
-  package var minPassRate: Double?
-  /// `min_pass_rate: {rate, confidence}`: the gate is the Wilson lower bound at this confidence.
-  package var confidence: Double?
-  package var skip: String?
-  package var only: Bool
-  package var model: String
-  package var provider: Provider
-  /// One per matrix combination (a single variant when there is no matrix).
-  package var variants: [TestVariant]
+/// An immutable value shared by reference: the large values a plan holds once per test and
+/// variant, not once per case (every planned case copies 8 bytes, not the value).
+package final class Shared<Value: Sendable>: Sendable {
+  package let value: Value
+  package init(_ value: Value) { self.value = value }
 }
 
-/// A test with one combination of matrix values, templates rendered.
+/// One entry of `tests:`, with defaults merged in and its matrix expanded into variants. Its
+/// fields live in one shared box (`Fields`): the cases planned from it refer to it, and a change
+/// (rare after loading) makes a new box.
+@dynamicMemberLookup
+package struct TestDefinition: Sendable {
+  private var box: Shared<Fields>
+
+  package init(_ fields: Fields) { box = Shared(fields) }
+
+  package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
+    get { box.value[keyPath: field] }
+    set {
+      var fields = box.value
+      fields[keyPath: field] = newValue
+      box = Shared(fields)
+    }
+  }
+
+  package struct Fields: Sendable {
+    package var suite: String
+    package var name: String
+    package var slug: String
+    package var location: SourceLocation
+    package var description: String?
+    package var tags: [String]
+    package var golden: GoldenSpec?
+    /// `repeat: N`, or the `max` of `repeat: {min, max}`.
+    package var repeatCount: Int?
+    /// The `min` of `repeat: {min, max}`: samples are drawn until the SPRT decides (adaptive repeats).
+    package var repeatMin: Int?
+    package var minPassRate: Double?
+    /// `min_pass_rate: {rate, confidence}`: the gate is the Wilson lower bound at this confidence.
+    package var confidence: Double?
+    package var skip: String?
+    package var only: Bool
+    package var model: String
+    package var provider: Provider
+    /// One per matrix combination (a single variant when there is no matrix).
+    package var variants: [TestVariant]
+  }
+}
+
+/// A test with one combination of matrix values, templates rendered; its fields in one shared
+/// box, like a test's.
+@dynamicMemberLookup
 package struct TestVariant: Sendable {
-  /// The matrix values of this variant, in the order the matrix lists its keys.
-  package var matrix: [(key: String, value: String)]
-  package var vars: [String: String]
-  /// Chat messages in the OpenAI shape, `system` first when given.
-  package var messages: [JSON]
-  /// Request parameters, in the order the suite gives them.
-  package var params: JSONObject
-  package var assertions: [Assertion]
-  /// Who answers this variant (a templated or listed model or provider makes them differ).
-  package var provider: Provider
-  package var model: String
-  /// `provider:model` when the suite compares targets (`providers:`/`models:` lists or
-  /// `--provider`/`--model`): it is in the case id (`…@local:smollm2`) and the file names.
-  package var target: String?
-  /// `threshold:`: the weighted score of the assertions that passes the test (README "Weights and
-  /// threshold"); nil: every assertion of non-zero weight must pass.
-  package var threshold: Double? = nil
-  /// `transform:` of the test: shapes the output before every assertion on the output.
-  package var transforms: [Transform] = []
+  private var box: Shared<Fields>
+
+  package init(_ fields: Fields) { box = Shared(fields) }
+
+  package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
+    get { box.value[keyPath: field] }
+    set {
+      var fields = box.value
+      fields[keyPath: field] = newValue
+      box = Shared(fields)
+    }
+  }
+
+  package struct Fields: Sendable {
+    /// The matrix values of this variant, in the order the matrix lists its keys.
+    package var matrix: [(key: String, value: String)]
+    package var vars: [String: String]
+    /// Chat messages in the OpenAI shape, `system` first when given.
+    package var messages: [JSON]
+    /// Request parameters, in the order the suite gives them.
+    package var params: JSONObject
+    package var assertions: [Assertion]
+    /// Who answers this variant (a templated or listed model or provider makes them differ).
+    package var provider: Provider
+    package var model: String
+    /// `provider:model` when the suite compares targets (`providers:`/`models:` lists or
+    /// `--provider`/`--model`): it is in the case id (`…@local:smollm2`) and the file names.
+    package var target: String?
+    /// `threshold:`: the weighted score of the assertions that passes the test (README "Weights and
+    /// threshold"); nil: every assertion of non-zero weight must pass.
+    package var threshold: Double? = nil
+    /// `transform:` of the test: shapes the output before every assertion on the output.
+    package var transforms: [Transform] = []
+  }
 }
 
 /// `golden: true` or `golden: {on, normalize}` (README "Goldens").

@@ -40,6 +40,12 @@ package enum Planner {
     // not copied from stage to stage.
     var selected: [PlannedCase] = []
     var only: [Bool] = []
+    if options.filters.isEmpty && options.cases.isEmpty && options.tags.isEmpty && options.onlyIDs == nil {
+      // Everything is selected: room for exactly that, not twice as much grown by doubling.
+      let total = suites.reduce(0) { n, s in n + s.tests.reduce(0) { $0 + $1.variants.count * ($1.repeatCount ?? 1) } }
+      selected.reserveCapacity(total)
+      only.reserveCapacity(total)
+    }
     var position = 0
     for suite in suites {
       for test in suite.tests {
@@ -48,18 +54,18 @@ package enum Planner {
           for r in repeats {
             let group = CaseID.id(
               suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil)
+            let goldenStem = CaseID.fileStem(
+              slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil)
             var c = PlannedCase(
-              id: CaseID.id(
-                suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
-              groupID: group, suite: suite.name, suiteFile: suite.file, testName: test.name,
-              fileStem: CaseID.fileStem(
-                slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
-              location: test.location, tags: test.tags, provider: variant.provider, model: variant.model,
-              variant: variant, golden: test.golden, repeatIndex: r, repeatCount: test.repeatCount ?? 1,
-              adaptiveMin: test.repeatMin, minPassRate: test.minPassRate, confidence: test.confidence,
-              goldenStem: CaseID.fileStem(
-                slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil),
-              skip: test.skip)
+              id: r == nil
+                ? group
+                : CaseID.id(
+                  suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
+              groupID: group, suite: suite.name, suiteFile: suite.file,
+              fileStem: r == nil
+                ? goldenStem
+                : CaseID.fileStem(slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
+              goldenStem: goldenStem, repeatIndex: r, test: test, variant: variant)
             // The position in the whole, unfiltered plan.
             c.index = position
             position += 1

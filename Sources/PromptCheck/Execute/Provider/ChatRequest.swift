@@ -67,10 +67,28 @@ enum URLParts {
   static func path(of url: String) -> String {
     // Scanned as bytes: every replayed case compares its URL path.
     let u = url.utf8
-    guard let scheme = u.firstRange(of: "://".utf8) else { return url }
-    let rest = u[scheme.upperBound...]
-    guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return "/" }
-    let end = rest[slash...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+    var i = u.startIndex
+    var colons = 0
+    // After "://": the first "/" starts the path, and "?" or "#" ends it.
+    while i != u.endIndex {
+      let b = u[i]
+      u.formIndex(after: &i)
+      if colons == 0 {
+        if b == UInt8(ascii: ":") { colons = 1 }
+      } else if colons < 3 {
+        colons = b == UInt8(ascii: "/") ? colons + 1 : (b == UInt8(ascii: ":") ? 1 : 0)
+        if colons == 3 { break }
+      }
+    }
+    guard colons == 3 else { return url }
+    guard
+      let slash = u[i...].firstIndex(where: {
+        $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+      }), u[slash] == UInt8(ascii: "/")
+    else {
+      return "/"
+    }
+    let end = u[slash...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? u.endIndex
     return String(url[slash..<end])
   }
 
