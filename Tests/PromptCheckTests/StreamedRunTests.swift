@@ -86,3 +86,35 @@ struct DelayedSource: CompletionSource {
     #expect(try String(contentsOfFile: dir.path + "/ok/report.json", encoding: .utf8) == JSONReport.render(report))
   }
 }
+
+@Suite struct CassettePrefetchTests {
+  /// The hints stay a window ahead of the cases started, skip skipped cases, and stop when told.
+  @Test func hintsStayAWindowAheadOfTheCasesStarted() async throws {
+    var yaml = "model: m\ntests:\n"
+    for i in 0..<40 { yaml += "  - {name: t\(i), prompt: x\(i == 3 ? ", skip: later" : "")}\n" }
+    let (suite, errors) = loadSuite(yaml)
+    let cases = Planner.plan([try #require(suite, "\(errors)")], PlanOptions())
+    let hinted = Mutex<[String]>([])
+    func settled(_ expected: Int) async -> [String] {
+      for _ in 0..<400 {
+        if hinted.withLock({ $0.count }) >= expected { break }
+        try? await Task.sleep(for: .milliseconds(5))
+      }
+      // Anything beyond the window would have come by now.
+      try? await Task.sleep(for: .milliseconds(50))
+      return hinted.withLock { $0 }
+    }
+    let prefetch = CassettePrefetch(cases, window: 5, path: { $0.skip == nil ? $0.fileStem : nil }) { p in
+      hinted.withLock { $0.append(p) }
+    }
+    // Five ahead of none started; t3 is skipped (nothing to read).
+    #expect(await settled(4) == ["t0", "t1", "t2", "t4"])
+    for _ in 0..<10 { prefetch.caseStarted() }
+    #expect(await settled(14).count == 14)
+    #expect(hinted.withLock { $0.last } == "t14")
+    prefetch.stop()
+    for _ in 0..<30 { prefetch.caseStarted() }
+    try await Task.sleep(for: .milliseconds(50))
+    #expect(hinted.withLock { $0.count } == 14)
+  }
+}

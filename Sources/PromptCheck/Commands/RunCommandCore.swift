@@ -116,8 +116,12 @@ package enum RunCommandCore {
     }
     let redactor = Redactor(providers: project.config.providers, environment: ctx.environment)
     let budget = CostBudget(limit: s.maxCost)
-    let source = CassetteSource(
+    var source = CassetteSource(
       store: cassettes, mode: s.effectiveMode, client: client, budget: budget, redactor: redactor)
+    if s.effectiveMode == .replay || s.effectiveMode == .auto {
+      source.prefetch = CassettePrefetch(cases: cases, store: cassettes)
+    }
+    defer { source.prefetch?.stop() }
     let runner = Runner(
       source: source, jobs: s.jobs, mode: s.effectiveMode, goldens: goldens, redactor: redactor,
       thinkTags: project.config.thinkTags)

@@ -14,14 +14,14 @@ package struct Provider: Sendable, Hashable {
     package var pricing: Pricing?
   }
 
-  private var box: Shared<Fields>
+  private var box: FieldBox<Fields>
 
   package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
     get { box.value[keyPath: field] }
     set {
       var fields = box.value
       fields[keyPath: field] = newValue
-      box = Shared(fields)
+      box = FieldBox(fields)
     }
   }
 
@@ -51,7 +51,7 @@ package struct Provider: Sendable, Hashable {
   package init(
     name: String, baseURL: String, apiKeyEnv: String?, headers: [Header] = [], model: String?, pricing: Pricing? = nil
   ) {
-    box = Shared(
+    box = FieldBox(
       Fields(name: name, baseURL: baseURL, apiKeyEnv: apiKeyEnv, headers: headers, model: model, pricing: pricing))
   }
 

@@ -12,7 +12,7 @@ package struct Suite: Sendable {
 
 /// An immutable value shared by reference: the large values a plan holds once per test and
 /// variant, not once per case (every planned case copies 8 bytes, not the value).
-package final class Shared<Value: Sendable>: Sendable {
+package final class FieldBox<Value: Sendable>: Sendable {
   package let value: Value
   package init(_ value: Value) { self.value = value }
 }
@@ -22,16 +22,16 @@ package final class Shared<Value: Sendable>: Sendable {
 /// (rare after loading) makes a new box.
 @dynamicMemberLookup
 package struct TestDefinition: Sendable {
-  private var box: Shared<Fields>
+  private var box: FieldBox<Fields>
 
-  package init(_ fields: Fields) { box = Shared(fields) }
+  package init(_ fields: Fields) { box = FieldBox(fields) }
 
   package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
     get { box.value[keyPath: field] }
     set {
       var fields = box.value
       fields[keyPath: field] = newValue
-      box = Shared(fields)
+      box = FieldBox(fields)
     }
   }
 
@@ -63,16 +63,16 @@ package struct TestDefinition: Sendable {
 /// box, like a test's.
 @dynamicMemberLookup
 package struct TestVariant: Sendable {
-  private var box: Shared<Fields>
+  private var box: FieldBox<Fields>
 
-  package init(_ fields: Fields) { box = Shared(fields) }
+  package init(_ fields: Fields) { box = FieldBox(fields) }
 
   package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
     get { box.value[keyPath: field] }
     set {
       var fields = box.value
       fields[keyPath: field] = newValue
-      box = Shared(fields)
+      box = FieldBox(fields)
     }
   }
 

@@ -47,6 +47,8 @@ package struct CassetteSource: CompletionSource {
   package var budget: CostBudget
   /// The run's secrets: cassettes are matched and written through it.
   package var redactor: Redactor
+  /// Hints the cassettes of the cases about to run (a long replay).
+  package var prefetch: CassettePrefetch?
 
   package init(store: CassetteStore, mode: RunMode, client: ChatClient?, budget: CostBudget, redactor: Redactor) {
     self.store = store
@@ -97,6 +99,7 @@ package struct CassetteSource: CompletionSource {
   func lookup(_ c: PlannedCase) -> (Lookup, previous: Cassette?) {
     let display = store.displayPath(c)
     if mode == .live { return (.missing("live mode"), nil) }
+    prefetch?.caseStarted()
     switch store.load(c) {
     case .absent:
       return (.missing("no cassette for \(c.id) (\(display))"), nil)
