@@ -424,4 +424,17 @@ import Testing
   func pathOfAURL(_ url: String, _ path: String) {
     #expect(URLParts.path(of: url) == path)
   }
+
+  /// A provider is OpenRouter by its URL's host: lower-cased, without credentials or port.
+  @Test(arguments: [
+    ("https://OpenRouter.AI/api/v1", "openrouter.ai"),
+    ("http://user:pw@h.example:8443/a", "h.example"),
+    ("http://[::1]:8080/v1", "[::1]"),
+    ("http://[::1]/v1", "[::1]"),
+    ("http://h.example?q=1", "h.example"),
+    ("not a url", nil),
+  ])
+  func hostOfAURL(_ url: String, _ host: String?) {
+    #expect(URLParts.host(of: url) == host)
+  }
 }

@@ -11,6 +11,11 @@ import Testing
     // Code points, not canonical equivalence: precomposed é differs from e + U+0301.
     #expect(JSON.string("\u{E9}") != JSON.string("e\u{301}"))
     #expect(try JSON.parse("{\"\u{E9}\":1,\"e\u{301}\":2}").objectValue?.count == 2)
+    // Of the same length in UTF-8 and canonically equivalent (Swift's == says equal), yet other code points.
+    #expect("\u{1E0B}\u{0323}" == "\u{1E0D}\u{0307}")
+    #expect(JSON.string("\u{1E0B}\u{0323}") != JSON.string("\u{1E0D}\u{0307}"))
+    #expect(try JSON.parse("{\"\u{1E0B}\u{0323}\":1,\"\u{1E0D}\u{0307}\":2}").objectValue?.count == 2)
+    #expect(JSON.string("same bytes, twice") == JSON.string("same bytes, " + "twice"))
     #expect(JSON.int(9_007_199_254_740_993) != JSON.double(9_007_199_254_740_992))
   }
 

@@ -555,7 +555,7 @@ private struct Loader {
       if r.sink.diagnostics.count > errorsBefore { break }
     }
     guard r.sink.diagnostics.count == errorsBefore, let first = variants.first else { return nil }
-    if let openRouter = variants.first(where: \.provider.isOpenRouter)?.provider, warnings.isEmpty {
+    if let openRouter = variants.first(where: { $0.provider.isOpenRouter })?.provider, warnings.isEmpty {
       warnDroppable(paramPairs, provider: openRouter)
     }
     return TestDefinition(

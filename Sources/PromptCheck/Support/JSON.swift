@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A JSON value that keeps what JSON-path and assertions need and Foundation
 /// blurs: integers stay apart from floats, `true` is never `1`, and strings
 /// (values and member names) compare by Unicode code points, not by Swift's
@@ -85,7 +89,7 @@ package struct JSONObject: Sendable {
   func index(of key: String) -> Int? {
     if let positions { return positions[Array(key.utf8)] }
     let utf8 = key.utf8
-    return members.firstIndex { $0.key.utf8.elementsEqual(utf8) }
+    return members.firstIndex { sameCodePoints($0.key, key) }
   }
 
   package subscript(key: String) -> JSON? {
@@ -108,6 +112,18 @@ package struct JSONObject: Sendable {
         }
       }
     }
+  }
+
+  /// Adds a member whose name is not there yet (one search); false, changing nothing, when it is.
+  package mutating func insertNew(_ key: String, _ value: JSON) -> Bool {
+    guard index(of: key) == nil else { return false }
+    members.append((key, value))
+    if positions != nil {
+      positions?[Array(key.utf8)] = members.count - 1
+    } else if members.count > Self.indexThreshold {
+      rebuildPositions()
+    }
+    return true
   }
 
   private mutating func rebuildPositions() {
@@ -135,7 +151,7 @@ extension JSON: Equatable {
     case (.int(let x), .int(let y)): return x == y
     case (.int, .double), (.double, .int), (.double, .double):
       return numbersEqual(a, b)
-    case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
+    case (.string(let x), .string(let y)): return sameCodePoints(x, y)
     case (.array(let x), .array(let y)): return x == y
     case (.object(let x), .object(let y)):
       guard x.count == y.count else { return false }
@@ -203,4 +219,19 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
   package init(booleanLiteral value: Bool) { self = .bool(value) }
   package init(arrayLiteral elements: JSON...) { self = .array(elements) }
   package init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+}
+
+/// Whether two strings have the same code points (their UTF-8 bytes), not merely canonical
+/// equivalence as `==` says; a byte comparison of the two buffers where they are contiguous.
+@inline(__always)
+func sameCodePoints(_ a: String, _ b: String) -> Bool {
+  guard a.utf8.count == b.utf8.count else { return false }
+  let fast = a.utf8.withContiguousStorageIfAvailable { x in
+    b.utf8.withContiguousStorageIfAvailable { y in
+      guard let p = x.baseAddress, let q = y.baseAddress else { return true }
+      return memcmp(p, q, x.count) == 0
+    }
+  }
+  if let result = fast ?? nil { return result }
+  return a.utf8.elementsEqual(b.utf8)
 }

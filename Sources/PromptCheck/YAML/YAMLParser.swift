@@ -275,8 +275,8 @@ private final class ParserSession {
     }
   }
 
-  /// An open list or map of the JSON walk.
-  private final class JSONFrame {
+  /// An open list or map of the JSON walk (a value in the frame stack, changed in place).
+  private struct JSONFrame {
     let isMapping: Bool
     var items: [JSON] = []
     var object = JSONObject()
@@ -295,17 +295,18 @@ private final class ParserSession {
     func place(_ value: JSON) -> Bool {
       nodes += 1
       guard nodes <= limits.maxNodes else { return false }
-      guard let parent = frames.last else {
+      let top = frames.count - 1
+      guard top >= 0 else {
         root = value
         return true
       }
-      guard parent.isMapping else {
-        parent.items.append(value)
+      guard frames[top].isMapping else {
+        frames[top].items.append(value)
         return true
       }
-      guard let key = parent.key, parent.object[key] == nil else { return false }
-      parent.key = nil
-      parent.object[key] = value
+      // A key given twice is the tree parser's error to report.
+      guard let key = frames[top].key, frames[top].object.insertNew(key, value) else { return false }
+      frames[top].key = nil
       return true
     }
     while true {
@@ -328,9 +329,9 @@ private final class ParserSession {
         let plain =
           s.style != YAML_SINGLE_QUOTED_SCALAR_STYLE && s.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE
           && s.style != YAML_LITERAL_SCALAR_STYLE && s.style != YAML_FOLDED_SCALAR_STYLE
-        if let parent = frames.last, parent.isMapping, parent.key == nil {
+        if let top = frames.indices.last, frames[top].isMapping, frames[top].key == nil {
           if plain && text == "<<" { return nil }
-          parent.key = text
+          frames[top].key = text
           nodes += 1
           continue
         }

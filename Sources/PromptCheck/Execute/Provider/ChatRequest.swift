@@ -94,11 +94,16 @@ enum URLParts {
 
   /// The host of an absolute URL, lower-cased, without port or credentials.
   static func host(of url: String) -> String? {
-    guard let scheme = url.range(of: "://") else { return nil }
-    var rest = url[scheme.upperBound...]
-    if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
-    if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
-    if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") { rest = rest[..<colon] }
-    return rest.lowercased()
+    let u = url.utf8
+    guard let scheme = u.firstRange(of: "://".utf8) else { return nil }
+    var rest = u[scheme.upperBound...]
+    if let end = rest.firstIndex(where: {
+      $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+    }) {
+      rest = rest[..<end]
+    }
+    if let at = rest.lastIndex(of: UInt8(ascii: "@")) { rest = rest[rest.index(after: at)...] }
+    if let colon = rest.lastIndex(of: UInt8(ascii: ":")), rest.last != UInt8(ascii: "]") { rest = rest[..<colon] }
+    return String(url[rest.startIndex..<rest.endIndex]).lowercased()
   }
 }
