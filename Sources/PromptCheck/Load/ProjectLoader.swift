@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Everything a command needs from disk: the config and the suites.
 package struct Project: Sendable {
@@ -90,8 +91,8 @@ package enum ProjectLoader {
       }
     }
 
-    // Suites.
-    var suites: [Suite] = []
+    // Suites: each file read and loaded on its own (concurrently), then taken in file order.
+    var unique: [(display: String, name: String)] = []
     var names: [String: String] = [:]
     for (display, name) in files {
       if let other = names[name] {
@@ -101,23 +102,23 @@ package enum ProjectLoader {
         continue
       }
       names[name] = display
-      let abs = absolute(display)
-      switch readBytes(abs, display: display, limits: limits) {
-      case .failure(let d):
-        sink.append(d)
-      case .success(let bytes):
-        sources[display] = String(decoding: bytes, as: UTF8.self)
-        let folder = (abs as NSString).deletingLastPathComponent
-        let (suite, ds) = SuiteLoader.load(
-          bytes: bytes, file: display, name: name, config: config,
-          readFile: { relative in
-            let path = relative.hasPrefix("/") ? relative : (folder as NSString).appendingPathComponent(relative)
-            guard case .success(let text) = readText(path, display: relative, limits: limits) else { return nil }
-            return text
-          })
-        sink.append(contentsOf: ds)
-        if let suite { suites.append(suite) }
-      }
+      unique.append((display, name))
+    }
+    let loaded = Mutex([Int: LoadedFile]())
+    let toLoad = unique.map { (display: $0.display, name: $0.name, absolute: absolute($0.display)) }
+    let settled = config
+    DispatchQueue.concurrentPerform(iterations: toLoad.count) { i in
+      let f = toLoad[i]
+      let file = loadSuiteFile(f.display, name: f.name, absolute: f.absolute, config: settled, limits: limits)
+      loaded.withLock { $0[i] = file }
+    }
+    var suites: [Suite] = []
+    let results = loaded.withLock { $0 }
+    for i in unique.indices {
+      guard let file = results[i] else { continue }
+      if let source = file.source { sources[unique[i].display] = source }
+      sink.append(contentsOf: file.diagnostics)
+      if let suite = file.suite { suites.append(suite) }
     }
     let diagnostics = sink.diagnostics
     var project =
@@ -125,6 +126,33 @@ package enum ProjectLoader {
       ? nil : Project(config: config, suites: suites, sources: sources, isFullDiscovery: isFull)
     project?.warnings = diagnostics
     return (project, diagnostics, sources)
+  }
+
+  /// One suite file, read and loaded.
+  struct LoadedFile: Sendable {
+    var suite: Suite?
+    var diagnostics: [Diagnostic]
+    /// Its text, to show diagnostics with their line.
+    var source: String?
+  }
+
+  static func loadSuiteFile(_ display: String, name: String, absolute abs: String, config: Config, limits: YAMLLimits)
+    -> LoadedFile
+  {
+    switch readBytes(abs, display: display, limits: limits) {
+    case .failure(let d):
+      return LoadedFile(suite: nil, diagnostics: [d], source: nil)
+    case .success(let bytes):
+      let folder = (abs as NSString).deletingLastPathComponent
+      let (suite, ds) = SuiteLoader.load(
+        bytes: bytes, file: display, name: name, config: config,
+        readFile: { relative in
+          let path = relative.hasPrefix("/") ? relative : (folder as NSString).appendingPathComponent(relative)
+          guard case .success(let text) = readText(path, display: relative, limits: limits) else { return nil }
+          return text
+        })
+      return LoadedFile(suite: suite, diagnostics: ds, source: String(decoding: bytes, as: UTF8.self))
+    }
   }
 
   /// The config alone (commands that need no suite, such as `accept`): `configPath`, else
