@@ -438,3 +438,21 @@ import Testing
     #expect(URLParts.host(of: url) == host)
   }
 }
+
+@Suite struct FileSystemReadTests {
+  /// A file is read whole whatever its size (empty, a byte, more than one read's buffer), a file
+  /// whose size says 0 (/proc) to its end, and a folder or a missing path is nil.
+  @Test func filesAreReadWhole() throws {
+    let dir = try TemporaryDirectory()
+    for size in [0, 1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 3_000_001] {
+      let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+      let path = dir.url.appendingPathComponent("f\(size)").path
+      try Data(bytes).write(to: URL(fileURLWithPath: path))
+      #expect(FileSystem.read(path) == bytes, "\(size) bytes")
+    }
+    let status = try #require(FileSystem.read("/proc/self/status"))
+    #expect(String(decoding: status, as: UTF8.self).contains("VmRSS"))
+    #expect(FileSystem.read(dir.url.path) == nil)
+    #expect(FileSystem.read(dir.url.appendingPathComponent("missing").path) == nil)
+  }
+}

@@ -26,6 +26,8 @@ package enum FileSystem {
       }
       if n == 0 { return out }
       out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+      // A regular file read to its size is whole: no read to see the end (one syscall fewer a cassette).
+      if (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 && out.count == Int(info.st_size) { return out }
     }
   }
 
