@@ -7,6 +7,11 @@ import Testing
 /// Answers each case after a delay its test asks for (`slow`: 1 s, others at once); a
 /// repetition of `coin` answers `tails` on its second sample, `heads` otherwise.
 struct DelayedSource: CompletionSource {
+  /// The case run through this source, as the runner runs it.
+  static func result(_ c: PlannedCase) async -> CaseResult {
+    await Runner(source: DelayedSource(), jobs: 1, mode: .replay).execute(c)
+  }
+
   func fetch(_ c: PlannedCase) async -> FetchResult {
     if c.testName == "slow" { try? await Task.sleep(for: .milliseconds(1000)) }
     let content = c.testName == "coin" && c.repeatIndex == 2 ? "tails" : "heads"
@@ -62,6 +67,19 @@ struct DelayedSource: CompletionSource {
     #expect(reported.first { $0.id == "s/coin#2" }?.notes.first?.hasPrefix("tolerated: 2 of 3") == true)
     #expect(summary.groups.map(\.id) == ["s/coin"])
     #expect(summary.tally.passed == 5 && summary.tally.tolerated == 1 && summary.tally.failed == 0)
+  }
+
+  /// A case that never comes back holds back the ones after it; at the end they are reported
+  /// anyway, in plan order, a repeated test settled on the samples it has.
+  @Test func whatIsHeldAtTheEndIsReportedInOrder() async throws {
+    let (suite, errors) = loadSuite(Self.suite)
+    let cases = Planner.plan([try #require(suite, "\(errors)")], PlanOptions())
+    var order = ReportOrder(cases, goldens: nil)
+    // slow (0) and coin#2 (3) never come back; a, coin#1, coin#3 and b do.
+    for i in [1, 2, 4, 5] { #expect(order.take(i, await DelayedSource.result(cases[i])).isEmpty) }
+    #expect(order.drain().map(\.plannedCase.id) == ["s/a", "s/coin#1", "s/coin#3", "s/b"])
+    #expect(order.groups.map { "\($0.id) \($0.passes)/\($0.runs)" } == ["s/coin 2/2"])
+    #expect(order.drain().isEmpty)
   }
 
   /// A spool that cannot be made (its folder cannot be created) keeps the sections in memory:

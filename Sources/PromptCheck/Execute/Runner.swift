@@ -255,6 +255,10 @@ package struct Runner: Sendable {
         startNext()
       }
     }
+    for r in order.drain() {
+      tally.add(r.status, tolerated: r.tolerated)
+      emit(.caseReported(ReportCase(r)))
+    }
     let elapsed = clock.now - start
     let summary = RunSummary(
       startedAt: startedAt, durationMS: elapsed.milliseconds, mode: mode,
@@ -387,6 +391,19 @@ struct ReportOrder {
       waiting.removeFirst(count)
     }
     return ready
+  }
+
+  /// What is still held when the run ends (nothing, unless a case never came back): in plan
+  /// order, each repeated test settled on the samples it has.
+  mutating func drain() -> [CaseResult] {
+    for i in ahead.keys.sorted() { if let r = ahead.removeValue(forKey: i) { waiting.append(r) } }
+    var seen = Set<String>()
+    for r in waiting where r.plannedCase.repeatIndex != nil && seen.insert(r.plannedCase.groupID).inserted {
+      samplesLeft[r.plannedCase.groupID] = 1
+      sampleArrived(r.plannedCase.groupID)
+    }
+    defer { waiting.removeAll() }
+    return waiting
   }
 
   private mutating func sampleArrived(_ group: String) {

@@ -1,7 +1,7 @@
 /// An OpenAI-compatible endpoint and how to authenticate to it. Its fields live in one shared
 /// box: every test and case that uses the provider refers to it.
 @dynamicMemberLookup
-package struct Provider: Sendable, Hashable {
+package struct Provider: Sendable, Hashable, BoxedFields {
   package struct Fields: Sendable, Hashable {
     package var name: String
     package var baseURL: String
@@ -14,16 +14,7 @@ package struct Provider: Sendable, Hashable {
     package var pricing: Pricing?
   }
 
-  private var box: FieldBox<Fields>
-
-  package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
-    get { box.value[keyPath: field] }
-    set {
-      var fields = box.value
-      fields[keyPath: field] = newValue
-      box = FieldBox(fields)
-    }
-  }
+  package var box: FieldBox<Fields>
 
   package static func == (a: Provider, b: Provider) -> Bool { a.box === b.box || a.box.value == b.box.value }
   package func hash(into hasher: inout Hasher) { box.value.hash(into: &hasher) }

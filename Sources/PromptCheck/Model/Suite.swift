@@ -17,15 +17,14 @@ package final class FieldBox<Value: Sendable>: Sendable {
   package init(_ value: Value) { self.value = value }
 }
 
-/// One entry of `tests:`, with defaults merged in and its matrix expanded into variants. Its
-/// fields live in one shared box (`Fields`): the cases planned from it refer to it, and a change
-/// (rare after loading) makes a new box.
-@dynamicMemberLookup
-package struct TestDefinition: Sendable {
-  private var box: FieldBox<Fields>
+/// A value whose fields live in a `FieldBox`: read through dynamic member lookup; a change
+/// makes a new box, so the values that share the old one keep it as it was.
+package protocol BoxedFields {
+  associatedtype Fields: Sendable
+  var box: FieldBox<Fields> { get set }
+}
 
-  package init(_ fields: Fields) { box = FieldBox(fields) }
-
+extension BoxedFields {
   package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
     get { box.value[keyPath: field] }
     set {
@@ -34,6 +33,16 @@ package struct TestDefinition: Sendable {
       box = FieldBox(fields)
     }
   }
+}
+
+/// One entry of `tests:`, with defaults merged in and its matrix expanded into variants. Its
+/// fields live in one shared box (`Fields`): the cases planned from it refer to it, and a change
+/// (rare after loading) makes a new box.
+@dynamicMemberLookup
+package struct TestDefinition: Sendable, BoxedFields {
+  package var box: FieldBox<Fields>
+
+  package init(_ fields: Fields) { box = FieldBox(fields) }
 
   package struct Fields: Sendable {
     package var suite: String
@@ -62,19 +71,10 @@ package struct TestDefinition: Sendable {
 /// A test with one combination of matrix values, templates rendered; its fields in one shared
 /// box, like a test's.
 @dynamicMemberLookup
-package struct TestVariant: Sendable {
-  private var box: FieldBox<Fields>
+package struct TestVariant: Sendable, BoxedFields {
+  package var box: FieldBox<Fields>
 
   package init(_ fields: Fields) { box = FieldBox(fields) }
-
-  package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
-    get { box.value[keyPath: field] }
-    set {
-      var fields = box.value
-      fields[keyPath: field] = newValue
-      box = FieldBox(fields)
-    }
-  }
 
   package struct Fields: Sendable {
     /// The matrix values of this variant, in the order the matrix lists its keys.
