@@ -660,3 +660,36 @@ import Testing
     #expect(problems.compactMap { $0.location?.line } == [2, 3, 4, 5])
   }
 }
+
+/// A long `tests:` list is loaded in parts at once; what comes out is what one pass gives.
+@Suite struct LongSuiteTests {
+  static func suite(_ count: Int, line: (Int) -> String) -> String {
+    "provider: openrouter\nmodel: m\ntests:\n" + (0..<count).map(line).joined(separator: "\n") + "\n"
+  }
+
+  @Test func everyTestInOrder() throws {
+    let (suite, errors) = loadSuite(Self.suite(3000) { "  - {name: t\($0), prompt: 'q \($0)'}" })
+    #expect(errors.isEmpty)
+    let tests = try #require(suite).tests
+    #expect(tests.map(\.name) == (0..<3000).map { "t\($0)" })
+    #expect(tests[2999].variants[0].messages == [["role": "user", "content": "q 2999"]])
+  }
+
+  @Test func problemsAndTheOneWarningAsOnePassSaysThem() {
+    // Lines: the suite's three, then test k on line k + 4.
+    let text = Self.suite(3000) { k in
+      switch k {
+      case 3: return "  - {name: t3, prompt: q, params: {seed: 1}}"
+      case 10: return "  - {name: t10, prompt: q, params: {temperature: 9}}"
+      case 1800: return "  - {name: t1800, prompt: q, params: {top_k: 5}}"
+      case 2500: return "  - {name: t2500, prompt: q, params: {temperature: -1}}"
+      case 2999: return "  - {name: t5, prompt: q}"
+      default: return "  - {name: t\(k), prompt: q}"
+      }
+    }
+    let (_, all) = SuiteLoader.load(text: text, file: "prompts/s.yaml", name: "s", config: Config())
+    let lines = all.map { "\($0.severity == .error ? "error" : "warning") \($0.location?.line ?? 0)" }
+    #expect(lines == ["warning 7", "error 14", "error 2504", "error 3003"])
+    #expect(all.last?.message.contains("duplicate test id 's/t5' (first defined at line 9)") == true)
+  }
+}

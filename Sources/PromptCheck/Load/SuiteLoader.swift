@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Turns one suite file into a validated `Suite` (README "Suite files"). Pure: text in,
 /// suite and diagnostics out; `{{file:…}}` includes are read through `readFile`.
@@ -18,14 +19,14 @@ package enum SuiteLoader {
 
   package static func load(
     text: String, file: String, name: String, config: Config,
-    readFile: @escaping (String) -> String? = { _ in nil }
+    readFile: @escaping @Sendable (String) -> String? = { _ in nil }
   ) -> (Suite?, [Diagnostic]) {
     load(bytes: Array(text.utf8), file: file, name: name, config: config, readFile: readFile)
   }
 
   package static func load(
     bytes: [UInt8], file: String, name: String, config: Config,
-    readFile: @escaping (String) -> String? = { _ in nil }
+    readFile: @escaping @Sendable (String) -> String? = { _ in nil }
   ) -> (Suite?, [Diagnostic]) {
     let root: YAMLNode
     do {
@@ -42,12 +43,12 @@ package enum SuiteLoader {
   }
 }
 
-private struct Loader {
+private struct Loader: Sendable {
   var r = NodeReader()
   let file: String
   let suiteName: String
   let config: Config
-  let readFile: (String) -> String?
+  let readFile: @Sendable (String) -> String?
   var fileCache: [String: String?] = [:]
   /// Problems that do not stop the suite (said once per suite each).
   var warnings: [Diagnostic] = []
@@ -56,7 +57,7 @@ private struct Loader {
   /// The defaults' params, read once when they hold no template and a test adds none.
   var sharedDefaultParams: [String: JSONObject] = [:]
 
-  init(file: String, suiteName: String, config: Config, readFile: @escaping (String) -> String?) {
+  init(file: String, suiteName: String, config: Config, readFile: @escaping @Sendable (String) -> String?) {
     self.file = file
     self.suiteName = suiteName
     self.config = config
@@ -127,8 +128,7 @@ private struct Loader {
     var tests: [TestDefinition] = []
     var ids: [String: SourceLocation] = [:]
     var stems: [String: String] = [:]
-    for (k, item) in items.enumerated() {
-      guard let t = test(item, index: k, ctx: ctx) else { continue }
+    for case let t? in loadTests(items, ctx: ctx) {
       // Duplicate ids (and file names, which slugging can make collide) are errors.
       for v in t.variants {
         let id = CaseID.id(suite: suiteName, slug: t.slug, matrix: v.matrix, target: v.target, repeatIndex: nil)
@@ -149,6 +149,37 @@ private struct Loader {
       tests.append(t)
     }
     return Suite(name: suiteName, file: file, description: description, tests: tests)
+  }
+
+  /// The tests of `items`, in order. A long list is split between copies of this loader that
+  /// run at once, one per core; their diagnostics, caches and warnings are then taken back as
+  /// one loader going through the list would have left them (diagnostics are put in file order
+  /// at the end anyway; the test-level warning is said once, by the first test that has it).
+  mutating func loadTests(_ items: [YAMLNode], ctx: SuiteContext) -> [TestDefinition?] {
+    let parts = items.count >= 1024 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+    guard parts > 1 else { return items.enumerated().map { test($1, index: $0, ctx: ctx) } }
+    let bounds = (0...parts).map { $0 * items.count / parts }
+    let base = self
+    let done = Mutex([Int: (loader: Loader, tests: [TestDefinition?])]())
+    DispatchQueue.concurrentPerform(iterations: parts) { p in
+      var loader = base
+      var tests: [TestDefinition?] = []
+      tests.reserveCapacity(bounds[p + 1] - bounds[p])
+      for k in bounds[p]..<bounds[p + 1] { tests.append(loader.test(items[k], index: k, ctx: ctx)) }
+      done.withLock { $0[p] = (loader, tests) }
+    }
+    let warningsBefore = warnings.count
+    var all: [TestDefinition?] = []
+    all.reserveCapacity(items.count)
+    let parted = done.withLock { $0 }
+    for case let (loader, tests)? in (0..<parts).map({ parted[$0] }) {
+      r.sink.append(contentsOf: loader.r.sink.diagnostics)
+      if warnings.count == warningsBefore { warnings += loader.warnings[warningsBefore...] }
+      sharedDefaultAssertions.merge(loader.sharedDefaultAssertions) { a, _ in a }
+      sharedDefaultParams.merge(loader.sharedDefaultParams) { a, _ in a }
+      all += tests
+    }
+    return all
   }
 
   /// OpenRouter may send a request to a provider that ignores some parameters unless
