@@ -20,7 +20,7 @@ package enum JSONReport {
     mutating func add(_ c: ReportCase, to spool: Spool) {
       _ = spool.append { out in
         out += (count == 0 ? "\n    " : ",\n    ").utf8
-        caseJSON(c).writePretty(to: &out, level: 2)
+        writeCase(c, level: 2, into: &out)
       }
       count += 1
     }
@@ -157,56 +157,66 @@ package enum JSONReport {
     return PlanFingerprint(shard: o["shard"]?.stringValue.flatMap(Shard.init(parsing:)), count: count, digest: digest)
   }
 
-  static func caseJSON(_ c: ReportCase) -> JSON {
-    var o: [(key: String, value: JSON)] = []
-    o.reserveCapacity(24)
-    o.append(("id", .string(c.id)))
-    o.append(("suite", .string(c.suite)))
-    o.append(("name", .string(c.name)))
-    o.append(("file", .string(c.file)))
-    o.append(("line", .int(c.line)))
-    o.append(("status", .string(c.status.rawValue)))
-    o.append(("duration_ms", .int(c.durationMS)))
-    o.append(("output", c.output.map { .string($0) } ?? .null))
-    if let e = c.error { o.append(("error", .string(e))) }
-    let assertions: [JSON] = c.assertions.map { a in
-      var o: [(key: String, value: JSON)] = [
-        ("kind", .string(a.kind)), ("passed", .bool(a.passed)), ("message", .string(a.message)),
-      ]
-      if let line = a.line { o.append(("line", .int(line))) }
-      if let score = a.score { o.append(("score", .double(score))) }
-      if let reason = a.reason { o.append(("reason", .string(reason))) }
-      return .object(JSONObject(distinct: o))
+  /// A case's object, written straight into the report's text at `level`.
+  static func writeCase(_ c: ReportCase, level: Int, into out: inout [UInt8]) {
+    var o = PrettyObject(level: level, into: &out)
+    o.string("id", c.id, &out)
+    o.string("suite", c.suite, &out)
+    o.string("name", c.name, &out)
+    o.string("file", c.file, &out)
+    o.int("line", c.line, &out)
+    o.string("status", c.status.rawValue, &out)
+    o.int("duration_ms", c.durationMS, &out)
+    o.value("output", c.output.map { .string($0) } ?? .null, &out)
+    if let e = c.error { o.string("error", e, &out) }
+    o.key("assertions", &out)
+    if c.assertions.isEmpty {
+      out += "[]".utf8
+    } else {
+      out.append(UInt8(ascii: "["))
+      for (n, a) in c.assertions.enumerated() {
+        if n > 0 { out.append(UInt8(ascii: ",")) }
+        JSON.newline(&out, o.inner + 1)
+        var ao = PrettyObject(level: o.inner + 1, into: &out)
+        ao.string("kind", a.kind, &out)
+        ao.bool("passed", a.passed, &out)
+        ao.string("message", a.message, &out)
+        if let line = a.line { ao.int("line", line, &out) }
+        if let score = a.score { ao.double("score", score, &out) }
+        if let reason = a.reason { ao.string("reason", reason, &out) }
+        ao.end(&out)
+      }
+      JSON.newline(&out, o.inner)
+      out.append(UInt8(ascii: "]"))
     }
-    o.append(("assertions", .array(assertions)))
-    var golden: [(key: String, value: JSON)] = []
-    golden.append(("status", .string(c.golden.status.rawValue)))
-    if let p = c.golden.path { golden.append(("path", .string(p))) }
-    if let text = c.pendingGolden { golden.append(("pending", .string(text))) }
-    if let d = c.golden.diff { golden.append(("diff", .string(d))) }
-    o.append(("golden", .object(JSONObject(distinct: golden))))
-    o.append(
-      (
-        "cassette",
-        .object(
-          JSONObject(distinct: [("path", .string(c.cassette.path)), ("status", .string(c.cassette.status.rawValue))]))
-      ))
-    o.append(("index", .int(c.index)))
-    o.append(("attempts", .int(c.attempts)))
-    if c.tolerated { o.append(("tolerated", true)) }
-    if !c.notes.isEmpty { o.append(("notes", .array(c.notes.map { .string($0) }))) }
-    if let l = c.latencyMS { o.append(("latency_ms", .int(l))) }
-    if let m = c.model { o.append(("model", .string(m))) }
-    if let p = c.provider { o.append(("provider", .string(p))) }
-    if let u = c.usage { o.append(("usage", usageJSON(u))) }
-    if let u = c.judgeUsage { o.append(("judge_usage", usageJSON(u))) }
-    if let score = c.score { o.append(("score", .double(score))) }
-    if let r = c.reasoning { o.append(("reasoning", .string(r))) }
-    o.append(("messages", .array(c.messages)))
-    if let change = c.recordedChange { o.append(("recorded_change", .string(change))) }
-    if let col = c.column { o.append(("target", .string(col))) }
-    if let row = c.row { o.append(("row", .string(row))) }
-    return .object(JSONObject(distinct: o))
+    o.key("golden", &out)
+    var golden = PrettyObject(level: o.inner, into: &out)
+    golden.string("status", c.golden.status.rawValue, &out)
+    if let p = c.golden.path { golden.string("path", p, &out) }
+    if let text = c.pendingGolden { golden.string("pending", text, &out) }
+    if let d = c.golden.diff { golden.string("diff", d, &out) }
+    golden.end(&out)
+    o.key("cassette", &out)
+    var cassette = PrettyObject(level: o.inner, into: &out)
+    cassette.string("path", c.cassette.path, &out)
+    cassette.string("status", c.cassette.status.rawValue, &out)
+    cassette.end(&out)
+    o.int("index", c.index, &out)
+    o.int("attempts", c.attempts, &out)
+    if c.tolerated { o.bool("tolerated", true, &out) }
+    if !c.notes.isEmpty { o.value("notes", .array(c.notes.map { .string($0) }), &out) }
+    if let l = c.latencyMS { o.int("latency_ms", l, &out) }
+    if let m = c.model { o.string("model", m, &out) }
+    if let p = c.provider { o.string("provider", p, &out) }
+    if let u = c.usage { o.value("usage", usageJSON(u), &out) }
+    if let u = c.judgeUsage { o.value("judge_usage", usageJSON(u), &out) }
+    if let score = c.score { o.double("score", score, &out) }
+    if let r = c.reasoning { o.string("reasoning", r, &out) }
+    o.value("messages", .array(c.messages), &out)
+    if let change = c.recordedChange { o.string("recorded_change", change, &out) }
+    if let col = c.column { o.string("target", col, &out) }
+    if let row = c.row { o.string("row", row, &out) }
+    o.end(&out)
   }
 
   /// Reads a JSON report back.

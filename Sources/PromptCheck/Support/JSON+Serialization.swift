@@ -38,7 +38,7 @@ extension JSON {
 
   /// A newline and `level` indents of two spaces.
   @inline(__always)
-  private static func newline(_ out: inout [UInt8], _ level: Int) {
+  static func newline(_ out: inout [UInt8], _ level: Int) {
     out.append(10)
     for _ in 0..<level {
       out.append(32)
@@ -162,5 +162,63 @@ extension JSON {
     var out = ""
     quote(s, into: &out)
     return out
+  }
+}
+
+/// One JSON object written member by member straight into indented text: byte for byte what
+/// `writePretty` writes for the same object, without building it first (a report writes its
+/// cases this way, by the thousand).
+struct PrettyObject {
+  private let level: Int
+  private var members = 0
+
+  /// Opens the object, as if it stood at `level`.
+  init(level: Int, into out: inout [UInt8]) {
+    self.level = level
+    out.append(UInt8(ascii: "{"))
+  }
+
+  /// The level of the members' values.
+  var inner: Int { level + 1 }
+
+  /// The next member's name; its value is written next.
+  mutating func key(_ name: String, _ out: inout [UInt8]) {
+    if members > 0 { out.append(UInt8(ascii: ",")) }
+    JSON.newline(&out, level + 1)
+    JSON.quote(name, into: &out)
+    out.append(UInt8(ascii: ":"))
+    out.append(32)
+    members += 1
+  }
+
+  mutating func string(_ name: String, _ value: String, _ out: inout [UInt8]) {
+    key(name, &out)
+    JSON.quote(value, into: &out)
+  }
+
+  mutating func int(_ name: String, _ value: Int, _ out: inout [UInt8]) {
+    key(name, &out)
+    out += String(value).utf8
+  }
+
+  mutating func double(_ name: String, _ value: Double, _ out: inout [UInt8]) {
+    key(name, &out)
+    out += JSON.format(value).utf8
+  }
+
+  mutating func bool(_ name: String, _ value: Bool, _ out: inout [UInt8]) {
+    key(name, &out)
+    out += (value ? "true" : "false").utf8
+  }
+
+  mutating func value(_ name: String, _ value: JSON, _ out: inout [UInt8]) {
+    key(name, &out)
+    value.writePretty(to: &out, level: level + 1)
+  }
+
+  /// Closes the object.
+  func end(_ out: inout [UInt8]) {
+    if members > 0 { JSON.newline(&out, level) }
+    out.append(UInt8(ascii: "}"))
   }
 }
