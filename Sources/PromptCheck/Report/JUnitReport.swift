@@ -33,7 +33,7 @@ package enum JUnitReport {
 
     mutating func add(_ c: ReportCase, to spool: Spool) {
       if suites[c.suite] == nil { order.append(c.suite) }
-      let range = spool.append { $0 += testcase(c, options).utf8 }
+      let range = spool.append { writeTestcase(c, options, into: &$0) }
       suites[c.suite, default: Suite()].add(c, range)
     }
 
@@ -69,11 +69,23 @@ package enum JUnitReport {
     }
   }
 
-  static func testcase(_ r: ReportCase, _ options: Options) -> String {
-    var open =
-      "    <testcase name=\"\(attr(r.shortName))\" classname=\"\(attr(r.suite + (r.column.map { " @ " + $0 } ?? "")))\" time=\"\(seconds(r.durationMS))\""
-    if options.fileAttributes { open += " file=\"\(attr(r.file))\" line=\"\(r.line)\"" }
-    var body = ""
+  /// A case's `<testcase>`, written straight into the report's bytes.
+  static func writeTestcase(_ r: ReportCase, _ options: Options, into out: inout [UInt8]) {
+    out += "    <testcase name=\"".utf8
+    attr(r.shortName, into: &out)
+    out += "\" classname=\"".utf8
+    attr(r.suite, into: &out)
+    if let column = r.column { attr(" @ " + column, into: &out) }
+    out += "\" time=\"".utf8
+    out += seconds(r.durationMS).utf8
+    out += "\"".utf8
+    if options.fileAttributes {
+      out += " file=\"".utf8
+      attr(r.file, into: &out)
+      out += "\" line=\"\(r.line)\"".utf8
+    }
+    // Every case has a body: its system-out, or its skip.
+    out += ">\n".utf8
     switch r.status {
     case .passed:
       break
@@ -84,20 +96,32 @@ package enum JUnitReport {
       let message = failed.count == 1 ? failed[0].message : "\(failed.count) assertions failed"
       var detail = "\(r.file):\(r.line): \(r.name)\n"
       for f in failed { detail += f.message + "\n" }
-      body +=
-        "      <failure message=\"\(attr(firstLine(message)))\" type=\"\(attr(failed.first?.kind ?? "assertion"))\">\(text(detail))</failure>\n"
+      out += "      <failure message=\"".utf8
+      attr(firstLine(message), into: &out)
+      out += "\" type=\"".utf8
+      attr(failed.first?.kind ?? "assertion", into: &out)
+      out += "\">".utf8
+      text(detail, into: &out)
+      out += "</failure>\n".utf8
     case .errored:
       let message = r.error ?? "the case could not run"
       let type = r.cassette.status == .missing || r.cassette.status == .stale ? "cassette" : "call"
-      body +=
-        "      <error message=\"\(attr(firstLine(message)))\" type=\"\(type)\">\(text("\(r.file):\(r.line): \(message)\n"))</error>\n"
+      out += "      <error message=\"".utf8
+      attr(firstLine(message), into: &out)
+      out += "\" type=\"\(type)\">".utf8
+      text("\(r.file):\(r.line): \(message)\n", into: &out)
+      out += "</error>\n".utf8
     case .skipped:
-      body += "      <skipped message=\"\(attr(r.error ?? "skipped"))\"/>\n"
+      out += "      <skipped message=\"".utf8
+      attr(r.error ?? "skipped", into: &out)
+      out += "\"/>\n".utf8
     }
     if r.status != .skipped {
-      body += "      <system-out>\(text(systemOut(r)))</system-out>\n"
+      out += "      <system-out>".utf8
+      text(systemOut(r), into: &out)
+      out += "</system-out>\n".utf8
     }
-    return body.isEmpty ? open + "/>\n" : open + ">\n" + body + "    </testcase>\n"
+    out += "    </testcase>\n".utf8
   }
 
   static func systemOut(_ r: ReportCase) -> String {
@@ -149,9 +173,11 @@ package enum JUnitReport {
 
   /// Escapes text content.
   static func text(_ s: String) -> String { escape(s, attribute: false) }
+  static func text(_ s: String, into out: inout [UInt8]) { out += escape(s, attribute: false).utf8 }
 
   /// Escapes an attribute value (line breaks and tabs kept as character references).
   static func attr(_ s: String) -> String { escape(s, attribute: true) }
+  static func attr(_ s: String, into out: inout [UInt8]) { out += escape(s, attribute: true).utf8 }
 
   static func escape(_ s: String, attribute: Bool) -> String {
     // Fast path: nothing to escape or drop (bytes from 0xEF may start U+FFFE/U+FFFF).
