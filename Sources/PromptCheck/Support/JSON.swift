@@ -88,7 +88,6 @@ package struct JSONObject: Sendable {
 
   func index(of key: String) -> Int? {
     if let positions { return positions[Array(key.utf8)] }
-    let utf8 = key.utf8
     return members.firstIndex { sameCodePoints($0.key, key) }
   }
 
