@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Everything a command needs from disk: the config and the suites.
 package struct Project: Sendable {
@@ -13,9 +12,7 @@ package struct Project: Sendable {
   package var warnings: [Diagnostic] = []
 
   package var testCount: Int { suites.reduce(0) { $0 + $1.tests.count } }
-  package var caseCount: Int {
-    suites.reduce(0) { n, s in n + s.tests.reduce(0) { $0 + $1.variants.count * ($1.repeatCount ?? 1) } }
-  }
+  package var caseCount: Int { suites.reduce(0) { $0 + $1.caseCount } }
 }
 
 /// Loads config and suites from disk: the I/O edge around `ConfigLoader` and `SuiteLoader`.
@@ -92,7 +89,7 @@ package enum ProjectLoader {
     }
 
     // Suites: each file read and loaded on its own (concurrently), then taken in file order.
-    var unique: [(display: String, name: String)] = []
+    var unique: [(display: String, name: String, absolute: String)] = []
     var names: [String: String] = [:]
     for (display, name) in files {
       if let other = names[name] {
@@ -102,21 +99,16 @@ package enum ProjectLoader {
         continue
       }
       names[name] = display
-      unique.append((display, name))
+      unique.append((display, name, absolute(display)))
     }
-    let loaded = Mutex([Int: LoadedFile]())
-    let toLoad = unique.map { (display: $0.display, name: $0.name, absolute: absolute($0.display)) }
     let settled = config
-    DispatchQueue.concurrentPerform(iterations: toLoad.count) { i in
-      let f = toLoad[i]
-      let file = loadSuiteFile(f.display, name: f.name, absolute: f.absolute, config: settled, limits: limits)
-      loaded.withLock { $0[i] = file }
+    let loaded = concurrentMap(unique.count) { [unique] i in
+      loadSuiteFile(
+        unique[i].display, name: unique[i].name, absolute: unique[i].absolute, config: settled, limits: limits)
     }
     var suites: [Suite] = []
-    let results = loaded.withLock { $0 }
-    for i in unique.indices {
-      guard let file = results[i] else { continue }
-      if let source = file.source { sources[unique[i].display] = source }
+    for (file, f) in zip(loaded, unique) {
+      if let source = file.source { sources[f.display] = source }
       sink.append(contentsOf: file.diagnostics)
       if let suite = file.suite { suites.append(suite) }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Turns one suite file into a validated `Suite` (README "Suite files"). Pure: text in,
 /// suite and diagnostics out; `{{file:…}}` includes are read through `readFile`.
@@ -160,19 +159,17 @@ private struct Loader: Sendable {
     guard parts > 1 else { return items.enumerated().map { test($1, index: $0, ctx: ctx) } }
     let bounds = (0...parts).map { $0 * items.count / parts }
     let base = self
-    let done = Mutex([Int: (loader: Loader, tests: [TestDefinition?])]())
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
+    let done = concurrentMap(parts) { p in
       var loader = base
       var tests: [TestDefinition?] = []
       tests.reserveCapacity(bounds[p + 1] - bounds[p])
       for k in bounds[p]..<bounds[p + 1] { tests.append(loader.test(items[k], index: k, ctx: ctx)) }
-      done.withLock { $0[p] = (loader, tests) }
+      return (loader: loader, tests: tests)
     }
     let warningsBefore = warnings.count
     var all: [TestDefinition?] = []
     all.reserveCapacity(items.count)
-    let parted = done.withLock { $0 }
-    for case let (loader, tests)? in (0..<parts).map({ parted[$0] }) {
+    for (loader, tests) in done {
       r.sink.append(contentsOf: loader.r.sink.diagnostics)
       if warnings.count == warningsBefore { warnings += loader.warnings[warningsBefore...] }
       sharedDefaultAssertions.merge(loader.sharedDefaultAssertions) { a, _ in a }

@@ -8,6 +8,9 @@ package struct Suite: Sendable {
   package var file: String
   package var description: String?
   package var tests: [TestDefinition]
+
+  /// Its cases: each test's variants, times its repetitions.
+  package var caseCount: Int { tests.reduce(0) { $0 + $1.variants.count * ($1.repeatCount ?? 1) } }
 }
 
 /// An immutable value shared by reference: the large values a plan holds once per test and

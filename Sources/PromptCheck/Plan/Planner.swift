@@ -42,7 +42,7 @@ package enum Planner {
     var only: [Bool] = []
     if options.filters.isEmpty && options.cases.isEmpty && options.tags.isEmpty && options.onlyIDs == nil {
       // Everything is selected: room for exactly that, not twice as much grown by doubling.
-      let total = suites.reduce(0) { n, s in n + s.tests.reduce(0) { $0 + $1.variants.count * ($1.repeatCount ?? 1) } }
+      let total = suites.reduce(0) { $0 + $1.caseCount }
       selected.reserveCapacity(total)
       only.reserveCapacity(total)
     }
