@@ -87,7 +87,7 @@ import Testing
       ReportWriter(junit: "out/junit.xml", json: "out/report.json", html: "out/report.html"), absolute: ctx.absolute,
       spoolFlush: 1)
     for c in report.cases { stream.handle(.caseReported(c)) }
-    #expect(stream.finish(report.head, ctx))
+    #expect(stream.finish(report.head, report.totals, ctx))
     for name in ["junit.xml", "report.json", "report.html"] {
       try Self.check(pin + name, String(contentsOfFile: dir + "/out/" + name, encoding: .utf8))
     }

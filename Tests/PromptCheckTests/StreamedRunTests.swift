@@ -97,7 +97,7 @@ struct DelayedSource: CompletionSource {
       ReportWriter(junit: "blocked/junit.xml", json: "ok/report.json", html: nil), absolute: ctx.absolute)
     let report = try ReportPinTests.richReport()
     for c in report.cases { stream.handle(RunEvent.caseReported(c)) }
-    #expect(!stream.finish(report.head, ctx))
+    #expect(!stream.finish(report.head, report.totals, ctx))
     #expect(
       errors.withLock { $0 }.hasPrefix(
         "error: the report could not be written: cannot write '\(dir.path)/blocked/junit.xml'"))

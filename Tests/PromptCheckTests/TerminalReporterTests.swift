@@ -197,10 +197,9 @@ final class Sink: Sendable {
 
 /// Ends a run as the runner does: each case reported in order, then the summary.
 func finishRun(_ r: TerminalReporter, _ cases: [CaseResult], durationMS: Int, mode: RunMode) {
-  for c in cases { r.handle(.caseReported(ReportCase(c))) }
+  let reported = cases.map(ReportCase.init)
+  for c in reported { r.handle(.caseReported(c)) }
   r.handle(
     .runFinished(
-      RunSummary(
-        startedAt: Date(), durationMS: durationMS, mode: mode,
-        tally: Tally(cases.lazy.map { ($0.status, $0.tolerated) }))))
+      RunSummary(startedAt: Date(), durationMS: durationMS, mode: mode, totals: ReportTotals(reported))))
 }

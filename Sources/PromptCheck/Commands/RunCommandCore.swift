@@ -151,14 +151,14 @@ package enum RunCommandCore {
           + (budget.notSent > 0 ? "; \(counted(budget.notSent, "case")) not sent" : "") + "\n")
     }
     var status = tally.exitStatus(minPassRate: s.minPassRate)
-    if !reports.finish(head, ctx) && status == .ok {
+    if !reports.finish(head, summary.totals, ctx) && status == .ok {
       // The run happened but its record is lost: an infrastructure problem, unless a case already failed.
       status = .errored
     }
     if fullRun {
       Housekeeping.orphans(cases: cases, cassettes: cassettes, goldens: goldens, prune: s.prune, quiet: s.quiet, ctx)
     }
-    GitHubOutput.publish(reports.totals, budget: head.budget, ctx)
+    GitHubOutput.publish(summary.totals, budget: head.budget, ctx)
     return status
   }
 }

@@ -231,7 +231,12 @@ package struct Runner: Sendable {
     }
     // Cases are reported in plan order as they come, and let go.
     var order = ReportOrder(cases, goldens: goldens)
-    var tally = Tally()
+    var totals = ReportTotals()
+    func report(_ r: CaseResult) {
+      let c = ReportCase(r)
+      totals.add(c)
+      emit(.caseReported(c))
+    }
     var completed = 0
     await withTaskGroup(of: [(Int, CaseResult)].self) { group in
       var started = 0
@@ -247,22 +252,16 @@ package struct Runner: Sendable {
         for (i, result) in unitResults {
           completed += 1
           emit(.caseFinished(result, completed: completed, total: cases.count))
-          for r in order.take(i, result) {
-            tally.add(r.status, tolerated: r.tolerated)
-            emit(.caseReported(ReportCase(r)))
-          }
+          for r in order.take(i, result) { report(r) }
         }
         startNext()
       }
     }
-    for r in order.drain() {
-      tally.add(r.status, tolerated: r.tolerated)
-      emit(.caseReported(ReportCase(r)))
-    }
+    for r in order.drain() { report(r) }
     let elapsed = clock.now - start
     let summary = RunSummary(
       startedAt: startedAt, durationMS: elapsed.milliseconds, mode: mode,
-      groups: order.groups, tally: tally)
+      groups: order.groups, totals: totals)
     emit(.runFinished(summary))
     return summary
   }

@@ -55,6 +55,8 @@ package struct ReportCase: Sendable {
   package var messages: [JSON]
 
   package var failedAssertions: [Assertion] { assertions.filter { !$0.passed } }
+  /// Failed (and not tolerated) or errored: what summaries list and the HTML report shows first.
+  package var isProblem: Bool { (status == .failed && !tolerated) || status == .errored }
   /// The case's calls' usage: its answer's and its judges'.
   package var allUsage: [Usage] { [usage, judgeUsage].compactMap { $0 } }
   /// The case id without its suite: the JUnit testcase name.

@@ -7,15 +7,20 @@ package struct RunSummary: Sendable {
   package var mode: RunMode
   /// Every repeated test's figures, in plan order.
   package var groups: [RepeatGroup] = []
-  package var tally = Tally()
+  /// The reported cases' counts and totals, and the ones a summary lists.
+  package var totals = ReportTotals()
 
-  package init(startedAt: Date, durationMS: Int, mode: RunMode, groups: [RepeatGroup] = [], tally: Tally = Tally()) {
+  package init(
+    startedAt: Date, durationMS: Int, mode: RunMode, groups: [RepeatGroup] = [], totals: ReportTotals = ReportTotals()
+  ) {
     self.startedAt = startedAt
     self.durationMS = durationMS
     self.mode = mode
     self.groups = groups
-    self.tally = tally
+    self.totals = totals
   }
+
+  package var tally: Tally { totals.tally }
 
   package var head: ReportHead {
     ReportHead(startedAt: startedAt, durationMS: durationMS, mode: mode.rawValue, groups: groups)

@@ -25,7 +25,7 @@ package enum HTMLReport {
 
     mutating func add(_ c: ReportCase, to spool: Spool) {
       let range = spool.append { $0 += card(c).utf8 }
-      if (c.status == .failed && !c.tolerated) || c.status == .errored {
+      if c.isProblem {
         problems.append(range)
       } else {
         others.append(range)

@@ -12,6 +12,6 @@ package enum PreviousReport {
     guard let data = FileManager.default.contents(atPath: path) else {
       return .failure(Failure(message: "no previous report at \(path); run once without --rerun-failed first"))
     }
-    return JSONReport.parse(String(decoding: data, as: UTF8.self), file: path).map { Set($0.problems.map(\.id)) }
+    return JSONReport.parse(String(decoding: data, as: UTF8.self), file: path).map { Set($0.totals.problems.map(\.id)) }
   }
 }

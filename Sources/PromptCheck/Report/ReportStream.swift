@@ -127,7 +127,7 @@ struct SpoolRanges {
 /// A run's report files, written as it streams (README "Reports"): each case's section goes to a
 /// spool beside its report when the case is reported, and the case is then let go; when the run
 /// ends, each report is its head (the totals), then its sections, written to a temporary file and
-/// renamed into place. Only the totals and the failed cases stay in memory.
+/// renamed into place. It keeps nothing of a case; the totals the heads show come with `finish`.
 package final class ReportStream: RunReporter {
   private struct Output {
     var path: String
@@ -136,7 +136,6 @@ package final class ReportStream: RunReporter {
   }
 
   private var outputs: [Output] = []
-  package private(set) var totals = ReportTotals()
 
   /// `absolute` turns a report path as given into the one to write; a spool's pending sections go
   /// to its file once they reach `spoolFlush` bytes.
@@ -158,12 +157,11 @@ package final class ReportStream: RunReporter {
   }
 
   package func add(_ c: ReportCase) {
-    totals.add(c)
     for i in outputs.indices { outputs[i].sections.add(c, to: outputs[i].spool) }
   }
 
   /// Writes every report; prints each that cannot be written. False when any could not be.
-  package func finish(_ head: ReportHead, _ ctx: CommandContext) -> Bool {
+  package func finish(_ head: ReportHead, _ totals: ReportTotals, _ ctx: CommandContext) -> Bool {
     var ok = true
     for o in outputs {
       do {

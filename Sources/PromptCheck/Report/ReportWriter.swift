@@ -17,6 +17,6 @@ package struct ReportWriter: Sendable {
   package func write(_ report: Report, _ ctx: CommandContext) -> Bool {
     let stream = ReportStream(self, absolute: ctx.absolute)
     for c in report.cases { stream.add(c) }
-    return stream.finish(report.head, ctx)
+    return stream.finish(report.head, report.totals, ctx)
   }
 }

@@ -25,8 +25,6 @@ package final class TerminalReporter: RunReporter {
   let clock = ContinuousClock()
   var start: ContinuousClock.Instant?
   var tally = Tally()
-  /// The reported cases' totals and failures: the summary at the end.
-  var totals = ReportTotals()
   var progressShown = false
 
   package init(style: Style, write: @escaping (String) -> Void) {
@@ -64,8 +62,8 @@ package final class TerminalReporter: RunReporter {
         write(line(shown) + "\n")
         if style.verbose { write(shown.status == .passed ? passDetails(shown) : details(shown)) }
       }
-    case .caseReported(let c):
-      totals.add(c)
+    case .caseReported:
+      break
     case .runFinished(let summary):
       if progressShown { write("\r\u{1B}[2K") }
       write(summaryText(summary))
@@ -266,7 +264,7 @@ package final class TerminalReporter: RunReporter {
   }
 
   func summaryText(_ s: RunSummary) -> String {
-    var out = problemsText(totals, s.head)
+    var out = problemsText(s.totals, s.head)
     let seconds = Double(s.durationMS) / 1000
     let t = s.tally
     var parts = ["\(t.passed) passed", "\(t.failed) failed"]
@@ -277,10 +275,10 @@ package final class TerminalReporter: RunReporter {
     let colored =
       t.failed > 0 ? paint(totalsLine, "31") : t.errored > 0 ? paint(totalsLine, "33") : paint(totalsLine, "32")
     out += "\n" + colored + "\n"
-    out += Self.targetTable(totals)
-    let usage = totals.usage
+    out += Self.targetTable(s.totals)
+    let usage = s.totals.usage
     if usage.cases > 0 && !style.quiet {
-      out += paint(usage.line + (totals.usageAsRecorded ? " (as recorded)" : ""), "2") + "\n"
+      out += paint(usage.line + (s.totals.usageAsRecorded ? " (as recorded)" : ""), "2") + "\n"
     }
     return out
   }
