@@ -122,8 +122,8 @@ struct DelayedSource: CompletionSource {
       try? await Task.sleep(for: .milliseconds(50))
       return hinted.withLock { $0 }
     }
-    let prefetch = CassettePrefetch(cases, window: 5, path: { $0.skip == nil ? $0.fileStem : nil }) { p in
-      hinted.withLock { $0.append(p) }
+    let prefetch = CassettePrefetch(cases, window: 5) { c in
+      if c.skip == nil { hinted.withLock { $0.append(c.fileStem) } }
     }
     // Five ahead of none started; t3 is skipped (nothing to read).
     #expect(await settled(4) == ["t0", "t1", "t2", "t4"])

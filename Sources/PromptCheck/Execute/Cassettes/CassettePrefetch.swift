@@ -21,23 +21,20 @@ package final class CassettePrefetch: Sendable {
 
   /// Starts hinting the cassettes of `cases` (in the order they run; the plan's own array).
   package convenience init(cases: [PlannedCase], store: CassetteStore) {
-    self.init(cases, window: 256, path: { $0.skip == nil ? store.absolutePath($0) : nil }) { path in
-      let fd = open(path, O_RDONLY | O_CLOEXEC)
+    self.init(cases, window: 256) { c in
+      guard c.skip == nil else { return }
+      let fd = open(store.absolutePath(c), O_RDONLY | O_CLOEXEC)
       guard fd >= 0 else { return }
       _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
       close(fd)
     }
   }
 
-  /// Calls `hint` with the path of each case (nil: nothing to read) at most `window` ahead of the
-  /// cases started.
-  init(
-    _ cases: [PlannedCase], window: Int, path: @escaping @Sendable (PlannedCase) -> String?,
-    hint: @escaping @Sendable (String) -> Void
-  ) {
+  /// Calls `hint` with each case at most `window` ahead of the cases started.
+  init(_ cases: [PlannedCase], window: Int, hint: @escaping @Sendable (PlannedCase) -> Void) {
     self.window = window
     guard !cases.isEmpty else { return }
-    let thread = Thread { [self] in self.run(cases, path, hint) }
+    let thread = Thread { [self] in self.run(cases, hint) }
     thread.name = "promptcheck.prefetch"
     thread.start()
   }
@@ -48,7 +45,7 @@ package final class CassettePrefetch: Sendable {
   /// No more hints (the run ended or was cancelled).
   package func stop() { state.withLock { $0.stopped = true } }
 
-  private func run(_ cases: [PlannedCase], _ path: (PlannedCase) -> String?, _ hint: (String) -> Void) {
+  private func run(_ cases: [PlannedCase], _ hint: (PlannedCase) -> Void) {
     var next = 0
     while next < cases.count {
       let (limit, stopped) = state.withLock { ($0.started + window, $0.stopped) }
@@ -58,7 +55,7 @@ package final class CassettePrefetch: Sendable {
         continue
       }
       while next < min(limit, cases.count) {
-        if let p = path(cases[next]) { hint(p) }
+        hint(cases[next])
         next += 1
       }
     }
