@@ -103,12 +103,7 @@ package struct JSONObject: Sendable {
           if members.count > Self.indexThreshold { rebuildPositions() }
         }
       } else if let newValue {
-        members.append((key, newValue))
-        if positions != nil {
-          positions?[Array(key.utf8)] = members.count - 1
-        } else if members.count > Self.indexThreshold {
-          rebuildPositions()
-        }
+        append(key, newValue)
       }
     }
   }
@@ -116,13 +111,18 @@ package struct JSONObject: Sendable {
   /// Adds a member whose name is not there yet (one search); false, changing nothing, when it is.
   package mutating func insertNew(_ key: String, _ value: JSON) -> Bool {
     guard index(of: key) == nil else { return false }
+    append(key, value)
+    return true
+  }
+
+  /// Appends a member known to be new, keeping the name index.
+  private mutating func append(_ key: String, _ value: JSON) {
     members.append((key, value))
     if positions != nil {
       positions?[Array(key.utf8)] = members.count - 1
     } else if members.count > Self.indexThreshold {
       rebuildPositions()
     }
-    return true
   }
 
   private mutating func rebuildPositions() {
