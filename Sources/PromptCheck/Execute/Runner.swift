@@ -140,13 +140,6 @@ package final class CostBudget: Sendable {
   }
 }
 
-/// One live call within the budget: the exchange (for recording) and the decoded completion.
-func callLive(_ c: PlannedCase, client: ChatClient, budget: CostBudget) async -> (
-  CallOutcome?, Result<Completion, CallError>
-) {
-  await callLive(c.request, client: client, budget: budget)
-}
-
 /// One live call of a request (a case's, or a judge's) within the budget.
 func callLive(_ request: ChatRequest, client: ChatClient, budget: CostBudget) async -> (
   CallOutcome?, Result<Completion, CallError>

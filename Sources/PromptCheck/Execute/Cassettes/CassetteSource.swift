@@ -146,7 +146,7 @@ package struct CassetteSource: CompletionSource {
         result: .failure(CallError(.noCassette, "no client to call the API in \(mode.rawValue) mode")), attempts: 0,
         cassette: CassetteReport(path: display, status: .missing))
     }
-    var (outcome, completion) = await callLive(c, client: client, budget: budget)
+    var (outcome, completion) = await callLive(c.request, client: client, budget: budget)
     if mode == .auto, case .stale(let why) = found, case .failure(var e) = completion {
       // Say what went stale before why it could not be recorded again (a missing key, a server down…).
       e.message = why + (why.contains("\n") ? "\n" : "; ") + "recording it again failed: " + e.message
