@@ -6,8 +6,15 @@ package enum Housekeeping {
     cases: [PlannedCase], cassettes: CassetteStore, goldens: GoldenStore, prune: Bool, quiet: Bool,
     _ ctx: CommandContext
   ) {
-    let used = Set(cases.map { cassettes.relativePath($0) })
-    let unused = cassettes.allFiles().filter { !used.contains($0) }
+    // The cassette names the cases use, by folder: most names are short enough to be held inline,
+    // and the folders are walked without listing them, so 100,000 cases cost a few megabytes here.
+    var used: [String: Set<String>] = [:]
+    for c in cases { used[c.suite, default: []].insert(c.fileStem + ".yaml") }
+    var unused: [String] = []
+    FileSystem.visitFiles(under: cassettes.absoluteRoot, where: { $0.hasSuffix(".yaml") }) { folder, name in
+      if used[folder]?.contains(name) != true { unused.append(folder.isEmpty ? name : folder + "/" + name) }
+    }
+    unused.sort()
     if !unused.isEmpty {
       let listing = unused.map { "  \(cassettes.root)/\($0)\n" }.joined()
       if prune {

@@ -40,6 +40,15 @@ package enum FileSystem {
   /// Every file under `root` whose name passes `keep`, relative to `root`, sorted.
   package static func files(under root: String, where keep: (String) -> Bool) -> [String] {
     var out: [String] = []
+    visitFiles(under: root, where: keep) { folder, name in out.append(folder.isEmpty ? name : folder + "/" + name) }
+    return out.sorted()
+  }
+
+  /// Hands each file under `root` whose name passes `keep` to `visit`: its folder relative to
+  /// `root` ("" for `root` itself) and its name; in directory order, nothing gathered.
+  package static func visitFiles(
+    under root: String, where keep: (String) -> Bool, _ visit: (_ folder: String, _ name: String) -> Void
+  ) {
     func walk(_ relative: String, depth: Int) {
       guard depth < 64, let dir = opendir(relative.isEmpty ? root : root + "/" + relative) else { return }
       defer { closedir(dir) }
@@ -48,21 +57,20 @@ package enum FileSystem {
           String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
         if name == "." || name == ".." { continue }
-        let path = relative.isEmpty ? name : relative + "/" + name
         var isDirectory = entry.pointee.d_type == DT_DIR
         if entry.pointee.d_type == DT_UNKNOWN || entry.pointee.d_type == DT_LNK {
           var info = stat()
+          let path = relative.isEmpty ? name : relative + "/" + name
           if stat(root + "/" + path, &info) == 0 { isDirectory = (info.st_mode & S_IFMT) == S_IFDIR }
           if entry.pointee.d_type == DT_LNK { isDirectory = false }
         }
         if isDirectory {
-          walk(path, depth: depth + 1)
+          walk(relative.isEmpty ? name : relative + "/" + name, depth: depth + 1)
         } else if keep(name) {
-          out.append(path)
+          visit(relative, name)
         }
       }
     }
     walk("", depth: 0)
-    return out.sorted()
   }
 }

@@ -30,11 +30,6 @@ package struct CassetteStore: Sendable {
       return .unreadable(error.message)
     }
   }
-
-  /// Every cassette file under the root, relative to it (for orphan detection).
-  package func allFiles() -> [String] {
-    FileSystem.files(under: absoluteRoot, suffix: ".yaml")
-  }
 }
 
 /// Cassette modes (README "Cassettes"): replays, records, or calls live, as the mode says.
