@@ -48,8 +48,8 @@ import Testing
     #expect(t.slug == "refund-window-is-stated")
     #expect(t.description == "the 30-day window")
     #expect(t.tags == ["refunds"])  // lists other than assert are replaced
-    #expect(t.model == "other/model")
-    #expect(t.provider.name == "openrouter")
+    #expect(t.variants[0].model == "other/model")
+    #expect(t.variants[0].provider.name == "openrouter")
     #expect(t.only)
     #expect(t.golden?.subject == .output)
     #expect(t.location.line == 12)
@@ -189,8 +189,8 @@ import Testing
           provider: local
           prompt: x
       """, config: config)
-    #expect(t.provider.baseURL == "http://localhost:1234/v1")
-    #expect(t.model == "m1")
+    #expect(t.variants[0].provider.baseURL == "http://localhost:1234/v1")
+    #expect(t.variants[0].model == "m1")
     let (suite, _) = loadSuite(
       """
       provider: {base_url: "http://localhost:1234/v1", model: m1}
@@ -198,7 +198,7 @@ import Testing
         - {name: b, provider: local, prompt: x}
       """, config: config)
     // A test that names its own provider takes that provider's model.
-    #expect(suite?.tests[0].model == "smollm2")
+    #expect(suite?.tests[0].variants[0].model == "smollm2")
   }
 
   @Test func anchorsAndMergeKeysInSuites() throws {

@@ -211,15 +211,18 @@ package struct Runner: Sendable {
     let clock = ContinuousClock()
     let start = clock.now
     emit(.runStarted(RunStart(startedAt: startedAt, caseCount: cases.count, mode: mode)))
-    // A unit runs on its own: one case, or the samples of an adaptive repeat, drawn in turn.
-    var units: [[Int]] = []
+    // A unit runs on its own: one case, or the samples of an adaptive repeat, drawn in turn. A
+    // unit is its first case; an adaptive repeat's other samples are kept aside.
+    var units: [Int] = []
+    units.reserveCapacity(cases.count)
+    var laterSamples: [Int: [Int]] = [:]
     var unitOfGroup: [String: Int] = [:]
     for (i, c) in cases.enumerated() {
       if c.adaptiveMin != nil, let u = unitOfGroup[c.groupID] {
-        units[u].append(i)
+        laterSamples[u, default: []].append(i)
       } else {
         if c.adaptiveMin != nil { unitOfGroup[c.groupID] = units.count }
-        units.append([i])
+        units.append(i)
       }
     }
     // Cases are reported in plan order as they come, and let go.
@@ -235,7 +238,7 @@ package struct Runner: Sendable {
       var started = 0
       func startNext() {
         guard started < units.count else { return }
-        let unit = units[started].map { ($0, cases[$0]) }
+        let unit = ([units[started]] + (laterSamples[started] ?? [])).map { ($0, cases[$0]) }
         started += 1
         for (_, c) in unit { emit(.caseStarted(c)) }
         group.addTask { await self.execute(unit: unit) }

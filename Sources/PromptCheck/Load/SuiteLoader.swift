@@ -55,6 +55,8 @@ private struct Loader: Sendable {
   var sharedDefaultAssertions: [String: [Assertion]] = [:]
   /// The defaults' params, read once when they hold no template and a test adds none.
   var sharedDefaultParams: [String: JSONObject] = [:]
+  /// The last variant's box: the next variant that answers alike shares it.
+  var lastVariantBox: FieldBox<TestVariant.Fields>?
 
   init(file: String, suiteName: String, config: Config, readFile: @escaping @Sendable (String) -> String?) {
     self.file = file
@@ -476,20 +478,24 @@ private struct Loader: Sendable {
           files: Self.includes(of: text, vars: caseVars, cache: &cache, read: read),
           missing: { problems.append(($0, location)) })
       }
-      var messages: [JSON] = []
-      if let s = systemNode, let text = r.string(s, "system") {
-        messages.append(["role": "system", "content": .string(render(text, s.location))])
-      }
+      let system = systemNode.flatMap { s in r.string(s, "system").map { render($0, s.location) } }
+      var users: [String] = []
       if let p = promptNode, messagesNode == nil, let text = r.string(p, "prompt") {
-        messages.append(["role": "user", "content": .string(render(text, p.location))])
+        users.append(render(text, p.location))
       }
       if let version {
-        messages.append([
-          "role": "user", "content": .string(render(versions[version].text, versions[version].location)),
-        ])
+        users.append(render(versions[version].text, versions[version].location))
       }
-      if let mNode = messagesNode, promptNode == nil {
-        messages += self.messages(mNode, render: render)
+      let chat: Chat
+      if users.count == 1 && (messagesNode == nil || promptNode != nil) {
+        chat = .prompt(users[0])
+      } else {
+        var messages: [JSON] = system.map { [["role": "system", "content": .string($0)]] } ?? []
+        for text in users { messages.append(["role": "user", "content": .string(text)]) }
+        if let mNode = messagesNode, promptNode == nil {
+          messages += self.messages(mNode, render: render)
+        }
+        chat = .messages(messages)
       }
       // A test that only takes the defaults' template-free params shares one object of them.
       let paramsKey = own["params"] == nil ? d["params"].map { "\($0.location.line):\($0.location.column)" } : nil
@@ -573,16 +579,22 @@ private struct Loader: Sendable {
         }
       }
       for a in answering {
-        variants.append(
-          TestVariant(
-            .init(
-              matrix: combination, vars: caseVars, messages: messages, params: params, assertions: assertions,
-              provider: a.provider, model: a.model, target: a.target, threshold: threshold, transforms: transforms)))
+        let fields = TestVariant.Fields(
+          matrix: combination, vars: caseVars, system: chat.isPrompt ? system : nil, params: params,
+          assertions: assertions, provider: a.provider, model: a.model, target: a.target, threshold: threshold,
+          transforms: transforms)
+        if let last = lastVariantBox, last.value.answersAlike(fields) {
+          variants.append(TestVariant(chat: chat, sharing: last))
+        } else {
+          let variant = TestVariant(chat: chat, fields)
+          lastVariantBox = variant.box
+          variants.append(variant)
+        }
       }
       // Later variants differ only in values: stop re-checking once one has failed.
       if r.sink.diagnostics.count > errorsBefore { break }
     }
-    guard r.sink.diagnostics.count == errorsBefore, let first = variants.first else { return nil }
+    guard r.sink.diagnostics.count == errorsBefore, !variants.isEmpty else { return nil }
     if let openRouter = variants.first(where: { $0.provider.isOpenRouter })?.provider, warnings.isEmpty {
       warnDroppable(paramPairs, provider: openRouter)
     }
@@ -591,7 +603,7 @@ private struct Loader: Sendable {
         suite: suiteName, name: name, slug: slug, location: node.location, description: description, tags: tags,
         golden: golden, repeatCount: repeatCount, repeatMin: repeatMin, minPassRate: minPassRate,
         confidence: confidence,
-        skip: skip, only: only, model: first.model, provider: first.provider, variants: variants))
+        skip: skip, only: only, variants: variants))
   }
 
   /// Whether any scalar of the node may hold a `{{…}}` template.

@@ -14,12 +14,14 @@ package struct PlanFingerprint: Sendable, Equatable {
     self.digest = digest
   }
 
-  package init(shard: Shard?, ids: [String]) {
+  package init(shard: Shard?, ids: some Sequence<String>) {
     var hash = FNV1a()
+    var count = 0
     for id in ids {
       hash.add(id.utf8)
       hash.add(CollectionOfOne(0x0A))
+      count += 1
     }
-    self.init(shard: shard, count: ids.count, digest: FNV1a.hex(hash.value))
+    self.init(shard: shard, count: count, digest: FNV1a.hex(hash.value))
   }
 }

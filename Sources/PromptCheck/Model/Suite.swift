@@ -52,39 +52,125 @@ package struct TestDefinition: Sendable, BoxedFields {
     package var name: String
     package var slug: String
     package var location: SourceLocation
-    package var description: String?
     package var tags: [String]
-    package var golden: GoldenSpec?
-    /// `repeat: N`, or the `max` of `repeat: {min, max}`.
-    package var repeatCount: Int?
-    /// The `min` of `repeat: {min, max}`: samples are drawn until the SPRT decides (adaptive repeats).
-    package var repeatMin: Int?
-    package var minPassRate: Double?
-    /// `min_pass_rate: {rate, confidence}`: the gate is the Wilson lower bound at this confidence.
-    package var confidence: Double?
-    package var skip: String?
     package var only: Bool
-    package var model: String
-    package var provider: Provider
     /// One per matrix combination (a single variant when there is no matrix).
     package var variants: [TestVariant]
+    /// What most tests leave out, held apart so a test that gives none of it costs a word.
+    private var rare: FieldBox<Rare>?
+
+    package init(
+      suite: String, name: String, slug: String, location: SourceLocation, description: String? = nil,
+      tags: [String] = [], golden: GoldenSpec? = nil, repeatCount: Int? = nil, repeatMin: Int? = nil,
+      minPassRate: Double? = nil, confidence: Double? = nil, skip: String? = nil, only: Bool = false,
+      variants: [TestVariant]
+    ) {
+      self.suite = suite
+      self.name = name
+      self.slug = slug
+      self.location = location
+      self.tags = tags
+      self.only = only
+      self.variants = variants
+      let rare = Rare(
+        description: description, golden: golden, repeatCount: repeatCount, repeatMin: repeatMin,
+        minPassRate: minPassRate, confidence: confidence, skip: skip)
+      self.rare = rare.isEmpty ? nil : FieldBox(rare)
+    }
+
+    package var description: String? {
+      get { rare?.value.description }
+      set { update { $0.description = newValue } }
+    }
+    package var golden: GoldenSpec? {
+      get { rare?.value.golden }
+      set { update { $0.golden = newValue } }
+    }
+    /// `repeat: N`, or the `max` of `repeat: {min, max}`.
+    package var repeatCount: Int? {
+      get { rare?.value.repeatCount }
+      set { update { $0.repeatCount = newValue } }
+    }
+    /// The `min` of `repeat: {min, max}`: samples are drawn until the SPRT decides (adaptive repeats).
+    package var repeatMin: Int? {
+      get { rare?.value.repeatMin }
+      set { update { $0.repeatMin = newValue } }
+    }
+    package var minPassRate: Double? {
+      get { rare?.value.minPassRate }
+      set { update { $0.minPassRate = newValue } }
+    }
+    /// `min_pass_rate: {rate, confidence}`: the gate is the Wilson lower bound at this confidence.
+    package var confidence: Double? {
+      get { rare?.value.confidence }
+      set { update { $0.confidence = newValue } }
+    }
+    package var skip: String? {
+      get { rare?.value.skip }
+      set { update { $0.skip = newValue } }
+    }
+
+    private mutating func update(_ change: (inout Rare) -> Void) {
+      var r = rare?.value ?? Rare()
+      change(&r)
+      rare = r.isEmpty ? nil : FieldBox(r)
+    }
+
+    private struct Rare: Sendable {
+      var description: String?
+      var golden: GoldenSpec?
+      var repeatCount: Int?
+      var repeatMin: Int?
+      var minPassRate: Double?
+      var confidence: Double?
+      var skip: String?
+
+      var isEmpty: Bool {
+        description == nil && golden == nil && repeatCount == nil && repeatMin == nil && minPassRate == nil
+          && confidence == nil && skip == nil
+      }
+    }
   }
 }
 
-/// A test with one combination of matrix values, templates rendered; its fields in one shared
-/// box, like a test's.
+/// A test with one combination of matrix values, templates rendered. Its user prompt (or its
+/// messages) is its own; everything else is in a box that the variants answering alike share:
+/// the tests of a suite that take only its defaults hold one box between them.
 @dynamicMemberLookup
 package struct TestVariant: Sendable, BoxedFields {
+  package var chat: Chat
   package var box: FieldBox<Fields>
 
-  package init(_ fields: Fields) { box = FieldBox(fields) }
+  package init(chat: Chat, _ fields: Fields) {
+    self.chat = chat
+    box = FieldBox(fields)
+  }
+
+  package init(chat: Chat, sharing box: FieldBox<Fields>) {
+    self.chat = chat
+    self.box = box
+  }
+
+  /// Chat messages in the OpenAI shape, `system` first when given.
+  package var messages: [JSON] {
+    get {
+      switch chat {
+      case .prompt(let user):
+        let prompt = JSON.object(JSONObject(distinct: [("role", "user"), ("content", .string(user))]))
+        guard let system = box.value.system else { return [prompt] }
+        return [.object(JSONObject(distinct: [("role", "system"), ("content", .string(system))])), prompt]
+      case .messages(let list): return list
+      }
+    }
+    set { chat = .messages(newValue) }
+  }
 
   package struct Fields: Sendable {
     /// The matrix values of this variant, in the order the matrix lists its keys.
     package var matrix: [(key: String, value: String)]
     package var vars: [String: String]
-    /// Chat messages in the OpenAI shape, `system` first when given.
-    package var messages: [JSON]
+    /// The system text that goes before a `.prompt` chat's user prompt.
+    package var system: String?
     /// Request parameters, in the order the suite gives them.
     package var params: JSONObject
     package var assertions: [Assertion]
@@ -99,7 +185,29 @@ package struct TestVariant: Sendable, BoxedFields {
     package var threshold: Double? = nil
     /// `transform:` of the test: shapes the output before every assertion on the output.
     package var transforms: [Transform] = []
+
+    /// Whether a variant with these fields may share `other`'s box: the same values, the
+    /// assertions and transforms the same parsed lists (a suite's defaults are parsed once).
+    package func answersAlike(_ other: Fields) -> Bool {
+      func sameList<T>(_ a: [T], _ b: [T]) -> Bool {
+        a.isEmpty && b.isEmpty
+          || a.withUnsafeBufferPointer { p in b.withUnsafeBufferPointer { $0.baseAddress == p.baseAddress } }
+      }
+      return matrix.elementsEqual(other.matrix) { $0 == $1 } && vars == other.vars && system == other.system
+        && model == other.model && target == other.target && threshold == other.threshold
+        && sameList(assertions, other.assertions) && sameList(transforms, other.transforms)
+        && provider == other.provider && params == other.params
+    }
   }
+}
+
+/// A variant's own messages: a `prompt:` test (a plan may hold 100,000 of them) keeps its user
+/// prompt as text and builds the messages when asked; `messages:` are kept as given.
+package enum Chat: Sendable {
+  case prompt(String)
+  case messages([JSON])
+
+  package var isPrompt: Bool { if case .prompt = self { true } else { false } }
 }
 
 /// `golden: true` or `golden: {on, normalize}` (README "Goldens").

@@ -40,7 +40,8 @@ package enum Planner {
     // not copied from stage to stage.
     var selected: [PlannedCase] = []
     var only: [Bool] = []
-    if options.filters.isEmpty && options.cases.isEmpty && options.tags.isEmpty && options.onlyIDs == nil {
+    let everything = options.filters.isEmpty && options.cases.isEmpty && options.tags.isEmpty && options.onlyIDs == nil
+    if everything {
       // Everything is selected: room for exactly that, not twice as much grown by doubling.
       let total = suites.reduce(0) { $0 + $1.caseCount }
       selected.reserveCapacity(total)
@@ -50,31 +51,12 @@ package enum Planner {
     for suite in suites {
       for test in suite.tests {
         for variant in test.variants {
-          let repeats: [Int?] = test.repeatCount.map { n in (1...n).map { Optional($0) } } ?? [nil]
-          for r in repeats {
-            let group = CaseID.id(
-              suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil)
-            let goldenStem = CaseID.fileStem(
-              slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: nil)
-            var c = PlannedCase(
-              id: r == nil
-                ? group
-                : CaseID.id(
-                  suite: suite.name, slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
-              groupID: group, suite: suite.name, suiteFile: suite.file,
-              fileStem: r == nil
-                ? goldenStem
-                : CaseID.fileStem(slug: test.slug, matrix: variant.matrix, target: variant.target, repeatIndex: r),
-              goldenStem: goldenStem, repeatIndex: r, test: test, variant: variant)
+          for k in 1...max(1, test.repeatCount ?? 1) {
+            var c = PlannedCase(repeatIndex: test.repeatCount == nil ? nil : k, test: test, variant: variant)
             // The position in the whole, unfiltered plan.
             c.index = position
             position += 1
-            guard
-              (options.filters.isEmpty || options.filters.contains { matches(c.id, $0) })
-                && (options.cases.isEmpty || options.cases.contains { $0 == c.id || $0 == c.groupID })
-                && (options.tags.isEmpty || options.tags.contains { c.tags.contains($0) })
-                && (options.onlyIDs.map { $0.contains(c.id) } ?? true)
-            else { continue }
+            guard everything || selects(c, options) else { continue }
             selected.append(c)
             only.append(test.only)
           }
@@ -92,7 +74,7 @@ package enum Planner {
       }
       selected.removeLast(selected.count - kept)
     }
-    let fingerprint = PlanFingerprint(shard: options.shard, ids: selected.map(\.id))
+    let fingerprint = PlanFingerprint(shard: options.shard, ids: selected.lazy.map(\.id))
     let selectedCount = selected.count
     if let shard = options.shard {
       // The unit is the pass-rate group: every repetition of a case lands in one shard.
@@ -100,6 +82,15 @@ package enum Planner {
     }
     return Plan(
       cases: selected, fingerprint: fingerprint, selectedCount: selectedCount, onlyLocations: onlyLocations)
+  }
+
+  /// Whether `--filter`, `--case`, `--tag` and `--rerun-failed` all take the case.
+  static func selects(_ c: PlannedCase, _ options: PlanOptions) -> Bool {
+    let id = c.id
+    return (options.filters.isEmpty || options.filters.contains { matches(id, $0) })
+      && (options.cases.isEmpty || options.cases.contains { $0 == id || $0 == c.groupID })
+      && (options.tags.isEmpty || options.tags.contains { c.tags.contains($0) })
+      && (options.onlyIDs.map { $0.contains(id) } ?? true)
   }
 
   /// `--filter`: the id contains the pattern, or matches it as a glob (`*`, `?`, `[…]`).
