@@ -76,16 +76,18 @@ import Testing
 
   /// The reports a run writes as it streams (each case's section spooled to a file beside its
   /// report, the head written at the end) are the same bytes; nothing is left beside them.
-  @Test(arguments: ["", "rich/"])
-  func streamedReportsAreByteIdenticalToThePin(_ pin: String) async throws {
+  /// `spoolFlush` 1 sends every section to the spool file at once; 2,000 bytes leaves the last
+  /// sections in memory, so a report is read back from both.
+  @Test(arguments: ["", "rich/"], [1, 2_000])
+  func streamedReportsAreByteIdenticalToThePin(_ pin: String, spoolFlush: Int) async throws {
     let report = pin.isEmpty ? try await Self.pinnedReport() : try Self.richReport()
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pin-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let ctx = CommandContext(environment: [:], directory: dir, stdoutIsTTY: false, out: { _ in }, err: { _ in })
-    // Every section goes to the spool file at once (a run's spool waits for a megabyte).
+    // (A run's spool waits for a megabyte.)
     let stream = ReportStream(
       ReportWriter(junit: "out/junit.xml", json: "out/report.json", html: "out/report.html"), absolute: ctx.absolute,
-      spoolFlush: 1)
+      spoolFlush: spoolFlush)
     for c in report.cases { stream.handle(.caseReported(c)) }
     #expect(stream.finish(report.head, report.totals, ctx))
     for name in ["junit.xml", "report.json", "report.html"] {

@@ -85,26 +85,39 @@ final class Spool {
     pending.removeFirst(offset)
   }
 
-  /// Hands the bytes of `range` to `sink`, a megabyte at a time.
+  /// Hands the bytes of `range` to `sink`, at most 256 KiB at a time (each piece read into an
+  /// array of its own size; the pending bytes handed over whole when the range takes them all).
   func copy(_ range: Range<Int>, to sink: ([UInt8]) -> Void) {
     var lower = range.lowerBound
-    if lower < written {
-      let upper = min(range.upperBound, written)
-      var chunk = [UInt8](repeating: 0, count: min(1 << 20, upper - lower))
-      while lower < upper {
-        let want = min(chunk.count, upper - lower)
-        let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(lower)) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 {
-          failure = n < 0 ? String(cString: strerror(errno)) : "its cases could not be read back"
-          return
+    let upper = min(range.upperBound, written)
+    while lower < upper {
+      let want = min(1 << 18, upper - lower)
+      var failed: Int32?
+      let piece = [UInt8](unsafeUninitializedCapacity: want) { buffer, count in
+        guard let base = buffer.baseAddress else { return }
+        while count < want {
+          let n = pread(fd, base + count, want - count, off_t(lower + count))
+          if n < 0 && errno == EINTR { continue }
+          if n <= 0 {
+            failed = n < 0 ? errno : 0
+            break
+          }
+          count += n
         }
-        sink(n == chunk.count ? chunk : Array(chunk[0..<n]))
-        lower += n
       }
+      if let failed {
+        failure = failed != 0 ? String(cString: strerror(failed)) : "its cases could not be read back"
+        return
+      }
+      sink(piece)
+      lower += want
     }
     if lower < range.upperBound {
-      sink(Array(pending[(lower - written)..<(range.upperBound - written)]))
+      if lower == written && range.upperBound == count {
+        sink(pending)
+      } else {
+        sink(Array(pending[(lower - written)..<(range.upperBound - written)]))
+      }
     }
   }
 }
