@@ -347,6 +347,19 @@ import Testing
     }
   }
 
+  /// A suite in a folder keeps its cassettes in that folder: they are its, not orphans.
+  @Test func aNestedSuitesCassettesAreNotOrphans() async throws {
+    let p = try Project(suites: ["basic": simpleSuite, "team/nested": simpleSuite], handler: echo)
+    _ = await p.run(["--mode", "record"])
+    #expect(p.dir.exists("expectations/cassettes/team/nested/greets.yaml"))
+    try p.dir.write("expectations/cassettes/team/old.yaml", "version: 1\n")
+    let r = await p.run(["--mode", "replay"])
+    #expect(r.status == 0)
+    #expect(
+      r.stdout.contains("1 cassette no test uses (delete with --prune):\n  expectations/cassettes/team/old.yaml\n"),
+      "\(r.stdout)")
+  }
+
   @Test func pruneWithAFilterIsRefusedAndAFullPruneRemovesEmptiedFolders() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
     _ = await p.run(["--mode", "record"])

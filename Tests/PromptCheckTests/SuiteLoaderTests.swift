@@ -85,6 +85,38 @@ import Testing
       ])
   }
 
+  /// A plan of many tests holds each one's prompt, not a copy of the suite's defaults per test:
+  /// the variants that answer alike share one box; a test that changes anything has its own.
+  @Test func testsThatTakeOnlyTheDefaultsShareOneVariantBox() throws {
+    let (loaded, errors) = loadSuite(
+      """
+      system: Be brief.
+      defaults:
+        params: {temperature: 0}
+        assert: [{contains: x}]
+      tests:
+        - {name: a, prompt: one}
+        - {name: b, prompt: two}
+        - {name: c, prompt: three, params: {seed: 1}}
+        - {name: d, prompt: four, threshold: 0.5}
+        - {name: e, prompt: five}
+      """)
+    #expect(errors.isEmpty)
+    let v = try #require(loaded).tests.map { $0.variants[0] }
+    #expect(v[0].box === v[1].box)
+    #expect(v[1].box !== v[2].box && v[2].box !== v[3].box && v[3].box !== v[4].box)
+    #expect(v.map { $0.messages.last?["content"] } == ["one", "two", "three", "four", "five"])
+    #expect(v[1].messages == [["role": "system", "content": "Be brief."], ["role": "user", "content": "two"]])
+    #expect(v[2].params["seed"] == .int(1) && v[1].params["seed"] == nil)
+    #expect(v[3].threshold == 0.5 && v[4].threshold == nil)
+    #expect(v.allSatisfy { $0.assertions.map(\.fullKind) == ["contains"] })
+    // Messages set on a variant replace its prompt; the box is not touched.
+    var changed = v[1]
+    changed.messages = [["role": "user", "content": "other"]]
+    #expect(changed.messages == [["role": "user", "content": "other"]])
+    #expect(v[1].messages.count == 2 && changed.box === v[1].box)
+  }
+
   @Test func shorthandAssistantMayCarryToolCalls() throws {
     let t = try loadTest(
       """
