@@ -106,33 +106,102 @@ struct DelayedSource: CompletionSource {
 }
 
 @Suite struct CassettePrefetchTests {
-  /// The hints stay a window ahead of the cases started, skip skipped cases, and stop when told.
-  @Test func hintsStayAWindowAheadOfTheCasesStarted() async throws {
+  static func cases(_ count: Int, skipping skipped: Int) throws -> [PlannedCase] {
     var yaml = "model: m\ntests:\n"
-    for i in 0..<40 { yaml += "  - {name: t\(i), prompt: x\(i == 3 ? ", skip: later" : "")}\n" }
+    for i in 0..<count { yaml += "  - {name: t\(i), prompt: x\(i == skipped ? ", skip: later" : "")}\n" }
     let (suite, errors) = loadSuite(yaml)
-    let cases = Planner.plan([try #require(suite, "\(errors)")], PlanOptions())
-    let hinted = Mutex<[String]>([])
-    func settled(_ expected: Int) async -> [String] {
-      for _ in 0..<400 {
-        if hinted.withLock({ $0.count }) >= expected { break }
-        try? await Task.sleep(for: .milliseconds(5))
-      }
-      // Anything beyond the window would have come by now.
-      try? await Task.sleep(for: .milliseconds(50))
-      return hinted.withLock { $0 }
+    return Planner.plan([try #require(suite, "\(errors)")], PlanOptions())
+  }
+
+  /// Waits until `read` has seen `expected` cases, and a little longer (anything beyond the
+  /// window would have come by then).
+  static func settled(_ seen: borrowing Mutex<[String]>, _ expected: Int) async -> [String] {
+    for _ in 0..<400 {
+      if seen.withLock({ $0.count }) >= expected { break }
+      try? await Task.sleep(for: .milliseconds(5))
     }
-    let prefetch = CassettePrefetch(cases, window: 5) { c in
-      if c.skip == nil { hinted.withLock { $0.append(c.fileStem) } }
+    try? await Task.sleep(for: .milliseconds(50))
+    return seen.withLock { $0 }
+  }
+
+  /// The reads stay a window ahead of the cases started, skip skipped cases, hand each case its
+  /// bytes once, and stop when told.
+  @Test func readsStayAWindowAheadOfTheCasesStarted() async throws {
+    let cases = try Self.cases(40, skipping: 3)
+    let read = Mutex<[String]>([])
+    let prefetch = CassettePrefetch(cases, window: 5, maxHeld: 1 << 20) { c in
+      guard c.skip == nil else { return nil }
+      read.withLock { $0.append(c.fileStem) }
+      return Array(c.fileStem.utf8)
     }
     // Five ahead of none started; t3 is skipped (nothing to read).
-    #expect(await settled(4) == ["t0", "t1", "t2", "t4"])
-    for _ in 0..<10 { prefetch.caseStarted() }
-    #expect(await settled(14).count == 14)
-    #expect(hinted.withLock { $0.last } == "t14")
+    #expect(await Self.settled(read, 4) == ["t0", "t1", "t2", "t4"])
+    for c in cases[0..<5] { #expect(prefetch.take(c) == (c.skip == nil ? Array(c.fileStem.utf8) : nil)) }
+    #expect(await Self.settled(read, 9).count == 9)
+    for c in cases[5..<10] { #expect(prefetch.take(c) == Array(c.fileStem.utf8)) }
+    #expect(await Self.settled(read, 14).count == 14)
+    #expect(read.withLock { $0.last } == "t14")
+    // Taken once: a second take finds nothing held.
+    #expect(prefetch.take(cases[0]) == nil)
     prefetch.stop()
-    for _ in 0..<30 { prefetch.caseStarted() }
+    for c in cases[10...] { _ = prefetch.take(c) }
     try await Task.sleep(for: .milliseconds(50))
-    #expect(hinted.withLock { $0.count } == 14)
+    #expect(read.withLock { $0.count } == 14)
+  }
+
+  /// A case that starts before its file is read ahead reads it itself: the read-ahead does not
+  /// read it again, and nothing is held for it.
+  @Test func aCaseThatComesFirstIsNotReadAhead() async throws {
+    let cases = try Self.cases(10, skipping: -1)
+    let read = Mutex<[String]>([])
+    let gate = Mutex(false)
+    let prefetch = CassettePrefetch(cases, window: 10, maxHeld: 1 << 20) { c in
+      // The read-ahead waits at t0 until the test has taken t1, t2 and t3.
+      while c.fileStem == "t0" && !gate.withLock({ $0 }) { usleep(1000) }
+      read.withLock { $0.append(c.fileStem) }
+      return Array(c.fileStem.utf8)
+    }
+    for c in cases[1...3] { #expect(prefetch.take(c) == nil) }
+    gate.withLock { $0 = true }
+    #expect(await Self.settled(read, 7) == ["t0", "t4", "t5", "t6", "t7", "t8", "t9"])
+    #expect(prefetch.take(cases[0]) == Array("t0".utf8))
+    #expect(prefetch.take(cases[9]) == Array("t9".utf8))
+    prefetch.stop()
+  }
+
+  /// A read that waits (a cold page cache) has the next window's files hinted to the kernel;
+  /// reads that do not wait hint nothing.
+  @Test func aReadThatWaitsHasTheNextWindowHinted() async throws {
+    let cases = try Self.cases(20, skipping: -1)
+    let read = Mutex<[String]>([])
+    let hinted = Mutex<[String]>([])
+    let prefetch = CassettePrefetch(
+      cases, window: 5, maxHeld: 1 << 20,
+      read: { c in
+        if c.fileStem == "t0" { usleep(5000) }
+        read.withLock { $0.append(c.fileStem) }
+        return []
+      },
+      hint: { c in hinted.withLock { $0.append(c.fileStem) } })
+    #expect(await Self.settled(read, 5).count == 5)
+    #expect(hinted.withLock { $0 } == ["t1", "t2", "t3", "t4", "t5"])
+    for c in cases[0..<5] { _ = prefetch.take(c) }
+    #expect(await Self.settled(read, 10).count == 10)
+    #expect(hinted.withLock { $0 }.count == 5)
+    prefetch.stop()
+  }
+
+  /// No more than `maxHeld` bytes wait for their cases.
+  @Test func whatIsHeldAheadIsBounded() async throws {
+    let cases = try Self.cases(20, skipping: -1)
+    let read = Mutex<[String]>([])
+    let prefetch = CassettePrefetch(cases, window: 20, maxHeld: 3000) { c in
+      read.withLock { $0.append(c.fileStem) }
+      return [UInt8](repeating: 0, count: 1000)
+    }
+    #expect(await Self.settled(read, 3).count == 3)
+    _ = prefetch.take(cases[0])
+    #expect(await Self.settled(read, 4).count == 4)
+    prefetch.stop()
   }
 }

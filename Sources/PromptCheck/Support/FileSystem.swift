@@ -12,12 +12,52 @@ package enum FileSystem {
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { return nil }
-    // The size is a hint (a FIFO or /proc file reports 0): read until the end.
-    let chunk = max(Int(info.st_size) + 1, 16 * 1024)
+    return read(fd, info)
+  }
+
+  /// The bytes of a file of at most `limit` bytes, read ahead of the case that needs them; a
+  /// larger file gives nil, as does one that cannot be read.
+  package static func readAhead(_ path: String, upTo limit: Int) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+    guard info.st_size <= limit else { return nil }
+    return read(fd, info)
+  }
+
+  /// Asks the kernel to read the file into its page cache (`POSIX_FADV_WILLNEED`), without waiting.
+  package static func hint(_ path: String) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
+    close(fd)
+  }
+
+  /// Reads an open file. A regular file is read straight into an array of its size, to that size
+  /// (no read to see the end: one syscall a cassette); anything else (a FIFO or a /proc file
+  /// reports size 0) is read until the end.
+  private static func read(_ fd: Int32, _ info: stat) -> [UInt8]? {
+    let size = Int(info.st_size)
+    if (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
+      var failed = false
+      let whole = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        guard let base = buffer.baseAddress else { return }
+        while count < size {
+          let n = Glibc.read(fd, base + count, size - count)
+          if n < 0 && errno == EINTR { continue }
+          if n < 0 { failed = true }
+          if n <= 0 { break }
+          count += n
+        }
+      }
+      return failed ? nil : whole
+    }
+    var out: [UInt8] = []
+    let chunk = 16 * 1024
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
     defer { buffer.deallocate() }
-    var out = [UInt8]()
-    out.reserveCapacity(max(Int(info.st_size), 0))
     while true {
       let n = Glibc.read(fd, buffer.baseAddress, chunk)
       if n < 0 {
@@ -26,8 +66,6 @@ package enum FileSystem {
       }
       if n == 0 { return out }
       out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-      // A regular file read to its size is whole: no read to see the end (one syscall fewer a cassette).
-      if (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 && out.count == Int(info.st_size) { return out }
     }
   }
 

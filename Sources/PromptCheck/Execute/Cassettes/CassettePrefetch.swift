@@ -5,58 +5,116 @@ import Synchronization
   import Glibc
 #endif
 
-/// Asks the kernel to read the cassettes of the cases about to run (`POSIX_FADV_WILLNEED`), on a
-/// thread of its own, a window ahead of the cases started. Replaying many cassettes from a cold
-/// page cache otherwise waits on one small read at a time on each of the few threads that run
-/// cases. It only hints: the replay reads every file itself, whatever the hint did.
+/// Reads the cassettes of the cases about to run, on a thread of its own, a window ahead of the
+/// cases started, and hands each case its file's bytes: the case is spared opening its file. A
+/// case that comes before its file is read reads it itself (and the read-ahead skips it); a file
+/// over 256 KiB is left to its case; at most 4 MiB is held ahead.
+///
+/// From a cold page cache one read at a time would wait on the disk for each file, so when a read
+/// waits (over 200 µs), the next 256 files are hinted to the kernel (`POSIX_FADV_WILLNEED`), which
+/// reads them at once; from a warm cache nothing is hinted (a hint costs an open of its own).
 package final class CassettePrefetch: Sendable {
   private struct State {
     var started = 0
     var stopped = false
+    /// Files read ahead, by the case's position in the plan (`PlannedCase.index`).
+    var ready: [Int: [UInt8]] = [:]
+    var heldBytes = 0
+    /// The position of the last case the read-ahead is done with: a later case that comes first
+    /// is claimed, so that its file is not read twice.
+    var passed = -1
+    var claimed: Set<Int> = []
   }
 
   private let state = Mutex(State())
-  /// Files hinted ahead of the cases started.
+  /// Cases read ahead of the cases started.
   let window: Int
+  /// Bytes held ahead at most.
+  let maxHeld: Int
 
-  /// Starts hinting the cassettes of `cases` (in the order they run; the plan's own array).
+  /// Starts reading the cassettes of `cases` (in the order they run; the plan's own array).
   package convenience init(cases: [PlannedCase], store: CassetteStore) {
-    self.init(cases, window: 256) { c in
-      guard c.skip == nil else { return }
-      let fd = open(store.absolutePath(c), O_RDONLY | O_CLOEXEC)
-      guard fd >= 0 else { return }
-      _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
-      close(fd)
-    }
+    self.init(
+      cases, window: 256, maxHeld: 4 << 20,
+      read: { c in
+        // (An adaptive repeat may not need a later sample: its file is not read ahead.)
+        guard c.skip == nil, c.adaptiveMin == nil else { return nil }
+        return FileSystem.readAhead(store.absolutePath(c), upTo: 256 << 10)
+      },
+      hint: { c in
+        guard c.skip == nil else { return }
+        FileSystem.hint(store.absolutePath(c))
+      })
   }
 
-  /// Calls `hint` with each case at most `window` ahead of the cases started.
-  init(_ cases: [PlannedCase], window: Int, hint: @escaping @Sendable (PlannedCase) -> Void) {
+  /// Calls `read` with each case at most `window` ahead of the cases started, and keeps what it
+  /// gives for `take`; after a read that waited, calls `hint` with the next `window` cases.
+  init(
+    _ cases: [PlannedCase], window: Int, maxHeld: Int, read: @escaping @Sendable (PlannedCase) -> [UInt8]?,
+    hint: @escaping @Sendable (PlannedCase) -> Void = { _ in }
+  ) {
     self.window = window
+    self.maxHeld = maxHeld
     guard !cases.isEmpty else { return }
-    let thread = Thread { [self] in self.run(cases, hint) }
+    let thread = Thread { [self] in self.run(cases, read, hint) }
     thread.name = "promptcheck.prefetch"
     thread.start()
   }
 
-  /// One more case is being read.
-  package func caseStarted() { state.withLock { $0.started += 1 } }
+  /// A case starts reading its cassette: the bytes read ahead for it, or nil (it reads them itself).
+  package func take(_ c: PlannedCase) -> [UInt8]? {
+    state.withLock { s in
+      s.started += 1
+      if let bytes = s.ready.removeValue(forKey: c.index) {
+        s.heldBytes -= bytes.count
+        return bytes
+      }
+      if c.index > s.passed { s.claimed.insert(c.index) }
+      return nil
+    }
+  }
 
-  /// No more hints (the run ended or was cancelled).
-  package func stop() { state.withLock { $0.stopped = true } }
+  /// No more reading ahead (the run ended or was cancelled); what is held is let go.
+  package func stop() {
+    state.withLock { s in
+      s.stopped = true
+      s.ready = [:]
+      s.heldBytes = 0
+    }
+  }
 
-  private func run(_ cases: [PlannedCase], _ hint: (PlannedCase) -> Void) {
+  private func run(_ cases: [PlannedCase], _ read: (PlannedCase) -> [UInt8]?, _ hint: (PlannedCase) -> Void) {
+    let clock = ContinuousClock()
     var next = 0
+    // Cases before this one are hinted (or need not be).
+    var hinted = 0
     while next < cases.count {
-      let (limit, stopped) = state.withLock { ($0.started + window, $0.stopped) }
+      let (limit, full, stopped) = state.withLock { ($0.started + window, $0.heldBytes >= maxHeld, $0.stopped) }
       if stopped { return }
-      guard next < limit else {
+      guard next < limit && !full else {
         usleep(500)
         continue
       }
-      while next < min(limit, cases.count) {
-        hint(cases[next])
-        next += 1
+      let c = cases[next]
+      next += 1
+      let claimed = state.withLock { $0.claimed.remove(c.index) != nil }
+      let start = clock.now
+      let bytes = claimed ? nil : read(c)
+      if !claimed && clock.now - start > .microseconds(200) {
+        // The read waited on the disk: the next files are asked for at once.
+        hinted = max(hinted, next)
+        while hinted < min(next + window, cases.count) {
+          hint(cases[hinted])
+          hinted += 1
+        }
+      }
+      state.withLock { s in
+        s.passed = c.index
+        // A case that came while its file was read has read it itself.
+        if let bytes, s.claimed.remove(c.index) == nil, !s.stopped {
+          s.ready[c.index] = bytes
+          s.heldBytes += bytes.count
+        }
       }
     }
   }

@@ -22,8 +22,9 @@ package struct CassetteStore: Sendable {
     case found(Cassette)
   }
 
-  package func load(_ c: PlannedCase) -> Lookup {
-    guard let data = FileSystem.read(absolutePath(c)) else { return .absent }
+  /// The case's cassette; `readAhead` is its file's bytes when they were read already.
+  package func load(_ c: PlannedCase, readAhead: [UInt8]? = nil) -> Lookup {
+    guard let data = readAhead ?? FileSystem.read(absolutePath(c)) else { return .absent }
     do {
       return .found(try Cassette.parse(bytes: data, file: displayPath(c)))
     } catch {
@@ -42,7 +43,7 @@ package struct CassetteSource: CompletionSource {
   package var budget: CostBudget
   /// The run's secrets: cassettes are matched and written through it.
   package var redactor: Redactor
-  /// Hints the cassettes of the cases about to run (a long replay).
+  /// Reads the cassettes of the cases about to run ahead of them (a long replay).
   package var prefetch: CassettePrefetch?
 
   package init(store: CassetteStore, mode: RunMode, client: ChatClient?, budget: CostBudget, redactor: Redactor) {
@@ -94,8 +95,7 @@ package struct CassetteSource: CompletionSource {
   func lookup(_ c: PlannedCase) -> (Lookup, previous: Cassette?) {
     let display = store.displayPath(c)
     if mode == .live { return (.missing("live mode"), nil) }
-    prefetch?.caseStarted()
-    switch store.load(c) {
+    switch store.load(c, readAhead: prefetch?.take(c)) {
     case .absent:
       return (.missing("no cassette for \(c.id) (\(display))"), nil)
     case .unreadable(let m):
