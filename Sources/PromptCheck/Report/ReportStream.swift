@@ -38,6 +38,9 @@ final class Spool {
   private(set) var failure: String?
   /// Pending bytes that go to the file at once.
   private let flushAt: Int
+  /// While a report is put together in its file (which its sink writes to, unbuffered): the
+  /// spool's file part goes straight there, copied by the kernel (`sendfile`), not through memory.
+  var sendTo: Int32?
 
   /// A spool in memory.
   init() { flushAt = Int.max }
@@ -90,6 +93,18 @@ final class Spool {
   func copy(_ range: Range<Int>, to sink: ([UInt8]) -> Void) {
     var lower = range.lowerBound
     let upper = min(range.upperBound, written)
+    if let target = sendTo, lower < upper {
+      var offset = off_t(lower)
+      while offset < upper {
+        let n = sendfile(target, fd, &offset, upper - Int(offset))
+        if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+        if n <= 0 {
+          failure = n < 0 ? String(cString: strerror(errno)) : "its cases could not be read back"
+          return
+        }
+      }
+      lower = upper
+    }
     while lower < upper {
       let want = min(1 << 18, upper - lower)
       var failed: Int32?
@@ -179,6 +194,7 @@ package final class ReportStream: RunReporter {
     for o in outputs {
       do {
         let stream = try AtomicFile.Stream(ctx.absolute(o.path))
+        o.spool.sendTo = stream.descriptor
         o.sections.assemble(head, totals, from: o.spool) { stream.write($0) }
         if let failure = o.spool.failure { throw AtomicFile.WriteError(path: ctx.absolute(o.path), reason: failure) }
         try stream.commit()

@@ -49,6 +49,9 @@ package enum AtomicFile {
       guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
     }
 
+    /// The open temporary file, for writing to it directly; nil once a write failed (or after `commit`).
+    package var descriptor: Int32? { failure == nil && fd >= 0 ? fd : nil }
+
     /// Appends; the first failure is kept and reported by `commit`.
     package func write(_ bytes: [UInt8]) {
       guard failure == nil, fd >= 0 else { return }
