@@ -217,6 +217,17 @@ let sampleResponse: JSON = [
   }
 }
 
+/// `length` counts code points on the UTF-8 bytes, a word at a time: the same as the scalars.
+@Test(arguments: ["", "a", "héllo wörld", "日本語のテキスト", "🙂🙃 emoji 👍🏽", "ascii only, longer than eight bytes"])
+func codePointsAreTheUnicodeScalars(_ base: String) {
+  // Every length from 0 to 3× the base, so each tail and alignment is counted.
+  let text = String(repeating: base, count: 3)
+  for end in text.unicodeScalars.indices + [text.endIndex] {
+    let prefix = String(text.unicodeScalars[..<end])
+    #expect(AssertionEvaluator.codePoints(prefix) == prefix.unicodeScalars.count)
+  }
+}
+
 @Suite struct CompletionDecodingTests {
   @Test func decodesTheFirstChoice() {
     let c = Completion(response: sampleResponse, latencyMS: 5)

@@ -499,13 +499,27 @@ package struct AssertionEvaluator: Sendable {
 
   // MARK: Helpers
 
-  /// Code points in a text, counted on its UTF-8 bytes (every byte that does not continue a sequence).
+  /// Code points in a text, counted on its UTF-8 bytes (every byte that does not continue a
+  /// sequence, `10xxxxxx`), eight bytes at a time.
   static func codePoints(_ text: String) -> Int {
     var t = text
     return t.withUTF8 { bytes in
-      var n = 0
-      for b in bytes where b & 0xC0 != 0x80 { n += 1 }
-      return n
+      let high: UInt64 = 0x8080_8080_8080_8080
+      var continuing = 0
+      var i = 0
+      guard let base = bytes.baseAddress else { return 0 }
+      let raw = UnsafeRawPointer(base)
+      while i + 8 <= bytes.count {
+        let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        // A byte continues a sequence when its top bit is set and the next one is not.
+        continuing += (word & high & ~(word << 1)).nonzeroBitCount
+        i += 8
+      }
+      while i < bytes.count {
+        if bytes[i] & 0xC0 == 0x80 { continuing += 1 }
+        i += 1
+      }
+      return bytes.count - continuing
     }
   }
 
