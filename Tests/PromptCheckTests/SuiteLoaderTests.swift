@@ -117,6 +117,19 @@ import Testing
     #expect(v[1].messages.count == 2 && changed.box === v[1].box)
   }
 
+  /// The fields most tests leave out are held apart, and read and set like the others; a change
+  /// gives the test a box of its own, and the value it came from keeps what it had.
+  @Test func rarelyGivenFieldsReadAndSetLikeTheOthers() throws {
+    let t = try loadTest("tests:\n  - {name: a, prompt: x, repeat: 3, min_pass_rate: 0.5}\n")
+    #expect(t.repeatCount == 3 && t.minPassRate == 0.5 && t.skip == nil && t.description == nil)
+    var changed = t
+    changed.skip = "later"
+    changed.repeatCount = nil
+    #expect(changed.skip == "later" && changed.repeatCount == nil && changed.minPassRate == 0.5)
+    #expect(t.skip == nil && t.repeatCount == 3)
+    #expect(changed.box !== t.box && changed.name == "a")
+  }
+
   @Test func shorthandAssistantMayCarryToolCalls() throws {
     let t = try loadTest(
       """

@@ -47,6 +47,18 @@ package struct TestDefinition: Sendable, BoxedFields {
 
   package init(_ fields: Fields) { box = FieldBox(fields) }
 
+  /// The fields most tests leave out (`Fields.Rare`), read and set like the others.
+  package subscript<T>(dynamicMember field: WritableKeyPath<Fields.Rare, T?>) -> T? {
+    get { box.value.rare?.value[keyPath: field] }
+    set {
+      var fields = box.value
+      var rare = fields.rare?.value ?? Fields.Rare()
+      rare[keyPath: field] = newValue
+      fields.rare = rare.isEmpty ? nil : FieldBox(rare)
+      box = FieldBox(fields)
+    }
+  }
+
   package struct Fields: Sendable {
     package var suite: String
     package var name: String
@@ -57,7 +69,7 @@ package struct TestDefinition: Sendable, BoxedFields {
     /// One per matrix combination (a single variant when there is no matrix).
     package var variants: [TestVariant]
     /// What most tests leave out, held apart so a test that gives none of it costs a word.
-    private var rare: FieldBox<Rare>?
+    fileprivate var rare: FieldBox<Rare>?
 
     package init(
       suite: String, name: String, slug: String, location: SourceLocation, description: String? = nil,
@@ -78,52 +90,18 @@ package struct TestDefinition: Sendable, BoxedFields {
       self.rare = rare.isEmpty ? nil : FieldBox(rare)
     }
 
-    package var description: String? {
-      get { rare?.value.description }
-      set { update { $0.description = newValue } }
-    }
-    package var golden: GoldenSpec? {
-      get { rare?.value.golden }
-      set { update { $0.golden = newValue } }
-    }
-    /// `repeat: N`, or the `max` of `repeat: {min, max}`.
-    package var repeatCount: Int? {
-      get { rare?.value.repeatCount }
-      set { update { $0.repeatCount = newValue } }
-    }
-    /// The `min` of `repeat: {min, max}`: samples are drawn until the SPRT decides (adaptive repeats).
-    package var repeatMin: Int? {
-      get { rare?.value.repeatMin }
-      set { update { $0.repeatMin = newValue } }
-    }
-    package var minPassRate: Double? {
-      get { rare?.value.minPassRate }
-      set { update { $0.minPassRate = newValue } }
-    }
-    /// `min_pass_rate: {rate, confidence}`: the gate is the Wilson lower bound at this confidence.
-    package var confidence: Double? {
-      get { rare?.value.confidence }
-      set { update { $0.confidence = newValue } }
-    }
-    package var skip: String? {
-      get { rare?.value.skip }
-      set { update { $0.skip = newValue } }
-    }
-
-    private mutating func update(_ change: (inout Rare) -> Void) {
-      var r = rare?.value ?? Rare()
-      change(&r)
-      rare = r.isEmpty ? nil : FieldBox(r)
-    }
-
-    private struct Rare: Sendable {
-      var description: String?
-      var golden: GoldenSpec?
-      var repeatCount: Int?
-      var repeatMin: Int?
-      var minPassRate: Double?
-      var confidence: Double?
-      var skip: String?
+    /// Read and set through the test as if they were its own fields (`test.repeatCount`).
+    package struct Rare: Sendable {
+      package var description: String?
+      package var golden: GoldenSpec?
+      /// `repeat: N`, or the `max` of `repeat: {min, max}`.
+      package var repeatCount: Int?
+      /// The `min` of `repeat: {min, max}`: samples are drawn until the SPRT decides (adaptive repeats).
+      package var repeatMin: Int?
+      package var minPassRate: Double?
+      /// `min_pass_rate: {rate, confidence}`: the gate is the Wilson lower bound at this confidence.
+      package var confidence: Double?
+      package var skip: String?
 
       var isEmpty: Bool {
         description == nil && golden == nil && repeatCount == nil && repeatMin == nil && minPassRate == nil
