@@ -169,8 +169,8 @@ struct DelayedSource: CompletionSource {
     prefetch.stop()
   }
 
-  /// A read that waits (a cold page cache) has the next window's files hinted to the kernel;
-  /// reads that do not wait hint nothing.
+  /// A read that went to the disk (a cold page cache; here, one that took long) has the next
+  /// window's files hinted to the kernel; reads that did not hint nothing.
   @Test func aReadThatWaitsHasTheNextWindowHinted() async throws {
     let cases = try Self.cases(20, skipping: -1)
     let read = Mutex<[String]>([])
@@ -182,7 +182,7 @@ struct DelayedSource: CompletionSource {
         read.withLock { $0.append(c.fileStem) }
         return []
       },
-      hint: { c in hinted.withLock { $0.append(c.fileStem) } })
+      hint: { c in hinted.withLock { $0.append(c.fileStem) } }, wentToDisk: { $0 > .milliseconds(2) })
     #expect(await Self.settled(read, 5).count == 5)
     #expect(hinted.withLock { $0 } == ["t1", "t2", "t3", "t4", "t5"])
     for c in cases[0..<5] { _ = prefetch.take(c) }

@@ -11,8 +11,9 @@ import Synchronization
 /// over 256 KiB is left to its case; at most 4 MiB is held ahead.
 ///
 /// From a cold page cache one read at a time would wait on the disk for each file, so when a read
-/// waits (over 200 µs), the next 256 files are hinted to the kernel (`POSIX_FADV_WILLNEED`), which
-/// reads them at once; from a warm cache nothing is hinted (a hint costs an open of its own).
+/// went to the disk (it took over 50 µs and the thread's block reads, `ru_inblock`, grew), the
+/// next 256 files are hinted to the kernel (`POSIX_FADV_WILLNEED`), which reads them at once; from
+/// a warm cache nothing is hinted (a hint costs an open of its own).
 package final class CassettePrefetch: Sendable {
   private struct State {
     var started = 0
@@ -48,15 +49,17 @@ package final class CassettePrefetch: Sendable {
   }
 
   /// Calls `read` with each case at most `window` ahead of the cases started, and keeps what it
-  /// gives for `take`; after a read that waited, calls `hint` with the next `window` cases.
+  /// gives for `take`; after a read that went to the disk, calls `hint` with the next `window`
+  /// cases. `wentToDisk` tells from a read's time (nil: the thread's block reads grew).
   init(
     _ cases: [PlannedCase], window: Int, maxHeld: Int, read: @escaping @Sendable (PlannedCase) -> [UInt8]?,
-    hint: @escaping @Sendable (PlannedCase) -> Void = { _ in }
+    hint: @escaping @Sendable (PlannedCase) -> Void = { _ in },
+    wentToDisk: (@Sendable (Duration) -> Bool)? = nil
   ) {
     self.window = window
     self.maxHeld = maxHeld
     guard !cases.isEmpty else { return }
-    let thread = Thread { [self] in self.run(cases, read, hint) }
+    let thread = Thread { [self] in self.run(cases, read, hint, wentToDisk) }
     thread.name = "promptcheck.prefetch"
     thread.start()
   }
@@ -83,11 +86,17 @@ package final class CassettePrefetch: Sendable {
     }
   }
 
-  private func run(_ cases: [PlannedCase], _ read: (PlannedCase) -> [UInt8]?, _ hint: (PlannedCase) -> Void) {
+  private func run(
+    _ cases: [PlannedCase], _ read: (PlannedCase) -> [UInt8]?, _ hint: (PlannedCase) -> Void,
+    _ wentToDisk: ((Duration) -> Bool)?
+  ) {
     let clock = ContinuousClock()
     var next = 0
     // Cases before this one are hinted (or need not be).
     var hinted = 0
+    var blockReads = BlockReads()
+    // (A slow read may only have been a read that lost the processor for a while.)
+    let wentToDisk = wentToDisk ?? { elapsed in elapsed > .microseconds(50) && blockReads.grew() }
     while next < cases.count {
       let (limit, full, stopped) = state.withLock { ($0.started + window, $0.heldBytes >= maxHeld, $0.stopped) }
       if stopped { return }
@@ -100,8 +109,8 @@ package final class CassettePrefetch: Sendable {
       let claimed = state.withLock { $0.claimed.remove(c.index) != nil }
       let start = clock.now
       let bytes = claimed ? nil : read(c)
-      if !claimed && clock.now - start > .microseconds(200) {
-        // The read waited on the disk: the next files are asked for at once.
+      if !claimed && wentToDisk(clock.now - start) {
+        // The read went to the disk: the next files are asked for at once.
         hinted = max(hinted, next)
         while hinted < min(next + window, cases.count) {
           hint(cases[hinted])
@@ -117,5 +126,24 @@ package final class CassettePrefetch: Sendable {
         }
       }
     }
+  }
+}
+
+/// The calling thread's reads from the disk (`getrusage(RUSAGE_THREAD)`'s `ru_inblock`): whether
+/// any happened since the last look.
+private struct BlockReads {
+  private var last = BlockReads.count()
+
+  mutating func grew() -> Bool {
+    let now = Self.count()
+    defer { last = now }
+    return now > last
+  }
+
+  private static func count() -> Int {
+    var usage = rusage()
+    // RUSAGE_THREAD (Linux), which the C library module does not export.
+    let thread: Int32 = 1
+    return getrusage(thread, &usage) == 0 ? usage.ru_inblock : 0
   }
 }
