@@ -105,6 +105,36 @@ struct DelayedSource: CompletionSource {
   }
 }
 
+@Suite struct SpoolTests {
+  /// A spool's file part goes to the report's file by sendfile; where the kernel refuses (here an
+  /// O_APPEND file, which sendfile does not write to), it goes through memory: the same bytes.
+  @Test(arguments: [O_WRONLY, O_WRONLY | O_APPEND])
+  func spooledBytesReachTheReportEitherWay(_ flags: Int32) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let spool = Spool(beside: dir + "/report.json", flushAt: 64)
+    var expected: [UInt8] = []
+    var ranges: [Range<Int>] = []
+    for k in 0..<50 {
+      let section = Array("section \(k) \(String(repeating: "x", count: k))\n".utf8)
+      expected += section
+      ranges.append(spool.append { $0 += section })
+    }
+    let path = dir + "/out"
+    let fd = open(path, O_CREAT | flags, 0o644)
+    #expect(fd >= 0)
+    spool.sendTo = fd
+    // Every range in turn (the file's and the pending bytes), written as a report would be.
+    for r in ranges {
+      spool.copy(r, to: { bytes in _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } })
+    }
+    close(fd)
+    #expect(spool.failure == nil)
+    #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == expected)
+  }
+}
+
 @Suite struct CassettePrefetchTests {
   static func cases(_ count: Int, skipping skipped: Int) throws -> [PlannedCase] {
     var yaml = "model: m\ntests:\n"

@@ -98,12 +98,17 @@ final class Spool {
       while offset < upper {
         let n = sendfile(target, fd, &offset, upper - Int(offset))
         if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+        if n < 0 && (errno == EINVAL || errno == ENOSYS) {
+          // A file system that cannot: the rest goes through memory, as below.
+          sendTo = nil
+          break
+        }
         if n <= 0 {
           failure = n < 0 ? String(cString: strerror(errno)) : "its cases could not be read back"
           return
         }
       }
-      lower = upper
+      lower = Int(offset)
     }
     while lower < upper {
       let want = min(1 << 18, upper - lower)
