@@ -117,6 +117,30 @@ import Testing
     #expect(v[1].messages.count == 2 && changed.box === v[1].box)
   }
 
+  /// Sharing is exact: params equal as JSON but written differently (`1` and `1.0`, another
+  /// order) or texts that differ only in their code points keep boxes of their own, and each test
+  /// sends what it says.
+  @Test func variantsThatOnlyLookAlikeDoNotShare() throws {
+    let (loaded, errors) = loadSuite(
+      """
+      tests:
+        - {name: a, prompt: x, params: {temperature: 1, seed: 2}}
+        - {name: b, prompt: x, params: {temperature: 1.0, seed: 2}}
+        - {name: c, prompt: x, params: {seed: 2, temperature: 1.0}}
+        - {name: d, prompt: x, system: "caf\\u00e9"}
+        - {name: e, prompt: x, system: "cafe\\u0301"}
+      """)
+    #expect(errors.isEmpty)
+    let v = try #require(loaded).tests.map { $0.variants[0] }
+    #expect(v[0].box !== v[1].box && v[1].box !== v[2].box && v[3].box !== v[4].box)
+    #expect(
+      v.prefix(3).map { JSON.object($0.params).serialized() } == [
+        "{\"temperature\":1,\"seed\":2}", "{\"temperature\":1.0,\"seed\":2}", "{\"seed\":2,\"temperature\":1.0}",
+      ])
+    #expect(v[3].messages[0]["content"]?.stringValue?.unicodeScalars.count == 4)
+    #expect(v[4].messages[0]["content"]?.stringValue?.unicodeScalars.count == 5)
+  }
+
   /// The fields most tests leave out are held apart, and read and set like the others; a change
   /// gives the test a box of its own, and the value it came from keeps what it had.
   @Test func rarelyGivenFieldsReadAndSetLikeTheOthers() throws {

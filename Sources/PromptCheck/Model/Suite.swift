@@ -164,17 +164,25 @@ package struct TestVariant: Sendable, BoxedFields {
     /// `transform:` of the test: shapes the output before every assertion on the output.
     package var transforms: [Transform] = []
 
-    /// Whether a variant with these fields may share `other`'s box: the same values, the
-    /// assertions and transforms the same parsed lists (a suite's defaults are parsed once).
+    /// Whether a variant with these fields may share `other`'s box: exactly the same values (texts
+    /// by code points; `1` and `1.0` differ), the params, assertions and transforms the same parsed
+    /// lists (a suite's defaults are parsed once), the same provider. Sharing only saves memory, so
+    /// anything unsure says no.
     package func answersAlike(_ other: Fields) -> Bool {
       func sameList<T>(_ a: [T], _ b: [T]) -> Bool {
         a.isEmpty && b.isEmpty
           || a.withUnsafeBufferPointer { p in b.withUnsafeBufferPointer { $0.baseAddress == p.baseAddress } }
       }
-      return matrix.elementsEqual(other.matrix) { $0 == $1 } && vars == other.vars && system == other.system
-        && model == other.model && target == other.target && threshold == other.threshold
+      func same(_ a: String?, _ b: String?) -> Bool {
+        guard let a, let b else { return a == nil && b == nil }
+        return sameCodePoints(a, b)
+      }
+      return sameList(matrix, other.matrix) && sameList(params.members, other.params.members)
         && sameList(assertions, other.assertions) && sameList(transforms, other.transforms)
-        && provider == other.provider && params == other.params
+        && provider.box === other.provider.box && same(model, other.model) && same(target, other.target)
+        && same(system, other.system) && threshold?.bitPattern == other.threshold?.bitPattern
+        && vars.count == other.vars.count
+        && zip(vars, other.vars).allSatisfy { same($0.key, $1.key) && same($0.value, $1.value) }
     }
   }
 }
