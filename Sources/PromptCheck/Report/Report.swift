@@ -1,43 +1,31 @@
 import Foundation
 
-/// What the report writers need of a run. Built from a finished run, or read
-/// back from JSON reports (`merge` combines shards this way).
+/// What the report writers need of a run: its head and its cases. Built from a finished run,
+/// or read back from JSON reports (`merge` combines shards this way). The head's fields read and
+/// set as the report's own (`report.groups`).
+@dynamicMemberLookup
 package struct Report: Sendable {
-  package var startedAt: Date
-  package var durationMS: Int
-  package var mode: String
+  /// What the report says beside its cases.
+  package var head: ReportHead
   /// In plan order (the order of an unsharded run).
   package var cases: [ReportCase]
-  /// Every repeated test's figures, in plan order.
-  package var groups: [RepeatGroup] = []
-  /// `--max-cost` on a run that could call: what it allowed, spent, and held back.
-  package var budget: BudgetReport?
-
-  /// The plan this run was (a shard of), for `merge`.
-  package var plan: PlanFingerprint?
 
   package init(startedAt: Date, durationMS: Int, mode: String, cases: [ReportCase]) {
-    self.startedAt = startedAt
-    self.durationMS = durationMS
-    self.mode = mode
-    self.cases = cases
+    self.init(ReportHead(startedAt: startedAt, durationMS: durationMS, mode: mode), cases: cases)
   }
 
   package init(_ head: ReportHead, cases: [ReportCase]) {
-    self.init(startedAt: head.startedAt, durationMS: head.durationMS, mode: head.mode, cases: cases)
-    groups = head.groups
-    budget = head.budget
-    plan = head.plan
+    self.head = head
+    self.cases = cases
   }
 
-  /// What the report says beside its cases.
-  package var head: ReportHead {
-    ReportHead(startedAt: startedAt, durationMS: durationMS, mode: mode, groups: groups, budget: budget, plan: plan)
+  package subscript<T>(dynamicMember field: WritableKeyPath<ReportHead, T>) -> T {
+    get { head[keyPath: field] }
+    set { head[keyPath: field] = newValue }
   }
 
   /// The counts and totals of the cases, and the ones a summary lists.
   package var totals: ReportTotals { ReportTotals(cases) }
-
 }
 
 /// A report's run-wide facts, known once the run ends (its cases are streamed before).
