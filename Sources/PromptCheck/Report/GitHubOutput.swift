@@ -55,13 +55,7 @@ package enum GitHubOutput {
     guard fd >= 0 else { return String(cString: strerror(errno)) }
     defer { close(fd) }
     let bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-      guard n > 0 else { return String(cString: strerror(errno)) }
-      offset += n
-    }
-    return nil
+    return FileSystem.writeAll(fd, bytes[...]) < bytes.count ? String(cString: strerror(errno)) : nil
   }
 
   /// Workflow-command escaping of the message part.

@@ -74,18 +74,10 @@ final class Spool {
   }
 
   private func flush() {
-    var offset = 0
-    while offset < pending.count {
-      let n = pending[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 {
-        fileFull = true
-        break
-      }
-      offset += n
-    }
-    written += offset
-    pending.removeFirst(offset)
+    let n = FileSystem.writeAll(fd, pending[...])
+    if n < pending.count { fileFull = true }
+    written += n
+    pending.removeFirst(n)
   }
 
   /// Hands the bytes of `range` to `sink`, at most 256 KiB at a time (each piece read into an
@@ -112,21 +104,12 @@ final class Spool {
     }
     while lower < upper {
       let want = min(1 << 18, upper - lower)
-      var failed: Int32?
-      let piece = [UInt8](unsafeUninitializedCapacity: want) { buffer, count in
-        guard let base = buffer.baseAddress else { return }
-        while count < want {
-          let n = pread(fd, base + count, want - count, off_t(lower + count))
-          if n < 0 && errno == EINTR { continue }
-          if n <= 0 {
-            failed = n < 0 ? errno : 0
-            break
-          }
-          count += n
-        }
+      guard let piece = FileSystem.read(fd, count: want, at: lower) else {
+        failure = String(cString: strerror(errno))
+        return
       }
-      if let failed {
-        failure = failed != 0 ? String(cString: strerror(failed)) : "its cases could not be read back"
+      guard piece.count == want else {
+        failure = "its cases could not be read back"
         return
       }
       sink(piece)

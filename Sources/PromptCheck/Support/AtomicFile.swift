@@ -55,16 +55,7 @@ package enum AtomicFile {
     /// Appends; the first failure is kept and reported by `commit`.
     package func write(_ bytes: [UInt8]) {
       guard failure == nil, fd >= 0 else { return }
-      var offset = 0
-      while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 {
-          failure = String(cString: strerror(errno))
-          return
-        }
-        offset += n
-      }
+      if FileSystem.writeAll(fd, bytes[...]) < bytes.count { failure = String(cString: strerror(errno)) }
     }
 
     /// Flushes, closes and renames the file into place.

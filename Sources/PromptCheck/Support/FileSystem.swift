@@ -40,20 +40,7 @@ package enum FileSystem {
   /// reports size 0) is read until the end.
   private static func read(_ fd: Int32, _ info: stat) -> [UInt8]? {
     let size = Int(info.st_size)
-    if (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
-      var failed = false
-      let whole = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-        guard let base = buffer.baseAddress else { return }
-        while count < size {
-          let n = Glibc.read(fd, base + count, size - count)
-          if n < 0 && errno == EINTR { continue }
-          if n < 0 { failed = true }
-          if n <= 0 { break }
-          count += n
-        }
-      }
-      return failed ? nil : whole
-    }
+    if (info.st_mode & S_IFMT) == S_IFREG && size > 0 { return read(fd, count: size, at: 0) }
     var out: [UInt8] = []
     let chunk = 16 * 1024
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 1)
@@ -67,6 +54,36 @@ package enum FileSystem {
       if n == 0 { return out }
       out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
     }
+  }
+
+  /// Up to `count` bytes of an open file from `offset`, read into an array of that size (fewer at
+  /// the end of the file); nil when a read fails (`errno` says why).
+  package static func read(_ fd: Int32, count: Int, at offset: Int) -> [UInt8]? {
+    var failed = false
+    let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, done in
+      guard let base = buffer.baseAddress else { return }
+      while done < count {
+        let n = pread(fd, base + done, count - done, off_t(offset + done))
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { failed = true }
+        if n <= 0 { break }
+        done += n
+      }
+    }
+    return failed ? nil : bytes
+  }
+
+  /// Writes `bytes` to `fd`, again after a partial or interrupted write; how many were written:
+  /// fewer than all when a write failed (`errno` says why) or took nothing.
+  package static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Int {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[(bytes.startIndex + offset)...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      offset += n
+    }
+    return offset
   }
 
   /// Every file under `root` (recursively, following no links out of it) whose name ends with
