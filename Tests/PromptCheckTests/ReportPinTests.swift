@@ -12,10 +12,10 @@ import Testing
     let loaded = ProjectLoader.load(configPath: "promptcheck.yaml", paths: [], directory: root)
     let project = try #require(loaded.project, "\(loaded.diagnostics)")
     let cases = Planner.plan(project.suites, PlanOptions())
-    let store = CassetteStore(root: "expectations/cassettes", absoluteRoot: root + "/expectations/cassettes")
+    let store = CassetteStore(root: "expectations/cassettes", project: ProjectRoot(root))
     let source = CassetteSource(
       store: store, mode: .replay, client: nil, budget: CostBudget(limit: nil), redactor: .none)
-    let goldens = GoldenStore(root: "expectations/golden", absoluteRoot: root + "/expectations/golden", update: false)
+    let goldens = GoldenStore(root: "expectations/golden", project: ProjectRoot(root), update: false)
     var reported: [ReportCase] = []
     let summary = await Runner(source: source, jobs: 4, mode: .replay, goldens: goldens).run(cases) { event in
       if case .caseReported(let c) = event { reported.append(c) }

@@ -36,6 +36,14 @@ package struct CommandContext: Sendable {
   /// A terminal that takes cursor movement and colour: a TTY whose `TERM` is not `dumb`.
   package var isSmartTerminal: Bool { stdoutIsTTY && environment["TERM"] != "dumb" }
 
+  /// The project folder: every file a command writes or deletes is inside it.
+  package var project: ProjectRoot { ProjectRoot(directory) }
+
+  /// `path` (relative to the working folder) as a path to write, or why it may not be written.
+  package func writable(_ path: String) throws(PathError) -> ProjectPath {
+    try project.path(absolute(path))
+  }
+
   package func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
   }

@@ -34,7 +34,7 @@ package enum CompareCommandCore {
     ] {
       guard let path else { continue }
       do {
-        try AtomicFile.write(text(), to: ctx.absolute(path))
+        try AtomicFile.write(text(), to: try ctx.writable(path))
       } catch {
         ctx.err("error: \(error)\n")
         status = .errored

@@ -36,12 +36,17 @@ package enum GoldenCommandsCore {
     }
     var status = ExitStatus.ok
     for p in pending {
-      let from = root.absolute + "/" + p
-      let to = String(from.dropLast(4))
-      if rename(from, to) == 0 {
-        ctx.out("accepted \(root.display)/\(p.dropLast(4))\n")
-      } else {
-        ctx.err("error: cannot rename \(root.display)/\(p): \(String(cString: strerror(errno)))\n")
+      do {
+        let from = try ctx.project.path(root.absolute + "/" + p)
+        let to = try ctx.project.path(String(from.absolute.dropLast(4)))
+        if let why = from.rename(to: to) {
+          ctx.err("error: cannot rename \(root.display)/\(p): \(why)\n")
+          status = .errored
+        } else {
+          ctx.out("accepted \(root.display)/\(p.dropLast(4))\n")
+        }
+      } catch {
+        ctx.err("error: \(error)\n")
         status = .errored
       }
     }
@@ -85,16 +90,24 @@ package enum GoldenCommandsCore {
         }
         switch answer {
         case "a", "accept":
-          if rename(newPath, goldenPath) == 0 {
-            accepted += 1
-            ctx.out("accepted \(display)\n")
-          } else {
-            ctx.err("error: cannot rename \(display).new\n")
+          do {
+            if let why = try ctx.project.path(newPath).rename(to: try ctx.project.path(goldenPath)) {
+              ctx.err("error: cannot rename \(display).new: \(why)\n")
+            } else {
+              accepted += 1
+              ctx.out("accepted \(display)\n")
+            }
+          } catch {
+            ctx.err("error: \(error)\n")
           }
         case "r", "reject":
-          try? FileManager.default.removeItem(atPath: newPath)
-          rejected += 1
-          ctx.out("rejected \(display) (deleted the .new file)\n")
+          do {
+            try ctx.project.path(newPath).remove()
+            rejected += 1
+            ctx.out("rejected \(display) (deleted the .new file)\n")
+          } catch {
+            ctx.err("error: \(error)\n")
+          }
         case "s", "skip", "":
           break
         case "q", "quit":
@@ -126,7 +139,10 @@ package enum GoldenCommandsCore {
 
   /// `accept --from REPORT`: writes the goldens a run left pending (a CI run's, from its
   /// downloaded report) from the texts the report holds, with the same filters.
-  package static func accept(fromReport file: String, filters: [String], ctx: CommandContext) -> ExitStatus {
+  package static func accept(fromReport file: String, filters: [String], configPath: String?, ctx: CommandContext)
+    -> ExitStatus
+  {
+    guard let root = goldenRoot(configPath: configPath, ctx: ctx) else { return .invalid }
     let report: Report
     switch InputFile.read(ctx.absolute(file), limit: 512 * 1024 * 1024) {
     case .failure(let p):
@@ -149,8 +165,9 @@ package enum GoldenCommandsCore {
       let group = c.id.replacingOccurrences(of: #"#[0-9]+$"#, with: "", options: .regularExpression)
       guard selects(filters, key: key, ids: [c.id, group]) else { continue }
       do {
-        try AtomicFile.write(text, to: ctx.absolute(path))
-        try? FileManager.default.removeItem(atPath: ctx.absolute(path) + ".new")
+        let target = try goldenPath(path, in: root, ctx)
+        try AtomicFile.write(text, to: target)
+        target.appending(suffix: ".new").remove()
         written.insert(path)
         ctx.out("accepted \(path) (from \(file))\n")
       } catch {
@@ -165,6 +182,21 @@ package enum GoldenCommandsCore {
           : "no pending golden in \(file) matches \(filters.joined(separator: ", "))\n")
     }
     return status
+  }
+
+  /// A golden path a report names (it comes from elsewhere: a CI run's artifact, maybe a fork's):
+  /// accepted only as a `.txt` or `.json` file under the golden folder, inside the project.
+  static func goldenPath(_ path: String, in root: (display: String, absolute: String), _ ctx: CommandContext)
+    throws(PathError) -> ProjectPath
+  {
+    let target = try ctx.writable(path)
+    let folder = try ctx.project.path(root.absolute + "/x").folder
+    guard target.absolute.hasPrefix(folder.absolute + "/"),
+      target.absolute.hasSuffix(".txt") || target.absolute.hasSuffix(".json")
+    else {
+      throw PathError(path: path, reason: "the report names a file that is not a golden under \(root.display)/")
+    }
+    return target
   }
 
   /// The cases of the suites by their golden's relative path (nil map when the suites do not load:

@@ -174,7 +174,7 @@ package enum InitCommandCore {
         continue
       }
       do {
-        try AtomicFile.write(f.text, to: ctx.absolute(f.path))
+        try AtomicFile.write(f.text, to: try ctx.writable(f.path))
         ctx.out("wrote \(f.path)\n")
       } catch {
         ctx.err("error: \(error)\n")
@@ -194,7 +194,7 @@ package enum InitCommandCore {
         + "# promptcheck: reports and scratch, and pending goldens (review them, then accept)\n"
         + missing.joined(separator: "\n") + "\n"
       do {
-        try AtomicFile.write(text, to: path)
+        try AtomicFile.write(text, to: try ctx.writable(".gitignore"))
         ctx.out(existing.isEmpty ? "wrote .gitignore\n" : "added \(missing.joined(separator: ", ")) to .gitignore\n")
       } catch {
         ctx.err("error: \(error)\n")

@@ -100,10 +100,10 @@ package enum RunCommandCore {
 
     // Execute and evaluate.
     let expectations = project.config.expectationsDir
-    let cassettes = CassetteStore(
-      root: expectations + "/cassettes", absoluteRoot: ctx.absolute(expectations + "/cassettes"))
-    let goldens = GoldenStore(
-      root: expectations + "/golden", absoluteRoot: ctx.absolute(expectations + "/golden"), update: s.updateGoldens)
+    let root = ctx.project
+    let cassettes = CassetteStore(root: expectations + "/cassettes", project: root)
+    let goldens = GoldenStore(root: expectations + "/golden", project: root, update: s.updateGoldens)
+    removeLeftovers(cases, cassettes: cassettes, goldens: goldens, reports: [s.junit, s.json, s.html], ctx)
     var client: ChatClient?
     if s.effectiveMode != .replay {
       do {
@@ -161,5 +161,22 @@ package enum RunCommandCore {
     }
     GitHubOutput.publish(summary.totals, budget: head.budget, ctx)
     return status
+  }
+
+  /// The temporary files a killed run (`kill -9`) left in the folders this run reads and writes:
+  /// the cassette and golden folders of its suites and the reports' folders.
+  static func removeLeftovers(
+    _ cases: [PlannedCase], cassettes: CassetteStore, goldens: GoldenStore, reports: [String?], _ ctx: CommandContext
+  ) {
+    var folders: [String] = []
+    var seen = Set<String>()
+    for c in cases where seen.insert(c.suite).inserted {
+      folders += [cassettes.absoluteRoot + "/" + c.suite, goldens.absoluteRoot + "/" + c.suite]
+    }
+    for r in reports.compactMap({ $0 }) { folders.append((ctx.absolute(r) as NSString).deletingLastPathComponent) }
+    for f in Set(folders) {
+      guard let folder = try? ctx.project.path(f + "/x").folder else { continue }
+      AtomicFile.removeLeftovers(in: folder)
+    }
   }
 }

@@ -7,7 +7,7 @@ package enum SchemaCommandCore {
     for (name, schema) in [("suite.json", EditorSchema.suite), ("config.json", EditorSchema.config)] {
       let path = folder + "/" + name
       do {
-        try AtomicFile.write(text(schema), to: ctx.absolute(path))
+        try AtomicFile.write(text(schema), to: try ctx.writable(path))
         ctx.out("wrote \(path)\n")
       } catch {
         ctx.err("error: \(error)\n")

@@ -55,7 +55,7 @@ package enum ServeCommandCore {
           client: ChatClient(
             transport: try CurlTransport(), retry: RetryPolicy(retries: config.run.retries ?? 3),
             timeout: config.run.timeout ?? 120, environment: ctx.environment),
-          folder: ctx.absolute(root + "/served"), display: root + "/served",
+          project: ctx.project, folder: ctx.absolute(root + "/served"), display: root + "/served",
           redactor: Redactor(providers: config.providers, environment: ctx.environment),
           capture: o.capture.map { ctx.absolute($0) }, log: { ctx.err($0) })
       } catch {
@@ -80,7 +80,8 @@ package enum ServeCommandCore {
         // Tenths of a millisecond, without Foundation's formatter on every request.
         let tenths = Int(took.components.seconds) * 10_000 + Int(took.components.attoseconds / 100_000_000_000_000)
         let ms = "\(tenths / 10).\(tenths % 10)"
-        ctx.err("\(request.method) \(request.path) \(response.status) \(outcome) \(ms) ms\n")
+        ctx.err(
+          "\(LogText.escaped(request.method)) \(LogText.escaped(request.path)) \(response.status) \(LogText.escaped(outcome)) \(ms) ms\n")
         return response
       }
     } catch {
@@ -257,6 +258,7 @@ package enum ServeCommandCore {
   final class Recorder: Sendable {
     let provider: Provider
     let client: ChatClient
+    let project: ProjectRoot
     let folder: String
     let display: String
     let redactor: Redactor
@@ -266,11 +268,12 @@ package enum ServeCommandCore {
     private let writing = Mutex(())
 
     init(
-      provider: Provider, client: ChatClient, folder: String, display: String, redactor: Redactor, capture: String?,
-      log: @escaping @Sendable (String) -> Void
+      provider: Provider, client: ChatClient, project: ProjectRoot, folder: String, display: String,
+      redactor: Redactor, capture: String?, log: @escaping @Sendable (String) -> Void
     ) {
       self.provider = provider
       self.client = client
+      self.project = project
       self.folder = folder
       self.display = display
       self.redactor = redactor
@@ -338,7 +341,8 @@ package enum ServeCommandCore {
         let cassette = Cassette(caseID: "served/\(name)", recordedAt: Date(), exchange: exchange)
         do {
           try writing.withLock { _ in
-            try AtomicFile.write(try cassette.yaml(redacting: redactor), to: folder + "/\(name).yaml")
+            try AtomicFile.write(
+              try cassette.yaml(redacting: redactor), to: try project.path(folder + "/\(name).yaml"))
             if let capture { try appendDraft(name: name, body: body, to: capture) }
           }
         } catch {
@@ -370,7 +374,8 @@ package enum ServeCommandCore {
         (existing ?? "# Drafts captured by promptcheck serve --capture: review, rename, add assertions.\ntests:\n")
         + item.trimmingCharacters(in: .whitespaces.union(.newlines)).replacingOccurrences(of: "\n    \n", with: "\n")
         + "\n"
-      try AtomicFile.write(text.replacingOccurrences(of: "tests:\n- ", with: "tests:\n  - "), to: path)
+      try AtomicFile.write(
+        text.replacingOccurrences(of: "tests:\n- ", with: "tests:\n  - "), to: try project.path(path))
     }
   }
 }

@@ -19,8 +19,9 @@ package enum Housekeeping {
       let listing = unused.map { "  \(cassettes.root)/\($0)\n" }.joined()
       if prune {
         for f in unused {
-          try? FileManager.default.removeItem(atPath: cassettes.absoluteRoot + "/" + f)
-          removeEmptyFolders(from: (f as NSString).deletingLastPathComponent, under: cassettes.absoluteRoot)
+          (try? cassettes.project.path(cassettes.absoluteRoot + "/" + f))?.remove()
+          removeEmptyFolders(
+            from: (f as NSString).deletingLastPathComponent, under: cassettes.absoluteRoot, in: cassettes.project)
         }
         ctx.out("pruned \(counted(unused.count, "unused cassette")):\n" + listing)
       } else if !quiet {
@@ -38,12 +39,10 @@ package enum Housekeeping {
 }
 
 /// Removes `folder` (relative to `root`) and its parents up to `root` while they are empty.
-func removeEmptyFolders(from folder: String, under root: String) {
+func removeEmptyFolders(from folder: String, under root: String, in project: ProjectRoot) {
   var f = folder
   while !f.isEmpty && f != "." && f != "/" {
-    let path = root + "/" + f
-    guard (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty == true else { return }
-    try? FileManager.default.removeItem(atPath: path)
+    guard let path = try? project.path(root + "/" + f), path.removeIfEmptyFolder() else { return }
     f = (f as NSString).deletingLastPathComponent
   }
 }

@@ -181,7 +181,7 @@ package final class ReportStream: RunReporter {
     var ok = true
     for o in outputs {
       do {
-        let stream = try AtomicFile.Stream(ctx.absolute(o.path))
+        let stream = try AtomicFile.Stream(try ctx.writable(o.path))
         o.spool.sendTo = stream.descriptor
         o.sections.assemble(head, totals, from: o.spool) { stream.write($0) }
         if let failure = o.spool.failure { throw AtomicFile.WriteError(path: ctx.absolute(o.path), reason: failure) }

@@ -15,21 +15,62 @@ package enum FileSystem {
     return read(fd, info)
   }
 
+  /// Why `readRegular` gave no bytes.
+  package enum ReadRefusal: Error, Sendable, Equatable {
+    /// There is no such file (or it cannot be opened).
+    case absent
+    /// There is something, but not a file to read: what it is and why it is refused.
+    case refused(String)
+  }
+
+  /// A regular file of at most `limit` bytes inside `project` (a cassette, a golden): a FIFO, a
+  /// device, a folder, a link that leads out of the project or a larger file is refused without
+  /// reading it (and without waiting on a FIFO that has no writer).
+  package static func readRegular(_ path: String, limit: Int, within project: ProjectRoot?) -> Result<
+    [UInt8], ReadRefusal
+  > {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    guard fd >= 0 else { return .failure(.absent) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return .failure(.absent) }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: return .failure(.refused("it is a folder, not a file"))
+    case S_IFIFO: return .failure(.refused("it is a FIFO, not a regular file"))
+    case S_IFCHR, S_IFBLK: return .failure(.refused("it is a device, not a regular file"))
+    case S_IFSOCK: return .failure(.refused("it is a socket, not a regular file"))
+    default: return .failure(.refused("it is not a regular file"))
+    }
+    if let project, !project.contains(openFile: fd) {
+      return .failure(.refused("it is a link to a file outside the project"))
+    }
+    guard Int(info.st_size) <= limit else {
+      return .failure(.refused("it is \(info.st_size) bytes, over the limit of \(limit) bytes"))
+    }
+    // Blocking reads from here (O_NONBLOCK only kept a FIFO from stalling the open).
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    guard let bytes = read(fd, info) else { return .failure(.refused(String(cString: strerror(errno)))) }
+    return .success(bytes)
+  }
+
   /// The bytes of a file of at most `limit` bytes, read ahead of the case that needs them; a
   /// larger file gives nil, as does one that cannot be read.
-  package static func readAhead(_ path: String, upTo limit: Int) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+  /// A file that `readRegular` would refuse is not read ahead (its case reads it and says why).
+  package static func readAhead(_ path: String, upTo limit: Int, within project: ProjectRoot?) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-    guard info.st_size <= limit else { return nil }
+    guard info.st_size <= limit, project?.contains(openFile: fd) ?? true else { return nil }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
     return read(fd, info)
   }
 
   /// Asks the kernel to read the file into its page cache (`POSIX_FADV_WILLNEED`), without waiting.
   package static func hint(_ path: String) {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     guard fd >= 0 else { return }
     _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
     close(fd)

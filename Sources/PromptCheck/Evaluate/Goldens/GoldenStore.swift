@@ -12,12 +12,19 @@ package struct GoldenStore: Sendable {
   package var absoluteRoot: String
   /// Write goldens directly instead of `.new` files.
   package var update: Bool
+  /// Goldens are read and written only inside the project.
+  package var project: ProjectRoot
 
-  package init(root: String, absoluteRoot: String, update: Bool) {
+  /// `root` relative to the project folder (or absolute inside it).
+  package init(root: String, project: ProjectRoot, update: Bool) {
     self.root = root
-    self.absoluteRoot = absoluteRoot
+    self.project = project
+    absoluteRoot = root.hasPrefix("/") ? root : project.path + "/" + root
     self.update = update
   }
+
+  /// The largest golden read (as large as the largest cassette).
+  package static let maxBytes = 16 * 1024 * 1024
 
   package static let volatileResponseFields = ["id", "created", "system_fingerprint"]
 
@@ -103,7 +110,15 @@ package struct GoldenStore: Sendable {
       return Comparison(report: GoldenReport(status: .changed, path: display), finding: fail(e.message))
     case .success(let text): actual = Self.withFinalNewline(text)
     }
-    let existing = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    let existing: String?
+    switch FileSystem.readRegular(path, limit: Self.maxBytes, within: project) {
+    case .success(let bytes): existing = String(decoding: bytes, as: UTF8.self)
+    case .failure(.absent): existing = nil
+    case .failure(.refused(let why)):
+      return Comparison(
+        report: GoldenReport(status: .changed, path: display), finding: nil,
+        error: "the golden \(display) cannot be read: \(why)")
+    }
     // The stored golden is normalised again, so a hand-edited file compares fairly.
     let expected = existing.map { text in
       Self.withFinalNewline((try? Self.normalize(text, spec.normalizers).get()) ?? text)
@@ -118,7 +133,7 @@ package struct GoldenStore: Sendable {
       var notes: [String] = []
       if expected != actual {
         do {
-          try AtomicFile.write(actual, to: path)
+          try AtomicFile.write(actual, to: try project.path(path))
           notes.append("wrote golden \(display)")
         } catch {
           return Comparison(
@@ -126,7 +141,7 @@ package struct GoldenStore: Sendable {
             error: "the golden could not be written: \(error)")
         }
       }
-      try? FileManager.default.removeItem(atPath: pending)
+      remove(pending)
       return Comparison(
         report: GoldenReport(status: expected == actual ? .matched : .updated, path: display), finding: nil,
         notes: notes)
@@ -144,7 +159,7 @@ package struct GoldenStore: Sendable {
               ?? "wrote \(display).new (review it, then run 'promptcheck accept')")), text: actual)
     }
     if expected == actual {
-      if !deferWrites { try? FileManager.default.removeItem(atPath: pending) }
+      if !deferWrites { remove(pending) }
       return Comparison(report: GoldenReport(status: .matched, path: display), finding: nil)
     }
     let diff = UnifiedDiff.diff(old: expected, new: actual, oldName: display, newName: display + ".new")
@@ -180,12 +195,12 @@ package struct GoldenStore: Sendable {
       let path = absoluteRoot + "/" + relative
       if update {
         guard let i = indices.first(where: { results[$0].goldenText != nil }), let text = results[i].goldenText else {
-          try? FileManager.default.removeItem(atPath: path + ".new")
+          remove(path + ".new")
           continue
         }
         do {
-          try AtomicFile.write(text, to: path)
-          try? FileManager.default.removeItem(atPath: path + ".new")
+          try AtomicFile.write(text, to: try project.path(path))
+          remove(path + ".new")
           results[i].notes.append("wrote golden \(display)")
         } catch {
           results[i].outcome = .errored("the golden could not be written: \(error)")
@@ -193,7 +208,7 @@ package struct GoldenStore: Sendable {
         continue
       }
       if indices.allSatisfy({ results[$0].golden.status == .matched }) {
-        try? FileManager.default.removeItem(atPath: path + ".new")
+        remove(path + ".new")
         continue
       }
       guard
@@ -215,10 +230,17 @@ package struct GoldenStore: Sendable {
   /// Writes the pending golden; nil when written, else why it could not be.
   func writePending(_ text: String, to path: String, display: String) -> String? {
     do {
-      try AtomicFile.write(text, to: path)
+      try AtomicFile.write(text, to: try project.path(path))
       return nil
-    } catch {
+    } catch let error as AtomicFile.WriteError {
       return "could not write \(display): \(error.reason)"
+    } catch {
+      return "could not write \(display): \(error)"
     }
+  }
+
+  /// Removes a stale pending file (only inside the project).
+  func remove(_ path: String) {
+    (try? project.path(path))?.remove()
   }
 }

@@ -103,14 +103,37 @@ package struct Cassette: Sendable {
   static func timestamp(_ d: Date) -> String { UTCTime.formatter(UTCTime.seconds).string(from: d) }
 
   /// The completion this cassette replays: a stream goes through the same assembly as a live one.
+  /// A cassette that records an error (a status other than 2xx, an `error` object, a body that is
+  /// no chat completion: promptcheck never records these, so it was edited) replays as that error.
   package func completion() -> Result<Completion, CallError> {
+    if let problem = Self.recordedError(status: status, body: body) { return .failure(problem) }
+    var answer = body
     if let events {
       switch StreamAssembler.assemble(events) {
-      case .success(let body): return .success(Completion(response: body, latencyMS: durationMS))
+      case .success(let assembled): answer = assembled
+      case .failure(.errorEvent(_, let chunk)):
+        return .failure(
+          ChatResponse.inBodyError(chunk["error"] ?? .null, "the cassette's stream carries an error", status: status))
       case .failure(let f): return .failure(CallError(.badBody, "the cassette's stream does not assemble: \(f)"))
       }
     }
-    return .success(Completion(response: body, latencyMS: durationMS))
+    if let problem = ChatResponse.malformation(answer) {
+      return .failure(CallError(.badBody, "the cassette's answer is malformed: \(problem)", status: status))
+    }
+    return .success(Completion(response: answer, latencyMS: durationMS))
+  }
+
+  /// The error a recorded status and body stand for, or nil for a 2xx without an `error` object.
+  static func recordedError(status: Int, body: JSON) -> CallError? {
+    if !(200..<300).contains(status) {
+      var message = "the cassette records HTTP \(status)"
+      if let err = body["error"], err != .null { message += ": " + ChatResponse.errorMessage(err) }
+      return CallError(.http, message, status: status)
+    }
+    if let err = body["error"], err != .null {
+      return ChatResponse.inBodyError(err, "the cassette records an error", status: status)
+    }
+    return nil
   }
 
   // MARK: File form

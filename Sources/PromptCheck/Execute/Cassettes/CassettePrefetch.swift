@@ -40,7 +40,7 @@ package final class CassettePrefetch: Sendable {
       read: { c in
         // (An adaptive repeat may not need a later sample: its file is not read ahead.)
         guard c.skip == nil, c.adaptiveMin == nil else { return nil }
-        return FileSystem.readAhead(store.absolutePath(c), upTo: 256 << 10)
+        return FileSystem.readAhead(store.absolutePath(c), upTo: 256 << 10, within: store.project)
       },
       hint: { c in
         guard c.skip == nil else { return }

@@ -6,15 +6,23 @@ package struct CassetteStore: Sendable {
   package var root: String
   /// Absolute, for I/O.
   package var absoluteRoot: String
+  /// The project: cassettes are written only inside it, and read only from inside it.
+  package var project: ProjectRoot
 
-  package init(root: String, absoluteRoot: String) {
+  /// `root` relative to the project folder (or absolute inside it).
+  package init(root: String, project: ProjectRoot) {
     self.root = root
-    self.absoluteRoot = absoluteRoot
+    self.project = project
+    absoluteRoot = root.hasPrefix("/") ? root : project.path + "/" + root
   }
 
   package func relativePath(_ c: PlannedCase) -> String { "\(c.suite)/\(c.fileStem).yaml" }
   package func displayPath(_ c: PlannedCase) -> String { root + "/" + relativePath(c) }
   package func absolutePath(_ c: PlannedCase) -> String { absoluteRoot + "/" + relativePath(c) }
+  /// The case's cassette as a path to write, or why it may not be written.
+  package func writablePath(_ c: PlannedCase) throws(PathError) -> ProjectPath {
+    try project.path(absolutePath(c))
+  }
 
   package enum Lookup {
     case absent
@@ -24,7 +32,16 @@ package struct CassetteStore: Sendable {
 
   /// The case's cassette; `readAhead` is its file's bytes when they were read already.
   package func load(_ c: PlannedCase, readAhead: [UInt8]? = nil) -> Lookup {
-    guard let data = readAhead ?? FileSystem.read(absolutePath(c)) else { return .absent }
+    let data: [UInt8]
+    if let readAhead {
+      data = readAhead
+    } else {
+      switch FileSystem.readRegular(absolutePath(c), limit: Cassette.maxBytes, within: project) {
+      case .success(let bytes): data = bytes
+      case .failure(.absent): return .absent
+      case .failure(.refused(let why)): return .unreadable("\(displayPath(c)): error: \(why)")
+      }
+    }
     do {
       return .found(try Cassette.parse(bytes: data, file: displayPath(c)))
     } catch {
@@ -210,7 +227,7 @@ package struct CassetteSource: CompletionSource {
           "the answer was not recorded: its cassette would be \(Self.megabytes(size)), over the limit of \(Self.megabytes(Cassette.maxBytes)) (lower max_tokens, or test this case live)"
         )
       }
-      try AtomicFile.write(yaml, to: store.absolutePath(c))
+      try AtomicFile.write(yaml, to: try store.writablePath(c))
     } catch {
       // A recording that is not on disk must not pass: the next replay would have nothing.
       fetched.cassette = CassetteReport(path: display, status: .missing)
@@ -232,6 +249,9 @@ package struct CassetteSource: CompletionSource {
       for r in requests {
         let body = redactor(r.body).canonicalized.canonical
         if let found = onDisk.judges.first(where: { $0.answers(path: r.urlPath, canonicalBody: body) }) {
+          if let problem = Cassette.recordedError(status: found.status, body: found.body) {
+            return .failure(problem)
+          }
           return .success(JudgeAnswer(record: found, replayed: true))
         }
       }
