@@ -1,16 +1,16 @@
 // libFuzzer entry points, compiled into the PromptCheck module by Fuzz/run (not part of
 // the package build). One binary serves every target; PROMPTCHECK_FUZZ_TARGET picks it:
-// json, sse, jsonpath or yaml. Each target must never crash, hang or leak, whatever the bytes.
+// json, sse, jsonpath, yaml or http. Each target must never crash, hang or leak, whatever the bytes.
 
 import Foundation
 
 enum FuzzTarget: String {
-  case json, sse, jsonpath, yaml
+  case json, sse, jsonpath, yaml, http
 
   static let selected: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["PROMPTCHECK_FUZZ_TARGET"] ?? ""
     guard let t = FuzzTarget(rawValue: name) else {
-      FileHandle.standardError.write(Data("PROMPTCHECK_FUZZ_TARGET must be json, sse, jsonpath or yaml\n".utf8))
+      FileHandle.standardError.write(Data("PROMPTCHECK_FUZZ_TARGET must be json, sse, jsonpath, yaml or http\n".utf8))
       exit(2)
     }
     return t
@@ -38,6 +38,20 @@ enum FuzzTarget: String {
       let document = parts.count > 1 ? (try? JSON.parse(String(parts[1]))) ?? .null : .null
       _ = try? path.select(document, deadline: .milliseconds(100))
       _ = try? path.selectWithPaths(document, deadline: .milliseconds(100))
+    case .http:
+      // A request head as `serve` reads it off a socket: parsed, or refused with a status, and
+      // whatever it parses is consistent (a length that is a number, a request line of three).
+      let end = bytes.firstRange(of: [13, 10, 13, 10]).map(\.upperBound) ?? bytes.count
+      switch HTTPWire.parseHead(bytes[..<end]) {
+      case .success(let head):
+        if head.contentLength < 0 || head.method.isEmpty || !head.version.hasPrefix("HTTP/1.") {
+          fatalError("parseHead accepted an inconsistent head: \(head)")
+        }
+        _ = LogText.escaped(head.path)
+      case .failure(let bad):
+        if ![400, 411].contains(bad.status) { fatalError("parseHead refused with \(bad.status)") }
+      }
+      _ = ServerSentEvents.limitProblem(bytes, maxEvents: 16, maxLineBytes: 256)
     case .yaml:
       // A suite file through the whole loader (libyaml events, nodes, the suite model).
       _ = SuiteLoader.load(bytes: bytes, file: "fuzz.yaml", name: "fuzz", config: Config())

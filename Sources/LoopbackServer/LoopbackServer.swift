@@ -31,6 +31,13 @@ package final class LoopbackServer: Sendable {
     case reset
     /// Sends a Content-Length larger than the body, then closes.
     case truncated(status: Int, body: String)
+    /// A body of raw bytes (a gzip body with `Content-Encoding: gzip`, say).
+    case bytes(status: Int, headers: [(String, String)], body: [UInt8])
+    /// A stream that never ends: `piece` every `interval` seconds, until the client leaves or
+    /// `seconds` have passed (the test's own bound).
+    case endless(piece: String, interval: Double, seconds: Double)
+    /// Accepts the request and answers nothing for `seconds` (then closes).
+    case silent(seconds: Double)
 
     package static func json(_ value: JSON, status: Int = 200, headers: [(String, String)] = []) -> Reply {
       .full(status: status, headers: [("Content-Type", "application/json")] + headers, body: value.serialized())
@@ -126,6 +133,30 @@ package final class LoopbackServer: Sendable {
     case .reset:
       var l = linger(l_onoff: 1, l_linger: 0)
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+      return false
+    case .bytes(let status, let headers, let body):
+      var head = "HTTP/1.1 \(status) \(HTTPWire.reason(status))\r\nContent-Length: \(body.count)\r\n"
+      for (n, v) in headers { head += "\(n): \(v)\r\n" }
+      HTTPWire.send(fd, Array((head + "\r\n").utf8) + body)
+      return true
+    case .endless(let piece, let interval, let seconds):
+      let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+      guard HTTPWire.send(fd, Array(head.utf8)) else { return false }
+      let end = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
+      let bytes = Array(piece.utf8)
+      while ContinuousClock.now < end {
+        if !HTTPWire.send(fd, bytes) { return false }
+        if interval > 0 { Thread.sleep(forTimeInterval: interval) }
+      }
+      return false
+    case .silent(let seconds):
+      let end = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
+      var byte: UInt8 = 0
+      // Until the client hangs up or the time is over.
+      while ContinuousClock.now < end {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if poll(&p, 1, 50) > 0, recv(fd, &byte, 1, Int32(MSG_PEEK)) <= 0 { return false }
+      }
       return false
     case .truncated(let status, let body):
       let bytes = Array(body.utf8)

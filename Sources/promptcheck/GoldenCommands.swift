@@ -33,7 +33,9 @@ struct AcceptCommand: ContextCommand {
   var fromReport: String?
 
   func run(in ctx: CommandContext) async -> ExitStatus {
-    if let fromReport { return GoldenCommandsCore.accept(fromReport: fromReport, filters: filters, configPath: config, ctx: ctx) }
+    if let fromReport {
+      return GoldenCommandsCore.accept(fromReport: fromReport, filters: filters, configPath: config, ctx: ctx)
+    }
     return GoldenCommandsCore.accept(filters: filters, configPath: config, ctx: ctx)
   }
 }

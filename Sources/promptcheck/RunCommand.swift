@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PromptCheck
+import Synchronization
 
 struct RunCommand: ContextCommand {
   static let configuration = CommandConfiguration(
@@ -63,6 +64,15 @@ struct RunCommand: ContextCommand {
   @Option(help: "Retries of a retryable failure (default 3).")
   var retries: Int?
 
+  @Option(help: "The largest answer taken, in decoded bytes (default 33554432, 32 MiB).")
+  var maxResponseBytes: Int?
+
+  @Option(help: "Seconds a streamed answer may go without a byte (default 60).")
+  var stallTimeout: Double?
+
+  @Option(help: "Seconds one call may take with all its retries and backoffs (default 300).")
+  var callDeadline: Double?
+
   @Flag(help: "Write goldens directly instead of .new files (refused when CI is set).")
   var updateGoldens = false
 
@@ -105,6 +115,9 @@ struct RunCommand: ContextCommand {
     f.jobs = jobs
     f.timeout = timeout
     f.retries = retries
+    f.maxResponseBytes = maxResponseBytes
+    f.stallTimeout = stallTimeout
+    f.callDeadline = callDeadline
     if updateGoldens { f.updateGoldens = true }
     f.shard = shard
     if rerunFailed { f.rerunFailed = true }
@@ -127,13 +140,24 @@ struct RunCommand: ContextCommand {
     let invocation = invocation
     let context = CommandContext.process()
     let task = Task { await RunCommandCore.run(invocation, context) }
-    // Ctrl-C cancels the run: in-flight requests stop, reports are still written.
-    signal(SIGINT, SIG_IGN)
-    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
-    interrupt.setEventHandler { task.cancel() }
-    interrupt.resume()
+    // Ctrl-C, TERM (a CI runner cancelling the job) and HUP (the terminal gone) cancel the run
+    // alike: in-flight requests stop, exec children are killed with their process groups, the
+    // reports of what finished are written; the exit status is 128 + the signal's number.
+    let received = Mutex<Int32?>(nil)
+    var sources: [any DispatchSourceSignal] = []
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+      signal(sig, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+      source.setEventHandler {
+        received.withLock { if $0 == nil { $0 = sig } }
+        task.cancel()
+      }
+      source.resume()
+      sources.append(source)
+    }
     let status = await task.value
-    interrupt.cancel()
-    if status != .ok { throw ExitCode(task.isCancelled ? ExitStatus.cancelled.rawValue : status.rawValue) }
+    sources.forEach { $0.cancel() }
+    if let sig = received.withLock({ $0 }) { throw ExitCode(128 + sig) }
+    if status != .ok { throw ExitCode(status.rawValue) }
   }
 }

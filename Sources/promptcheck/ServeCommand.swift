@@ -39,21 +39,26 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "The largest request body, in bytes (default 4 MiB); larger ones get 413.")
   var maxBody = 4 * 1024 * 1024
 
+  @Option(help: "Connections open at once (default 128); one more is answered 503 and closed.")
+  var maxConnections = 128
+
   func run() async throws {
+    guard maxConnections >= 1 else { throw ValidationError("--max-connections must be 1 or more") }
+    guard maxBody >= 0 else { throw ValidationError("--max-body must be 0 or more") }
     var o = ServeCommandCore.Options()
     o.host = host
     o.port = port
     o.mode = mode
     o.configPath = config
     o.capture = capture
-    o.maxBody = maxBody
+    o.limits.maxBody = maxBody
+    o.limits.maxConnections = maxConnections
     guard let server = ServeCommandCore.start(o, .process()) else { throw ExitCode(2) }
-    // Ctrl-C (or a TERM) stops the server; the process then exits 0.
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
+    // Ctrl-C, TERM or HUP stops the server; the process then exits 0.
+    for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_IGN) }
     let (stopped, continuation) = AsyncStream<Void>.makeStream()
     var sources: [any DispatchSourceSignal] = []
-    for sig in [SIGINT, SIGTERM] {
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
       source.setEventHandler {
         server.stop()

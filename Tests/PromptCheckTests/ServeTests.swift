@@ -43,7 +43,7 @@ struct Served {
     o.port = 0
     o.mode = mode
     o.capture = capture
-    o.maxBody = 64 * 1024
+    o.limits.maxBody = 64 * 1024
     server = try #require(ServeCommandCore.start(o, ctx), "\(log.value)")
   }
 

@@ -109,13 +109,14 @@ package enum RunCommandCore {
       do {
         client = ChatClient(
           transport: try CurlTransport(), retry: RetryPolicy(retries: s.retries), timeout: s.timeout,
-          environment: ctx.environment, retryEmpty: project.config.retryEmpty)
+          environment: ctx.environment, retryEmpty: project.config.retryEmpty, limits: s.limits)
       } catch {
         ctx.err("error: libcurl could not be initialised\n")
         return .invalid
       }
     }
-    let redactor = Redactor(providers: project.config.providers, environment: ctx.environment)
+    let redactor = Redactor(
+      providers: project.config.providers, environment: ctx.environment, references: project.config.urlReferences)
     let budget = CostBudget(limit: s.maxCost)
     var source = CassetteSource(
       store: cassettes, mode: s.effectiveMode, client: client, budget: budget, redactor: redactor)

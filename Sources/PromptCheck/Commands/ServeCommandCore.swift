@@ -11,7 +11,8 @@ package enum ServeCommandCore {
     package var configPath: String?
     /// Append each new recording as a draft test case to this suite file.
     package var capture: String?
-    package var maxBody = 4 * 1024 * 1024
+    /// Body size, connections, buffered bodies, client timeouts.
+    package var limits = HTTPServer.Limits()
     package init() {}
   }
 
@@ -54,9 +55,14 @@ package enum ServeCommandCore {
           provider: provider,
           client: ChatClient(
             transport: try CurlTransport(), retry: RetryPolicy(retries: config.run.retries ?? 3),
-            timeout: config.run.timeout ?? 120, environment: ctx.environment),
+            timeout: config.run.timeout ?? 120, environment: ctx.environment,
+            limits: CallLimits(
+              maxResponseBytes: config.run.maxResponseBytes ?? CallLimits.standard.maxResponseBytes,
+              stallTimeout: config.run.stallTimeout ?? CallLimits.standard.stallTimeout,
+              callDeadline: config.run.callDeadline ?? CallLimits.standard.callDeadline)),
           project: ctx.project, folder: ctx.absolute(root + "/served"), display: root + "/served",
-          redactor: Redactor(providers: config.providers, environment: ctx.environment),
+          redactor: Redactor(
+            providers: config.providers, environment: ctx.environment, references: config.urlReferences),
           capture: o.capture.map { ctx.absolute($0) }, log: { ctx.err($0) })
       } catch {
         ctx.err("error: libcurl could not be initialised\n")
@@ -71,8 +77,9 @@ package enum ServeCommandCore {
     let through = recorder
     let http: HTTPServer
     do {
-      http = try HTTPServer(host: o.host == "localhost" ? "127.0.0.1" : o.host, port: o.port, maxBody: o.maxBody) {
-        request in
+      http = try HTTPServer(
+        host: o.host == "localhost" ? "127.0.0.1" : o.host, port: o.port, limits: o.limits, log: { ctx.err($0) }
+      ) { request in
         let clock = ContinuousClock()
         let start = clock.now
         let (response, outcome) = handle(request, index: index, mode: o.mode, recorder: through)
@@ -81,7 +88,8 @@ package enum ServeCommandCore {
         let tenths = Int(took.components.seconds) * 10_000 + Int(took.components.attoseconds / 100_000_000_000_000)
         let ms = "\(tenths / 10).\(tenths % 10)"
         ctx.err(
-          "\(LogText.escaped(request.method)) \(LogText.escaped(request.path)) \(response.status) \(LogText.escaped(outcome)) \(ms) ms\n")
+          "\(LogText.escaped(request.method)) \(LogText.escaped(request.path)) \(response.status) \(LogText.escaped(outcome)) \(ms) ms\n"
+        )
         return response
       }
     } catch {
@@ -292,6 +300,8 @@ package enum ServeCommandCore {
         let relay = HTTPServer.Relay()
         // The first transfer that answers 2xx is relayed; a retry's pieces are not mixed in.
         let relayed = Mutex<UInt64?>(nil)
+        // A key the provider echoes never reaches the app, even split across pieces.
+        let clean = RedactingStream(redactor)
         let onData: @Sendable (HTTPRequest.BodyPiece) -> Void = { piece in
           guard (200..<300).contains(piece.status) else { return }
           let first: Bool? = relayed.withLock { t in
@@ -303,12 +313,17 @@ package enum ServeCommandCore {
           }
           guard let first else { return }
           if first { relay.send(.head(status: piece.status, headers: [("Content-Type", "text/event-stream")])) }
-          relay.send(.piece(piece.bytes))
+          relay.send(.piece(clean.push(piece.bytes)))
         }
         Task {
           let outcome = await client.call(request, onData: onData)
           let (response, note) = self.finish(outcome, body: body, index: index)
-          relay.send(relayed.withLock { $0 } != nil ? .end : .whole(response))
+          if relayed.withLock({ $0 }) != nil {
+            relay.send(.piece(clean.finish()))
+            relay.send(.end)
+          } else {
+            relay.send(.whole(response))
+          }
           self.log("\(note) (streamed as it arrived)\n")
         }
         return (.relayed(relay), "recording")
@@ -338,7 +353,8 @@ package enum ServeCommandCore {
         )
       case .success(let exchange):
         let name = FNV1a.hex(FNV1a.hash(CassetteIndex.matched(body).canonical))
-        let cassette = Cassette(caseID: "served/\(name)", recordedAt: Date(), exchange: exchange)
+        // What the app is answered is what the cassette holds: no secret the provider echoed.
+        let cassette = Cassette(caseID: "served/\(name)", recordedAt: Date(), exchange: exchange).redacted(redactor)
         do {
           try writing.withLock { _ in
             try AtomicFile.write(

@@ -8,6 +8,52 @@ package struct ServerSentEvent: Sendable, Equatable {
 }
 
 package enum ServerSentEvents {
+  /// The most events one stream may carry (a long answer sends about one a token).
+  package static let maxEvents = 250_000
+  /// The longest line of a stream, in bytes.
+  package static let maxLineBytes = 4 << 20
+
+  /// Why a stream body is past the limits on events or line length, or nil; read before the
+  /// events are parsed, so such a body costs no more memory than its bytes.
+  package static func limitProblem(_ body: [UInt8], maxEvents: Int = maxEvents, maxLineBytes: Int = maxLineBytes)
+    -> String?
+  {
+    var lineLength = 0
+    var events = 0
+    var lineHasField = false
+    var pendingEvent = false
+    var previous: UInt8 = 0
+    for b in body {
+      if b == 10 || b == 13 {
+        if b == 10 && previous == 13 {
+          previous = b
+          continue
+        }
+        if lineLength == 0 {
+          if pendingEvent {
+            events += 1
+            pendingEvent = false
+            if events > maxEvents {
+              return "the stream carries more than \(maxEvents) events (the most one answer may send)"
+            }
+          }
+        } else if lineHasField {
+          pendingEvent = true
+        }
+        lineLength = 0
+        lineHasField = false
+      } else {
+        if lineLength == 0 { lineHasField = b != 58 }  // ':' starts a comment
+        lineLength += 1
+        if lineLength > maxLineBytes {
+          return "a line of the stream is longer than \(maxLineBytes) bytes (the longest one event may be)"
+        }
+      }
+      previous = b
+    }
+    return nil
+  }
+
   /// Parses a whole stream body. An event left open at the end (no blank line after it) is still returned.
   package static func parse(_ text: String) -> [ServerSentEvent] {
     var events: [ServerSentEvent] = []

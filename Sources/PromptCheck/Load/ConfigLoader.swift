@@ -2,7 +2,8 @@
 package enum ConfigLoader {
   package static let keys = [
     "tests_dir", "expectations_dir", "providers", "default_provider",
-    "mode", "filter", "case", "tag", "jobs", "timeout", "retries", "update_goldens", "junit", "json", "html",
+    "mode", "filter", "case", "tag", "jobs", "timeout", "retries", "max_response_bytes",
+    "stall_timeout", "call_deadline", "update_goldens", "junit", "json", "html",
     "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
     "junit_file_attributes", "allow_empty", "allow_only", "think_tags", "retry_empty", "defaults", "suites",
     "grader", "embeddings",
@@ -21,7 +22,8 @@ package enum ConfigLoader {
     }
     // `${VAR}` and `${VAR:-default}` in the config's strings, from the environment.
     var expansionProblems: [Diagnostic] = []
-    root = EnvironmentExpansion.expand(root, environment, problems: &expansionProblems)
+    root = EnvironmentExpansion.expand(
+      root, environment, problems: &expansionProblems, references: &config.urlReferences)
     if !expansionProblems.isEmpty { return (config, expansionProblems) }
     if case .null? = root.resolved { return (config, []) }
     var r = NodeReader()
@@ -91,6 +93,8 @@ extension NodeReader {
       return nil
     }
     guard let url = strictString(urlNode, "\(what).base_url") else { return nil }
+    refuseTemplate(urlNode, "\(what).base_url")
+    refuseTemplate(m["model"], "\(what).model")
     if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
       error("\(what).base_url must start with http:// or https://, found '\(url)'", at: urlNode)
     }
@@ -104,6 +108,7 @@ extension NodeReader {
       if let pairs = h.mapping {
         for p in pairs {
           let key = p.key.scalar?.text ?? ""
+          refuseTemplate(p.value, "\(what).headers.\(key)")
           if let value = string(p.value, "\(what).headers.\(key)") {
             if ["authorization", "cookie", "x-api-key", "api-key"].contains(key.lowercased()) {
               error(
@@ -174,6 +179,11 @@ extension NodeReader {
     s.retries = m["retries"].flatMap {
       int($0, "retries", min: Limits.retries.lowerBound, max: Limits.retries.upperBound)
     }
+    s.maxResponseBytes = m["max_response_bytes"].flatMap {
+      int($0, "max_response_bytes", min: Limits.maxResponseBytes.lowerBound, max: Limits.maxResponseBytes.upperBound)
+    }
+    s.stallTimeout = m["stall_timeout"].flatMap { number($0, "stall_timeout", in: Limits.stallTimeout) }
+    s.callDeadline = m["call_deadline"].flatMap { number($0, "call_deadline", in: Limits.callDeadline) }
     s.updateGoldens = m["update_goldens"].flatMap { bool($0, "update_goldens") }
     s.junit = m["junit"].flatMap { strictString($0, "junit") }
     s.json = m["json"].flatMap { strictString($0, "json") }

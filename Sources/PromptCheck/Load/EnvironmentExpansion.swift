@@ -2,8 +2,11 @@
 /// so one config serves several environments (a `base_url` per CI stage). Never in `headers`:
 /// a value taken from the environment there would be written into every cassette.
 enum EnvironmentExpansion {
+  /// `references` gets each variable expanded in a `base_url` with its value: what is written
+  /// (a cassette's URL) holds `${NAME}` again, not the value (README "Limits and safety").
   static func expand(
-    _ node: YAMLNode, _ environment: [String: String], problems: inout [Diagnostic], inHeaders: Bool = false
+    _ node: YAMLNode, _ environment: [String: String], problems: inout [Diagnostic], inHeaders: Bool = false,
+    references: inout [(name: String, value: String)], inURL: Bool = false
   ) -> YAMLNode {
     var out = node
     switch node.content {
@@ -16,16 +19,23 @@ enum EnvironmentExpansion {
               + "name a key's variable in api_key_env instead", at: node.location))
         return node
       }
+      var used: [(name: String, value: String)] = []
       let lookup: (String, String?) -> String? = { name, fallback in
-        environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+        let value = environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        if let value { used.append((name, value)) }
+        return value ?? fallback
       }
+      defer { if inURL { references += used } }
       switch expandText(text, lookup) {
       // Typed as written: `jobs: ${JOBS:-4}` is a number.
       case .success(let expanded): out.content = .scalar(expanded, style)
       case .failure(let p): problems.append(Diagnostic(p.message, at: node.location))
       }
     case .sequence(let items):
-      out.content = .sequence(items.map { expand($0, environment, problems: &problems, inHeaders: inHeaders) })
+      out.content = .sequence(
+        items.map {
+          expand($0, environment, problems: &problems, inHeaders: inHeaders, references: &references, inURL: inURL)
+        })
     case .mapping(let pairs):
       out.content = .mapping(
         pairs.map { p in
@@ -34,7 +44,8 @@ enum EnvironmentExpansion {
           return YAMLNode.Pair(
             key: p.key,
             value: expand(
-              p.value, environment, problems: &problems, inHeaders: inHeaders || p.key.scalar?.text == "headers"))
+              p.value, environment, problems: &problems, inHeaders: inHeaders || p.key.scalar?.text == "headers",
+              references: &references, inURL: p.key.scalar?.text == "base_url"))
         })
     }
     return out

@@ -158,4 +158,15 @@ struct NodeReader {
       return .object(o)
     }
   }
+
+  /// A field that is sent or stored as written (a name, a tag, a header, a base URL) must not
+  /// look templated: its `{{…}}` would go out literally (README "Limits and safety").
+  mutating func refuseTemplate(_ node: YAMLNode?, _ key: String) {
+    guard let node, let text = node.scalar?.text, Template.mayHaveTemplates(text),
+      !Template.variables(in: text).isEmpty
+    else { return }
+    error(
+      "'\(key)' is not templated, so its {{…}} would stay as written; only messages, params, assertions, model, provider and file paths take variables",
+      at: node)
+  }
 }

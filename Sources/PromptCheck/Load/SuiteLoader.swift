@@ -106,6 +106,7 @@ private struct Loader: Sendable {
     let suiteHadUnknownKeys = r.lastMapHadUnknownKeys
     var ctx = SuiteContext()
     let description = m["description"].flatMap { r.string($0, "description") }
+    r.refuseTemplate(m["description"], "description")
     if let p = m["provider"] {
       ctx.provider = provider(p, "provider")
     } else if let p = config.provider(named: config.defaultProvider) {
@@ -241,13 +242,9 @@ private struct Loader: Sendable {
     }
 
     // Fields that are not templated must not look templated: `{{…}}` there would be sent as written.
-    for (key, n) in [("name", nameNode), ("description", pick("description")), ("skip", own["skip"])] {
-      if let n, let text = n.scalar?.text, Template.mayHaveTemplates(text), !Template.variables(in: text).isEmpty {
-        r.error(
-          "'\(key)' is not templated, so its {{…}} would stay as written; only messages, params, assertions, model, provider and file paths take variables",
-          at: n)
-      }
-    }
+    var verbatim = [("name", nameNode), ("description", pick("description")), ("skip", own["skip"])]
+    if let t = pick("tags") { verbatim += (t.sequence ?? [t]).map { ("tags", $0) } }
+    for (key, n) in verbatim { r.refuseTemplate(n, key) }
 
     // Provider and model: the test's, else defaults', else the suite's; either may be
     // templated (`model: "{{m}}"`), which is resolved per variant below.

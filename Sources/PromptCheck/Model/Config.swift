@@ -83,6 +83,9 @@ package struct Config: Sendable {
   package var grader = JudgeTarget()
   /// `embeddings:`: who embeds for `similar` (else the case's own provider and model).
   package var embeddings = JudgeTarget()
+  /// The variables expanded into a provider's `base_url`, with their values: written back as
+  /// `${NAME}` wherever promptcheck writes a URL (cassettes, reports).
+  package var urlReferences: [(name: String, value: String)] = []
 
   package enum ThinkTags: String, Sendable, CaseIterable {
     /// Move it to the reasoning (content assertions and goldens see only the answer).

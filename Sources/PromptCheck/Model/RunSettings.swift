@@ -10,6 +10,11 @@ package struct RunSettings: Sendable, Equatable {
   package var jobs: Int?
   package var timeout: Double?
   package var retries: Int?
+  /// `max_response_bytes`, `stall_timeout`, `call_deadline`: the bounds of a live call
+  /// (README "Limits and safety").
+  package var maxResponseBytes: Int?
+  package var stallTimeout: Double?
+  package var callDeadline: Double?
   package var updateGoldens: Bool?
   package var junit: String?
   package var json: String?
@@ -33,6 +38,9 @@ package struct RunSettings: Sendable, Equatable {
     package static let jobs = 1...1024
     package static let timeout = 0.001...86400.0
     package static let retries = 0...100
+    package static let maxResponseBytes = 1024...(1 << 40)
+    package static let stallTimeout = 0.001...86400.0
+    package static let callDeadline = 0.001...604800.0
     package static let minPassRate = 0.0...1.0
     package static let maxCost = 0.0...Double.greatestFiniteMagnitude
   }
@@ -43,6 +51,8 @@ package struct RunSettings: Sendable, Equatable {
       mode: top.mode ?? mode, filters: top.filters ?? filters, cases: top.cases ?? cases, tags: top.tags ?? tags,
       jobs: top.jobs ?? jobs,
       timeout: top.timeout ?? timeout, retries: top.retries ?? retries,
+      maxResponseBytes: top.maxResponseBytes ?? maxResponseBytes, stallTimeout: top.stallTimeout ?? stallTimeout,
+      callDeadline: top.callDeadline ?? callDeadline,
       updateGoldens: top.updateGoldens ?? updateGoldens,
       junit: top.junit ?? junit, json: top.json ?? json, html: top.html ?? html, shard: top.shard ?? shard,
       rerunFailed: top.rerunFailed ?? rerunFailed, minPassRate: top.minPassRate ?? minPassRate,
@@ -54,7 +64,7 @@ package struct RunSettings: Sendable, Equatable {
 
   init(
     mode: RunMode?, filters: [String]?, cases: [String]?, tags: [String]?, jobs: Int?, timeout: Double?, retries: Int?,
-    updateGoldens: Bool?,
+    maxResponseBytes: Int?, stallTimeout: Double?, callDeadline: Double?, updateGoldens: Bool?,
     junit: String?, json: String?, html: String?, shard: Shard?, rerunFailed: Bool?, minPassRate: Double?,
     maxCost: Double?,
     noColor: Bool?, quiet: Bool?, verbose: Bool?, prune: Bool?, junitFileAttributes: Bool?, allowEmpty: Bool?,
@@ -67,6 +77,9 @@ package struct RunSettings: Sendable, Equatable {
     self.jobs = jobs
     self.timeout = timeout
     self.retries = retries
+    self.maxResponseBytes = maxResponseBytes
+    self.stallTimeout = stallTimeout
+    self.callDeadline = callDeadline
     self.updateGoldens = updateGoldens
     self.junit = junit
     self.json = json
@@ -93,6 +106,9 @@ package struct RunSettings: Sendable, Equatable {
     check(jobs, Limits.jobs, "--jobs must be from 1 to 1024")
     check(timeout, Limits.timeout, "--timeout must be a positive number of seconds (at most 86400)")
     check(retries, Limits.retries, "--retries must be from 0 to 100")
+    check(maxResponseBytes, Limits.maxResponseBytes, "--max-response-bytes must be from 1024 to 2^40")
+    check(stallTimeout, Limits.stallTimeout, "--stall-timeout must be a positive number of seconds (at most 86400)")
+    check(callDeadline, Limits.callDeadline, "--call-deadline must be a positive number of seconds (at most 604800)")
     check(minPassRate, Limits.minPassRate, "--min-pass-rate must be between 0 and 1")
     check(maxCost, Limits.maxCost, "--max-cost must be 0 or more")
     return problems
@@ -112,6 +128,7 @@ package struct ResolvedRunSettings: Sendable {
   package var jobs: Int
   package var timeout: Double
   package var retries: Int
+  package var limits: CallLimits
   package var updateGoldens: Bool
   package var junit: String
   package var json: String
@@ -157,10 +174,34 @@ package struct ResolvedRunSettings: Sendable {
         filters: s.filters ?? [], cases: s.cases ?? [], tags: s.tags ?? [], jobs: s.jobs ?? 8,
         timeout: s.timeout ?? 120,
         retries: s.retries ?? 3,
+        limits: CallLimits(
+          maxResponseBytes: s.maxResponseBytes ?? CallLimits.standard.maxResponseBytes,
+          stallTimeout: s.stallTimeout ?? CallLimits.standard.stallTimeout,
+          callDeadline: s.callDeadline ?? CallLimits.standard.callDeadline),
         updateGoldens: updateGoldens, junit: s.junit ?? defaultJUnit, json: s.json ?? defaultJSON, html: s.html,
         shard: s.shard, rerunFailed: s.rerunFailed ?? false, minPassRate: s.minPassRate ?? 1, maxCost: s.maxCost,
         color: isTTY && !(s.noColor ?? false) && !noColorEnv, quiet: s.quiet ?? false, verbose: s.verbose ?? false,
         prune: s.prune ?? false, junitFileAttributes: s.junitFileAttributes ?? false, allowEmpty: s.allowEmpty ?? false,
         allowOnly: s.allowOnly ?? false))
   }
+}
+
+/// How much one live call may take (README "Limits and safety"): the answer's size, the quiet a
+/// stream may keep, and the time of the call with all its retries and backoffs.
+package struct CallLimits: Sendable, Equatable {
+  /// Decoded bytes of one answer.
+  package var maxResponseBytes: Int
+  /// Seconds a streamed answer may go without a byte.
+  package var stallTimeout: Double
+  /// Seconds one call may take from its first attempt to its last, backoffs included.
+  package var callDeadline: Double
+
+  package init(maxResponseBytes: Int, stallTimeout: Double, callDeadline: Double) {
+    self.maxResponseBytes = maxResponseBytes
+    self.stallTimeout = stallTimeout
+    self.callDeadline = callDeadline
+  }
+
+  /// 32 MiB, 60 s, 300 s.
+  package static let standard = CallLimits(maxResponseBytes: 32 << 20, stallTimeout: 60, callDeadline: 300)
 }

@@ -72,20 +72,52 @@ package final class HTTPServer: Sendable {
 
   package typealias StartError = TCPListener.StartError
 
+  /// What one server holds at most (README "Limits and safety").
+  package struct Limits: Sendable {
+    /// The largest request body (413 past it).
+    package var maxBody = 4 << 20
+    /// Connections open at once; one more is answered 503 and closed.
+    package var maxConnections = 128
+    /// Bytes of request bodies held at once across connections; a body that does not fit gets 503.
+    package var bufferedBodies = 64 << 20
+    package var timeouts = HTTPWire.Timeouts()
+    package init() {}
+  }
+
   private let listener: TCPListener
-  private let maxBody: Int
+  private let limits: Limits
+  private let budget: BodyBudget
   private let handler: @Sendable (Request) -> Response
 
   package var port: Int { listener.port }
+  /// Connections open now.
+  package var openConnections: Int { listener.openCount }
+  /// Bytes of request bodies held now.
+  package var bufferedBodyBytes: Int { budget.inUse }
 
-  /// Listens on `host:port` (port 0: any free port).
+  /// Listens on `host:port` (port 0: any free port). `log` hears of trouble the server has
+  /// with its own resources (out of file descriptors), once per episode.
   package init(
-    host: String, port: Int, maxBody: Int, handler: @escaping @Sendable (Request) -> Response
+    host: String, port: Int, limits: Limits = Limits(), log: @escaping @Sendable (String) -> Void = { _ in },
+    handler: @escaping @Sendable (Request) -> Response
   ) throws(StartError) {
     self.handler = handler
-    self.maxBody = maxBody
+    self.limits = limits
+    budget = BodyBudget(limit: limits.bufferedBodies)
     listener = try TCPListener(host: host, port: port)
-    listener.start { [self] fd in serve(fd) }
+    let busy = Self.wire(
+      Response.json(
+        Self.error(
+          "the server has \(limits.maxConnections) connections open, its limit; try again shortly", type: "server_busy"),
+        status: 503),
+      keepAlive: false, extraHeaders: [("Retry-After", "1")])
+    listener.start(
+      maxConnections: limits.maxConnections,
+      refuse: { fd in
+        // Without reading the request: the answer is short, and the client sees it before the close.
+        HTTPWire.send(fd, busy)
+      }, problem: { log("warning: \($0)\n") }
+    ) { [self] fd in serve(fd) }
   }
 
   /// Stops accepting and ends every open connection.
@@ -94,7 +126,7 @@ package final class HTTPServer: Sendable {
   private func serve(_ fd: Int32) {
     var buffer: [UInt8] = []
     while true {
-      switch HTTPWire.readRequest(fd, &buffer, maxBody: maxBody) {
+      switch HTTPWire.readRequest(fd, &buffer, maxBody: limits.maxBody, timeouts: limits.timeouts, budget: budget) {
       case .closed:
         return
       case .bad(let status, let message):
@@ -103,6 +135,7 @@ package final class HTTPServer: Sendable {
         return
       case .request(let method, let path, let headers, let body, let keepAlive):
         let response = handler(Request(method: method, path: path, headers: headers, body: body))
+        budget.release(body.count)
         if let relay = response.relay {
           guard pass(relay, to: fd, keepAlive: keepAlive), keepAlive else { return }
           continue
@@ -147,11 +180,17 @@ package final class HTTPServer: Sendable {
   }
 
   private func send(_ fd: Int32, _ r: Response, keepAlive: Bool) -> Bool {
-    let head = Self.head(r.status, r.headers, framing: "Content-Length: \(r.body.count)", keepAlive: keepAlive)
+    HTTPWire.send(fd, Self.wire(r, keepAlive: keepAlive))
+  }
+
+  /// A whole response as it goes on the wire.
+  static func wire(_ r: Response, keepAlive: Bool, extraHeaders: [(String, String)] = []) -> [UInt8] {
+    let head = Self.head(
+      r.status, r.headers + extraHeaders, framing: "Content-Length: \(r.body.count)", keepAlive: keepAlive)
     var bytes: [UInt8] = []
     bytes.reserveCapacity(head.utf8.count + r.body.count)
     bytes += head.utf8
     bytes += r.body
-    return HTTPWire.send(fd, bytes)
+    return bytes
   }
 }

@@ -59,26 +59,52 @@ package final class TCPListener: Sendable {
   /// Connections accepted so far.
   package var connectionCount: Int { state.withLock { $0.connections } }
 
+  /// Connections open now.
+  package var openCount: Int { state.withLock { $0.open.count } }
+
   /// Accepts on a thread of its own; each connection is served on a new thread, then closed.
-  package func start(_ serve: @escaping @Sendable (Int32) -> Void) {
+  /// Past `maxConnections` open at once, a new connection is handed to `refuse` (on the accept
+  /// thread: it writes a short answer) and closed. When `accept` fails (out of file
+  /// descriptors: EMFILE, ENFILE), the thread waits 100 ms before it tries again, and `problem`
+  /// hears of it once until an accept succeeds again.
+  package func start(
+    maxConnections: Int = .max, refuse: @escaping @Sendable (Int32) -> Void = { _ in },
+    problem: @escaping @Sendable (String) -> Void = { _ in }, _ serve: @escaping @Sendable (Int32) -> Void
+  ) {
     let thread = Thread { [self] in
+      var failing = false
       while true {
         let client = accept(listener, nil, nil)
         if client < 0 {
+          let code = errno
           if state.withLock({ $0.stopped }) {
             // Closed by this thread: closing it in stop() could let it accept on a reused fd number.
             close(listener)
             return
           }
+          if code == EINTR || code == ECONNABORTED { continue }
+          if !failing {
+            problem("cannot accept a connection: \(String(cString: strerror(code))); waiting for connections to close")
+            failing = true
+          }
+          usleep(100_000)
           continue
         }
-        let stopped = state.withLock { s -> Bool in
-          if s.stopped { return true }
+        failing = false
+        enum Admission { case stopped, full, admitted }
+        let admission = state.withLock { s -> Admission in
+          if s.stopped { return .stopped }
+          if s.open.count >= maxConnections { return .full }
           s.open.insert(client)
           s.connections += 1
-          return false
+          return .admitted
         }
-        if stopped {
+        if admission == .full {
+          refuse(client)
+          close(client)
+          continue
+        }
+        if admission == .stopped {
           close(client)
           close(listener)
           return
@@ -122,54 +148,149 @@ package enum HTTPWire {
     case closed
   }
 
-  package static func readRequest(_ fd: Int32, _ buffer: inout [UInt8], maxBody: Int = .max) -> Read {
+  /// How long a client may take (README "Limits and safety"): to start a request (an idle
+  /// kept-alive connection), to finish its headers once started, to send its body.
+  package struct Timeouts: Sendable {
+    package var idle: Double = 60
+    package var header: Double = 10
+    package var body: Double = 30
+    package init() {}
+  }
+
+  /// Reads one request. `budget` is the bytes of bodies every connection may hold at once: a
+  /// body that does not fit is refused with 503 before it is read (the caller gives the bytes
+  /// back when it is done with the body).
+  package static func readRequest(
+    _ fd: Int32, _ buffer: inout [UInt8], maxBody: Int = .max, timeouts: Timeouts = Timeouts(),
+    budget: BodyBudget? = nil
+  ) -> Read {
     let separator: [UInt8] = [13, 10, 13, 10]
+    let clock = ContinuousClock()
+    var deadline = clock.now.advanced(by: .milliseconds(Int(timeouts.idle * 1000)))
+    if !buffer.isEmpty { deadline = clock.now.advanced(by: .milliseconds(Int(timeouts.header * 1000))) }
     var found = buffer.firstRange(of: separator)
     while found == nil {
       if buffer.count > 64 * 1024 { return .bad(431, "the request's headers are larger than 64 KiB") }
-      guard receive(fd, &buffer) else { return .closed }
+      let started = !buffer.isEmpty
+      switch receive(fd, &buffer, until: deadline) {
+      case .closed: return .closed
+      case .timedOut:
+        return started ? .bad(408, "the request's headers took longer than \(Int(timeouts.header)) s") : .closed
+      case .received: break
+      }
+      if !started { deadline = clock.now.advanced(by: .milliseconds(Int(timeouts.header * 1000))) }
       found = buffer.firstRange(of: separator)
     }
     guard let headerEnd = found?.upperBound else { return .closed }
-    // The head, line by line, in bytes (no Foundation on the hot path).
+    let head: Head
+    switch parseHead(buffer[..<headerEnd]) {
+    case .failure(let bad): return .bad(bad.status, bad.message)
+    case .success(let h): head = h
+    }
+    let length = head.contentLength
+    if length > maxBody { return .bad(413, "the request body is \(length) bytes; the limit is \(maxBody)") }
+    if let budget, length > 0, !budget.reserve(length) {
+      return .bad(503, "the server holds as many request bodies as it may; try again shortly")
+    }
+    let bodyDeadline = clock.now.advanced(by: .milliseconds(Int(timeouts.body * 1000)))
+    while buffer.count < headerEnd + length {
+      let outcome = receive(fd, &buffer, until: bodyDeadline)
+      if outcome == .received { continue }
+      budget?.release(length)
+      if outcome == .timedOut { return .bad(408, "the request's body took longer than \(Int(timeouts.body)) s") }
+      return .closed
+    }
+    let body = Array(buffer[headerEnd..<(headerEnd + length)])
+    buffer.removeFirst(headerEnd + length)
+    return .request(
+      method: head.method, path: head.path, headers: head.headers, body: body, keepAlive: head.keepAlive)
+  }
+
+  /// A request's head: its line and headers, checked.
+  package struct Head: Sendable, Equatable {
+    package var method: String
+    package var path: String
+    package var version: String
+    /// Names lower-cased; a repeated header keeps its last value (a repeated Content-Length is refused).
+    package var headers: [String: String]
+    package var contentLength: Int
+    package var keepAlive: Bool
+  }
+
+  package struct BadRequest: Error, Sendable, Equatable {
+    package var status: Int
+    package var message: String
+  }
+
+  /// Parses the bytes of a head up to and including its blank line (pure: the fuzz target's
+  /// entry). Refuses what a proxy and this server could read differently: a repeated
+  /// Content-Length, Transfer-Encoding, a line without ':', a bad request line.
+  package static func parseHead(_ bytes: ArraySlice<UInt8>) -> Result<Head, BadRequest> {
     var lines: [ArraySlice<UInt8>] = []
-    var lineStart = 0
-    var i = 0
-    while i + 1 < headerEnd {
-      if buffer[i] == 13 && buffer[i + 1] == 10 {
-        lines.append(buffer[lineStart..<i])
+    var lineStart = bytes.startIndex
+    var i = bytes.startIndex
+    while i + 1 < bytes.endIndex {
+      if bytes[i] == 13 && bytes[i + 1] == 10 {
+        lines.append(bytes[lineStart..<i])
         i += 2
         lineStart = i
       } else {
         i += 1
       }
     }
-    guard let first = lines.first else { return .bad(400, "not an HTTP/1.x request") }
-    let requestLine = first.split(separator: 32).map { String(decoding: $0, as: UTF8.self) }
-    guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else {
-      return .bad(400, "not an HTTP/1.x request")
+    guard let first = lines.first else { return .failure(BadRequest(status: 400, message: "not an HTTP/1.x request")) }
+    let requestLine = first.split(separator: 32, omittingEmptySubsequences: false).map {
+      String(decoding: $0, as: UTF8.self)
+    }
+    guard requestLine.count == 3, !requestLine[0].isEmpty, !requestLine[1].isEmpty,
+      requestLine[2].hasPrefix("HTTP/1.")
+    else {
+      return .failure(BadRequest(status: 400, message: "not an HTTP/1.x request"))
     }
     var headers: [String: String] = [:]
+    var lengths = 0
     for line in lines.dropFirst() where !line.isEmpty {
-      guard let colon = line.firstIndex(of: 58) else { return .bad(400, "a header line has no ':'") }
+      guard let colon = line.firstIndex(of: 58) else {
+        return .failure(BadRequest(status: 400, message: "a header line has no ':'"))
+      }
       var value = line[(colon + 1)...]
       while let f = value.first, f == 32 || f == 9 { value = value.dropFirst() }
       while let l = value.last, l == 32 || l == 9 { value = value.dropLast() }
-      headers[String(decoding: line[..<colon], as: UTF8.self).lowercased()] = String(decoding: value, as: UTF8.self)
+      let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+      if name == "content-length" { lengths += 1 }
+      headers[name] = String(decoding: value, as: UTF8.self)
     }
-    if headers["transfer-encoding"] != nil { return .bad(411, "send the body with a Content-Length") }
-    guard let length = Int(headers["content-length"] ?? "0"), length >= 0 else {
-      return .bad(400, "the Content-Length is not a number")
+    if lengths > 1 { return .failure(BadRequest(status: 400, message: "the request has more than one Content-Length")) }
+    if headers["transfer-encoding"] != nil {
+      return .failure(BadRequest(status: 411, message: "send the body with a Content-Length"))
     }
-    if length > maxBody { return .bad(413, "the request body is \(length) bytes; the limit is \(maxBody)") }
-    while buffer.count < headerEnd + length {
-      guard receive(fd, &buffer) else { return .closed }
+    let lengthText = headers["content-length"] ?? "0"
+    guard !lengthText.isEmpty, lengthText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int(lengthText)
+    else {
+      return .failure(BadRequest(status: 400, message: "the Content-Length is not a number"))
     }
-    let body = Array(buffer[headerEnd..<(headerEnd + length)])
-    buffer.removeFirst(headerEnd + length)
     let keepAlive = headers["connection"]?.lowercased() != "close" && requestLine[2] == "HTTP/1.1"
-    return .request(
-      method: String(requestLine[0]), path: String(requestLine[1]), headers: headers, body: body, keepAlive: keepAlive)
+    return .success(
+      Head(
+        method: requestLine[0], path: requestLine[1], version: requestLine[2], headers: headers,
+        contentLength: length, keepAlive: keepAlive))
+  }
+
+  enum Received: Equatable { case received, closed, timedOut }
+
+  /// Waits for bytes until `deadline`, then appends what came.
+  static func receive(_ fd: Int32, _ buffer: inout [UInt8], until deadline: ContinuousClock.Instant) -> Received {
+    while true {
+      let left = ContinuousClock.now.duration(to: deadline)
+      if left <= .zero { return .timedOut }
+      let ms = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+      var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      let n = poll(&p, 1, ms)
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { return .closed }
+      if n == 0 { continue }
+      return receive(fd, &buffer) ? .received : .closed
+    }
   }
 
   static func receive(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
@@ -199,6 +320,7 @@ package enum HTTPWire {
     case 200: return "OK"
     case 400: return "Bad Request"
     case 404: return "Not Found"
+    case 408: return "Request Timeout"
     case 411: return "Length Required"
     case 413: return "Content Too Large"
     case 429: return "Too Many Requests"
@@ -209,4 +331,25 @@ package enum HTTPWire {
     default: return "Status"
     }
   }
+}
+
+/// The bytes of request bodies all connections may hold at once (README "Limits and safety").
+package final class BodyBudget: Sendable {
+  package let limit: Int
+  private let held = Mutex(0)
+
+  package init(limit: Int) { self.limit = limit }
+
+  /// Takes `bytes` from the budget; false (and nothing taken) when they do not fit.
+  package func reserve(_ bytes: Int) -> Bool {
+    held.withLock { h in
+      guard bytes <= limit - h else { return false }
+      h += bytes
+      return true
+    }
+  }
+
+  package func release(_ bytes: Int) { held.withLock { $0 = max(0, $0 - bytes) } }
+
+  package var inUse: Int { held.withLock { $0 } }
 }

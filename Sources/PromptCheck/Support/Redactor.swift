@@ -1,37 +1,81 @@
-/// Replaces every occurrence of the run's secrets (the values of the providers'
-/// `api_key_env` variables) with `<redacted>`. The runner applies it once, where a
-/// completion enters the pipeline, so goldens, reports, the terminal and GitHub
-/// output only ever see redacted text; cassettes are written and matched through it.
+import Synchronization
+
+/// Replaces every occurrence of the run's secrets with a mark: the values of the providers'
+/// `api_key_env` variables become `<redacted>`, the values of `${VAR}`s expanded in a `base_url`
+/// become `${VAR}` again (a cassette stores the reference, not the value). An occurrence is
+/// found raw and in the encodings an answer, a URL or a log line may carry it in: JSON-escaped
+/// (`\"`, `\\`, `\/`, `\uXXXX`, in any mix, and escaped twice, as in a tool call's arguments
+/// inside a stream event) and URL-encoded (`%2F` in either case, `+` for a space). The runner
+/// applies it where an answer enters the run; cassettes are written and matched through it.
 package struct Redactor: Sendable {
   package static let mark = "<redacted>"
   /// Secrets shorter than this are not redacted (they would mangle ordinary text).
   static let minimumLength = 4
 
-  package let secrets: [String]
+  /// A value and what stands for it in what is written.
+  package struct Secret: Sendable, Equatable {
+    package var value: String
+    package var replacement: String
+    /// The value as bytes, and JSON-escaped once (to find it escaped twice).
+    let bytes: [UInt8]
+    let escaped: [UInt8]
 
-  package init(secrets: [String]) {
-    // Longest first, so a secret that contains another is replaced whole.
-    self.secrets = Array(Set(secrets.filter { $0.count >= Self.minimumLength })).sorted { $0.count > $1.count }
+    package init(value: String, replacement: String) {
+      self.value = value
+      self.replacement = replacement
+      bytes = Array(value.utf8)
+      escaped = Array(JSON.string(value).serialized().utf8.dropFirst().dropLast())
+    }
   }
 
-  /// The secrets of every provider of `config` found in `environment`.
-  package init(providers: [Provider], environment: [String: String]) {
-    self.init(secrets: providers.compactMap { p in p.apiKeyEnv.flatMap { environment[$0] } })
+  package let entries: [Secret]
+
+  package var secrets: [String] { entries.map(\.value) }
+
+  package init(secrets: [String], references: [(name: String, value: String)] = []) {
+    var seen = Set<String>()
+    var entries: [Secret] = []
+    for s in secrets where s.count >= Self.minimumLength && seen.insert(s).inserted {
+      entries.append(Secret(value: s, replacement: Self.mark))
+    }
+    for r in references where r.value.count >= Self.minimumLength && seen.insert(r.value).inserted {
+      entries.append(Secret(value: r.value, replacement: "${\(r.name)}"))
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    self.entries = entries.sorted { $0.bytes.count > $1.bytes.count }
+  }
+
+  /// The secrets of every provider of `config` found in `environment`, and the variables
+  /// expanded into their base URLs.
+  package init(
+    providers: [Provider], environment: [String: String], references: [(name: String, value: String)] = []
+  ) {
+    self.init(
+      secrets: providers.compactMap { p in p.apiKeyEnv.flatMap { environment[$0] } }, references: references)
   }
 
   package static let none = Redactor(secrets: [])
 
-  package var isEmpty: Bool { secrets.isEmpty }
+  package var isEmpty: Bool { entries.isEmpty }
 
   package func callAsFunction(_ s: String) -> String {
-    guard !secrets.isEmpty else { return s }
-    var t = s
-    for secret in secrets where t.contains(secret) { t = t.replacingOccurrences(of: secret, with: Self.mark) }
-    return t
+    guard !entries.isEmpty else { return s }
+    var bytes = Array(s.utf8)
+    var changed = false
+    for e in entries {
+      // Raw or encoded once; then its JSON-escaped spelling, raw or encoded (escaped twice).
+      for needle in e.escaped == e.bytes ? [e.bytes] : [e.bytes, e.escaped] {
+        let ranges = Self.occurrences(of: needle, in: bytes)
+        if ranges.isEmpty { continue }
+        changed = true
+        bytes = Self.replacing(ranges, in: bytes, with: Array(e.replacement.utf8))
+      }
+    }
+    return changed ? String(decoding: bytes, as: UTF8.self) : s
   }
 
   package func callAsFunction(_ value: JSON) -> JSON {
-    guard !secrets.isEmpty else { return value }
+    guard !entries.isEmpty else { return value }
     switch value {
     case .string(let s): return .string(self(s))
     case .array(let a): return .array(a.map { self($0) })
@@ -41,7 +85,7 @@ package struct Redactor: Sendable {
   }
 
   package func callAsFunction(_ c: Completion) -> Completion {
-    guard !secrets.isEmpty else { return c }
+    guard !entries.isEmpty else { return c }
     var r = c
     r.content = self(c.content)
     r.reasoning = self(c.reasoning)
@@ -53,5 +97,172 @@ package struct Redactor: Sendable {
     }
     r.response = self(c.response)
     return r
+  }
+
+  // MARK: Finding a secret in its encodings
+
+  /// The byte ranges of `text` that spell `needle`, each of its characters raw or encoded.
+  static func occurrences(of needle: [UInt8], in text: [UInt8]) -> [Range<Int>] {
+    guard let first = needle.first, !text.isEmpty else { return [] }
+    var out: [Range<Int>] = []
+    var i = 0
+    while i < text.count {
+      let b = text[i]
+      // Only a raw first byte or the start of an encoding can begin an occurrence.
+      if b == first || b == 92 || b == 37 || (b == 43 && first == 32),
+        case .whole(let end) = match(needle, in: text, at: i)
+      {
+        out.append(i..<end)
+        i = end
+      } else {
+        i += 1
+      }
+    }
+    return out
+  }
+
+  enum Match: Equatable {
+    /// An occurrence that ends here.
+    case whole(Int)
+    /// The text ends while it still spells the start of one.
+    case partial
+  }
+
+  /// Whether an occurrence of `needle` starts at `start`: where it ends, or that the text ends
+  /// inside one; nil when none starts there.
+  static func match(_ needle: [UInt8], in text: [UInt8], at start: Int) -> Match? {
+    var i = start
+    var j = 0
+    while j < needle.count {
+      guard i < text.count else { return .partial }
+      // An encoding cut by the end of the text may still be one.
+      let rest = text.count - i
+      if text[i] == 37 && rest < 3 || text[i] == 92 && (rest < 2 || text[i + 1] == 117 && rest < 6) {
+        return .partial
+      }
+      let want = needle[j]
+      let b = text[i]
+      if b == want {
+        i += 1
+        j += 1
+        continue
+      }
+      if b == 43 && want == 32 {  // '+' for a space (a form-encoded query)
+        i += 1
+        j += 1
+        continue
+      }
+      if b == 37, i + 2 < text.count, let h = hex(text[i + 1]), let l = hex(text[i + 2]), h << 4 | l == want {
+        i += 3
+        j += 1
+        continue
+      }
+      guard b == 92, i + 1 < text.count else { return nil }
+      let e = text[i + 1]
+      let simple: UInt8? =
+        switch e {
+        case 34, 92, 47: e  // \" \\ \/
+        case 98: 8
+        case 102: 12
+        case 110: 10
+        case 114: 13
+        case 116: 9
+        default: nil
+        }
+      if let simple {
+        guard simple == want else { return nil }
+        i += 2
+        j += 1
+        continue
+      }
+      // \uXXXX: one code point, compared with the needle's character at j (1 to 4 bytes).
+      guard e == 117, i + 6 <= text.count else { return nil }
+      var code: UInt32 = 0
+      for k in 2..<6 {
+        guard let d = hex(text[i + k]) else { return nil }
+        code = code << 4 | UInt32(d)
+      }
+      let length = want < 0x80 ? 1 : want >= 0xF0 ? 4 : want >= 0xE0 ? 3 : 2
+      guard j + length <= needle.count,
+        let scalar = Unicode.Scalar(code), Array(String(Character(scalar)).utf8) == Array(needle[j..<(j + length)])
+      else { return nil }
+      i += 6
+      j += length
+    }
+    return .whole(i)
+  }
+
+  /// Where, in `text`, the longest tail that may be the start of a secret begins (`text.count`
+  /// when none may be): what a stream must hold back until more comes.
+  func heldTail(_ text: [UInt8], within window: Int) -> Int {
+    for start in max(0, text.count - window)..<text.count {
+      for e in entries {
+        for needle in [e.bytes, e.escaped] where Self.match(needle, in: text, at: start) == .partial {
+          return start
+        }
+      }
+    }
+    return text.count
+  }
+
+  static func hex(_ b: UInt8) -> UInt8? {
+    switch b {
+    case 48...57: return b - 48
+    case 65...70: return b - 55
+    case 97...102: return b - 87
+    default: return nil
+    }
+  }
+
+  static func replacing(_ ranges: [Range<Int>], in bytes: [UInt8], with mark: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count)
+    var last = 0
+    for r in ranges {
+      out += bytes[last..<r.lowerBound]
+      out += mark
+      last = r.upperBound
+    }
+    out += bytes[last...]
+    return out
+  }
+}
+
+/// Redacts a byte stream passed on as it arrives (`serve --mode auto` relaying a streamed
+/// answer): each push sends what can no longer be the start of a secret and holds back the
+/// rest (as many bytes as the longest encoded spelling of a secret), so a secret split across
+/// pieces is still found; `finish` sends the rest. A secret the server split across two JSON
+/// events is found in the cassette (`Redactor.events`), not in the relayed bytes.
+package final class RedactingStream: Sendable {
+  private let redactor: Redactor
+  private let pending = Mutex<[UInt8]>([])
+  private let hold: Int
+
+  package init(_ redactor: Redactor) {
+    self.redactor = redactor
+    // Escaped twice, each byte at most 6 bytes (`\u005c`) of 6: 36 bytes a byte of the secret.
+    hold = 36 * (redactor.entries.map(\.bytes.count).max() ?? 0)
+  }
+
+  /// The bytes that may be sent now.
+  package func push(_ bytes: [UInt8]) -> [UInt8] {
+    guard !redactor.isEmpty else { return bytes }
+    return pending.withLock { p in
+      p += bytes
+      p = Array(redactor(String(decoding: p, as: UTF8.self)).utf8)
+      // Only a tail that may begin a secret waits for the next piece.
+      let cut = redactor.heldTail(p, within: hold)
+      let ready = Array(p[..<cut])
+      p.removeFirst(cut)
+      return ready
+    }
+  }
+
+  /// The bytes held back, redacted.
+  package func finish() -> [UInt8] {
+    pending.withLock { p in
+      defer { p = [] }
+      return Array(redactor(String(decoding: p, as: UTF8.self)).utf8)
+    }
   }
 }

@@ -148,7 +148,7 @@ package struct Cassette: Sendable {
     var response = JSONObject()
     response["status"] = .int(status)
     response["headers"] = .object(JSONObject(responseHeaders.map { ($0.name, .string($0.value)) }))
-    if let events {
+    if let events = events.map({ redactor.events($0) }) {
       response["events"] = .array(
         events.map { e in
           if e.event == nil && e.id == nil { return .string(e.data) }
@@ -175,6 +175,26 @@ package struct Cassette: Sendable {
     let header =
       "# promptcheck cassette: recorded interaction for \(caseID). Re-record with promptcheck run --mode record.\n"
     return header + (try YAMLEmitter.emit(redacted))
+  }
+
+  /// The same cassette with every secret replaced (what `yaml` writes, and what `serve` answers).
+  package func redacted(_ redactor: Redactor) -> Cassette {
+    guard !redactor.isEmpty else { return self }
+    var c = self
+    c.url = redactor(url)
+    c.requestHeaders = requestHeaders.map { ($0.name, redactor($0.value)) }
+    c.requestBody = redactor(requestBody)
+    c.responseHeaders = responseHeaders.map { ($0.name, redactor($0.value)) }
+    c.body = redactor(body)
+    c.events = events.map { redactor.events($0) }
+    c.judges = judges.map { j in
+      var j = j
+      j.url = redactor(j.url)
+      j.requestBody = redactor(j.requestBody)
+      j.body = redactor(j.body)
+      return j
+    }
+    return c
   }
 
   package struct ReadError: Error, Sendable, CustomStringConvertible {
@@ -307,7 +327,9 @@ package struct Cassette: Sendable {
   package func mismatch(with request: ChatRequest, redacting redactor: Redactor = .none) -> String? {
     if method != "POST" { return "method: recorded \(method), now POST" }
     let recordedPath = URLParts.path(of: url)
-    if recordedPath != request.urlPath { return "url path: recorded \(recordedPath), now \(request.urlPath)" }
+    // A `${VAR}` in the base URL is recorded as the reference: compared as the reference too.
+    let path = redactor(request.urlPath)
+    if recordedPath != path { return "url path: recorded \(recordedPath), now \(path)" }
     let now = redactor(request.body)
     // JSON equality is canonical equality (member order ignored, 1 equals 1.0), without
     // writing either body out.

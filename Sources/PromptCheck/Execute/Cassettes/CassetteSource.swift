@@ -248,7 +248,7 @@ package struct CassetteSource: CompletionSource {
     if mode == .replay || mode == .auto, let onDisk = fetched.onDisk {
       for r in requests {
         let body = redactor(r.body).canonicalized.canonical
-        if let found = onDisk.judges.first(where: { $0.answers(path: r.urlPath, canonicalBody: body) }) {
+        if let found = onDisk.judges.first(where: { $0.answers(path: redactor(r.urlPath), canonicalBody: body) }) {
           if let problem = Cassette.recordedError(status: found.status, body: found.body) {
             return .failure(problem)
           }

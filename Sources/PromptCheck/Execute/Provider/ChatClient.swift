@@ -48,11 +48,14 @@ package struct ChatClient: Sendable {
   package var environment: [String: String]
   /// `retry_empty`: ask once more when a 200 holds no content, no tool calls and no finish reason.
   package var retryEmpty: Bool
+  /// The answer's size, a stream's quiet, the call's time with its retries.
+  package var limits: CallLimits
 
   package init(
     transport: any HTTPTransport, retry: RetryPolicy, timeout: Double, environment: [String: String],
-    retryEmpty: Bool = true
+    retryEmpty: Bool = true, limits: CallLimits = .standard
   ) {
+    self.limits = limits
     self.transport = transport
     self.retry = retry
     self.timeout = timeout
@@ -88,12 +91,22 @@ package struct ChatClient: Sendable {
     var http = HTTPRequest(
       method: "POST", url: request.url, headers: headers, body: Array(body.serialized().utf8), timeout: timeout)
     http.onData = onData
+    http.maxResponseBytes = limits.maxResponseBytes
+    if request.isStream { http.stallTimeout = limits.stallTimeout }
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: .milliseconds(Int(limits.callDeadline * 1000)))
+    func secondsLeft() -> Double {
+      let d = clock.now.duration(to: deadline)
+      return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
 
     var attempt = 0
     var emptyAnswers = 0
     while true {
       attempt += 1
       let failure: CallError
+      // No attempt waits past the call's deadline.
+      http.timeout = min(timeout, max(secondsLeft(), 0.001))
       do {
         let response = try await transport.send(http)
         let decodedResult =
@@ -123,12 +136,23 @@ package struct ChatClient: Sendable {
         }
       } catch {
         if error == .cancelled { return CallOutcome(result: .failure(Self.cancelled), attempts: attempt) }
-        failure = CallError(.transport, error.description, retryable: error.isRetryable)
+        if case .timeout = error, http.timeout < timeout {
+          failure = CallError(
+            .transport, "the call took its whole call_deadline of \(NumberText.format(limits.callDeadline)) s")
+        } else {
+          failure = CallError(.transport, error.description, retryable: error.isRetryable)
+        }
       }
       guard failure.retryable, attempt <= retry.retries else {
         return CallOutcome(result: .failure(failure.retryable ? giveUp(failure, attempt) : failure), attempts: attempt)
       }
-      if await pause(retry.delay(retry: attempt, retryAfter: failure.retryAfter)) == false {
+      let delay = retry.delay(retry: attempt, retryAfter: failure.retryAfter)
+      guard delay < secondsLeft() else {
+        var e = giveUp(failure, attempt)
+        e.message += "; no retry fits in the call_deadline of \(NumberText.format(limits.callDeadline)) s"
+        return CallOutcome(result: .failure(e), attempts: attempt)
+      }
+      if await pause(delay) == false {
         return CallOutcome(result: .failure(Self.cancelled), attempts: attempt)
       }
     }

@@ -135,6 +135,9 @@ package enum ChatResponse {
           status: response.status))
     }
     if stream || isEventStream {
+      if let problem = ServerSentEvents.limitProblem(response.body) {
+        return .failure(CallError(.badBody, problem, status: response.status))
+      }
       let events = ServerSentEvents.parse(text)
       switch StreamAssembler.assemble(events) {
       case .success(let body):

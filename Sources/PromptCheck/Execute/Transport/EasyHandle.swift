@@ -22,6 +22,10 @@ final class EasyHandle {
   private let body: UnsafeMutableBufferPointer<UInt8>
   private let errorBuffer: UnsafeMutablePointer<CChar>
   let timeout: Double
+  let maxResponseBytes: Int
+  let stallTimeout: Double?
+  /// Set by the write callback when the answer passed `maxResponseBytes` (it then ends the transfer).
+  private(set) var overLimit = false
 
   private(set) var responseBody: [UInt8] = []
   private(set) var responseHeaders: [(name: String, value: String)] = []
@@ -38,6 +42,8 @@ final class EasyHandle {
     handle = h
     self.id = id
     timeout = request.timeout
+    maxResponseBytes = request.maxResponseBytes
+    stallTimeout = request.stallTimeout
     onData = request.onData
     body = .allocate(capacity: max(request.body.count, 1))
     _ = body.initialize(from: request.body)
@@ -71,6 +77,15 @@ final class EasyHandle {
     try check(pc_easy_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)), "HTTP_VERSION")
     try check(pc_easy_setopt_string(h, CURLOPT_ACCEPT_ENCODING, ""), "ACCEPT_ENCODING")
     try check(pc_easy_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1), "TCP_KEEPALIVE")
+    // A declared Content-Length over the limit ends the transfer before its body; the write
+    // callback counts the decoded bytes (a small gzip body can inflate to far more).
+    try check(
+      pc_easy_setopt_off(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)), "MAXFILESIZE_LARGE")
+    if let stall = request.stallTimeout {
+      // Less than one byte a second for `stall` seconds: the peer went quiet.
+      try check(pc_easy_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1), "LOW_SPEED_LIMIT")
+      try check(pc_easy_setopt_long(h, CURLOPT_LOW_SPEED_TIME, max(1, Int(stall.rounded(.up)))), "LOW_SPEED_TIME")
+    }
     if request.method == "POST" {
       try check(pc_easy_setopt_long(h, CURLOPT_POST, 1), "POST")
       try check(pc_easy_setopt_ptr(h, CURLOPT_POSTFIELDS, body.baseAddress), "POSTFIELDS")
@@ -88,6 +103,10 @@ final class EasyHandle {
       guard let data, let user else { return 0 }
       let handle = Unmanaged<EasyHandle>.fromOpaque(user).takeUnretainedValue()
       let n = size * count
+      if handle.responseBody.count + n > handle.maxResponseBytes {
+        handle.overLimit = true
+        return 0  // curl ends the transfer with CURLE_WRITE_ERROR
+      }
       data.withMemoryRebound(to: UInt8.self, capacity: n) {
         let piece = UnsafeBufferPointer(start: $0, count: n)
         handle.responseBody.append(contentsOf: piece)
@@ -138,8 +157,12 @@ final class EasyHandle {
     guard code == CURLE_OK else {
       let detail = String(cString: errorBuffer)
       let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+      if overLimit || code == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: maxResponseBytes)) }
       switch code {
-      case CURLE_OPERATION_TIMEDOUT: return .failure(.timeout(seconds: timeout))
+      case CURLE_OPERATION_TIMEDOUT:
+        // curl says "Operation too slow" when the low-speed limit ended it.
+        if let stall = stallTimeout, detail.contains("too slow") { return .failure(.stalled(seconds: stall)) }
+        return .failure(.timeout(seconds: timeout))
       case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_RECV_ERROR,
         CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM,
         CURLE_SSL_CONNECT_ERROR:

@@ -7,6 +7,13 @@ package struct HTTPRequest: Sendable {
   package var body: [UInt8]
   /// Whole-request timeout, in seconds.
   package var timeout: Double
+  /// The most bytes of (decoded) body taken; a larger answer ends the transfer (`tooLarge`).
+  package var maxResponseBytes: Int = HTTPRequest.defaultMaxResponseBytes
+  /// Seconds with no byte received after which the transfer ends (`stalled`); nil: none.
+  package var stallTimeout: Double? = nil
+
+  /// 32 MiB (README "Limits and safety").
+  package static let defaultMaxResponseBytes = 32 << 20
   /// Called with each piece of the body as it arrives (on the transfer thread), for a caller
   /// that passes an answer on while it streams (`serve --mode auto`).
   package var onData: (@Sendable (BodyPiece) -> Void)? = nil
@@ -62,6 +69,10 @@ package enum TransportError: Error, Sendable, Equatable, CustomStringConvertible
   /// Could not connect, the connection broke, DNS failed…: retryable.
   case connection(String)
   case timeout(seconds: Double)
+  /// No byte came for this many seconds (a stream that went quiet, a server that never answers).
+  case stalled(seconds: Double)
+  /// The answer was larger than the limit (counted after decompression).
+  case tooLarge(limit: Int)
   case cancelled
   /// Anything else curl reports (bad URL, TLS setup): not retryable.
   case other(String)
@@ -70,6 +81,9 @@ package enum TransportError: Error, Sendable, Equatable, CustomStringConvertible
     switch self {
     case .connection(let m): return "connection failed: \(m)"
     case .timeout(let s): return "timed out after \(NumberText.format(s)) s"
+    case .stalled(let s): return "no byte came for \(NumberText.format(s)) s (stall_timeout)"
+    case .tooLarge(let limit):
+      return "the answer is larger than \(limit) bytes (max_response_bytes; raise it with --max-response-bytes)"
     case .cancelled: return "cancelled"
     case .other(let m): return m
     }
@@ -77,8 +91,8 @@ package enum TransportError: Error, Sendable, Equatable, CustomStringConvertible
 
   package var isRetryable: Bool {
     switch self {
-    case .connection, .timeout: return true
-    case .cancelled, .other: return false
+    case .connection, .timeout, .stalled: return true
+    case .cancelled, .other, .tooLarge: return false
     }
   }
 }
