@@ -41,7 +41,12 @@ package struct CommandContext: Sendable {
 
   /// `path` (relative to the working folder) as a path to write, or why it may not be written.
   package func writable(_ path: String) throws(PathError) -> ProjectPath {
-    try project.path(absolute(path))
+    do {
+      return try project.path(absolute(path))
+    } catch {
+      // Named as the user (or the report) wrote it.
+      throw PathError(path: path, reason: error.reason)
+    }
   }
 
   package func absolute(_ path: String) -> String {

@@ -115,6 +115,7 @@ package final class HTTPServer: Sendable {
       maxConnections: limits.maxConnections,
       refuse: { fd in
         // Without reading the request: the answer is short, and the client sees it before the close.
+        HTTPWire.limitSends(fd, seconds: 1)
         HTTPWire.send(fd, busy)
       }, problem: { log("warning: \($0)\n") }
     ) { [self] fd in serve(fd) }
@@ -124,6 +125,7 @@ package final class HTTPServer: Sendable {
   package func stop() { listener.stop() }
 
   private func serve(_ fd: Int32) {
+    HTTPWire.limitSends(fd, seconds: limits.timeouts.send)
     var buffer: [UInt8] = []
     while true {
       switch HTTPWire.readRequest(fd, &buffer, maxBody: limits.maxBody, timeouts: limits.timeouts, budget: budget) {

@@ -154,7 +154,16 @@ package enum HTTPWire {
     package var idle: Double = 60
     package var header: Double = 10
     package var body: Double = 30
+    /// A client that takes no bytes of an answer for this long is dropped.
+    package var send: Double = 30
     package init() {}
+  }
+
+  /// Sends on `fd` give up after `seconds` without progress (`SO_SNDTIMEO`): a client that
+  /// stops reading cannot hold a thread.
+  package static func limitSends(_ fd: Int32, seconds: Double) {
+    var t = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
   }
 
   /// Reads one request. `budget` is the bytes of bodies every connection may hold at once: a
@@ -175,7 +184,8 @@ package enum HTTPWire {
       switch receive(fd, &buffer, until: deadline) {
       case .closed: return .closed
       case .timedOut:
-        return started ? .bad(408, "the request's headers took longer than \(Int(timeouts.header)) s") : .closed
+        return started
+          ? .bad(408, "the request's headers took longer than \(NumberText.format(timeouts.header)) s") : .closed
       case .received: break
       }
       if !started { deadline = clock.now.advanced(by: .milliseconds(Int(timeouts.header * 1000))) }
@@ -197,7 +207,9 @@ package enum HTTPWire {
       let outcome = receive(fd, &buffer, until: bodyDeadline)
       if outcome == .received { continue }
       budget?.release(length)
-      if outcome == .timedOut { return .bad(408, "the request's body took longer than \(Int(timeouts.body)) s") }
+      if outcome == .timedOut {
+        return .bad(408, "the request's body took longer than \(NumberText.format(timeouts.body)) s")
+      }
       return .closed
     }
     let body = Array(buffer[headerEnd..<(headerEnd + length)])

@@ -16,15 +16,20 @@ package struct Redactor: Sendable {
   package struct Secret: Sendable, Equatable {
     package var value: String
     package var replacement: String
-    /// The value as bytes, and JSON-escaped once (to find it escaped twice).
+    /// The value as bytes, and its JSON-escaped spellings (`/` as is and as `\/`), to find it
+    /// escaped twice.
     let bytes: [UInt8]
-    let escaped: [UInt8]
+    let escaped: [[UInt8]]
+    /// The value, then each escaped spelling that differs from it.
+    var needles: [[UInt8]] { [bytes] + escaped }
 
     package init(value: String, replacement: String) {
       self.value = value
       self.replacement = replacement
       bytes = Array(value.utf8)
-      escaped = Array(JSON.string(value).serialized().utf8.dropFirst().dropLast())
+      let once = String(JSON.string(value).serialized().dropFirst().dropLast())
+      let slashed = once.replacingOccurrences(of: "/", with: "\\/")
+      escaped = Array(Set([once, slashed])).sorted().map { Array($0.utf8) }.filter { $0 != Array(value.utf8) }
     }
   }
 
@@ -64,7 +69,7 @@ package struct Redactor: Sendable {
     var changed = false
     for e in entries {
       // Raw or encoded once; then its JSON-escaped spelling, raw or encoded (escaped twice).
-      for needle in e.escaped == e.bytes ? [e.bytes] : [e.bytes, e.escaped] {
+      for needle in e.needles {
         let ranges = Self.occurrences(of: needle, in: bytes)
         if ranges.isEmpty { continue }
         changed = true
@@ -129,67 +134,73 @@ package struct Redactor: Sendable {
   }
 
   /// Whether an occurrence of `needle` starts at `start`: where it ends, or that the text ends
-  /// inside one; nil when none starts there.
+  /// inside one; nil when none starts there. A `%` or a backslash in the text may be the character
+  /// itself or the start of its encoding: both are tried.
   static func match(_ needle: [UInt8], in text: [UInt8], at start: Int) -> Match? {
-    var i = start
-    var j = 0
-    while j < needle.count {
-      guard i < text.count else { return .partial }
-      // An encoding cut by the end of the text may still be one.
-      let rest = text.count - i
-      if text[i] == 37 && rest < 3 || text[i] == 92 && (rest < 2 || text[i + 1] == 117 && rest < 6) {
-        return .partial
-      }
-      let want = needle[j]
-      let b = text[i]
-      if b == want {
-        i += 1
-        j += 1
-        continue
-      }
-      if b == 43 && want == 32 {  // '+' for a space (a form-encoded query)
-        i += 1
-        j += 1
-        continue
-      }
-      if b == 37, i + 2 < text.count, let h = hex(text[i + 1]), let l = hex(text[i + 2]), h << 4 | l == want {
-        i += 3
-        j += 1
-        continue
-      }
-      guard b == 92, i + 1 < text.count else { return nil }
-      let e = text[i + 1]
-      let simple: UInt8? =
-        switch e {
-        case 34, 92, 47: e  // \" \\ \/
-        case 98: 8
-        case 102: 12
-        case 110: 10
-        case 114: 13
-        case 116: 9
-        default: nil
-        }
-      if let simple {
-        guard simple == want else { return nil }
-        i += 2
-        j += 1
-        continue
-      }
-      // \uXXXX: one code point, compared with the needle's character at j (1 to 4 bytes).
-      guard e == 117, i + 6 <= text.count else { return nil }
-      var code: UInt32 = 0
-      for k in 2..<6 {
-        guard let d = hex(text[i + k]) else { return nil }
-        code = code << 4 | UInt32(d)
-      }
-      let length = want < 0x80 ? 1 : want >= 0xF0 ? 4 : want >= 0xE0 ? 3 : 2
-      guard j + length <= needle.count,
-        let scalar = Unicode.Scalar(code), Array(String(Character(scalar)).utf8) == Array(needle[j..<(j + length)])
-      else { return nil }
-      i += 6
-      j += length
+    match(needle, 0, text, start)
+  }
+
+  private static func match(_ needle: [UInt8], _ j: Int, _ text: [UInt8], _ i: Int) -> Match? {
+    if j == needle.count { return .whole(i) }
+    guard i < text.count else { return .partial }
+    let want = needle[j]
+    let b = text[i]
+    var found: Match? = nil
+    func consider(_ m: Match?) {
+      // A whole occurrence wins over a partial one.
+      if case .whole = m { found = m } else if found == nil { found = m }
     }
-    return .whole(i)
+    if b == want || (b == 43 && want == 32) {  // itself, or '+' for a space (a form-encoded query)
+      consider(match(needle, j + 1, text, i + 1))
+      if case .whole = found { return found }
+    }
+    let rest = text.count - i
+    if b == 37 {
+      if rest < 3 {
+        consider(.partial)
+      } else if let h = hex(text[i + 1]), let l = hex(text[i + 2]), h << 4 | l == want {
+        consider(match(needle, j + 1, text, i + 3))
+      }
+      return found
+    }
+    guard b == 92 else { return found }
+    guard rest >= 2 else {
+      consider(.partial)
+      return found
+    }
+    let e = text[i + 1]
+    let simple: UInt8? =
+      switch e {
+      case 34, 92, 47: e  // \" \\ \/
+      case 98: 8
+      case 102: 12
+      case 110: 10
+      case 114: 13
+      case 116: 9
+      default: nil
+      }
+    if let simple {
+      if simple == want { consider(match(needle, j + 1, text, i + 2)) }
+      return found
+    }
+    // \uXXXX: one code point, compared with the needle's character at j (1 to 4 bytes).
+    guard e == 117 else { return found }
+    guard rest >= 6 else {
+      consider(.partial)
+      return found
+    }
+    var code: UInt32 = 0
+    for k in 2..<6 {
+      guard let d = hex(text[i + k]) else { return found }
+      code = code << 4 | UInt32(d)
+    }
+    let length = want < 0x80 ? 1 : want >= 0xF0 ? 4 : want >= 0xE0 ? 3 : 2
+    if j + length <= needle.count, let scalar = Unicode.Scalar(code),
+      Array(String(Character(scalar)).utf8) == Array(needle[j..<(j + length)])
+    {
+      consider(match(needle, j + length, text, i + 6))
+    }
+    return found
   }
 
   /// Where, in `text`, the longest tail that may be the start of a secret begins (`text.count`
@@ -197,7 +208,7 @@ package struct Redactor: Sendable {
   func heldTail(_ text: [UInt8], within window: Int) -> Int {
     for start in max(0, text.count - window)..<text.count {
       for e in entries {
-        for needle in [e.bytes, e.escaped] where Self.match(needle, in: text, at: start) == .partial {
+        for needle in e.needles where Self.match(needle, in: text, at: start) == .partial {
           return start
         }
       }

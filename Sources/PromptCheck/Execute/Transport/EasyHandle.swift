@@ -26,6 +26,10 @@ final class EasyHandle {
   let stallTimeout: Double?
   /// Set by the write callback when the answer passed `maxResponseBytes` (it then ends the transfer).
   private(set) var overLimit = false
+  /// Set by the progress callback when no byte came for `stallTimeout` (it then ends the transfer).
+  private(set) var stalledOut = false
+  /// When the last byte (header or body) arrived, or the transfer began.
+  private var lastByte = ContinuousClock.now
 
   private(set) var responseBody: [UInt8] = []
   private(set) var responseHeaders: [(name: String, value: String)] = []
@@ -81,11 +85,6 @@ final class EasyHandle {
     // callback counts the decoded bytes (a small gzip body can inflate to far more).
     try check(
       pc_easy_setopt_off(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)), "MAXFILESIZE_LARGE")
-    if let stall = request.stallTimeout {
-      // Less than one byte a second for `stall` seconds: the peer went quiet.
-      try check(pc_easy_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1), "LOW_SPEED_LIMIT")
-      try check(pc_easy_setopt_long(h, CURLOPT_LOW_SPEED_TIME, max(1, Int(stall.rounded(.up)))), "LOW_SPEED_TIME")
-    }
     if request.method == "POST" {
       try check(pc_easy_setopt_long(h, CURLOPT_POST, 1), "POST")
       try check(pc_easy_setopt_ptr(h, CURLOPT_POSTFIELDS, body.baseAddress), "POSTFIELDS")
@@ -103,6 +102,7 @@ final class EasyHandle {
       guard let data, let user else { return 0 }
       let handle = Unmanaged<EasyHandle>.fromOpaque(user).takeUnretainedValue()
       let n = size * count
+      handle.lastByte = .now
       if handle.responseBody.count + n > handle.maxResponseBytes {
         handle.overLimit = true
         return 0  // curl ends the transfer with CURLE_WRITE_ERROR
@@ -128,6 +128,18 @@ final class EasyHandle {
     }
     try check(header, "HEADERFUNCTION")
     try check(pc_easy_setopt_ptr(h, CURLOPT_HEADERDATA, me), "HEADERDATA")
+    if request.stallTimeout != nil {
+      // curl's own low-speed check averages over a window of several seconds; the progress
+      // callback (called about once a second, and on every received piece) sees the quiet itself.
+      let progress = pc_easy_setopt_xferinfo_callback(h) { user, _, _, _, _ in
+        guard let user else { return 0 }
+        let handle = Unmanaged<EasyHandle>.fromOpaque(user).takeUnretainedValue()
+        return handle.quietTooLong() ? 1 : 0  // non-zero: CURLE_ABORTED_BY_CALLBACK
+      }
+      try check(progress, "XFERINFOFUNCTION")
+      try check(pc_easy_setopt_ptr(h, CURLOPT_XFERINFODATA, me), "XFERINFODATA")
+      try check(pc_easy_setopt_long(h, CURLOPT_NOPROGRESS, 0), "NOPROGRESS")
+    }
   }
 
   deinit {
@@ -137,7 +149,15 @@ final class EasyHandle {
     errorBuffer.deallocate()
   }
 
+  /// Whether the peer sent nothing for longer than `stallTimeout` (then remembered as `stalledOut`).
+  private func quietTooLong() -> Bool {
+    guard let stall = stallTimeout else { return false }
+    if ContinuousClock.now - lastByte > .milliseconds(Int(stall * 1000)) { stalledOut = true }
+    return stalledOut
+  }
+
   private func receivedHeaderLine(_ raw: String) {
+    lastByte = .now
     let line = raw.trimmingCharacters(in: "\r\n")
     if line.hasPrefix("HTTP/") {
       // A new response (after 100 Continue or a redirect): start over.
@@ -158,10 +178,9 @@ final class EasyHandle {
       let detail = String(cString: errorBuffer)
       let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
       if overLimit || code == CURLE_FILESIZE_EXCEEDED { return .failure(.tooLarge(limit: maxResponseBytes)) }
+      if stalledOut, let stall = stallTimeout { return .failure(.stalled(seconds: stall)) }
       switch code {
       case CURLE_OPERATION_TIMEDOUT:
-        // curl says "Operation too slow" when the low-speed limit ended it.
-        if let stall = stallTimeout, detail.contains("too slow") { return .failure(.stalled(seconds: stall)) }
         return .failure(.timeout(seconds: timeout))
       case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_RECV_ERROR,
         CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM,
