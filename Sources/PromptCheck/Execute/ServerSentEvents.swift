@@ -5,6 +5,15 @@ package struct ServerSentEvent: Sendable, Equatable {
   package var event: String?
   package var data: String
   package var id: String?
+
+  /// The event as a stream carries it, with the blank line that ends it.
+  package var wire: String {
+    var text = ""
+    if let event { text += "event: \(event)\n" }
+    if let id { text += "id: \(id)\n" }
+    for line in data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
+    return text + "\n"
+  }
 }
 
 package enum ServerSentEvents {

@@ -178,13 +178,7 @@ extension HTTPServer.Response {
   /// A recorded answer as the server sent it: the JSON body, or the stream's events in order.
   init(replaying c: Cassette) {
     if let events = c.events {
-      var text = ""
-      for e in events {
-        if let name = e.event { text += "event: \(name)\n" }
-        if let id = e.id { text += "id: \(id)\n" }
-        for line in e.data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
-        text += "\n"
-      }
+      let text = events.map(\.wire).joined()
       self.init(status: c.status, headers: [("Content-Type", "text/event-stream")], body: Array(text.utf8))
       return
     }

@@ -349,6 +349,36 @@ func allFiles(under dir: URL) -> [(String, String)] {
     #expect(replay.stdout.contains("your key is <redacted>."), "\(replay.stdout)")
   }
 
+  /// `serve --mode auto` records through a provider that echoes the key: neither the answers it
+  /// passes on (whole or relayed as a stream) nor the cassettes it writes hold it.
+  @Test func serveAutoPassesOnNoKey() async throws {
+    let key = hostileKey
+    let s = try await Served(
+      mode: .auto, record: false, environment: ["LOCAL_TEST_KEY": key],
+      handler: { request, _ in
+        if request.json?["stream"] == .bool(true) {
+          return .sse(FakeOpenAI.stream(["your key is ", String(key.prefix(9)), String(key.dropFirst(9)), "."]))
+        }
+        return .json(FakeOpenAI.completion("your key is \(key)"))
+      })
+    defer { s.server.stop() }
+    let transport = try CurlTransport()
+    var answers: [String] = []
+    for stream in [false, true] {
+      let body = #"{"model": "test-model", "stream": \#(stream), "messages": [{"role": "user", "content": "key?"}]}"#
+      let r = try await transport.send(
+        HTTPRequest(url: s.baseURL + "/chat/completions", body: Array(body.utf8), timeout: 10))
+      #expect(r.status == 200)
+      answers.append(String(decoding: r.body, as: UTF8.self))
+    }
+    #expect(answers.allSatisfy { $0.contains("<redacted>") }, "\(answers)")
+    let texts = allFiles(under: s.project.dir.url) + answers.map { ("answer", $0) } + [("log", s.log.value)]
+    #expect(texts.contains { $0.0.hasPrefix("expectations/cassettes/served/") })
+    for (name, text) in texts {
+      for spelled in spellings(of: key) { #expect(!text.contains(spelled), "\(name) holds \(spelled)") }
+    }
+  }
+
   @Test(arguments: [
     ("raw", hostileKey), ("json", #"sk-test-a\/b\"c+d%e\\f-0123456789"#),
     ("url", "sk-test-a%2Fb%22c%2Bd%25e%5Cf-0123456789"), ("url-lower", "sk-test-a%2fb%22c%2bd%25e%5cf-0123456789"),
@@ -362,13 +392,26 @@ func allFiles(under dir: URL) -> [(String, String)] {
 
   @Test func aKeySplitAcrossRelayedPiecesIsHeldUntilItIsWhole() {
     let stream = RedactingStream(Redactor(secrets: [hostileKey]))
+    // Within one event: nothing goes before the event ends.
     var sent = stream.push(Array("data: {\"x\": \"sk-te".utf8))
-    #expect(String(decoding: sent, as: UTF8.self) == "data: {\"x\": \"", "the start of the key is held")
-    sent += stream.push(Array(#"st-a\/b\"c+d%e\\f-0123456789"} and more"#.utf8))
-    sent += stream.finish()
-    #expect(String(decoding: sent, as: UTF8.self) == #"data: {"x": "<redacted>"} and more"#)
-    // Text that cannot begin a key is not held.
-    #expect(String(decoding: stream.push(Array("plain\n\n".utf8)), as: UTF8.self) == "plain\n\n")
+    #expect(sent.isEmpty)
+    sent += stream.push(Array(#"st-a\/b\"c+d%e\\f-0123456789 and more"}"#.utf8) + [10, 10])
+    #expect(String(decoding: sent, as: UTF8.self) == "data: {\"x\": \"<redacted> and more\"}\n\n")
+    // Across events: the event that may start the key waits for the next one.
+    let event = { (text: String) in
+      Array("data: \(JSON.object(JSONObject([("x", .string(text))])).serialized())\n\n".utf8)
+    }
+    #expect(String(decoding: stream.push(event("key: ")), as: UTF8.self) == #"data: {"x":"key: "}"# + "\n\n")
+    #expect(stream.push(event(String(hostileKey.prefix(9)))).isEmpty, "the start of the key is held")
+    #expect(stream.push(event(String(hostileKey.dropFirst(9).prefix(10)))).isEmpty)
+    let rest = stream.push(event(String(hostileKey.dropFirst(19)) + "!"))
+    #expect(
+      String(decoding: rest, as: UTF8.self)
+        == #"data: {"x":"<redacted>"}"# + "\n\n" + #"data: {"x":""}"# + "\n\n" + #"data: {"x":"!"}"# + "\n\n")
+    // Comments and text that cannot begin a key go on as they came; the end sends what is left.
+    #expect(String(decoding: stream.push(Array(": ping\r\n\r\n".utf8)), as: UTF8.self) == ": ping\r\n\r\n")
+    #expect(stream.push(Array("data: [DO".utf8)).isEmpty)
+    #expect(String(decoding: stream.finish(), as: UTF8.self) == "data: [DO")
   }
 
   @Test func aVariableInTheBaseURLIsWrittenAsItsReference() async throws {
