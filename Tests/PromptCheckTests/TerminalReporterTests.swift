@@ -82,14 +82,7 @@ final class Sink: Sendable {
     var tests = "tests:\n"
     for i in 0..<10 { tests += "  - {name: case \(i), prompt: x}\n" }
     let p = try Project(suites: ["slow": tests]) { _, _ in .delayed(30, .json(FakeOpenAI.completion("late"))) }
-    let process = Process()
-    process.executableURL = BinaryRunner.binary
-    process.arguments = ["run", "--mode", "live", "--quiet"]
-    process.currentDirectoryURL = p.dir.url
-    process.environment = ProcessInfo.processInfo.environment.merging(["LOCAL_TEST_KEY": "k-1234567"]) { $1 }
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let process = try BinaryRunner.startLiveRun(in: p.dir.url)
     let deadline = Date().addingTimeInterval(10)
     while p.server.requests.count < 8 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     let start = Date()

@@ -471,14 +471,7 @@ func allFiles(under dir: URL) -> [(String, String)] {
             - exec: {command: "echo $$ > child.pid; exec sleep 60", timeout_ms: 120000}
       """
     let p = try Project(suites: ["s": suite], handler: echo)
-    let process = Process()
-    process.executableURL = BinaryRunner.binary
-    process.arguments = ["run", "--mode", "live", "--quiet"]
-    process.currentDirectoryURL = p.dir.url
-    process.environment = ProcessInfo.processInfo.environment.merging(["LOCAL_TEST_KEY": "k-1234567"]) { $1 }
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let process = try BinaryRunner.startLiveRun(in: p.dir.url)
     let pidFile = p.dir.url.appendingPathComponent("child.pid")
     var child: pid_t = 0
     #expect(
