@@ -21,31 +21,62 @@ let package = Package(
       pkgConfig: "libcurl",
       providers: [.apt(["libcurl4-openssl-dev"])]
     ),
+    // The layers (README "Development"). A target may import only the ones below it, so a
+    // wrong-way use is a compile error: values and helpers at the bottom, the five stages
+    // beside one another on top of them (none sees another), the wiring above, commands last.
+    //
+    //   PromptCheck (commands)
+    //   PromptCheckRun (execute + evaluate)   PromptCheckCompare   PromptCheckServe
+    //   PromptCheckLoad  PromptCheckPlan  PromptCheckExecute  PromptCheckEvaluate  PromptCheckReport
+    //   PromptCheckCore (Support, YAML, JSONPath, Model)
+    .target(
+      name: "PromptCheckCore",
+      dependencies: ["CLibYAML"]
+    ),
+    .target(name: "PromptCheckLoad", dependencies: ["PromptCheckCore"]),
+    .target(name: "PromptCheckPlan", dependencies: ["PromptCheckCore"]),
+    .target(name: "PromptCheckExecute", dependencies: ["PromptCheckCore", "CLibCurl"]),
+    .target(name: "PromptCheckEvaluate", dependencies: ["PromptCheckCore"]),
+    .target(name: "PromptCheckReport", dependencies: ["PromptCheckCore"]),
+    .target(name: "PromptCheckRun", dependencies: ["PromptCheckCore", "PromptCheckExecute", "PromptCheckEvaluate"]),
+    .target(name: "PromptCheckCompare", dependencies: ["PromptCheckCore", "PromptCheckExecute", "PromptCheckReport"]),
+    .target(name: "PromptCheckServe", dependencies: ["PromptCheckCore", "PromptCheckExecute"]),
     .target(
       name: "PromptCheck",
-      dependencies: ["CLibYAML", "CLibCurl"]
+      dependencies: [
+        "PromptCheckCore", "PromptCheckLoad", "PromptCheckPlan", "PromptCheckExecute", "PromptCheckEvaluate",
+        "PromptCheckReport", "PromptCheckRun", "PromptCheckCompare", "PromptCheckServe",
+      ]
     ),
     .executableTarget(
       name: "promptcheck",
       dependencies: [
-        "PromptCheck",
+        "PromptCheck", "PromptCheckCore", "PromptCheckLoad", "PromptCheckExecute", "PromptCheckReport",
+        "PromptCheckRun", "PromptCheckServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     // A loopback OpenAI-compatible server with fault injection, for the tests and the benchmarks.
     .target(
       name: "LoopbackServer",
-      dependencies: ["PromptCheck"]
+      dependencies: ["PromptCheckCore", "PromptCheckServe"]
     ),
     // Benchmarks (run on a release build: swift run -c release promptcheck-bench --help).
     .executableTarget(
       name: "promptcheck-bench",
-      dependencies: ["PromptCheck", "LoopbackServer"]
+      dependencies: [
+        "PromptCheck", "PromptCheckCore", "PromptCheckLoad", "PromptCheckPlan", "PromptCheckExecute",
+        "PromptCheckEvaluate", "PromptCheckReport", "PromptCheckRun", "PromptCheckServe", "LoopbackServer",
+      ]
     ),
     .testTarget(
       name: "PromptCheckTests",
       // The executable is a dependency so that `swift test` builds the binary the end-to-end tests run.
-      dependencies: ["PromptCheck", "LoopbackServer", "promptcheck"]
+      dependencies: [
+        "PromptCheck", "PromptCheckCore", "PromptCheckLoad", "PromptCheckPlan", "PromptCheckExecute",
+        "PromptCheckEvaluate", "PromptCheckReport", "PromptCheckRun", "PromptCheckCompare", "PromptCheckServe",
+        "LoopbackServer", "promptcheck",
+      ]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -1,8 +1,13 @@
-// libFuzzer entry points, compiled into the PromptCheck module by Fuzz/run (not part of
-// the package build). One binary serves every target; PROMPTCHECK_FUZZ_TARGET picks it:
+// libFuzzer entry points, compiled by Fuzz/run against the modules they exercise (not part
+// of the package build). One binary serves every target; PROMPTCHECK_FUZZ_TARGET picks it:
 // json, sse, jsonpath, yaml or http. Each target must never crash, hang or leak, whatever the bytes.
 
 import Foundation
+
+@testable import PromptCheckCore
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckServe
 
 enum FuzzTarget: String {
   case json, sse, jsonpath, yaml, http
@@ -61,8 +66,7 @@ enum FuzzTarget: String {
       do { fast = .success(try YAMLParser.parseJSON(bytes: bytes, file: "c.yaml")) } catch { fast = .failure(error) }
       let tree: Result<JSON, Diagnostic>
       do {
-        var reader = NodeReader()
-        tree = .success(reader.json(try YAMLParser.parse(bytes: bytes, file: "c.yaml")))
+        tree = .success(try YAMLParser.parse(bytes: bytes, file: "c.yaml").json())
       } catch {
         tree = .failure(error)
       }

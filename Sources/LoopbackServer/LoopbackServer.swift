@@ -1,5 +1,6 @@
 import Foundation
-import PromptCheck
+import PromptCheckCore
+import PromptCheckServe
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,5 +1,14 @@
 import Foundation
 import PromptCheck
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 import Synchronization
 
 /// `serve`: replayed requests per second with CLIENTS keep-alive clients for a 2 KB answer,

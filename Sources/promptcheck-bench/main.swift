@@ -9,6 +9,15 @@
 import Foundation
 import LoopbackServer
 import PromptCheck
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 
 func usage() -> Never {
   print(

@@ -1,6 +1,15 @@
 import ArgumentParser
 import Foundation
 import PromptCheck
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 
 struct AcceptCommand: ContextCommand {
   static let configuration = CommandConfiguration(

@@ -1,6 +1,15 @@
 import ArgumentParser
 import Foundation
 import PromptCheck
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 
 /// A command whose work is a library core run against a `CommandContext`: the real
 /// process here, a capturing one in the tests.

@@ -1,5 +1,14 @@
 import ArgumentParser
 import PromptCheck
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 
 struct ValidateCommand: ContextCommand {
   static let configuration = CommandConfiguration(

@@ -3,6 +3,15 @@ import LoopbackServer
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// Answers "<model>: <last user message>", so each case shows who answered it.
 let byModel: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { request, _ in

@@ -2,6 +2,15 @@ import Foundation
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 @Suite struct ConfigReuseTests {
   @Test func environmentVariablesExpandInConfigStrings() {

@@ -2,6 +2,15 @@ import Foundation
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// Python's jsonschema, where it is installed (.ci/run installs it from PyPI).
 let jsonschemaAvailable: Bool = (try? Shell.run("python3", ["-c", "import jsonschema"]).status == 0) ?? false

@@ -2,6 +2,15 @@ import Foundation
 import PromptCheck
 import Synchronization
 
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 @testable import promptcheck
 
 /// Runs a command line in this process: the real argument parsing and the command's

@@ -4,6 +4,15 @@ import Synchronization
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// A loopback server that answers the cases ("Echo: …"), grades (`response_format` or a grader
 /// system prompt) and embeds, each as the test scripts it.

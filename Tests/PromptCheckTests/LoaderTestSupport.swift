@@ -1,4 +1,13 @@
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// Loads a suite from text; errors as `file:line:col: error: message` strings (warnings apart).
 func loadSuite(

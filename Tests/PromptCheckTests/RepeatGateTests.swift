@@ -4,6 +4,15 @@ import Synchronization
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// Answers from a script, one per request in arrival order, then the last one again.
 func scripted(_ answers: [String]) -> @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply {

@@ -2,6 +2,15 @@ import Foundation
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// The reports of one fixed run are pinned byte for byte: a restructuring must not change them.
 /// The run is the bundled example replayed in-process, with the timings (which vary) set to constants.

@@ -4,6 +4,15 @@ import Synchronization
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// The official OpenAI Python SDK, where it is installed (.ci/run installs it from PyPI).
 let openaiSDKAvailable: Bool = (try? Shell.run("python3", ["-c", "import openai"]).status == 0) ?? false

@@ -3,6 +3,15 @@ import Synchronization
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// Answers each case after a delay its test asks for (`slow`: 1 s, others at once); a
 /// repetition of `coin` answers `tails` on its second sample, `heads` otherwise.

@@ -1,3 +1,13 @@
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
+
 /// `promptcheck compare BASE [HEAD]`: what changed between two runs or two revisions, offline.
 package enum CompareCommandCore {
   package struct Options: Sendable {

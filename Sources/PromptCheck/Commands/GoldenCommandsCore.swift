@@ -1,4 +1,13 @@
 import Foundation
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 
 /// `accept` and `review`: what to do with pending goldens (`CASE.txt.new`).
 package enum GoldenCommandsCore {

@@ -1,4 +1,13 @@
 import Foundation
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 
 /// `promptcheck init`: a starter config and suite (pointed at the editor schemas), the
 /// schemas, a CI job that replays the suites with the GitHub Action (or a GitLab job), and

@@ -1,4 +1,13 @@
 import Foundation
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 
 /// `promptcheck merge REPORT.json… [--junit F] [--json F] [--html F]`:
 /// combines shard reports into the reports one unsharded run would have written

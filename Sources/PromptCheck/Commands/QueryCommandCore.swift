@@ -1,4 +1,13 @@
 import Foundation
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 
 /// `promptcheck query`: evaluate a JSONPath on a JSON document.
 package enum QueryCommandCore {

@@ -1,3 +1,13 @@
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
+
 /// `promptcheck schema`: the editor schemas, printed or written.
 package enum SchemaCommandCore {
   package static func text(_ schema: JSON) -> String { schema.prettyPrinted(keys: .asWritten) + "\n" }

@@ -1,4 +1,13 @@
 import Foundation
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
 import Synchronization
 
 /// `promptcheck serve`: the reviewed cassettes as an OpenAI-compatible endpoint, for an

@@ -1,3 +1,13 @@
+import PromptCheckCompare
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+import PromptCheckRun
+import PromptCheckServe
+
 /// `promptcheck validate`: load and check everything, run nothing.
 package enum ValidateCommandCore {
   package static func run(configPath: String?, paths: [String], _ ctx: CommandContext) -> ExitStatus {

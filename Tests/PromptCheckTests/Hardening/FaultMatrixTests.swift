@@ -3,6 +3,15 @@ import LoopbackServer
 import Testing
 
 @testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
 
 /// The fault matrix of README "Limits and safety": one test per attack, each made from outside
 /// (a crafted file, a hostile server, a slow client, a signal) and checked by its outcome.

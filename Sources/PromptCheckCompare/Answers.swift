@@ -1,0 +1,189 @@
+import Foundation
+import PromptCheckCore
+import PromptCheckExecute
+import PromptCheckReport
+
+/// One case's answer as a comparison sees it, from a JSON report or from a cassette.
+package struct Answer: Sendable, Equatable {
+  package var id: String
+  /// The answer as compared: the content, JSON in canonical form (sorted keys, pretty),
+  /// tool calls as canonical JSON; per-call ids and timestamps never enter it.
+  package var text: String
+  /// From a report only.
+  package var status: CaseStatus?
+  package var tolerated = false
+  package var usage: Completion.Usage?
+  package var latencyMS: Int?
+  /// The case has a golden (a golden file, or a golden comparison in the report).
+  package var hasGolden = false
+}
+
+/// The answers of one side of a comparison, by case id.
+package struct AnswerSet: Sendable {
+  /// How the side is named in output (`main`, `report.json`, `working tree`).
+  package var name: String
+  package var answers: [String: Answer]
+  /// The order cases are listed in (plan order for a report, file order for cassettes).
+  package var order: [String]
+  /// True when the answers come from a report (statuses, usage and latency are known).
+  package var isReport: Bool
+
+  /// From a JSON report (`run` or `merge`).
+  package static func report(_ report: Report, name: String) -> AnswerSet {
+    var answers: [String: Answer] = [:]
+    for c in report.cases {
+      answers[c.id] = Answer(
+        id: c.id, text: Completion.canonical(content: c.output ?? ""), status: c.status, tolerated: c.tolerated,
+        usage: c.usage, latencyMS: c.latencyMS, hasGolden: c.golden.status != .none)
+    }
+    return AnswerSet(name: name, answers: answers, order: report.cases.map(\.id), isReport: true)
+  }
+
+  /// From the cassettes and goldens under an expectations folder: `files` maps each path
+  /// relative to it (`cassettes/s/x.yaml`, `golden/s/x.txt`) to its text.
+  package static func expectations(_ files: [String: String], name: String) -> Result<AnswerSet, CompareError> {
+    var goldenStems = Set<String>()
+    for path in files.keys where path.hasPrefix("golden/") {
+      var stem = String(path.dropFirst("golden/".count))
+      for ext in [".txt", ".json"] where stem.hasSuffix(ext) { stem.removeLast(ext.count) }
+      goldenStems.insert(stem)
+    }
+    var answers: [String: Answer] = [:]
+    var order: [String] = []
+    for path in files.keys.sorted() where path.hasPrefix("cassettes/") && path.hasSuffix(".yaml") {
+      guard let text = files[path] else { continue }
+      let cassette: Cassette
+      do {
+        cassette = try Cassette.parse(text, file: path)
+      } catch {
+        return .failure(CompareError("\(name): \(error.message)"))
+      }
+      guard case .success(let completion) = cassette.completion() else { continue }
+      let stem = String(path.dropFirst("cassettes/".count).dropLast(".yaml".count))
+      // A repetition's golden is its test's (no `--rN`).
+      let groupStem = stem.replacingOccurrences(of: #"--r[0-9]+$"#, with: "", options: .regularExpression)
+      answers[cassette.caseID] = Answer(
+        id: cassette.caseID, text: Completion.canonical(content: completion.content, toolCalls: completion.toolCalls),
+        usage: completion.usage, latencyMS: completion.latencyMS,
+        hasGolden: goldenStems.contains(stem) || goldenStems.contains(groupStem))
+      order.append(cassette.caseID)
+    }
+    return .success(AnswerSet(name: name, answers: answers, order: order, isReport: false))
+  }
+}
+
+package struct CompareError: Error, Sendable, CustomStringConvertible {
+  package var message: String
+  package init(_ message: String) { self.message = message }
+  package var description: String { message }
+}
+
+/// Reading a side: a JSON report, the working tree, or a git revision (through `git`, no checkout).
+package enum AnswerSource {
+  /// `spec` is a JSON report file, or a git revision; nil reads the working tree.
+  package static func read(_ spec: String?, expectationsDir: String, _ ctx: CommandContext) -> Result<
+    AnswerSet, CompareError
+  > {
+    guard let spec else {
+      return AnswerSet.expectations(workingTree(ctx.absolute(expectationsDir)), name: "working tree")
+    }
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: ctx.absolute(spec), isDirectory: &isDir), !isDir.boolValue {
+      switch InputFile.read(ctx.absolute(spec), limit: 512 * 1024 * 1024) {
+      case .failure(let p): return .failure(CompareError("cannot read '\(spec)': \(p)"))
+      case .success(let bytes):
+        switch JSONReport.parse(String(decoding: bytes, as: UTF8.self), file: spec) {
+        case .failure(let e): return .failure(CompareError(e.message))
+        case .success(let r): return .success(.report(r, name: spec))
+        }
+      }
+    }
+    return revision(spec, expectationsDir: expectationsDir, ctx).flatMap { AnswerSet.expectations($0, name: spec) }
+  }
+
+  static func workingTree(_ root: String) -> [String: String] {
+    var files: [String: String] = [:]
+    for sub in ["cassettes", "golden"] {
+      guard let e = FileManager.default.enumerator(atPath: root + "/" + sub) else { continue }
+      while let f = e.nextObject() as? String {
+        let rel = sub + "/" + f
+        guard f.hasSuffix(".yaml") || f.hasSuffix(".txt") || f.hasSuffix(".json") else { continue }
+        if let data = FileManager.default.contents(atPath: root + "/" + rel) {
+          files[rel] = String(decoding: data, as: UTF8.self)
+        }
+      }
+    }
+    return files
+  }
+
+  /// The expectations folder at a revision, read with `git ls-tree` and one `git cat-file --batch`.
+  static func revision(_ rev: String, expectationsDir: String, _ ctx: CommandContext) -> Result<
+    [String: String], CompareError
+  > {
+    guard !rev.hasPrefix("-") else { return .failure(CompareError("'\(rev)' is not a report file or a git revision")) }
+    let prefixOut = Git.run(["rev-parse", "--show-prefix"], in: ctx.directory)
+    guard case .success(let prefixData) = prefixOut else {
+      return .failure(CompareError("'\(rev)' is not a report file, and this folder is not in a git repository"))
+    }
+    let prefix = String(decoding: prefixData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let base = (prefix + expectationsDir).replacingOccurrences(of: "//", with: "/")
+    guard case .success = Git.run(["rev-parse", "--verify", "--quiet", rev + "^{commit}"], in: ctx.directory) else {
+      return .failure(CompareError("'\(rev)' is not a report file or a git revision"))
+    }
+    guard
+      case .success(let list) = Git.run(
+        ["ls-tree", "-r", "-z", "--name-only", rev, "--", base + "/"], in: ctx.directory)
+    else { return .failure(CompareError("git cannot list \(expectationsDir) at \(rev)")) }
+    let paths = list.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+      .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".txt") || $0.hasSuffix(".json") }
+    guard !paths.isEmpty else { return .success([:]) }
+    let input = paths.map { "\(rev):\($0)\n" }.joined()
+    guard case .success(let out) = Git.run(["cat-file", "--batch"], in: ctx.directory, input: Array(input.utf8)) else {
+      return .failure(CompareError("git cannot read \(expectationsDir) at \(rev)"))
+    }
+    // Each object: "<sha> blob <size>\n<content>\n".
+    var files: [String: String] = [:]
+    var i = 0
+    for path in paths {
+      guard let nl = out[i...].firstIndex(of: 10) else { break }
+      let header = String(decoding: out[i..<nl], as: UTF8.self).split(separator: " ")
+      guard header.count == 3, let size = Int(header[2]) else { break }
+      let start = nl + 1
+      let end = min(start + size, out.count)
+      let rel = String(path.dropFirst(base.count + 1))
+      files[rel] = String(decoding: out[start..<end], as: UTF8.self)
+      i = end + 1
+    }
+    return .success(files)
+  }
+}
+
+/// Runs `git`; its standard output, or a failure when it exits non-zero.
+enum Git {
+  static func run(_ arguments: [String], in directory: String, input: [UInt8] = []) -> Result<[UInt8], CompareError> {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["git"] + arguments
+    p.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let out = Pipe()
+    let inPipe = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    p.standardInput = inPipe
+    do {
+      try p.run()
+    } catch {
+      return .failure(CompareError("git could not be started: \(error)"))
+    }
+    // Feed the input from another thread so a large output cannot block on a full pipe.
+    let writer = Thread {
+      inPipe.fileHandleForWriting.write(Data(input))
+      try? inPipe.fileHandleForWriting.close()
+    }
+    writer.start()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { return .failure(CompareError("git \(arguments.first ?? "") failed")) }
+    return .success(Array(data))
+  }
+}

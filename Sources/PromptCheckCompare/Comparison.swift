@@ -1,0 +1,133 @@
+import PromptCheckCore
+import PromptCheckExecute
+import PromptCheckReport
+
+/// Two sides' answers, paired by case id and classified (pure).
+package struct Comparison: Sendable {
+  package enum Change: String, Sendable { case added, removed, changed, unchanged }
+  /// Status flips, where both sides are reports.
+  package enum Flip: String, Sendable {
+    /// passed → failed: behaviour got worse.
+    case regression
+    /// failed → passed.
+    case fix
+    /// → errored: the case could not run on the new side.
+    case nowErrored = "now-errored"
+  }
+
+  package struct Case: Sendable {
+    package var id: String
+    package var change: Change
+    package var flip: Flip?
+    package var base: Answer?
+    package var head: Answer?
+    /// Unified diff of the answer text (changed cases).
+    package var diff: String?
+
+    /// Tokens (prompt + completion, reasoning included in completion), cost and latency, new minus old.
+    package var tokenDelta: Int? {
+      guard let a = base?.usage?.totalTokens ?? total(base), let b = head?.usage?.totalTokens ?? total(head) else {
+        return nil
+      }
+      return b - a
+    }
+    package var reasoningDelta: Int? {
+      guard let a = base?.usage?.reasoningTokens, let b = head?.usage?.reasoningTokens else { return nil }
+      return b - a
+    }
+    package var costDelta: Double? {
+      guard let a = base?.usage?.cost, let b = head?.usage?.cost else { return nil }
+      return b - a
+    }
+    package var latencyDelta: Int? {
+      guard let a = base?.latencyMS, let b = head?.latencyMS else { return nil }
+      return b - a
+    }
+    func total(_ a: Answer?) -> Int? {
+      guard let u = a?.usage, let p = u.promptTokens, let c = u.completionTokens else { return nil }
+      return p + c
+    }
+  }
+
+  package var baseName: String
+  package var headName: String
+  package var bothReports: Bool
+  /// Regressions first, then fixes, newly errored, changed, added, removed; unchanged last.
+  package var cases: [Case]
+
+  package init(base: AnswerSet, head: AnswerSet) {
+    baseName = base.name
+    headName = head.name
+    bothReports = base.isReport && head.isReport
+    var order = head.order
+    let inHead = Set(head.order)
+    order += base.order.filter { !inHead.contains($0) }
+    var out: [Case] = []
+    for id in order {
+      let a = base.answers[id]
+      let b = head.answers[id]
+      var c = Case(id: id, change: .unchanged, base: a, head: b)
+      switch (a, b) {
+      case (nil, _): c.change = .added
+      case (_, nil): c.change = .removed
+      case (let a?, let b?):
+        if a.text != b.text {
+          c.change = .changed
+          c.diff = UnifiedDiff.diff(
+            old: a.text.hasSuffix("\n") ? a.text : a.text + "\n", new: b.text.hasSuffix("\n") ? b.text : b.text + "\n",
+            oldName: base.name, newName: head.name)
+        }
+        if let s = a.status, let t = b.status {
+          let wasGood = s == .passed || (s == .failed && a.tolerated)
+          let isBad = t == .failed && !b.tolerated
+          if wasGood && isBad {
+            c.flip = .regression
+          } else if s == .failed && !a.tolerated && t == .passed {
+            c.flip = .fix
+          } else if s != .errored && t == .errored {
+            c.flip = .nowErrored
+          }
+        }
+      }
+      out.append(c)
+    }
+    func rank(_ c: Case) -> Int {
+      switch (c.flip, c.change) {
+      case (.regression?, _): return 0
+      case (.fix?, _): return 1
+      case (.nowErrored?, _): return 2
+      case (nil, .changed): return 3
+      case (nil, .added): return 4
+      case (nil, .removed): return 5
+      case (nil, .unchanged): return 6
+      }
+    }
+    cases = out.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+  }
+
+  package func count(_ change: Change) -> Int { cases.count { $0.change == change } }
+  package func count(_ flip: Flip) -> Int { cases.count { $0.flip == flip } }
+  /// Cases whose answer changed and that have a golden (on either side).
+  package var goldenChanges: [Case] {
+    cases.filter { $0.change == .changed && ($0.base?.hasGolden == true || $0.head?.hasGolden == true) }
+  }
+  /// Everything that is not unchanged.
+  package var interesting: [Case] { cases.filter { $0.change != .unchanged || $0.flip != nil } }
+
+  /// `--fail-on-regression`: a regression between reports, or a changed answer of a golden case.
+  package var failsTheGate: Bool { count(.regression) > 0 || (!bothReports && !goldenChanges.isEmpty) }
+
+  package var summaryLine: String {
+    var parts: [String] = []
+    if bothReports {
+      parts.append(counted(count(.regression), "regression"))
+      parts.append(counted(count(.fix), "fix").replacingOccurrences(of: "fixs", with: "fixes"))
+      if count(.nowErrored) > 0 { parts.append("\(count(.nowErrored)) now errored") }
+    }
+    parts.append("\(count(.changed)) answer\(count(.changed) == 1 ? "" : "s") changed")
+    parts.append("\(count(.added)) added")
+    parts.append("\(count(.removed)) removed")
+    parts.append("\(count(.unchanged)) unchanged")
+    return "compare \(baseName) → \(headName): \(counted(cases.count, "case")): " + parts.joined(separator: ", ")
+  }
+}

@@ -1,0 +1,201 @@
+/// One compiled assertion of a test (README "Assertions"). Evaluating it never throws: a
+/// failure is a value (see `Finding`).
+package struct Assertion: Sendable {
+  package enum Subject: String, Sendable, CaseIterable {
+    case output, reasoning, response
+  }
+
+  package enum Check: Sendable {
+    case equals(JSON)
+    case contains(String)
+    case icontains(String)
+    case containsAny([String])
+    case containsAll([String])
+    case startsWith(String)
+    case endsWith(String)
+    case regex(CompiledRegex)
+    case length(min: Int?, max: Int?)
+    case isJSON(JSONSchema?)
+    case jsonPath(JSONPathCheck)
+    case finishReason(String)
+    case toolCall(name: String, arguments: [JSONPathCheck])
+    case maxLatencyMS(Int)
+    case maxTokens(prompt: Int?, completion: Int?, total: Int?, reasoning: Int?, cached: Int?)
+    case maxCost(Double)
+    /// The response's `model` matches the pattern (who actually answered).
+    case servedModel(CompiledRegex)
+    /// The response's `provider` is one of these names (OpenRouter says which provider served it).
+    case servedProvider([String])
+    /// A grader model's verdict on the subject (README "Judged assertions").
+    case llmRubric(Rubric)
+    /// Cosine similarity of the subject's embedding to one of the values'.
+    case similar(Similarity)
+    /// A local command's verdict on the whole case.
+    case exec(ExecCommand)
+    /// Passes when one of these passes.
+    case anyOf([Assertion])
+  }
+
+  /// Every kind of README "Assertions", as written in a suite.
+  package enum Kind: String, Sendable, CaseIterable {
+    case equals, contains, icontains
+    case containsAny = "contains-any"
+    case containsAll = "contains-all"
+    case startsWith = "starts-with"
+    case endsWith = "ends-with"
+    case regex, length
+    case isJSON = "is-json"
+    case jsonPath = "json-path"
+    case finishReason = "finish-reason"
+    case toolCall = "tool-call"
+    case maxLatencyMS = "max-latency-ms"
+    case maxTokens = "max-tokens"
+    case maxCost = "max-cost"
+    case servedModel = "served-model"
+    case servedProvider = "served-provider"
+    case llmRubric = "llm-rubric"
+    case similar, exec
+    case anyOf = "any-of"
+
+    /// Kinds that read a subject, so `on:` applies to them (the others read the response's metadata).
+    package var readsSubject: Bool {
+      switch self {
+      case .equals, .contains, .icontains, .containsAny, .containsAll, .startsWith, .endsWith, .regex, .length, .isJSON,
+        .jsonPath, .llmRubric, .similar:
+        return true
+      case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost, .servedModel, .servedProvider, .exec,
+        .anyOf:
+        return false
+      }
+    }
+
+    /// The names, for "did you mean" hints.
+    package static let names = allCases.map(\.rawValue)
+  }
+
+  /// The kind, without `not-`.
+  package var kind: Kind
+  package var negated: Bool
+  package var check: Check
+  package var subject: Subject
+  package var name: String?
+  /// Position in the test's (defaults-first) assertion list: `assert[index]`.
+  package var index: Int
+  package var location: SourceLocation
+  /// `weight:` in a test's weighted score (README "Weights and threshold"); 0 counts for nothing.
+  package var weight: Double = 1
+  /// `transform:` applied to the subject's text before the check (after the test's own).
+  package var transforms: [Transform] = []
+  /// For an `any-of` member: the index of the `any-of` it belongs to.
+  package var parent: Int? = nil
+
+  /// `not-contains` etc.
+  package var fullKind: String { negated ? "not-" + kind.rawValue : kind.rawValue }
+
+  /// `assert[2]` or `assert[2] "name"`; an `any-of` member is `assert[2].any-of[0]`.
+  package var label: String {
+    let position = parent.map { "assert[\($0)].any-of[\(index)]" } ?? "assert[\(index)]"
+    if let name { return "\(position) (\(name))" }
+    return position
+  }
+
+  /// Names the assertion among its test's, for the judgements made for it (`2`, `2.0`).
+  package var key: String { parent.map { "\($0).\(index)" } ?? "\(index)" }
+
+  /// Whether evaluating it needs a judge (a grader or embedding call, or a command).
+  package var isJudged: Bool {
+    switch check {
+    case .llmRubric, .similar, .exec: return true
+    case .anyOf(let members): return members.contains(where: \.isJudged)
+    default: return false
+    }
+  }
+
+  /// Every stored property (the memberwise initializer, visible to the package).
+  package init(
+    kind: Kind, negated: Bool, check: Check, subject: Subject, name: String? = nil, index: Int,
+    location: SourceLocation, weight: Double = 1, transforms: [Transform] = [], parent: Int? = nil
+  ) {
+    self.kind = kind
+    self.negated = negated
+    self.check = check
+    self.subject = subject
+    self.name = name
+    self.index = index
+    self.location = location
+    self.weight = weight
+    self.transforms = transforms
+    self.parent = parent
+  }
+}
+
+/// `json-path` and `tool-call` argument checks: a path and what its nodes must satisfy.
+package struct JSONPathCheck: Sendable {
+  package var path: JSONPath
+  package var comparison: Comparison
+
+  package enum Comparison: Sendable {
+    /// Bare expression: at least one node.
+    case nonEmpty
+    case equals(JSON)
+    case contains(JSON)
+    case matches(CompiledRegex)
+    case count(Int)
+    case exists(Bool)
+  }
+
+  /// Every stored property (the memberwise initializer, visible to the package).
+  package init(path: JSONPath, comparison: Comparison) {
+    self.path = path
+    self.comparison = comparison
+  }
+}
+
+/// The subset of JSON Schema 2020-12 that `is-json` supports.
+package final class JSONSchema: Sendable {
+  package let types: [String]?
+  package let properties: [(name: String, schema: JSONSchema)]
+  package let required: [String]
+  package let items: JSONSchema?
+  package let enumValues: [JSON]?
+  package let constValue: JSON?
+  package let minimum: Double?
+  package let maximum: Double?
+  package let minLength: Int?
+  package let maxLength: Int?
+  package let pattern: CompiledRegex?
+  package let additionalProperties: Additional
+
+  package enum Additional: Sendable {
+    case allowed
+    case forbidden
+    case schema(JSONSchema)
+  }
+
+  package static let keywords = [
+    "type", "properties", "required", "items", "enum", "const", "minimum", "maximum",
+    "minLength", "maxLength", "pattern", "additionalProperties",
+  ]
+  /// Annotations that do not constrain anything; accepted and ignored.
+  package static let annotations = ["$schema", "$id", "$comment", "title", "description", "default", "examples"]
+  package static let typeNames = ["null", "boolean", "object", "array", "number", "integer", "string"]
+
+  package init(
+    types: [String]?, properties: [(name: String, schema: JSONSchema)], required: [String], items: JSONSchema?,
+    enumValues: [JSON]?, constValue: JSON?, minimum: Double?, maximum: Double?, minLength: Int?, maxLength: Int?,
+    pattern: CompiledRegex?, additionalProperties: Additional
+  ) {
+    self.types = types
+    self.properties = properties
+    self.required = required
+    self.items = items
+    self.enumValues = enumValues
+    self.constValue = constValue
+    self.minimum = minimum
+    self.maximum = maximum
+    self.minLength = minLength
+    self.maxLength = maxLength
+    self.pattern = pattern
+    self.additionalProperties = additionalProperties
+  }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import PromptCheckCore
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Runs an `exec` assertion's command (README "exec"): the input on its standard input, its
+/// standard output and error read (each up to `maxOutput` bytes), killed with its whole process
+/// group at the deadline or when the run is cancelled. The waiting happens on a thread of its
+/// own; the result is handed back by a continuation.
+package enum Subprocess {
+  /// Held from making a child's pipes to spawning it (see `runBlocking`).
+  static let spawning = NSLock()
+
+  package struct Finished: Sendable {
+    /// The exit status, or nil when a signal ended it.
+    package var status: Int32?
+    package var signal: Int32?
+    package var stdout: String
+    package var stderr: String
+    package var timedOut: Bool
+  }
+
+  package struct LaunchError: Error, Sendable { package var message: String }
+
+  static let maxOutput = 1 << 20
+
+  /// The pid of a running child, for cancellation.
+  final class Running: Sendable {
+    let pid = Mutex<pid_t>(0)
+    let cancelled = Atomic<Bool>(false)
+  }
+
+  package static func run(_ argv: [String], input: String, timeoutMS: Int) async -> Result<Finished, LaunchError> {
+    let running = Running()
+    return await withTaskCancellationHandler {
+      await withCheckedContinuation { (k: CheckedContinuation<Result<Finished, LaunchError>, Never>) in
+        let thread = Thread {
+          k.resume(returning: runBlocking(argv, input: Array(input.utf8), timeoutMS: timeoutMS, running: running))
+        }
+        thread.start()
+      }
+    } onCancel: {
+      running.cancelled.store(true, ordering: .sequentiallyConsistent)
+      let pid = running.pid.withLock { $0 }
+      if pid > 0 { kill(-pid, SIGKILL) }
+    }
+  }
+
+  static func runBlocking(_ argv: [String], input: [UInt8], timeoutMS: Int, running: Running) -> Result<
+    Finished, LaunchError
+  > {
+    // A child that exits without reading its input must not kill the run with SIGPIPE.
+    signal(SIGPIPE, SIG_IGN)
+    var inPipe: [Int32] = [0, 0]
+    var outPipe: [Int32] = [0, 0]
+    var errPipe: [Int32] = [0, 0]
+    // Close-on-exec, set while no other case spawns: a child spawned at the same time by another
+    // case must not inherit these ends (a stray copy of the input's write end keeps this child
+    // from ever seeing the end of its input). The child gets its copies on 0, 1 and 2 by dup2,
+    // which clears the flag.
+    spawning.lock()
+    var locked = true
+    defer { if locked { spawning.unlock() } }
+    func pipe(_ fds: inout [Int32]) -> Int32 {
+      guard Glibc.pipe(&fds) == 0 else { return -1 }
+      for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+      return 0
+    }
+    guard pipe(&inPipe) == 0 else { return .failure(LaunchError(message: "cannot make a pipe: \(errnoText())")) }
+    guard pipe(&outPipe) == 0 else {
+      closeAll(inPipe)
+      return .failure(LaunchError(message: "cannot make a pipe: \(errnoText())"))
+    }
+    guard pipe(&errPipe) == 0 else {
+      closeAll(inPipe + outPipe)
+      return .failure(LaunchError(message: "cannot make a pipe: \(errnoText())"))
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    // Its own process group, so a timeout kills what a shell command started too.
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+    posix_spawnattr_setpgroup(&attributes, 0)
+
+    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for a in cArgs { free(a) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+    spawning.unlock()
+    locked = false
+    close(inPipe[0])
+    close(outPipe[1])
+    close(errPipe[1])
+    guard spawned == 0 else {
+      closeAll([inPipe[1], outPipe[0], errPipe[0]])
+      return .failure(LaunchError(message: "cannot run '\(argv[0])': \(String(cString: strerror(spawned)))"))
+    }
+    running.pid.withLock { $0 = pid }
+    if running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-pid, SIGKILL) }
+
+    for fd in [inPipe[1], outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    var stdinFD: Int32 = inPipe[1]
+    var written = 0
+    if input.isEmpty {
+      close(stdinFD)
+      stdinFD = -1
+    }
+    var out: [UInt8] = []
+    var err: [UInt8] = []
+    var openReaders: [Int32] = [outPipe[0], errPipe[0]]
+    let deadline = ContinuousClock().now.advanced(by: .milliseconds(timeoutMS))
+    var timedOut = false
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while !openReaders.isEmpty || stdinFD >= 0 {
+      let left = ContinuousClock().now.duration(to: deadline)
+      if left <= .zero {
+        timedOut = true
+        break
+      }
+      var fds = openReaders.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+      if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+      let waitMS = Int32(
+        min(max(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000, 1), 200))
+      let n = poll(&fds, nfds_t(fds.count), waitMS)
+      if n < 0 {
+        if errno == EINTR { continue }
+        break
+      }
+      for p in fds where p.revents != 0 {
+        if p.fd == stdinFD {
+          let count = input.withUnsafeBytes { raw in
+            write(stdinFD, raw.baseAddress.map { $0 + written }, input.count - written)
+          }
+          if count > 0 { written += count }
+          if count < 0 && errno != EAGAIN && errno != EINTR || written >= input.count {
+            close(stdinFD)
+            stdinFD = -1
+          }
+          continue
+        }
+        let count = read(p.fd, &buffer, buffer.count)
+        if count > 0 {
+          if p.fd == outPipe[0] {
+            if out.count < maxOutput { out += buffer[0..<min(count, maxOutput - out.count)] }
+          } else if err.count < maxOutput {
+            err += buffer[0..<min(count, maxOutput - err.count)]
+          }
+        } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+          close(p.fd)
+          openReaders.removeAll { $0 == p.fd }
+        }
+      }
+    }
+    if timedOut || running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-pid, SIGKILL) }
+    if stdinFD >= 0 { close(stdinFD) }
+    closeAll(openReaders)
+    // A command may close its output and keep running: its exit is awaited until the same
+    // deadline, then it is killed.
+    var status: Int32 = 0
+    while true {
+      let r = waitpid(pid, &status, WNOHANG)
+      if r == pid || (r < 0 && errno != EINTR) { break }
+      if r == 0 {
+        if ContinuousClock().now >= deadline || running.cancelled.load(ordering: .sequentiallyConsistent) {
+          timedOut = timedOut || ContinuousClock().now >= deadline
+          kill(-pid, SIGKILL)
+          while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+          break
+        }
+        usleep(2000)
+      }
+    }
+    // The group's other members (a shell's children) go with it.
+    kill(-pid, SIGKILL)
+    let exited = (status & 0x7f) == 0
+    return .success(
+      Finished(
+        status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f,
+        stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
+        timedOut: timedOut))
+  }
+
+  static func closeAll(_ fds: [Int32]) { for fd in fds { close(fd) } }
+
+  static func errnoText() -> String { String(cString: strerror(errno)) }
+}

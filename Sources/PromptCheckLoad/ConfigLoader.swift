@@ -1,0 +1,212 @@
+import PromptCheckCore
+
+/// Reads `promptcheck.yaml` (README "The config file").
+package enum ConfigLoader {
+  package static let keys = [
+    "tests_dir", "expectations_dir", "providers", "default_provider",
+    "mode", "filter", "case", "tag", "jobs", "timeout", "retries", "max_response_bytes",
+    "stall_timeout", "call_deadline", "update_goldens", "junit", "json", "html",
+    "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
+    "junit_file_attributes", "allow_empty", "allow_only", "think_tags", "retry_empty", "defaults", "suites",
+    "grader", "embeddings",
+  ]
+  package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
+
+  /// Parses config text. Returns the config (defaults where a value is bad) and every problem found.
+  package static func load(text: String, file: String, environment: [String: String] = [:]) -> (Config, [Diagnostic]) {
+    var config = Config()
+    config.file = file
+    var root: YAMLNode
+    do {
+      root = try YAMLParser.parse(text, file: file)
+    } catch {
+      return (config, [error])
+    }
+    // `${VAR}` and `${VAR:-default}` in the config's strings, from the environment.
+    var expansionProblems: [Diagnostic] = []
+    root = EnvironmentExpansion.expand(
+      root, environment, problems: &expansionProblems, references: &config.urlReferences)
+    if !expansionProblems.isEmpty { return (config, expansionProblems) }
+    if case .null? = root.resolved { return (config, []) }
+    var r = NodeReader()
+    guard let m = r.map(root, "the config file", allowed: keys) else { return (config, r.sink.diagnostics) }
+
+    if let v = m["tests_dir"], let s = r.strictString(v, "tests_dir") { config.testsDir = s }
+    if let v = m["expectations_dir"], let s = r.strictString(v, "expectations_dir") { config.expectationsDir = s }
+    var definedProviders: [String] = []
+    if let v = m["providers"], let pairs = v.mapping {
+      for pair in pairs {
+        let name = pair.key.scalar?.text ?? ""
+        if let p = r.provider(pair.value, name: name, what: "providers.\(name)", requireURL: true) {
+          config.providers.removeAll { $0.name == name }
+          config.providers.append(p)
+          definedProviders.append(name)
+        }
+      }
+    } else if let v = m["providers"] {
+      r.error("providers must be a map of provider names, found \(v.kindDescription)", at: v)
+    }
+    if let v = m["default_provider"], let s = r.strictString(v, "default_provider") {
+      if config.provider(named: s) == nil {
+        var message = "default_provider '\(s)' is not a provider"
+        if let guess = closestMatch(to: s, in: config.providers.map(\.name)) { message += "; did you mean '\(guess)'?" }
+        r.error(message, at: v)
+      } else {
+        config.defaultProvider = s
+      }
+    } else if definedProviders.count == 1 {
+      // One provider defined and none named default: that one is the default.
+      config.defaultProvider = definedProviders[0]
+    }
+    config.run = r.runSettings(m)
+    r.judgeProviders = config.providers
+    if let v = m["grader"], let g = r.map(v, "grader", allowed: NodeReader.judgeTargetKeys) {
+      config.grader = r.judgeTarget(g, "grader")
+    }
+    if let v = m["embeddings"], let e = r.map(v, "embeddings", allowed: ["provider", "model"]) {
+      config.embeddings = r.judgeTarget(e, "embeddings", allowsParams: false)
+    }
+    if let v = m["think_tags"], let text = r.strictString(v, "think_tags") {
+      if let t = Config.ThinkTags(rawValue: text) {
+        config.thinkTags = t
+      } else {
+        r.error("think_tags must be split or keep, found '\(text)'", at: v)
+      }
+    }
+    if let v = m["retry_empty"], let b = r.bool(v, "retry_empty") { config.retryEmpty = b }
+    // Shared by every suite (a suite's own defaults win); values are checked where a suite uses them.
+    if let d = m["defaults"] { config.defaults = r.defaults(d) }
+    if let v = m["suites"] {
+      let globs = v.scalar != nil ? r.string(v, "suites").map { [$0] } : r.stringList(v, "suites")
+      if let globs {
+        if globs.isEmpty { r.error("suites needs at least one glob (e.g. prompts/**/*.yaml)", at: v) }
+        config.suiteGlobs = globs
+      }
+    }
+    return (config, Diagnostic.inFileOrder(r.sink.diagnostics))
+  }
+}
+
+extension NodeReader {
+  mutating func provider(_ node: YAMLNode, name: String, what: String, requireURL: Bool) -> Provider? {
+    guard let m = map(node, what, allowed: ConfigLoader.providerKeys) else { return nil }
+    guard let urlNode = m["base_url"] else {
+      error("\(what) needs a base_url (e.g. https://openrouter.ai/api/v1)", at: node)
+      return nil
+    }
+    guard let url = strictString(urlNode, "\(what).base_url") else { return nil }
+    refuseTemplate(urlNode, "\(what).base_url")
+    refuseTemplate(m["model"], "\(what).model")
+    if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+      error("\(what).base_url must start with http:// or https://, found '\(url)'", at: urlNode)
+    }
+    for suffix in ["/chat/completions", "/chat/completions/"] where url.hasSuffix(suffix) {
+      error(
+        "\(what).base_url ends in /chat/completions, which promptcheck appends itself; "
+          + "use '\(url.dropLast(suffix.count))'", at: urlNode)
+    }
+    var headers: [Provider.Header] = []
+    if let h = m["headers"] {
+      if let pairs = h.mapping {
+        for p in pairs {
+          let key = p.key.scalar?.text ?? ""
+          refuseTemplate(p.value, "\(what).headers.\(key)")
+          if let value = string(p.value, "\(what).headers.\(key)") {
+            if ["authorization", "cookie", "x-api-key", "api-key"].contains(key.lowercased()) {
+              error(
+                "\(what).headers.\(key): secrets never go in a file; name the variable that holds the key in api_key_env",
+                at: p.key)
+            } else {
+              headers.append(.init(name: key, value: value))
+            }
+          }
+        }
+      } else {
+        error("\(what).headers must be a map, found \(h.kindDescription)", at: h)
+      }
+    }
+    var keyEnv: String?
+    if let k = m["api_key_env"] {
+      keyEnv = strictString(k, "\(what).api_key_env")
+      if let env = keyEnv, env.hasPrefix("sk-") || env.contains(" ") {
+        error("\(what).api_key_env names an environment variable (e.g. OPENROUTER_API_KEY), not the key itself", at: k)
+        keyEnv = nil
+      } else if let env = keyEnv, env.hasPrefix("$") {
+        let name = env.trimmingCharacters(in: "${}")
+        error("\(what).api_key_env is the variable's name without '$': write '\(name)'", at: k)
+        keyEnv = nil
+      } else if keyEnv == "" {
+        error(
+          "\(what).api_key_env is empty: name the variable that holds the key, or remove it for a server that needs none",
+          at: k)
+        keyEnv = nil
+      }
+    }
+    var pricing: Provider.Pricing?
+    if let p = m["pricing"], let pm = map(p, "\(what).pricing", allowed: ["prompt", "completion"]) {
+      let prompt = pm["prompt"].flatMap { number($0, "\(what).pricing.prompt", in: 0...1_000_000) }
+      let completion = pm["completion"].flatMap { number($0, "\(what).pricing.completion", in: 0...1_000_000) }
+      if pm["prompt"] == nil || pm["completion"] == nil {
+        error("\(what).pricing needs prompt and completion (USD per million tokens)", at: p)
+      } else if let prompt, let completion {
+        pricing = Provider.Pricing(prompt: prompt, completion: completion)
+      }
+    }
+    let model = m["model"].flatMap { strictString($0, "\(what).model") }
+    return Provider(
+      name: name, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, apiKeyEnv: keyEnv, headers: headers,
+      model: model, pricing: pricing)
+  }
+
+  mutating func runSettings(_ m: [String: YAMLNode]) -> RunSettings {
+    var s = RunSettings()
+    if let v = m["mode"], let text = strictString(v, "mode") {
+      if let mode = RunMode(rawValue: text) {
+        s.mode = mode
+      } else {
+        error("mode must be \(RunMode.choices), found '\(text)'", at: v)
+      }
+    }
+    func list(_ key: String, _ r: inout NodeReader) -> [String]? {
+      guard let v = m[key] else { return nil }
+      if v.scalar != nil { return r.string(v, key).map { [$0] } }
+      return r.stringList(v, key)
+    }
+    typealias Limits = RunSettings.Limits
+    s.filters = list("filter", &self)
+    s.cases = list("case", &self)
+    s.tags = list("tag", &self)
+    s.jobs = m["jobs"].flatMap { int($0, "jobs", min: Limits.jobs.lowerBound, max: Limits.jobs.upperBound) }
+    s.timeout = m["timeout"].flatMap { number($0, "timeout", in: Limits.timeout) }
+    s.retries = m["retries"].flatMap {
+      int($0, "retries", min: Limits.retries.lowerBound, max: Limits.retries.upperBound)
+    }
+    s.maxResponseBytes = m["max_response_bytes"].flatMap {
+      int($0, "max_response_bytes", min: Limits.maxResponseBytes.lowerBound, max: Limits.maxResponseBytes.upperBound)
+    }
+    s.stallTimeout = m["stall_timeout"].flatMap { number($0, "stall_timeout", in: Limits.stallTimeout) }
+    s.callDeadline = m["call_deadline"].flatMap { number($0, "call_deadline", in: Limits.callDeadline) }
+    s.updateGoldens = m["update_goldens"].flatMap { bool($0, "update_goldens") }
+    s.junit = m["junit"].flatMap { strictString($0, "junit") }
+    s.json = m["json"].flatMap { strictString($0, "json") }
+    s.html = m["html"].flatMap { strictString($0, "html") }
+    if let v = m["shard"], let text = string(v, "shard") {
+      if let shard = Shard(parsing: text) {
+        s.shard = shard
+      } else {
+        error("shard must be K/N with 1 <= K <= N, found '\(text)'", at: v)
+      }
+    }
+    s.rerunFailed = m["rerun_failed"].flatMap { bool($0, "rerun_failed") }
+    s.minPassRate = m["min_pass_rate"].flatMap { number($0, "min_pass_rate", in: Limits.minPassRate) }
+    s.maxCost = m["max_cost"].flatMap { number($0, "max_cost", in: Limits.maxCost) }
+    s.noColor = m["no_color"].flatMap { bool($0, "no_color") }
+    s.quiet = m["quiet"].flatMap { bool($0, "quiet") }
+    s.verbose = m["verbose"].flatMap { bool($0, "verbose") }
+    s.prune = m["prune"].flatMap { bool($0, "prune") }
+    s.junitFileAttributes = m["junit_file_attributes"].flatMap { bool($0, "junit_file_attributes") }
+    s.allowEmpty = m["allow_empty"].flatMap { bool($0, "allow_empty") }
+    s.allowOnly = m["allow_only"].flatMap { bool($0, "allow_only") }
+    return s
+  }
+}
