@@ -38,7 +38,10 @@ let package = Package(
     .target(name: "PromptCheckExecute", dependencies: ["PromptCheckCore", "CLibCurl"]),
     .target(name: "PromptCheckEvaluate", dependencies: ["PromptCheckCore"]),
     .target(name: "PromptCheckReport", dependencies: ["PromptCheckCore"]),
-    .target(name: "PromptCheckRun", dependencies: ["PromptCheckCore", "PromptCheckExecute", "PromptCheckEvaluate"]),
+    .target(
+      name: "PromptCheckRun",
+      dependencies: ["PromptCheckCore", "PromptCheckPlan", "PromptCheckExecute", "PromptCheckEvaluate"]
+    ),
     .target(name: "PromptCheckCompare", dependencies: ["PromptCheckCore", "PromptCheckExecute", "PromptCheckReport"]),
     .target(name: "PromptCheckServe", dependencies: ["PromptCheckCore", "PromptCheckExecute"]),
     .target(

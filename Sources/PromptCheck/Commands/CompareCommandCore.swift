@@ -30,7 +30,7 @@ package enum CompareCommandCore {
     for side in sides {
       switch side {
       case .failure(let e):
-        ctx.err("error: \(e.message)\n")
+        ctx.report(Diagnostic("\(e.message)", at: nil))
         return .invalid
       case .success(let s): sets.append(s)
       }
@@ -46,7 +46,7 @@ package enum CompareCommandCore {
       do {
         try AtomicFile.write(text(), to: try ctx.writable(path))
       } catch {
-        ctx.err("error: \(error)\n")
+        ctx.report(Diagnostic("\(error)", at: nil))
         status = .errored
       }
     }

@@ -49,13 +49,13 @@ package enum GoldenCommandsCore {
         let from = try ctx.project.path(root.absolute + "/" + p)
         let to = try ctx.project.path(String(from.absolute.dropLast(4)))
         if let why = from.rename(to: to) {
-          ctx.err("error: cannot rename \(root.display)/\(p): \(why)\n")
+          ctx.report(Diagnostic("cannot rename \(root.display)/\(p): \(why)", at: nil))
           status = .errored
         } else {
           ctx.out("accepted \(root.display)/\(p.dropLast(4))\n")
         }
       } catch {
-        ctx.err("error: \(error)\n")
+        ctx.report(Diagnostic("\(error)", at: nil))
         status = .errored
       }
     }
@@ -101,13 +101,13 @@ package enum GoldenCommandsCore {
         case "a", "accept":
           do {
             if let why = try ctx.project.path(newPath).rename(to: try ctx.project.path(goldenPath)) {
-              ctx.err("error: cannot rename \(display).new: \(why)\n")
+              ctx.report(Diagnostic("cannot rename \(display).new: \(why)", at: nil))
             } else {
               accepted += 1
               ctx.out("accepted \(display)\n")
             }
           } catch {
-            ctx.err("error: \(error)\n")
+            ctx.report(Diagnostic("\(error)", at: nil))
           }
         case "r", "reject":
           do {
@@ -115,7 +115,7 @@ package enum GoldenCommandsCore {
             rejected += 1
             ctx.out("rejected \(display) (deleted the .new file)\n")
           } catch {
-            ctx.err("error: \(error)\n")
+            ctx.report(Diagnostic("\(error)", at: nil))
           }
         case "s", "skip", "":
           break
@@ -155,12 +155,12 @@ package enum GoldenCommandsCore {
     let report: Report
     switch InputFile.read(ctx.absolute(file), limit: 512 * 1024 * 1024) {
     case .failure(let p):
-      ctx.err("error: cannot read '\(file)': \(p)\n")
+      ctx.report(Diagnostic("cannot read '\(file)': \(p)", at: nil))
       return .invalid
     case .success(let bytes):
       switch JSONReport.parse(String(decoding: bytes, as: UTF8.self), file: file) {
       case .failure(let e):
-        ctx.err("error: \(e.message)\n")
+        ctx.report(Diagnostic("\(e.message)", at: nil))
         return .invalid
       case .success(let r): report = r
       }
@@ -180,7 +180,7 @@ package enum GoldenCommandsCore {
         written.insert(path)
         ctx.out("accepted \(path) (from \(file))\n")
       } catch {
-        ctx.err("error: \(error)\n")
+        ctx.report(Diagnostic("\(error)", at: nil))
         status = .errored
       }
     }

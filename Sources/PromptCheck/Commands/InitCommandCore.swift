@@ -186,7 +186,7 @@ package enum InitCommandCore {
         try AtomicFile.write(f.text, to: try ctx.writable(f.path))
         ctx.out("wrote \(f.path)\n")
       } catch {
-        ctx.err("error: \(error)\n")
+        ctx.report(Diagnostic("\(error)", at: nil))
         return .errored
       }
     }
@@ -206,7 +206,7 @@ package enum InitCommandCore {
         try AtomicFile.write(text, to: try ctx.writable(".gitignore"))
         ctx.out(existing.isEmpty ? "wrote .gitignore\n" : "added \(missing.joined(separator: ", ")) to .gitignore\n")
       } catch {
-        ctx.err("error: \(error)\n")
+        ctx.report(Diagnostic("\(error)", at: nil))
         return .errored
       }
     }

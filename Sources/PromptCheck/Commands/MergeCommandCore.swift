@@ -97,25 +97,25 @@ package enum MergeCommandCore {
       let text: String
       switch InputFile.read(ctx.absolute(f), limit: InputFile.documentLimit) {
       case .failure(let problem):
-        ctx.err("error: cannot read '\(f)': \(problem)\n")
+        ctx.report(Diagnostic("cannot read '\(f)': \(problem)", at: nil))
         return .invalid
       case .success(let bytes): text = String(decoding: bytes, as: UTF8.self)
       }
       switch JSONReport.parse(text, file: f) {
       case .failure(let e):
-        ctx.err("error: \(e.message)\n")
+        ctx.report(Diagnostic("\(e.message)", at: nil))
         return .invalid
       case .success(let r): parsed.append((f, r))
       }
     }
     if let problem = checkShards(parsed) {
-      ctx.err("error: \(problem)\n")
+      ctx.report(Diagnostic("\(problem)", at: nil))
       return .errored
     }
     let report: Report
     switch merge(parsed) {
     case .failure(let e):
-      ctx.err("error: \(e.message)\n")
+      ctx.report(Diagnostic("\(e.message)", at: nil))
       return .invalid
     case .success(let r): report = r
     }

@@ -52,7 +52,7 @@ package enum QueryCommandCore {
       ? ctx.readInput(InputFile.documentLimit) : InputFile.read(ctx.absolute(file), limit: InputFile.documentLimit)
     switch read {
     case .failure(let problem):
-      ctx.err("error: cannot read '\(name)': \(problem)\n")
+      ctx.report(Diagnostic("cannot read '\(name)': \(problem)", at: nil))
       return .invalid
     case .success(let b): bytes = b
     }
@@ -61,13 +61,14 @@ package enum QueryCommandCore {
       ctx.out(text + "\n")
       return .ok
     case .failure(.badExpression(let e)):
-      ctx.err("error: \(e.description)\n  \(e.pointer.replacingOccurrences(of: "\n", with: "\n  "))\n")
+      ctx.report(Diagnostic("\(e.description)\n  \(e.pointer.replacingOccurrences(of: "\n", with: "\n  "))", at: nil))
       return .invalid
     case .failure(.badDocument(let e)):
-      ctx.err("\(name):\(e.line):\(e.column): error: invalid JSON: \(e.message)\n")
+      ctx.report(
+        Diagnostic("invalid JSON: \(e.message)", at: SourceLocation(file: name, line: e.line, column: e.column)))
       return .invalid
     case .failure(.regexTimeout(let e)):
-      ctx.err("error: \(e.description)\n")
+      ctx.report(Diagnostic("\(e.description)", at: nil))
       return .invalid
     }
   }

@@ -39,19 +39,14 @@ package enum RunCommandCore {
       noColorEnv: ctx.environment["NO_COLOR"].map { !$0.isEmpty } ?? false, isTTY: ctx.stdoutIsTTY)
     {
     case .failure(let e):
-      for d in e.diagnostics { ctx.err(d.description + "\n") }
+      ctx.report(e.diagnostics)
       return .invalid
     case .success(let v): s = v
     }
 
     // Every suite and every case: only then are unused cassettes and goldens known.
     let fullRun = project.isFullDiscovery && !s.narrowsSelection
-    if s.prune && !fullRun {
-      ctx.err(
-        "error: --prune deletes the cassettes no test uses, which only a full run knows: drop the paths, --filter, "
-          + "--case, --tag, --shard and --rerun-failed, or drop --prune; nothing was run\n")
-      return .invalid
-    }
+    if ctx.report(Preflight.settings(s, fullRun: fullRun)) { return .invalid }
 
     // Plan.
     var plan = PlanOptions()
@@ -62,50 +57,18 @@ package enum RunCommandCore {
     if s.rerunFailed {
       switch PreviousReport.failedIDs(at: ctx.absolute(s.json)) {
       case .failure(let message):
-        ctx.err("error: --rerun-failed: \(message)\n")
+        ctx.report(Diagnostic("--rerun-failed: \(message)", at: nil))
         return .invalid
       case .success(let ids): plan.onlyIDs = ids
       }
     }
     let planned = Planner.makePlan(project.suites, plan)
     let cases = planned.cases
-    if planned.selectedCount == 0 && !s.allowEmpty {
-      if s.rerunFailed {
-        ctx.out("nothing to rerun: \(s.json) has no failed or errored case\n")
-        return .ok
-      }
-      var why: [String] = []
-      if !s.filters.isEmpty { why.append("--filter " + s.filters.joined(separator: ", ")) }
-      if !s.cases.isEmpty { why.append("--case " + s.cases.joined(separator: ", ")) }
-      if !s.tags.isEmpty { why.append("--tag " + s.tags.joined(separator: ", ")) }
-      ctx.err(
-        "error: no case matched"
-          + (why.isEmpty ? " (the suites define no test)" : " " + why.joined(separator: " and "))
-          + "; nothing was run (pass --allow-empty if an empty run is expected)\n")
-      return .invalid
+    if planned.selectedCount == 0 && !s.allowEmpty && s.rerunFailed {
+      ctx.out("nothing to rerun: \(s.json) has no failed or errored case\n")
+      return .ok
     }
-    if ctx.isCI && !planned.onlyLocations.isEmpty && !s.allowOnly {
-      for l in planned.onlyLocations {
-        ctx.err("\(l.file):\(l.line):\(l.column): error: 'only: true' narrows the run to this test while CI is set\n")
-      }
-      ctx.err(
-        "error: remove 'only' before merging (or pass --allow-only); \(counted(planned.onlyLocations.count, "test")) "
-          + "would run instead of the whole selection\n")
-      return .invalid
-    }
-
-    // A budget needs to know what calls cost.
-    if s.maxCost != nil && s.effectiveMode != .replay {
-      var seen = Set<String>()
-      let unknown = cases.map(\.provider).filter { !$0.knowsCost && seen.insert($0.name).inserted }
-      if !unknown.isEmpty {
-        ctx.err(
-          "error: --max-cost needs the cost of each call, but \(unknown.map { "provider '\($0.name)'" }.joined(separator: ", ")) "
-            + "reports no usage.cost; give \(unknown.count == 1 ? "it" : "each") pricing: {prompt: USD, completion: USD} "
-            + "(per million tokens) in promptcheck.yaml; nothing was run\n")
-        return .invalid
-      }
-    }
+    if ctx.report(Preflight.plan(planned, s, isCI: ctx.isCI)) { return .invalid }
 
     // Execute and evaluate.
     let expectations = project.config.expectationsDir
@@ -120,7 +83,7 @@ package enum RunCommandCore {
           transport: try CurlTransport(), retry: RetryPolicy(retries: s.retries), timeout: s.timeout,
           environment: ctx.environment, retryEmpty: project.config.retryEmpty, limits: s.limits)
       } catch {
-        ctx.err("error: libcurl could not be initialised\n")
+        ctx.report(Diagnostic("libcurl could not be initialised", at: nil))
         return .invalid
       }
     }

@@ -20,7 +20,7 @@ package enum SchemaCommandCore {
         try AtomicFile.write(text(schema), to: try ctx.writable(path))
         ctx.out("wrote \(path)\n")
       } catch {
-        ctx.err("error: \(error)\n")
+        ctx.report(Diagnostic("\(error)", at: nil))
         return .errored
       }
     }

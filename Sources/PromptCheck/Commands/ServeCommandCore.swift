@@ -40,13 +40,16 @@ package enum ServeCommandCore {
   /// Starts serving; nil after printing why it cannot.
   package static func start(_ o: Options, _ ctx: CommandContext) -> Server? {
     if o.mode == .live {
-      ctx.err(
-        "error: serve replays (replay), records what it has not seen (auto) or records everything (record); live is not a serve mode\n"
-      )
+      ctx.report(
+        Diagnostic(
+          "serve replays (replay), records what it has not seen (auto) or records everything (record); live is not a serve mode",
+          at: nil))
       return nil
     }
     if o.mode != .replay && ctx.isCI {
-      ctx.err("error: serve --mode \(o.mode.rawValue) is refused when CI is set: CI replays reviewed cassettes only\n")
+      ctx.report(
+        Diagnostic(
+          "serve --mode \(o.mode.rawValue) is refused when CI is set: CI replays reviewed cassettes only", at: nil))
       return nil
     }
     guard let config = ProjectLoader.loadConfigOrReport(configPath: o.configPath, ctx) else { return nil }
@@ -56,7 +59,7 @@ package enum ServeCommandCore {
     var recorder: Recorder?
     if o.mode != .replay {
       guard let provider = config.provider(named: config.defaultProvider) else {
-        ctx.err("error: no provider to record through; set default_provider in promptcheck.yaml\n")
+        ctx.report(Diagnostic("no provider to record through; set default_provider in promptcheck.yaml", at: nil))
         return nil
       }
       do {
@@ -74,7 +77,7 @@ package enum ServeCommandCore {
             providers: config.providers, environment: ctx.environment, references: config.urlReferences),
           capture: o.capture.map { ctx.absolute($0) }, log: { ctx.err($0) })
       } catch {
-        ctx.err("error: libcurl could not be initialised\n")
+        ctx.report(Diagnostic("libcurl could not be initialised", at: nil))
         return nil
       }
     }
@@ -102,7 +105,7 @@ package enum ServeCommandCore {
         return response
       }
     } catch {
-      ctx.err("error: \(error)\n")
+      ctx.report(Diagnostic("\(error)", at: nil))
       return nil
     }
     ctx.err(

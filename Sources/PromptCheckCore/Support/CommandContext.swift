@@ -25,6 +25,15 @@ package struct CommandContext: Sendable {
     self.readInput = readInput
   }
 
+  /// Prints each diagnostic on standard error, one a line; true when any is an error.
+  @discardableResult
+  package func report(_ diagnostics: [Diagnostic]) -> Bool {
+    for d in diagnostics { err(d.description + "\n") }
+    return diagnostics.contains { $0.severity == .error }
+  }
+
+  package func report(_ diagnostic: Diagnostic) { report([diagnostic]) }
+
   package var isCI: Bool { !(environment["CI"] ?? "").isEmpty }
 
   /// Columns of the terminal: its size when standard output is one (the process sets it),
