@@ -2,14 +2,10 @@ import PromptCheckCore
 
 /// Reads `promptcheck.yaml` (README "The config file").
 package enum ConfigLoader {
-  package static let keys = [
-    "tests_dir", "expectations_dir", "providers", "default_provider",
-    "mode", "filter", "case", "tag", "jobs", "timeout", "retries", "max_response_bytes",
-    "stall_timeout", "call_deadline", "update_goldens", "junit", "json", "html",
-    "shard", "rerun_failed", "min_pass_rate", "max_cost", "no_color", "quiet", "verbose", "prune",
-    "junit_file_attributes", "allow_empty", "allow_only", "think_tags", "retry_empty", "defaults", "suites",
-    "grader", "embeddings",
-  ]
+  package static let keys =
+    [
+      "tests_dir", "expectations_dir", "providers", "default_provider",
+    ] + RunSettings.table.rows.map(\.key) + ["think_tags", "retry_empty", "defaults", "suites", "grader", "embeddings"]
   package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
 
   /// Parses config text. Returns the config (defaults where a value is bad) and every problem found.
@@ -158,55 +154,27 @@ extension NodeReader {
       model: model, pricing: pricing)
   }
 
+  /// Each row of `RunSettings.table` the config gives, read as the row's type says.
   mutating func runSettings(_ m: [String: YAMLNode]) -> RunSettings {
     var s = RunSettings()
-    if let v = m["mode"], let text = strictString(v, "mode") {
-      if let mode = RunMode(rawValue: text) {
-        s.mode = mode
-      } else {
-        error("mode must be \(RunMode.choices), found '\(text)'", at: v)
-      }
+    for row in RunSettings.table.rows {
+      guard let v = m[row.key], let input = settingInput(v, row.key, row.type) else { continue }
+      if let problem = row.assign(input, to: &s) { error(problem, at: v) }
     }
-    func list(_ key: String, _ r: inout NodeReader) -> [String]? {
-      guard let v = m[key] else { return nil }
-      if v.scalar != nil { return r.string(v, key).map { [$0] } }
-      return r.stringList(v, key)
-    }
-    typealias Limits = RunSettings.Limits
-    s.filters = list("filter", &self)
-    s.cases = list("case", &self)
-    s.tags = list("tag", &self)
-    s.jobs = m["jobs"].flatMap { int($0, "jobs", min: Limits.jobs.lowerBound, max: Limits.jobs.upperBound) }
-    s.timeout = m["timeout"].flatMap { number($0, "timeout", in: Limits.timeout) }
-    s.retries = m["retries"].flatMap {
-      int($0, "retries", min: Limits.retries.lowerBound, max: Limits.retries.upperBound)
-    }
-    s.maxResponseBytes = m["max_response_bytes"].flatMap {
-      int($0, "max_response_bytes", min: Limits.maxResponseBytes.lowerBound, max: Limits.maxResponseBytes.upperBound)
-    }
-    s.stallTimeout = m["stall_timeout"].flatMap { number($0, "stall_timeout", in: Limits.stallTimeout) }
-    s.callDeadline = m["call_deadline"].flatMap { number($0, "call_deadline", in: Limits.callDeadline) }
-    s.updateGoldens = m["update_goldens"].flatMap { bool($0, "update_goldens") }
-    s.junit = m["junit"].flatMap { strictString($0, "junit") }
-    s.json = m["json"].flatMap { strictString($0, "json") }
-    s.html = m["html"].flatMap { strictString($0, "html") }
-    if let v = m["shard"], let text = string(v, "shard") {
-      if let shard = Shard(parsing: text) {
-        s.shard = shard
-      } else {
-        error("shard must be K/N with 1 <= K <= N, found '\(text)'", at: v)
-      }
-    }
-    s.rerunFailed = m["rerun_failed"].flatMap { bool($0, "rerun_failed") }
-    s.minPassRate = m["min_pass_rate"].flatMap { number($0, "min_pass_rate", in: Limits.minPassRate) }
-    s.maxCost = m["max_cost"].flatMap { number($0, "max_cost", in: Limits.maxCost) }
-    s.noColor = m["no_color"].flatMap { bool($0, "no_color") }
-    s.quiet = m["quiet"].flatMap { bool($0, "quiet") }
-    s.verbose = m["verbose"].flatMap { bool($0, "verbose") }
-    s.prune = m["prune"].flatMap { bool($0, "prune") }
-    s.junitFileAttributes = m["junit_file_attributes"].flatMap { bool($0, "junit_file_attributes") }
-    s.allowEmpty = m["allow_empty"].flatMap { bool($0, "allow_empty") }
-    s.allowOnly = m["allow_only"].flatMap { bool($0, "allow_only") }
     return s
   }
+
+  mutating func settingInput(_ v: YAMLNode, _ key: String, _ type: SettingType) -> SettingInput? {
+    switch type {
+    case .flag: return bool(v, key).map { .bool($0) }
+    case .integer(let r): return int(v, key, min: r.lowerBound, max: r.upperBound).map { .int($0) }
+    case .seconds, .fraction, .amount: return number(v, key, in: type.numberRange).map { .number($0) }
+    case .path, .choice: return strictString(v, key).map { .string($0) }
+    case .parsed: return string(v, key).map { .string($0) }
+    case .patterns:
+      if v.scalar != nil { return string(v, key).map { .strings([$0]) } }
+      return stringList(v, key).map { .strings($0) }
+    }
+  }
+
 }

@@ -120,38 +120,27 @@ package enum EditorSchema {
     ),
   ]
 
+  /// The schema of a run setting, from its row's type.
+  static func entry(_ row: any SettingRow) -> Entry {
+    let schema: JSON
+    switch row.type {
+    case .flag: schema = ["type": "boolean"]
+    case .integer(let r): schema = integer(r)
+    case .seconds, .fraction, .amount: schema = number(row.type.numberRange ?? 0...1)
+    case .path: schema = ["type": "string"]
+    case .patterns: schema = oneOf([["type": "string"], stringList])
+    case .choice(let words): schema = ["enum": .array(words.map { .string($0) })]
+    case .parsed(let pattern, _): schema = ["type": "string", "pattern": .string(pattern)]
+    }
+    return (schema, row.schemaDescription)
+  }
+
   static var configEntries: [String: Entry] {
-    typealias L = RunSettings.Limits
-    return [
+    var entries: [String: Entry] = [
       "tests_dir": string("Where suites live (default prompts)."),
       "expectations_dir": string("Where cassettes and goldens live (default expectations)."),
       "providers": (["type": "object", "additionalProperties": ["$ref": "#/$defs/provider"]], "Providers by name."),
       "default_provider": string("The provider suites use when they name none."),
-      "mode": (["enum": .array(RunMode.allCases.map { .string($0.rawValue) })], "Cassette mode."),
-      "filter": (oneOf([["type": "string"], stringList]), "Only tests whose id contains or globs these."),
-      "case": (oneOf([["type": "string"], stringList]), "Only these exact case ids."),
-      "tag": (oneOf([["type": "string"], stringList]), "Only tests with these tags."),
-      "jobs": (integer(L.jobs), "Requests in flight at once."),
-      "timeout": (number(L.timeout), "Per-request timeout in seconds."),
-      "retries": (integer(L.retries), "Retries of a retryable failure."),
-      "max_response_bytes": (integer(L.maxResponseBytes), "The largest answer taken, in decoded bytes (32 MiB)."),
-      "stall_timeout": (number(L.stallTimeout), "Seconds a streamed answer may go without a byte (60)."),
-      "call_deadline": (number(L.callDeadline), "Seconds one call may take with all its retries (300)."),
-      "update_goldens": bool("Write goldens directly (refused when CI is set)."),
-      "junit": string("JUnit XML report path."),
-      "json": string("JSON report path."),
-      "html": string("HTML report path."),
-      "shard": (["type": "string", "pattern": "^[0-9]+/[0-9]+$"], "K/N."),
-      "rerun_failed": bool("Run only what failed last time."),
-      "min_pass_rate": (number(L.minPassRate), "Exit 0 when at least this fraction of the cases passed."),
-      "max_cost": (number(L.maxCost), "USD budget of live calls."),
-      "no_color": bool("No colour."),
-      "quiet": bool("Only the summary."),
-      "verbose": bool("Every case's details."),
-      "prune": bool("Delete cassettes no test uses (full runs)."),
-      "junit_file_attributes": bool("file and line attributes on JUnit testcases."),
-      "allow_empty": bool("A selection of no case is not an error."),
-      "allow_only": bool("Allow 'only: true' when CI is set."),
       "think_tags": (
         ["enum": .array(Config.ThinkTags.allCases.map { .string($0.rawValue) })],
         "Inline <think> blocks: split (default) or keep."
@@ -177,6 +166,8 @@ package enum EditorSchema {
         "Who embeds for similar assertions (default: the case's own provider and model)."
       ),
     ]
+    for row in RunSettings.table.rows { entries[row.key] = entry(row) }
+    return entries
   }
 
   /// An object of `keys` (in the loader's order), each shaped by `entries`, nothing else allowed.

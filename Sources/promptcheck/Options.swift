@@ -32,16 +32,16 @@ extension Shard: ExpressibleByArgument {
 
 /// Report files: shared by `run` and `merge`.
 struct ReportOptions: ParsableArguments {
-  @Option(help: "JUnit XML report (default .promptcheck/junit.xml).")
+  @Option(name: .row(\.junit), help: .row(\.junit))
   var junit: String?
 
-  @Option(help: "JSON report (default .promptcheck/report.json).")
+  @Option(name: .row(\.json), help: .row(\.json))
   var json: String?
 
-  @Option(help: "HTML report (default: none).")
+  @Option(name: .row(\.html), help: .row(\.html))
   var html: String?
 
-  @Flag(help: "Add file and line attributes to JUnit testcases (GitLab, GitHub reporters).")
+  @Flag(name: .row(\.junitFileAttributes), help: .row(\.junitFileAttributes))
   var junitFileAttributes = false
 
   func apply(to s: inout RunSettings) {
@@ -54,10 +54,7 @@ struct ReportOptions: ParsableArguments {
 
 /// How the run is judged: shared by `run` and `merge`.
 struct GateOptions: ParsableArguments {
-  @Option(
-    help:
-      "Exit 0 if at least this fraction of the cases that ran passed (0..1, default 1); errored cases are never excused."
-  )
+  @Option(name: .row(\.minPassRate), help: .row(\.minPassRate))
   var minPassRate: Double?
 
   func apply(to s: inout RunSettings) { s.minPassRate = minPassRate }
@@ -65,13 +62,13 @@ struct GateOptions: ParsableArguments {
 
 /// Terminal output: shared by `run` and `merge`.
 struct OutputOptions: ParsableArguments {
-  @Flag(help: "No colour.")
+  @Flag(name: .row(\.noColor), help: .row(\.noColor))
   var noColor = false
 
-  @Flag(name: [.short, .long], help: "Only the summary.")
+  @Flag(name: .row(\.quiet), help: .row(\.quiet))
   var quiet = false
 
-  @Flag(help: "Every case's details as it finishes.")
+  @Flag(name: .row(\.verbose), help: .row(\.verbose))
   var verbose = false
 
   func apply(to s: inout RunSettings) {
@@ -95,5 +92,21 @@ extension CommandContext {
       ctx.terminalWidth = Int(size.ws_col)
     }
     return ctx
+  }
+}
+
+/// A flag's name and help from its row of `RunSettings.table`.
+extension NameSpecification {
+  static func row(_ row: KeyPath<SettingsTable, some SettingRow>) -> NameSpecification {
+    let r = RunSettings.table[keyPath: row]
+    if let short = r.short { return [.customShort(short), .customLong(r.flag)] }
+    return .customLong(r.flag)
+  }
+}
+
+extension ArgumentHelp {
+  static func row(_ row: KeyPath<SettingsTable, some SettingRow>) -> ArgumentHelp {
+    let r = RunSettings.table[keyPath: row]
+    return ArgumentHelp(r.flagHelp, valueName: r.valueName)
   }
 }

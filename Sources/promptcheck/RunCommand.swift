@@ -33,20 +33,16 @@ struct RunCommand: ContextCommand {
   @Argument(help: "Suite files or folders (default: the tests dir).")
   var paths: [String] = []
 
-  @Option(help: "Cassette mode: replay, record, auto or live (default: replay when CI is set, else auto).")
+  @Option(name: .row(\.mode), help: .row(\.mode))
   var mode: RunMode?
 
   @Option(help: "Config file (default: promptcheck.yaml if present).")
   var config: String?
 
-  @Option(help: "Run only tests whose id contains PATTERN or matches it as a glob (repeatable).")
+  @Option(name: .row(\.filters), help: .row(\.filters))
   var filter: [String] = []
 
-  @Option(
-    name: .customLong("case"),
-    help: ArgumentHelp(
-      "Run only the case with exactly this id (repeatable; a repeated test's id runs every repetition).",
-      valueName: "ID"))
+  @Option(name: .row(\.cases), help: .row(\.cases))
   var cases: [String] = []
 
   @Option(
@@ -61,50 +57,50 @@ struct RunCommand: ContextCommand {
       "Run every test with each of these models (comma-separated): one case per target.", valueName: "X,Y"))
   var models: String?
 
-  @Option(help: "Run only tests with this tag (repeatable).")
+  @Option(name: .row(\.tags), help: .row(\.tags))
   var tag: [String] = []
 
-  @Option(name: [.short, .customLong("jobs")], help: "Requests in flight at once (default 8).")
+  @Option(name: [.short, .customLong(RunSettings.table.jobs.flag)], help: .row(\.jobs))
   var jobs: Int?
 
-  @Option(help: "Per-request timeout in seconds (default 120).")
+  @Option(name: .row(\.timeout), help: .row(\.timeout))
   var timeout: Double?
 
-  @Option(help: "Retries of a retryable failure (default 3).")
+  @Option(name: .row(\.retries), help: .row(\.retries))
   var retries: Int?
 
-  @Option(help: "The largest answer taken, in decoded bytes (default 33554432, 32 MiB).")
+  @Option(name: .row(\.maxResponseBytes), help: .row(\.maxResponseBytes))
   var maxResponseBytes: Int?
 
-  @Option(help: "Seconds a streamed answer may go without a byte (default 60).")
+  @Option(name: .row(\.stallTimeout), help: .row(\.stallTimeout))
   var stallTimeout: Double?
 
-  @Option(help: "Seconds one call may take with all its retries and backoffs (default 300).")
+  @Option(name: .row(\.callDeadline), help: .row(\.callDeadline))
   var callDeadline: Double?
 
-  @Flag(help: "Write goldens directly instead of .new files (refused when CI is set).")
+  @Flag(name: .row(\.updateGoldens), help: .row(\.updateGoldens))
   var updateGoldens = false
 
   @OptionGroup var reports: ReportOptions
 
-  @Option(help: ArgumentHelp("Run only shard K of N (1 <= K <= N), by a stable hash of the case id.", valueName: "K/N"))
+  @Option(name: .row(\.shard), help: .row(\.shard))
   var shard: Shard?
 
-  @Flag(help: "Run only the cases that failed or errored in the last JSON report.")
+  @Flag(name: .row(\.rerunFailed), help: .row(\.rerunFailed))
   var rerunFailed = false
 
   @OptionGroup var gate: GateOptions
 
-  @Option(help: "Stop sending live requests once the summed usage.cost reaches this many USD.")
+  @Option(name: .row(\.maxCost), help: .row(\.maxCost))
   var maxCost: Double?
 
-  @Flag(help: "Delete cassettes that no test uses (full, unfiltered runs only).")
+  @Flag(name: .row(\.prune), help: .row(\.prune))
   var prune = false
 
-  @Flag(help: "Exit 0 when no case matches the filters and tags (by default that is an error, exit 2).")
+  @Flag(name: .row(\.allowEmpty), help: .row(\.allowEmpty))
   var allowEmpty = false
 
-  @Flag(help: "Let 'only: true' narrow the run when CI is set (by default that is an error, exit 2).")
+  @Flag(name: .row(\.allowOnly), help: .row(\.allowOnly))
   var allowOnly = false
 
   @OptionGroup var output: OutputOptions

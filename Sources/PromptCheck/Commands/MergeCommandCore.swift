@@ -88,7 +88,7 @@ package enum MergeCommandCore {
       noColorEnv: ctx.environment["NO_COLOR"].map { !$0.isEmpty } ?? false, isTTY: ctx.stdoutIsTTY)
     {
     case .failure(let e):
-      for d in e.diagnostics { ctx.err(d.description + "\n") }
+      ctx.report(e.diagnostics)
       return .invalid
     case .success(let v): s = v
     }

@@ -66,12 +66,9 @@ package enum ServeCommandCore {
         recorder = Recorder(
           provider: provider,
           client: ChatClient(
-            transport: try CurlTransport(), retry: RetryPolicy(retries: config.run.retries ?? 3),
-            timeout: config.run.timeout ?? 120, environment: ctx.environment,
-            limits: CallLimits(
-              maxResponseBytes: config.run.maxResponseBytes ?? CallLimits.standard.maxResponseBytes,
-              stallTimeout: config.run.stallTimeout ?? CallLimits.standard.stallTimeout,
-              callDeadline: config.run.callDeadline ?? CallLimits.standard.callDeadline)),
+            transport: try CurlTransport(), retry: RetryPolicy(retries: config.run.value(\.retries)),
+            timeout: config.run.value(\.timeout), environment: ctx.environment,
+            limits: config.run.callLimits),
           project: ctx.project, folder: ctx.absolute(root + "/served"), display: root + "/served",
           redactor: Redactor(
             providers: config.providers, environment: ctx.environment, references: config.urlReferences),
