@@ -132,7 +132,7 @@ package enum EditorSchema {
     case .choice(let words): schema = ["enum": .array(words.map { .string($0) })]
     case .parsed(let pattern, _): schema = ["type": "string", "pattern": .string(pattern)]
     }
-    return (schema, row.schemaDescription)
+    return (schema, row.flagHelp)
   }
 
   static var configEntries: [String: Entry] {

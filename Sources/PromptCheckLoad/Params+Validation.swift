@@ -111,7 +111,7 @@ extension NodeReader {
       guard let x = m[k], let s = strictString(x, "\(what).\(k)") else { return }
       if !choices.contains(s) {
         var message =
-          "\(what).\(k) must be \(choices.dropLast().joined(separator: ", ")) or \(choices.last ?? ""), found '\(s)'"
+          "\(what).\(k) must be \(choices.listedWithOr), found '\(s)'"
         if let guess = closestMatch(to: s, in: choices) { message += "; did you mean '\(guess)'?" }
         error(message, at: x)
         ok = false

@@ -132,18 +132,15 @@ package protocol SettingRow: Sendable {
 extension SettingRow {
   package var flag: String { key.replacingOccurrences(of: "_", with: "-") }
 
-  /// The help the command line shows: the text, then the default.
+  /// The help the command line shows (and the schema's description): the text, then the default.
   package var flagHelp: String { help + (defaultText.map { " (default \($0))." } ?? ".") }
-
-  /// The schema's description: the same words.
-  package var schemaDescription: String { flagHelp }
-
-  package var storageKey: String { key }
 
   fileprivate func checkRange(_ value: (any Sendable)?) -> Diagnostic? {
     switch (type, value) {
     case (.integer(let r), let v as Int) where !r.contains(v):
-      let upper = r.upperBound == 1 << 40 ? "2^40" : "\(r.upperBound)"
+      // A large power of two reads better as one.
+      let big = r.upperBound >= 1 << 20 && r.upperBound.nonzeroBitCount == 1
+      let upper = big ? "2^\(r.upperBound.trailingZeroBitCount)" : "\(r.upperBound)"
       return Diagnostic("--\(flag) must be from \(r.lowerBound) to \(upper), found \(v)", at: nil)
     case (.seconds(let r), let v as Double) where !r.contains(v):
       return Diagnostic(
@@ -179,7 +176,10 @@ package struct Setting<Value: Sendable & Equatable>: SettingRow {
     self.help = help
     switch type {
     case .flag, .patterns, .path, .fraction: self.defaultText = `default`
-    default: self.defaultText = `default` ?? "\(fallback)".replacingOccurrences(of: ".0", with: "")
+    default:
+      // 120.0 seconds is said "120".
+      let whole = (fallback as? Double).flatMap { $0 == $0.rounded() ? Int(exactly: $0) : nil }
+      self.defaultText = `default` ?? whole.map(String.init) ?? "\(fallback)"
     }
     self.valueName = valueName
     self.short = short
@@ -190,7 +190,6 @@ package struct Setting<Value: Sendable & Equatable>: SettingRow {
     case .bool(let b as Value), .int(let b as Value), .number(let b as Value), .string(let b as Value),
       .strings(let b as Value):
       layer.values[key] = b
-    case .int(let i) where Value.self == Double.self: layer.values[key] = Double(i)
     default: return "\(key) has the wrong type"
     }
     return nil
@@ -229,12 +228,11 @@ package struct OptionalSetting<Value: Sendable & Equatable>: SettingRow {
   package func assign(_ input: SettingInput, to layer: inout RunSettings) -> String? {
     switch input {
     case .number(let d as Value), .string(let d as Value): layer.values[key] = d
-    case .int(let i) where Value.self == Double.self: layer.values[key] = Double(i)
     case .string(let text):
       guard let v = parse(text) else {
         if case .parsed(_, let expected) = type { return "\(key) must be \(expected), found '\(text)'" }
         if case .choice(let words) = type {
-          return "\(key) must be \(words.dropLast().joined(separator: ", ")) or \(words.last ?? ""), found '\(text)'"
+          return "\(key) must be \(words.listedWithOr), found '\(text)'"
         }
         return "\(key) cannot be '\(text)'"
       }
@@ -346,12 +344,10 @@ package struct ResolvedRunSettings: Sendable {
           at: nil))
     }
     if !problems.isEmpty { return .failure(DiagnosticError(problems)) }
-    var r = ResolvedRunSettings(
-      given: s, mode: mode, effectiveMode: isCI && mode == .auto ? .replay : mode, modeWasGiven: s.mode != nil,
-      limits: .standard, color: false)
-    r.limits = s.callLimits
-    r.color = isTTY && !r.noColor && !noColorEnv
-    return .success(r)
+    return .success(
+      ResolvedRunSettings(
+        given: s, mode: mode, effectiveMode: isCI && mode == .auto ? .replay : mode, modeWasGiven: s.mode != nil,
+        limits: s.callLimits, color: isTTY && !(s.noColor ?? false) && !noColorEnv))
   }
 }
 

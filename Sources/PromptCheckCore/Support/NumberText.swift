@@ -26,3 +26,10 @@ package enum NumberText {
 
 /// "1 case", "2 cases".
 package func counted(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+extension Array where Element == String {
+  /// "a, b or c", for messages that list the accepted words.
+  package var listedWithOr: String {
+    count < 2 ? (first ?? "") : dropLast().joined(separator: ", ") + " or " + self[count - 1]
+  }
+}
