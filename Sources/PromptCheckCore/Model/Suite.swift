@@ -213,6 +213,43 @@ package struct TestVariant: Sendable, BoxedFields {
   }
 }
 
+// MARK: Sharing
+
+/// The values a suite's tests take from its defaults unchanged, parsed once (keyed by where the
+/// defaults' list or map starts) so that every test holds the same list: the sharing pass below
+/// compares them by identity.
+package struct SharedParses: Sendable {
+  package var params: [String: JSONObject] = [:]
+  package var assertions: [String: [Assertion]] = [:]
+
+  package init() {}
+
+  /// Takes the other's entries for keys this one lacks (the first parse of each key wins).
+  package mutating func merge(_ other: SharedParses) {
+    params.merge(other.params) { a, _ in a }
+    assertions.merge(other.assertions) { a, _ in a }
+  }
+}
+
+extension TestDefinition.Fields {
+  /// The sharing pass, once after a suite is loaded: going through its variants in order, each
+  /// one whose fields answer alike the last kept box (`TestVariant.Fields.answersAlike`) takes
+  /// that box, so the tests that only take the defaults hold one box between them.
+  package static func shareAlikeBoxes(_ tests: inout [TestDefinition.Fields]) {
+    var last: FieldBox<TestVariant.Fields>?
+    for t in tests.indices {
+      for v in tests[t].variants.indices {
+        let box = tests[t].variants[v].box
+        if let last, last !== box, last.value.answersAlike(box.value) {
+          tests[t].variants[v].box = last
+        } else {
+          last = box
+        }
+      }
+    }
+  }
+}
+
 /// A variant's own messages: a `prompt:` test (a plan may hold 100,000 of them) keeps its user
 /// prompt as text and builds the messages when asked; `messages:` are kept as given.
 package enum Chat: Sendable {
