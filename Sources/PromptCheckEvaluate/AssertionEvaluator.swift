@@ -200,19 +200,7 @@ package struct AssertionEvaluator: Sendable {
     case .icontains(let needle):
       return containsOutcome(subjects.text(a.subject), needle, ignoringCase: true)
     case .containsAny(let needles):
-      let text = subjects.text(a.subject)
-      let expectation = "contain any of \(Self.list(needles))"
-      for n in needles {
-        if let r = Self.find(n, in: text) {
-          return Outcome(
-            holds: true, expectation: expectation,
-            ifHolds:
-              "it contains \(JSON.quoted(n)) at character \(Excerpt.offset(text, r.lowerBound)): \(Excerpt.around(text, r))"
-          )
-        }
-      }
-      return Outcome(
-        holds: false, expectation: expectation, ifNot: "it contains none of them; it starts \(Excerpt.start(text))")
+      return containsAnyOutcome(subjects.text(a.subject), needles)
     case .containsAll(let needles):
       let text = subjects.text(a.subject)
       let missing = needles.filter { Self.find($0, in: text) == nil }
@@ -235,33 +223,9 @@ package struct AssertionEvaluator: Sendable {
       let text = subjects.text(a.subject)
       return regexOutcome(text, regex)
     case .length(let lo, let hi):
-      let n = Self.codePoints(subjects.text(a.subject))
-      let holds = (lo.map { n >= $0 } ?? true) && (hi.map { n <= $0 } ?? true)
-      let expectation: String
-      switch (lo, hi) {
-      case (let l?, let h?): expectation = "be \(l) to \(h) characters long"
-      case (let l?, nil): expectation = "be at least \(l) characters long"
-      case (nil, let h?): expectation = "be at most \(h) characters long"
-      default: expectation = "have a length"
-      }
-      return Outcome(holds: holds, expectation: expectation, ifNot: "it has \(n)", ifHolds: "it has \(n)")
+      return lengthOutcome(subjects.text(a.subject), lo, hi)
     case .isJSON(let schema):
-      let expectation = schema == nil ? "be valid JSON" : "be JSON that validates against the schema"
-      switch subjects.json(a.subject) {
-      case .failure(let e):
-        let text = subjects.text(a.subject)
-        return Outcome(
-          holds: false, expectation: expectation,
-          ifNot: "it is not valid JSON (\(e.description)); it starts \(Excerpt.start(text))")
-      case .success(let value):
-        guard let schema else { return Outcome(holds: true, expectation: expectation, ifHolds: "it is") }
-        let errors = JSONSchemaValidator.validate(value, schema)
-        return Outcome(
-          holds: errors.isEmpty, expectation: expectation,
-          ifNot: "it does not: " + errors.prefix(5).joined(separator: "; ")
-            + (errors.count > 5 ? "; and \(errors.count - 5) more" : ""),
-          ifHolds: "it does")
-      }
+      return isJSONOutcome(a, schema, &subjects)
     case .jsonPath(let check):
       switch subjects.json(a.subject) {
       case .failure(let e):
@@ -284,72 +248,11 @@ package struct AssertionEvaluator: Sendable {
         holds: c.latencyMS <= limit, expectation: "take at most \(limit) ms",
         ifNot: "it took \(c.latencyMS) ms", ifHolds: "it took \(c.latencyMS) ms")
     case .maxTokens(let prompt, let completion, let total, let reasoning, let cached):
-      var parts: [String] = []
-      if let prompt { parts.append("\(prompt) prompt") }
-      if let completion { parts.append("\(completion) completion") }
-      if let total { parts.append("\(total) total") }
-      if let reasoning { parts.append("\(reasoning) reasoning") }
-      if let cached { parts.append("\(cached) cached") }
-      var o = Outcome(holds: false, expectation: "use at most " + parts.joined(separator: ", ") + " tokens")
-      guard let u = c.usage else {
-        o.problem = "the response has no usage to check"
-        return o
-      }
-      var over: [String] = []
-      var problems: [String] = []
-      for (limit, actual, name) in [
-        (prompt, u.promptTokens, "prompt"), (completion, u.completionTokens, "completion"),
-        (total, u.totalTokens, "total"), (reasoning, u.reasoningTokens, "reasoning"),
-        (cached, u.cachedTokens, "cached"),
-      ] {
-        guard let limit else { continue }
-        guard let actual else {
-          problems.append("usage has no \(name)_tokens")
-          continue
-        }
-        if actual > limit { over.append("\(name) \(actual)") }
-      }
-      if !problems.isEmpty {
-        o.problem = problems.joined(separator: "; ")
-        return o
-      }
-      var seen =
-        "usage is prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
-      if let r = u.reasoningTokens { seen += ", reasoning \(r)" }
-      if let k = u.cachedTokens { seen += ", cached \(k)" }
-      o.holds = over.isEmpty
-      o.ifNot = "it used " + over.joined(separator: ", ") + " (\(seen))"
-      o.ifHolds = seen
-      return o
+      return maxTokensOutcome(c, prompt, completion, total, reasoning, cached)
     case .servedModel(let pattern):
-      let expectation = "be served by a model matching /\(pattern.pattern)/\(pattern.flags)"
-      guard let model = c.model else {
-        var o = Outcome(holds: false, expectation: expectation)
-        o.problem = "the response names no model"
-        return o
-      }
-      do {
-        let found = try pattern.firstMatch(in: model, deadline: regexDeadline) != nil
-        return Outcome(
-          holds: found, expectation: expectation, ifNot: "it was served by \(JSON.quoted(model))",
-          ifHolds: "it was served by \(JSON.quoted(model))")
-      } catch {
-        var o = Outcome(holds: false, expectation: expectation)
-        o.problem = error.description
-        return o
-      }
+      return servedModelOutcome(c, pattern)
     case .servedProvider(let names):
-      let expectation =
-        "be served by "
-        + (names.count == 1 ? JSON.quoted(names[0]) : "one of " + names.map(JSON.quoted).joined(separator: ", "))
-      guard let provider = c.provider else {
-        var o = Outcome(holds: false, expectation: expectation)
-        o.problem = "the response names no provider (OpenRouter reports one; other servers do not)"
-        return o
-      }
-      return Outcome(
-        holds: names.contains(provider), expectation: expectation, ifNot: "it was served by \(JSON.quoted(provider))",
-        ifHolds: "it was served by \(JSON.quoted(provider))")
+      return servedProviderOutcome(c, names)
     case .llmRubric(let rubric):
       return rubricOutcome(a, rubric, subjects.judgements[a.key])
     case .similar(let similarity):
@@ -359,16 +262,143 @@ package struct AssertionEvaluator: Sendable {
     case .anyOf(let members):
       return anyOfOutcome(members, &subjects)
     case .maxCost(let limit):
-      var o = Outcome(holds: false, expectation: "cost at most $\(NumberText.money(limit))")
-      guard let cost = c.usage?.cost else {
-        o.problem = "the response reports no usage.cost"
-        return o
+      return maxCostOutcome(c, limit)
+
+    }
+  }
+
+  func containsAnyOutcome(_ text: String, _ needles: [String]) -> Outcome {
+    let expectation = "contain any of \(Self.list(needles))"
+    for n in needles {
+      if let r = Self.find(n, in: text) {
+        return Outcome(
+          holds: true, expectation: expectation,
+          ifHolds:
+            "it contains \(JSON.quoted(n)) at character \(Excerpt.offset(text, r.lowerBound)): \(Excerpt.around(text, r))"
+        )
       }
-      o.holds = cost <= limit
-      o.ifNot = "it cost $\(NumberText.money(cost))"
-      o.ifHolds = "it cost $\(NumberText.money(cost))"
+    }
+    return Outcome(
+      holds: false, expectation: expectation, ifNot: "it contains none of them; it starts \(Excerpt.start(text))")
+  }
+
+  func lengthOutcome(_ text: String, _ lo: Int?, _ hi: Int?) -> Outcome {
+    let n = Self.codePoints(text)
+    let holds = (lo.map { n >= $0 } ?? true) && (hi.map { n <= $0 } ?? true)
+    let expectation: String
+    switch (lo, hi) {
+    case (let l?, let h?): expectation = "be \(l) to \(h) characters long"
+    case (let l?, nil): expectation = "be at least \(l) characters long"
+    case (nil, let h?): expectation = "be at most \(h) characters long"
+    default: expectation = "have a length"
+    }
+    return Outcome(holds: holds, expectation: expectation, ifNot: "it has \(n)", ifHolds: "it has \(n)")
+  }
+
+  func isJSONOutcome(_ a: Assertion, _ schema: JSONSchema?, _ subjects: inout Subjects) -> Outcome {
+    let expectation = schema == nil ? "be valid JSON" : "be JSON that validates against the schema"
+    switch subjects.json(a.subject) {
+    case .failure(let e):
+      let text = subjects.text(a.subject)
+      return Outcome(
+        holds: false, expectation: expectation,
+        ifNot: "it is not valid JSON (\(e.description)); it starts \(Excerpt.start(text))")
+    case .success(let value):
+      guard let schema else { return Outcome(holds: true, expectation: expectation, ifHolds: "it is") }
+      let errors = JSONSchemaValidator.validate(value, schema)
+      return Outcome(
+        holds: errors.isEmpty, expectation: expectation,
+        ifNot: "it does not: " + errors.prefix(5).joined(separator: "; ")
+          + (errors.count > 5 ? "; and \(errors.count - 5) more" : ""),
+        ifHolds: "it does")
+    }
+  }
+
+  func maxTokensOutcome(
+    _ c: Completion, _ prompt: Int?, _ completion: Int?, _ total: Int?, _ reasoning: Int?, _ cached: Int?
+  ) -> Outcome {
+    var parts: [String] = []
+    if let prompt { parts.append("\(prompt) prompt") }
+    if let completion { parts.append("\(completion) completion") }
+    if let total { parts.append("\(total) total") }
+    if let reasoning { parts.append("\(reasoning) reasoning") }
+    if let cached { parts.append("\(cached) cached") }
+    var o = Outcome(holds: false, expectation: "use at most " + parts.joined(separator: ", ") + " tokens")
+    guard let u = c.usage else {
+      o.problem = "the response has no usage to check"
       return o
     }
+    var over: [String] = []
+    var problems: [String] = []
+    for (limit, actual, name) in [
+      (prompt, u.promptTokens, "prompt"), (completion, u.completionTokens, "completion"),
+      (total, u.totalTokens, "total"), (reasoning, u.reasoningTokens, "reasoning"),
+      (cached, u.cachedTokens, "cached"),
+    ] {
+      guard let limit else { continue }
+      guard let actual else {
+        problems.append("usage has no \(name)_tokens")
+        continue
+      }
+      if actual > limit { over.append("\(name) \(actual)") }
+    }
+    if !problems.isEmpty {
+      o.problem = problems.joined(separator: "; ")
+      return o
+    }
+    var seen =
+      "usage is prompt \(u.promptTokens.map(String.init) ?? "?"), completion \(u.completionTokens.map(String.init) ?? "?"), total \(u.totalTokens.map(String.init) ?? "?")"
+    if let r = u.reasoningTokens { seen += ", reasoning \(r)" }
+    if let k = u.cachedTokens { seen += ", cached \(k)" }
+    o.holds = over.isEmpty
+    o.ifNot = "it used " + over.joined(separator: ", ") + " (\(seen))"
+    o.ifHolds = seen
+    return o
+  }
+
+  func servedModelOutcome(_ c: Completion, _ pattern: CompiledRegex) -> Outcome {
+    let expectation = "be served by a model matching /\(pattern.pattern)/\(pattern.flags)"
+    guard let model = c.model else {
+      var o = Outcome(holds: false, expectation: expectation)
+      o.problem = "the response names no model"
+      return o
+    }
+    do {
+      let found = try pattern.firstMatch(in: model, deadline: regexDeadline) != nil
+      return Outcome(
+        holds: found, expectation: expectation, ifNot: "it was served by \(JSON.quoted(model))",
+        ifHolds: "it was served by \(JSON.quoted(model))")
+    } catch {
+      var o = Outcome(holds: false, expectation: expectation)
+      o.problem = error.description
+      return o
+    }
+  }
+
+  func servedProviderOutcome(_ c: Completion, _ names: [String]) -> Outcome {
+    let expectation =
+      "be served by "
+      + (names.count == 1 ? JSON.quoted(names[0]) : "one of " + names.map(JSON.quoted).joined(separator: ", "))
+    guard let provider = c.provider else {
+      var o = Outcome(holds: false, expectation: expectation)
+      o.problem = "the response names no provider (OpenRouter reports one; other servers do not)"
+      return o
+    }
+    return Outcome(
+      holds: names.contains(provider), expectation: expectation, ifNot: "it was served by \(JSON.quoted(provider))",
+      ifHolds: "it was served by \(JSON.quoted(provider))")
+  }
+
+  func maxCostOutcome(_ c: Completion, _ limit: Double) -> Outcome {
+    var o = Outcome(holds: false, expectation: "cost at most $\(NumberText.money(limit))")
+    guard let cost = c.usage?.cost else {
+      o.problem = "the response reports no usage.cost"
+      return o
+    }
+    o.holds = cost <= limit
+    o.ifNot = "it cost $\(NumberText.money(cost))"
+    o.ifHolds = "it cost $\(NumberText.money(cost))"
+    return o
   }
 
   func equalsOutcome(_ text: String, _ expected: String) -> Outcome {

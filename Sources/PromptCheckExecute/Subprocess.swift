@@ -51,11 +51,41 @@ package enum Subprocess {
     }
   }
 
+  /// A spawned child: its pid and the parent's ends of its three pipes.
+  struct Child {
+    var pid: pid_t
+    var stdin: Int32
+    var stdout: Int32
+    var stderr: Int32
+  }
+
   static func runBlocking(_ argv: [String], input: [UInt8], timeoutMS: Int, running: Running) -> Result<
     Finished, LaunchError
   > {
     // A child that exits without reading its input must not kill the run with SIGPIPE.
     signal(SIGPIPE, SIG_IGN)
+    let child: Child
+    switch spawn(argv) {
+    case .success(let c): child = c
+    case .failure(let e): return .failure(e)
+    }
+    running.pid.withLock { $0 = child.pid }
+    if running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-child.pid, SIGKILL) }
+    let deadline = ContinuousClock().now.advanced(by: .milliseconds(timeoutMS))
+    var (out, err, timedOut) = pump(child, input: input, until: deadline)
+    if timedOut || running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-child.pid, SIGKILL) }
+    let status = reap(child.pid, until: deadline, running: running, timedOut: &timedOut)
+    let exited = (status & 0x7f) == 0
+    return .success(
+      Finished(
+        status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f,
+        stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
+        timedOut: timedOut))
+  }
+
+  /// Makes the three pipes and spawns the child in a process group of its own (so a timeout
+  /// kills what a shell command started too), its ends on 0, 1 and 2.
+  static func spawn(_ argv: [String]) -> Result<Child, LaunchError> {
     var inPipe: [Int32] = [0, 0]
     var outPipe: [Int32] = [0, 0]
     var errPipe: [Int32] = [0, 0]
@@ -64,8 +94,7 @@ package enum Subprocess {
     // from ever seeing the end of its input). The child gets its copies on 0, 1 and 2 by dup2,
     // which clears the flag.
     spawning.lock()
-    var locked = true
-    defer { if locked { spawning.unlock() } }
+    defer { spawning.unlock() }
     func pipe(_ fds: inout [Int32]) -> Int32 {
       guard Glibc.pipe(&fds) == 0 else { return -1 }
       for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -90,16 +119,12 @@ package enum Subprocess {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    // Its own process group, so a timeout kills what a shell command started too.
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
     posix_spawnattr_setpgroup(&attributes, 0)
-
     var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
     var pid: pid_t = 0
     let spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
-    spawning.unlock()
-    locked = false
     close(inPipe[0])
     close(outPipe[1])
     close(errPipe[1])
@@ -107,11 +132,16 @@ package enum Subprocess {
       closeAll([inPipe[1], outPipe[0], errPipe[0]])
       return .failure(LaunchError(message: "cannot run '\(argv[0])': \(String(cString: strerror(spawned)))"))
     }
-    running.pid.withLock { $0 = pid }
-    if running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-pid, SIGKILL) }
+    return .success(Child(pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: errPipe[0]))
+  }
 
-    for fd in [inPipe[1], outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-    var stdinFD: Int32 = inPipe[1]
+  /// Writes the input and reads both outputs (each up to `maxOutput` bytes) until they close or
+  /// the deadline passes; every pipe end is closed on return.
+  static func pump(_ child: Child, input: [UInt8], until deadline: ContinuousClock.Instant) -> (
+    out: [UInt8], err: [UInt8], timedOut: Bool
+  ) {
+    for fd in [child.stdin, child.stdout, child.stderr] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    var stdinFD = child.stdin
     var written = 0
     if input.isEmpty {
       close(stdinFD)
@@ -119,8 +149,7 @@ package enum Subprocess {
     }
     var out: [UInt8] = []
     var err: [UInt8] = []
-    var openReaders: [Int32] = [outPipe[0], errPipe[0]]
-    let deadline = ContinuousClock().now.advanced(by: .milliseconds(timeoutMS))
+    var openReaders: [Int32] = [child.stdout, child.stderr]
     var timedOut = false
     var buffer = [UInt8](repeating: 0, count: 65536)
     while !openReaders.isEmpty || stdinFD >= 0 {
@@ -152,7 +181,7 @@ package enum Subprocess {
         }
         let count = read(p.fd, &buffer, buffer.count)
         if count > 0 {
-          if p.fd == outPipe[0] {
+          if p.fd == child.stdout {
             if out.count < maxOutput { out += buffer[0..<min(count, maxOutput - out.count)] }
           } else if err.count < maxOutput {
             err += buffer[0..<min(count, maxOutput - err.count)]
@@ -163,11 +192,16 @@ package enum Subprocess {
         }
       }
     }
-    if timedOut || running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-pid, SIGKILL) }
     if stdinFD >= 0 { close(stdinFD) }
     closeAll(openReaders)
-    // A command may close its output and keep running: its exit is awaited until the same
-    // deadline, then it is killed.
+    return (out, err, timedOut)
+  }
+
+  /// Waits for the child's exit (a command may close its output and keep running) until the same
+  /// deadline or a cancel, then kills it; its group's other members (a shell's children) go too.
+  static func reap(_ pid: pid_t, until deadline: ContinuousClock.Instant, running: Running, timedOut: inout Bool)
+    -> Int32
+  {
     var status: Int32 = 0
     while true {
       let r = waitpid(pid, &status, WNOHANG)
@@ -182,14 +216,8 @@ package enum Subprocess {
         usleep(2000)
       }
     }
-    // The group's other members (a shell's children) go with it.
     kill(-pid, SIGKILL)
-    let exited = (status & 0x7f) == 0
-    return .success(
-      Finished(
-        status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f,
-        stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
-        timedOut: timedOut))
+    return status
   }
 
   static func closeAll(_ fds: [Int32]) { for fd in fds { close(fd) } }

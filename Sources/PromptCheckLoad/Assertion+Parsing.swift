@@ -106,21 +106,8 @@ extension NodeReader {
       return nil
     }
     if !extras.isEmpty {
-      // promptfoo's `{type: llm-rubric, value: …, threshold: …}`: the same as the short form's map.
-      let valueKey: String
-      switch kind {
-      case .llmRubric: valueKey = "rubric"
-      case .similar: valueKey = "value"
-      case .exec: valueKey = "command"
-      default:
-        for pair in extras {
-          error("'\(pair.key.scalar?.text ?? "")' does not apply to \(kind.rawValue)", at: pair.key)
-        }
-        return nil
-      }
-      value = YAMLNode(
-        .mapping([YAMLNode.Pair(key: YAMLNode(.scalar(valueKey, .plain), at: value.location), value: value)] + extras),
-        at: value.location)
+      guard let wrapped = longFormJudge(kind, value: value, extras: extras) else { return nil }
+      value = wrapped
     }
     guard
       let check = check(
@@ -130,6 +117,25 @@ extension NodeReader {
     return Assertion(
       kind: kind, negated: negated, check: check, subject: effectiveSubject, name: name, index: index,
       location: node.location, weight: weight, transforms: transforms, parent: parent)
+  }
+
+  /// promptfoo's `{type: llm-rubric, value: …, threshold: …}`: the same as the short form's map
+  /// (`{llm-rubric: {rubric: …, threshold: …}}`); nil when the extra keys do not apply to the kind.
+  private mutating func longFormJudge(_ kind: Assertion.Kind, value: YAMLNode, extras: [YAMLNode.Pair]) -> YAMLNode? {
+    let valueKey: String
+    switch kind {
+    case .llmRubric: valueKey = "rubric"
+    case .similar: valueKey = "value"
+    case .exec: valueKey = "command"
+    default:
+      for pair in extras {
+        error("'\(pair.key.scalar?.text ?? "")' does not apply to \(kind.rawValue)", at: pair.key)
+      }
+      return nil
+    }
+    return YAMLNode(
+      .mapping([YAMLNode.Pair(key: YAMLNode(.scalar(valueKey, .plain), at: value.location), value: value)] + extras),
+      at: value.location)
   }
 
   private mutating func text(_ node: YAMLNode, _ what: String, _ render: Render) -> String? {
