@@ -161,6 +161,15 @@ package enum HTMLReport {
       }
       body += "</details>"
     }
+    if !r.steps.isEmpty {
+      // A case of several steps: its timeline, one row a step.
+      body += "<details\(r.status == .passed ? "" : " open")><summary>Steps</summary><ol class=\"steps\">"
+      for (k, step) in r.steps.enumerated() {
+        body +=
+          "<li><pre>\(escape(step.line(number: k + 1, width: 200)))</pre> <span class=\"meta\">\(step.durationMS) ms</span></li>"
+      }
+      body += "</ol></details>"
+    }
     if let output = r.output {
       body +=
         "<details\(r.status == .passed ? "" : " open")><summary>Output</summary><pre class=\"output\">\(escape(output))</pre>"

@@ -127,17 +127,7 @@ package enum JSONReport {
     return .object(o)
   }
 
-  static func usageJSON(_ u: ReportCase.Usage) -> JSON {
-    var usage: [(key: String, value: JSON)] = []
-    if let v = u.promptTokens { usage.append(("prompt_tokens", .int(v))) }
-    if let v = u.completionTokens { usage.append(("completion_tokens", .int(v))) }
-    if let v = u.totalTokens { usage.append(("total_tokens", .int(v))) }
-    if let v = u.reasoningTokens { usage.append(("reasoning_tokens", .int(v))) }
-    if let v = u.cachedTokens { usage.append(("cached_tokens", .int(v))) }
-    if let v = u.cost { usage.append(("cost", .double(v))) }
-    if u.costIsEstimated { usage.append(("cost_estimated", true)) }
-    return .object(JSONObject(distinct: usage))
-  }
+  static func usageJSON(_ u: ReportCase.Usage) -> JSON { ReportStep.usageJSON(u) }
 
   static func parseGroup(_ o: JSON) -> RepeatGroup? {
     guard let id = o["id"]?.stringValue, case .int(let runs)? = o["runs"], case .int(let passes)? = o["passes"] else {
@@ -217,6 +207,7 @@ package enum JSONReport {
     if let change = c.recordedChange { o.string("recorded_change", change, &out) }
     if let col = c.column { o.string("target", col, &out) }
     if let row = c.row { o.string("row", row, &out) }
+    if !c.steps.isEmpty { o.value("steps", .array(c.steps.map(\.json)), &out) }
     o.end(&out)
   }
 

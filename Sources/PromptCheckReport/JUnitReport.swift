@@ -138,6 +138,10 @@ package enum JUnitReport {
     }
     if let m = r.model { lines.append("model: \(m)" + (r.provider.map { " (provider \($0))" } ?? "")) }
     lines.append("cassette: \(r.cassette.path) (\(r.cassette.status.rawValue))")
+    if !r.steps.isEmpty {
+      lines.append("steps:")
+      lines += r.steps.enumerated().map { $1.line(number: $0 + 1) }
+    }
     lines += r.notes
     if r.tolerated {
       lines += r.failedAssertions.map { "tolerated failure: \($0.message)" }

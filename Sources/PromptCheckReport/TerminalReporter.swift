@@ -176,6 +176,10 @@ package final class TerminalReporter: RunReporter {
     default:
       break
     }
+    // A case of several steps: what it did, one line a step.
+    if r.status == .failed || r.status == .errored {
+      for (k, step) in r.steps.enumerated() { out += "      \(step.line(number: k + 1))\n" }
+    }
     for n in r.notes { out += paint("    note: \(n)\n", "2") }
     return out
   }

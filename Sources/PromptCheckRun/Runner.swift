@@ -147,9 +147,10 @@ package struct Runner: Sendable {
     case .failure(let e):
       result.outcome = .errored(redactor(e.message))
     case .success(let completion):
-      result.completion = completion
+      // A single request is a one-step case; its judges are attached to that step.
+      result.steps = [.model(completion)]
       let judged = await judge(c, completion: completion, fetched: fetched)
-      result.judgeUsage = judged.usage
+      result.steps[0].judgeUsage = judged.usage
       result.findings = evaluator.evaluate(
         c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms)
       var errors = judged.errors

@@ -226,7 +226,7 @@ import Testing
     #expect(r.status == 3)
     #expect(
       r.stdout.contains(
-        "expectations/cassettes/basic/greets.yaml: error: cassette format version 7 is not supported by promptcheck 0.1.0 (it reads version 1); re-record it"
+        "expectations/cassettes/basic/greets.yaml: error: cassette format version 7 is not supported by promptcheck 0.1.0 (it reads versions 1 and 2); re-record it"
       ))
   }
 

@@ -85,7 +85,8 @@ package struct CaseResult: Sendable {
   package var outcome: CaseOutcome
   /// Every assertion's finding, in order.
   package var findings: [Finding]
-  package var completion: Completion?
+  /// What the case did, in order (README "Steps"): one model step for a single request.
+  package var steps: [Step]
   /// Wall time of the case (for a replay: the replay, not the recorded call).
   package var durationMS: Int
   /// HTTP attempts made (0 for a replay).
@@ -100,10 +101,30 @@ package struct CaseResult: Sendable {
   package var goldenText: String?
   /// Re-recorded with a different answer: the unified diff from the old answer to the new.
   package var recordedChange: String?
-  /// The judges' tokens and cost (grader and embeddings calls; as recorded when replayed).
-  package var judgeUsage: Completion.Usage?
   /// The weighted score of a test with a `threshold:` (README "Weights and threshold").
   package var score: Double?
+
+  /// The answer the ordinary assertions check: the last step's that answered. Setting it
+  /// replaces that answer, or adds a model step when no step answered yet.
+  package var completion: Completion? {
+    get { steps.finalAnswerIndex.flatMap { steps[$0].completion } }
+    set {
+      if let i = steps.finalAnswerIndex {
+        steps[i].completion = newValue
+      } else if let newValue {
+        steps.append(.model(newValue))
+      }
+    }
+  }
+
+  /// The judges' tokens and cost over every step (grader and embeddings calls; as recorded when
+  /// replayed). Setting it attaches them to the step whose answer they judged, the final one.
+  package var judgeUsage: Completion.Usage? {
+    get { steps.compactMap(\.judgeUsage).reduce(nil) { sum, u in sum.map { $0.adding(u) } ?? u } }
+    set {
+      if let i = steps.finalAnswerIndex { steps[i].judgeUsage = newValue }
+    }
+  }
 
   package var status: CaseStatus { outcome.status }
   /// Why the case could not run (errored), or the skip reason.
@@ -118,7 +139,7 @@ package struct CaseResult: Sendable {
     self.plannedCase = plannedCase
     self.outcome = outcome
     self.findings = findings
-    self.completion = completion
+    self.steps = completion.map { [.model($0)] } ?? []
     self.durationMS = durationMS
     self.attempts = attempts
     self.cassette = cassette
@@ -126,7 +147,7 @@ package struct CaseResult: Sendable {
     self.notes = notes
     self.goldenText = goldenText
     self.recordedChange = recordedChange
-    self.judgeUsage = judgeUsage
+    if judgeUsage != nil { self.judgeUsage = judgeUsage }
     self.score = score
   }
 }

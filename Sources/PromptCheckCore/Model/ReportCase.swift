@@ -53,6 +53,8 @@ package struct ReportCase: Sendable {
   /// holds, so `accept --from` can write it from the report alone.
   package var pendingGolden: String?
   package var messages: [JSON]
+  /// A case of more than one step: each step (README "Steps"); empty for a single request.
+  package var steps: [ReportStep] = []
 
   package var failedAssertions: [Assertion] { assertions.filter { !$0.passed } }
   /// Failed (and not tolerated) or errored: what summaries list and the HTML report shows first.
@@ -87,10 +89,18 @@ package struct ReportCase: Sendable {
     cassette = r.cassette
     attempts = r.attempts
     notes = r.notes
-    latencyMS = r.completion?.latencyMS
     model = r.completion?.model
     provider = r.completion?.provider
-    usage = r.completion?.usage
+    if r.steps.count > 1 {
+      // The time and tokens of every model call; the model and provider of the final answer.
+      steps = r.steps.map(ReportStep.init)
+      let calls = r.steps.filter { $0.completion != nil }
+      latencyMS = calls.isEmpty ? nil : calls.reduce(0) { $0 + $1.durationMS }
+      usage = r.steps.totalUsage
+    } else {
+      latencyMS = r.completion?.latencyMS
+      usage = r.completion?.usage
+    }
     recordedChange = r.recordedChange
     column = c.column
     row = c.column == nil ? nil : c.rowID
@@ -141,16 +151,9 @@ package struct ReportCase: Sendable {
     latencyMS = int(o["latency_ms"])
     model = o["model"]?.stringValue
     provider = o["provider"]?.stringValue
-    func readUsage(_ u: JSON?) -> Usage? {
-      guard let u, u.objectValue != nil else { return nil }
-      return Usage(
-        promptTokens: int(u["prompt_tokens"]), completionTokens: int(u["completion_tokens"]),
-        totalTokens: int(u["total_tokens"]), reasoningTokens: int(u["reasoning_tokens"]),
-        cachedTokens: int(u["cached_tokens"]), cost: u["cost"]?.numberValue,
-        costIsEstimated: u["cost_estimated"] == .bool(true))
-    }
-    usage = readUsage(o["usage"])
-    judgeUsage = readUsage(o["judge_usage"])
+    usage = o["usage"].flatMap(ReportStep.usage)
+    judgeUsage = o["judge_usage"].flatMap(ReportStep.usage)
+    steps = (o["steps"]?.arrayValue ?? []).compactMap(ReportStep.init(json:))
     messages = o["messages"]?.arrayValue ?? []
     recordedChange = o["recorded_change"]?.stringValue
     column = o["target"]?.stringValue

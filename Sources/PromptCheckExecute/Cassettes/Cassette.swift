@@ -3,7 +3,10 @@ import PromptCheckCore
 
 /// One recorded interaction (README "Cassettes"), as stored in `expectations/cassettes/SUITE/CASE.yaml`.
 package struct Cassette: Sendable {
+  /// A single request's cassette (and every cassette before steps) is format 1; a cassette with
+  /// `steps` is format 2. Both are read.
   package static let formatVersion = 1
+  package static let stepsFormatVersion = 2
   /// Response headers worth keeping (the rest is volatile or private).
   static let keptResponseHeaders: Set<String> = ["content-type"]
   static let secretHeaders: Set<String> = [
@@ -27,6 +30,8 @@ package struct Cassette: Sendable {
   /// The case's judge calls (grader and embeddings), recorded beside its main call
   /// (README "Recorded judges").
   package var judges: [JudgeRecord] = []
+  /// The case's steps after the first (README "Steps"), in order: empty for a single request.
+  package var steps: [StepRecord] = []
 
   package var isStream: Bool { events != nil }
 
@@ -39,14 +44,19 @@ package struct Cassette: Sendable {
     package var status: Int
     package var body: JSON
     package var durationMS: Int
+    /// The step whose answer it judged (1-based); nil: the case's final answer.
+    package var step: Int?
 
-    package init(assertion: String, url: String, requestBody: JSON, status: Int, body: JSON, durationMS: Int) {
+    package init(
+      assertion: String, url: String, requestBody: JSON, status: Int, body: JSON, durationMS: Int, step: Int? = nil
+    ) {
       self.assertion = assertion
       self.url = url
       self.requestBody = requestBody
       self.status = status
       self.body = body
       self.durationMS = durationMS
+      self.step = step
     }
 
     /// Whether it answers this request (its body already redacted).
@@ -56,7 +66,8 @@ package struct Cassette: Sendable {
 
     /// The same call with the same answer (ignoring ids, times and durations).
     func same(as other: JudgeRecord) -> Bool {
-      url == other.url && status == other.status && requestBody.canonical == other.requestBody.canonical
+      url == other.url && status == other.status && step == other.step
+        && requestBody.canonical == other.requestBody.canonical
         && Cassette.stable(body) == Cassette.stable(other.body)
     }
 
@@ -69,6 +80,7 @@ package struct Cassette: Sendable {
       response["body"] = body
       var o = JSONObject()
       o["assert"] = .string(assertion)
+      if let step { o["step"] = .int(step) }
       o["duration_ms"] = .int(durationMS)
       o["request"] = .object(request)
       o["response"] = .object(response)
@@ -164,13 +176,14 @@ package struct Cassette: Sendable {
       response["body"] = body
     }
     var root = JSONObject()
-    root["version"] = .int(Self.formatVersion)
+    root["version"] = .int(steps.isEmpty ? Self.formatVersion : Self.stepsFormatVersion)
     root["promptcheck"] = .string(promptcheck)
     root["case"] = .string(caseID)
     root["recorded_at"] = .string(recordedAt)
     root["duration_ms"] = .int(durationMS)
     root["request"] = .object(request)
     root["response"] = .object(response)
+    if !steps.isEmpty { root["steps"] = .array(steps.map(\.json)) }
     if !judges.isEmpty { root["judges"] = .array(judges.map(\.json)) }
     let redacted = redactor(.object(root))
     let header =
@@ -195,10 +208,16 @@ package struct Cassette: Sendable {
       j.body = redactor(j.body)
       return j
     }
+    c.steps = steps.map { s in
+      var s = s
+      s.request = redactor(s.request)
+      s.response = redactor(s.response)
+      return s
+    }
     return c
   }
 
-  package struct ReadError: Error, Sendable, CustomStringConvertible {
+  package struct ReadError: Error, Sendable, Equatable, CustomStringConvertible {
     package var message: String
     package var description: String { message }
   }
@@ -223,9 +242,9 @@ package struct Cassette: Sendable {
     func fail(_ m: String) -> ReadError { ReadError(message: "\(file): error: \(m)") }
     guard case .object = root else { throw fail("a cassette must be a map") }
     guard case .int(let version)? = root["version"] else { throw fail("the cassette has no format 'version'") }
-    guard version == formatVersion else {
+    guard version == formatVersion || version == stepsFormatVersion else {
       throw fail(
-        "cassette format version \(version) is not supported by promptcheck \(promptcheckVersion) (it reads version \(formatVersion)); re-record it"
+        "cassette format version \(version) is not supported by promptcheck \(promptcheckVersion) (it reads versions \(formatVersion) and \(stepsFormatVersion)); re-record it"
       )
     }
     // Each field said by name: missing, or present with the wrong type.
@@ -294,11 +313,34 @@ package struct Cassette: Sendable {
         let answer = try field(response, what + ".response.body", "body", "a JSON value") { _ in true }
         var duration = 0
         if case .int(let d)? = j["duration_ms"] { duration = d }
+        var step: Int?
+        if let n = j["step"] {
+          guard case .int(let k) = n, k >= 1 else {
+            throw fail("\(what).step must be a step number from 1, found \(Excerpt.json(n, length: 40))")
+          }
+          step = k
+        }
         c.judges.append(
           JudgeRecord(
             assertion: j["assert"]?.stringValue ?? "", url: url.stringValue ?? "", requestBody: body, status: status,
-            body: answer, durationMS: duration))
+            body: answer, durationMS: duration, step: step))
       }
+    }
+    if let list = root["steps"] {
+      guard version == stepsFormatVersion else {
+        throw fail("'steps' needs cassette format version \(stepsFormatVersion), found version \(version)")
+      }
+      guard let items = list.arrayValue, !items.isEmpty else {
+        throw fail("steps must be a non-empty list, found \(Excerpt.json(list, length: 40))")
+      }
+      for (i, item) in items.enumerated() {
+        c.steps.append(try StepRecord.parse(item, what: "steps[\(i)]", fail: fail))
+      }
+    } else if version == stepsFormatVersion {
+      throw fail("a format \(stepsFormatVersion) cassette lists its 'steps'")
+    }
+    if let k = c.judges.compactMap(\.step).first(where: { $0 > c.steps.count + 1 }) {
+      throw fail("a judge call names step \(k), but the cassette records \(c.steps.count + 1)")
     }
     return c
   }
@@ -377,6 +419,14 @@ package struct Cassette: Sendable {
     guard requestBody.canonical == other.requestBody.canonical, url == other.url, status == other.status,
       Self.stable(body) == Self.stable(other.body), (events == nil) == (other.events == nil)
     else { return false }
+    guard steps.count == other.steps.count,
+      zip(steps, other.steps).allSatisfy({ $0.kind == $1.kind && $0.request.canonical == $1.request.canonical })
+    else { return false }
+    for (x, y) in zip(steps, other.steps) {
+      guard x.response["status"] == y.response["status"], x.response["content"] == y.response["content"],
+        Self.stable(x.response["body"] ?? .null) == Self.stable(y.response["body"] ?? .null)
+      else { return false }
+    }
     guard let a = events, let b = other.events else { return true }
     return a.count == b.count
       && zip(a, b).allSatisfy { x, y in

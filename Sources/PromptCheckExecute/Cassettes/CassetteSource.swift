@@ -125,6 +125,11 @@ package struct CassetteSource: CompletionSource {
           cassette
         )
       }
+      if !cassette.steps.isEmpty {
+        // Recorded as a case of several steps (README "Steps"); this case is one request now.
+        let message = "it records \(cassette.steps.count + 1) steps; this case is a single request"
+        return (.stale(Self.staleMessage(message, display)), cassette)
+      }
       switch cassette.completion() {
       case .success(let completion): return (.replays(completion), cassette)
       case .failure(let e): return (.stale("\(display): \(e.message)"), nil)
