@@ -63,13 +63,13 @@ extension Runner {
     case .failure(let e):
       if e.kind == .staleCassette { out.cassetteStatus = .stale }
       if e.kind == .noCassette, out.cassetteStatus == nil { out.cassetteStatus = .missing }
-      return .failure(JudgeProblem(redactor(e.message)))
+      return .failure(JudgeProblem(e.message))
     case .success(let answer):
       out.records.append(answer.record)
       let reply = Completion(response: answer.record.body, latencyMS: answer.record.durationMS)
         .withEmbeddingUsage(call.isEmbeddings).pricedWith(call.requests.first?.provider.pricing)
       if let u = reply.usage { out.usage = out.usage.map { $0.adding(u) } ?? u }
-      return .success(redactor(reply))
+      return .success(reply)
     }
   }
 

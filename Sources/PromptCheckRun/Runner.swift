@@ -7,12 +7,14 @@ import Synchronization
 /// The execute and evaluate stages: runs planned cases, at most `jobs` at once,
 /// and reports each step as an event.
 package struct Runner: Sendable {
+  /// Wrapped in a `RedactingSource`: what it returns enters the run with no secret in it.
   package var source: any CompletionSource
   package var evaluator = AssertionEvaluator()
   package var jobs: Int
   package var mode: RunMode
   package var goldens: GoldenStore?
-  /// Applied once to what a fetch returns, before anything else sees it.
+  /// The run's secrets: answers are redacted as they enter (`RedactingSource`), the request where
+  /// a report shows it.
   package var redactor: Redactor
   /// `think_tags`: whether inline `<think>` blocks move to the reasoning.
   package var thinkTags: Config.ThinkTags
@@ -21,7 +23,7 @@ package struct Runner: Sendable {
     source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none,
     thinkTags: Config.ThinkTags = .split
   ) {
-    self.source = source
+    self.source = redactor.isEmpty ? source : RedactingSource(source, redactor: redactor)
     self.jobs = max(1, jobs)
     self.mode = mode
     self.goldens = goldens
@@ -29,12 +31,11 @@ package struct Runner: Sendable {
     self.thinkTags = thinkTags
   }
 
-  /// The completion as every later stage sees it: secrets removed, inline thinking split
-  /// off (unless `think_tags: keep`), and priced from the provider's `pricing` where the
-  /// server reported no cost.
+  /// The completion as every later stage sees it (its secrets already removed by the source):
+  /// inline thinking split off (unless `think_tags: keep`), and priced from the provider's
+  /// `pricing` where the server reported no cost.
   func presented(_ completion: Completion, _ c: PlannedCase) -> Completion {
-    let redacted = redactor(completion)
-    return (thinkTags == .split ? redacted.splittingThinkTags() : redacted).pricedWith(c.provider.pricing)
+    (thinkTags == .split ? completion.splittingThinkTags() : completion).pricedWith(c.provider.pricing)
   }
 
   package func run(_ cases: [PlannedCase], emit: (RunEvent) -> Void) async -> RunSummary {
@@ -134,18 +135,18 @@ package struct Runner: Sendable {
         cassette: CassetteReport(path: "", status: .none), golden: noGolden)
     }
     var fetched = await source.fetch(c)
-    // The one place secrets are removed: goldens, reports and the terminal see only this.
+    // The request as reports show it (the answer came in redacted).
     var shown = c
     shown.variant.messages = c.variant.messages.map { redactor($0) }
     // The outcome is set on every path below.
     var result = CaseResult(
       plannedCase: shown, outcome: .errored(""), findings: [], completion: nil, durationMS: 0,
       attempts: fetched.attempts, cassette: fetched.cassette, golden: noGolden,
-      notes: fetched.notes.map { redactor($0) })
-    result.recordedChange = fetched.recordedChange.map { redactor($0) }
+      notes: fetched.notes)
+    result.recordedChange = fetched.recordedChange
     switch fetched.result.map({ presented($0, c) }) {
     case .failure(let e):
-      result.outcome = .errored(redactor(e.message))
+      result.outcome = .errored(e.message)
     case .success(let completion):
       // A single request is a one-step case; its judges are attached to that step.
       result.steps = [.model(completion)]
@@ -154,7 +155,7 @@ package struct Runner: Sendable {
       result.findings = evaluator.evaluate(
         c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms)
       var errors = judged.errors
-      if let e = source.finish(c, fetched: &fetched, judges: judged.records) { errors.append(redactor(e.message)) }
+      if let e = source.finish(c, fetched: &fetched, judges: judged.records) { errors.append(e.message) }
       result.cassette = fetched.cassette
       if let status = judged.cassetteStatus { result.cassette.status = status }
       if let spec = c.golden, let goldens {
