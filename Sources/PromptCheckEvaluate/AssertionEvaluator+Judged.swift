@@ -41,7 +41,7 @@ extension AssertionEvaluator {
   /// The outcome of a judged check: `read` makes it from the judgement; a judge's problem, or no
   /// judgement at all, fails it whatever its polarity.
   func judged(
-    _ judgement: Result<Judgement, JudgeProblem>?, _ expectation: String, read: (Judgement) -> Outcome?
+    _ judgement: Result<Judgement, JudgeError>?, _ expectation: String, read: (Judgement) -> Outcome?
   ) -> Outcome {
     if case .success(let j)? = judgement, let o = read(j) { return o }
     var o = Outcome(holds: false, expectation: expectation)
@@ -53,7 +53,7 @@ extension AssertionEvaluator {
     return o
   }
 
-  func rubricOutcome(_ a: Assertion, _ rubric: Rubric, _ judgement: Result<Judgement, JudgeProblem>?) -> Outcome {
+  func rubricOutcome(_ a: Assertion, _ rubric: Rubric, _ judgement: Result<Judgement, JudgeError>?) -> Outcome {
     var expectation = "meet the rubric \(Excerpt.start(rubric.text, length: 120))"
     if let t = rubric.threshold { expectation += " (score at least \(NumberText.format(t)))" }
     return judged(judgement, expectation) { j in
@@ -66,7 +66,7 @@ extension AssertionEvaluator {
     }
   }
 
-  func similarOutcome(_ s: Similarity, _ judgement: Result<Judgement, JudgeProblem>?) -> Outcome {
+  func similarOutcome(_ s: Similarity, _ judgement: Result<Judgement, JudgeError>?) -> Outcome {
     let target = s.values.count == 1 ? Excerpt.start(s.values[0]) : "one of \(s.values.count) texts"
     let expectation = "be similar to \(target) (cosine similarity at least \(NumberText.format(s.threshold)))"
     return judged(judgement, expectation) { j in
@@ -82,7 +82,7 @@ extension AssertionEvaluator {
     }
   }
 
-  func execOutcome(_ command: ExecCommand, _ judgement: Result<Judgement, JudgeProblem>?) -> Outcome {
+  func execOutcome(_ command: ExecCommand, _ judgement: Result<Judgement, JudgeError>?) -> Outcome {
     let expectation = "satisfy the command `\(Self.shorten(command.display))`"
     return judged(judgement, expectation) { j in
       guard case .exec(let e) = j else { return nil }

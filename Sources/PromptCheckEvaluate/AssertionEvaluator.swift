@@ -11,7 +11,7 @@ package struct AssertionEvaluator: Sendable {
   /// Every assertion is evaluated, not only up to the first failure. `judgements` holds what
   /// the judges found (by `Assertion.key`); `transforms` are the test's, applied to the output.
   package func evaluate(
-    _ assertions: [Assertion], on completion: Completion, judgements: [String: Result<Judgement, JudgeProblem>] = [:],
+    _ assertions: [Assertion], on completion: Completion, judgements: [String: Result<Judgement, JudgeError>] = [:],
     transforms: [Transform] = []
   ) -> [Finding] {
     var subjects = Subjects(completion: completion, judgements: judgements, testTransforms: transforms)
@@ -114,7 +114,7 @@ package struct AssertionEvaluator: Sendable {
   /// The texts and parsed JSON of a completion, computed at most once per completion.
   struct Subjects {
     let completion: Completion
-    let judgements: [String: Result<Judgement, JudgeProblem>]
+    let judgements: [String: Result<Judgement, JudgeError>]
     /// The test's `transform:`, for assertions on the output.
     let testTransforms: [Transform]
     private var responseText: String?
@@ -122,7 +122,7 @@ package struct AssertionEvaluator: Sendable {
     private var overrides: [Assertion.Subject: String] = [:]
 
     init(
-      completion: Completion, judgements: [String: Result<Judgement, JudgeProblem>] = [:],
+      completion: Completion, judgements: [String: Result<Judgement, JudgeError>] = [:],
       testTransforms: [Transform] = []
     ) {
       self.completion = completion
@@ -137,14 +137,14 @@ package struct AssertionEvaluator: Sendable {
     }
 
     /// The assertion's subject after its transforms; nil when none apply.
-    mutating func shaped(_ a: Assertion) -> Result<String?, JudgeProblem> {
+    mutating func shaped(_ a: Assertion) -> Result<String?, JudgeError> {
       let ts = transforms(for: a)
       guard !ts.isEmpty else { return .success(nil) }
       return Transform.apply(ts, to: text(a.subject)).map { Optional($0) }
     }
 
     /// The subject's text as the check sees it (transformed when transforms apply).
-    mutating func checkedText(_ a: Assertion) -> Result<String, JudgeProblem> {
+    mutating func checkedText(_ a: Assertion) -> Result<String, JudgeError> {
       shaped(a).map { $0 ?? text(a.subject) }
     }
 

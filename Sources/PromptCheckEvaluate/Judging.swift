@@ -58,7 +58,7 @@ package enum Judging {
   }
 
   /// The verdict in a grader's answer; with a threshold the score decides.
-  package static func verdict(from completion: Completion, threshold: Double?) -> Result<Verdict, JudgeProblem> {
+  package static func verdict(from completion: Completion, threshold: Double?) -> Result<Verdict, JudgeError> {
     let text = completion.splittingThinkTags().content
     let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
     let found: JSON? =
@@ -105,7 +105,7 @@ package enum Judging {
   }
 
   /// The cosine similarity of the first answer's embedding to each of the others'.
-  package static func similarities(from bodies: [JSON]) -> Result<[Double], JudgeProblem> {
+  package static func similarities(from bodies: [JSON]) -> Result<[Double], JudgeError> {
     var vectors: [[Double]] = []
     for (i, body) in bodies.enumerated() {
       guard let data = body["data"]?.arrayValue, data.count == 1 else {
@@ -155,7 +155,7 @@ package enum Judging {
   }
 
   /// Reads how a command ended: `{pass, score?, reason?}` on stdout wins, else exit 0 passes, 1 fails.
-  package static func execOutcome(status: Int32, stdout: String, stderr: String) -> Result<ExecOutcome, JudgeProblem> {
+  package static func execOutcome(status: Int32, stdout: String, stderr: String) -> Result<ExecOutcome, JudgeError> {
     let trimmed = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     if let json = try? JSON.parse(trimmed), json.objectValue != nil, case .bool(let pass)? = json["pass"] {
       var score = json["score"]?.numberValue
@@ -171,7 +171,7 @@ package enum Judging {
       var m = "exited with status \(status) (0 passes, 1 fails)"
       let e = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
       if !e.isEmpty { m += "; stderr: \(Excerpt.start(e, length: 400))" }
-      return .failure(JudgeProblem(m))
+      return .failure(JudgeError(m))
     }
   }
 }

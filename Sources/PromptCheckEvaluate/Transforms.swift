@@ -3,7 +3,7 @@ import PromptCheckCore
 /// `transform:` (README "Shaping before checking"). Pure.
 extension Transform {
   /// The shaped text, or why it could not be shaped.
-  package func apply(_ text: String, deadline: Duration = RegexGuard.limit) -> Result<String, JudgeProblem> {
+  package func apply(_ text: String, deadline: Duration = RegexGuard.limit) -> Result<String, JudgeError> {
     switch self {
     case .stripCodeFence:
       return .success(Self.stripCodeFence(text))
@@ -25,7 +25,7 @@ extension Transform {
   }
 
   /// Applies transforms in order; the first failure stops.
-  package static func apply(_ transforms: [Transform], to text: String) -> Result<String, JudgeProblem> {
+  package static func apply(_ transforms: [Transform], to text: String) -> Result<String, JudgeError> {
     var current = text
     for t in transforms {
       switch t.apply(current) {

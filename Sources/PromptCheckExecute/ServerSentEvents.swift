@@ -135,7 +135,7 @@ package enum ServerSentEvents {
 /// Assembles chat-completion chunks into one completion body, as a
 /// non-streamed call would have returned it.
 package struct StreamAssembler {
-  package enum Failure: Error, Sendable, Equatable {
+  package enum AssemblyError: Error, Sendable, Equatable {
     /// An `{"error": …}` object arrived in the stream.
     case errorEvent(message: String, body: JSON)
     /// The stream ended without `data: [DONE]` (retryable).
@@ -147,7 +147,7 @@ package struct StreamAssembler {
   package init() {}
 
   /// Builds the completion from the events of one stream.
-  package static func assemble(_ events: [ServerSentEvent]) -> Result<JSON, Failure> {
+  package static func assemble(_ events: [ServerSentEvent]) -> Result<JSON, AssemblyError> {
     var a = StreamAssembler()
     var done = false
     for e in events {

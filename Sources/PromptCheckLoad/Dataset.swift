@@ -12,16 +12,16 @@ enum Dataset {
     var vars: [(key: String, value: String)]
   }
 
-  struct Problem: Error {
+  struct ParseError: Error {
     var message: String
     var line: Int
   }
 
-  static func parse(_ text: String, file: String) -> Result<[Row], Problem> {
+  static func parse(_ text: String, file: String) -> Result<[Row], ParseError> {
     file.lowercased().hasSuffix(".jsonl") ? jsonl(text) : csv(text)
   }
 
-  static func jsonl(_ text: String) -> Result<[Row], Problem> {
+  static func jsonl(_ text: String) -> Result<[Row], ParseError> {
     var rows: [Row] = []
     for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let trimmed = line.trimmingCharacters(in: " \t\r")
@@ -30,19 +30,19 @@ enum Dataset {
       do {
         value = try JSON.parse(trimmed)
       } catch {
-        return .failure(Problem(message: "not JSON: \(error.message)", line: i + 1))
+        return .failure(ParseError(message: "not JSON: \(error.message)", line: i + 1))
       }
       guard case .object(let o) = value else {
         return .failure(
-          Problem(message: "a line must be a JSON object, found \(Excerpt.json(value, length: 40))", line: i + 1))
+          ParseError(message: "a line must be a JSON object, found \(Excerpt.json(value, length: 40))", line: i + 1))
       }
       rows.append(Row(line: i + 1, vars: o.members.map { ($0.key, $0.value.stringValue ?? $0.value.serialized()) }))
-      if rows.count > maxRows { return .failure(Problem(message: "more than \(maxRows) rows", line: i + 1)) }
+      if rows.count > maxRows { return .failure(ParseError(message: "more than \(maxRows) rows", line: i + 1)) }
     }
     return .success(rows)
   }
 
-  static func csv(_ text: String) -> Result<[Row], Problem> {
+  static func csv(_ text: String) -> Result<[Row], ParseError> {
     var records: [(line: Int, fields: [String])] = []
     var fields: [String] = []
     var field = ""
@@ -96,21 +96,23 @@ enum Dataset {
       }
       i = chars.index(after: i)
     }
-    if quoted { return .failure(Problem(message: "a quoted field is never closed", line: recordLine)) }
+    if quoted { return .failure(ParseError(message: "a quoted field is never closed", line: recordLine)) }
     if !field.isEmpty || !fields.isEmpty { endRecord() }
-    guard let header = records.first else { return .failure(Problem(message: "the file has no header row", line: 1)) }
+    guard let header = records.first else {
+      return .failure(ParseError(message: "the file has no header row", line: 1))
+    }
     let keys = header.fields.map { $0.trimmingCharacters(in: " \t") }
     if let empty = keys.firstIndex(where: \.isEmpty) {
-      return .failure(Problem(message: "column \(empty + 1) of the header has no name", line: header.line))
+      return .failure(ParseError(message: "column \(empty + 1) of the header has no name", line: header.line))
     }
     var rows: [Row] = []
     for r in records.dropFirst() {
       guard r.fields.count == keys.count else {
         return .failure(
-          Problem(message: "the row has \(r.fields.count) fields, the header \(keys.count)", line: r.line))
+          ParseError(message: "the row has \(r.fields.count) fields, the header \(keys.count)", line: r.line))
       }
       rows.append(Row(line: r.line, vars: Array(zip(keys, r.fields))))
-      if rows.count > maxRows { return .failure(Problem(message: "more than \(maxRows) rows", line: r.line)) }
+      if rows.count > maxRows { return .failure(ParseError(message: "more than \(maxRows) rows", line: r.line)) }
     }
     return .success(rows)
   }

@@ -55,15 +55,15 @@ enum EnvironmentExpansion {
 
   /// Replaces each `${NAME}` (or `${NAME:-default}`); a variable that is unset (or empty) and
   /// has no default is an error naming it.
-  struct Problem: Error { var message: String }
+  struct ExpansionError: Error { var message: String }
 
-  static func expandText(_ text: String, _ lookup: (String, String?) -> String?) -> Result<String, Problem> {
+  static func expandText(_ text: String, _ lookup: (String, String?) -> String?) -> Result<String, ExpansionError> {
     var out = ""
     var rest = Substring(text)
     while let open = rest.range(of: "${") {
       out += rest[..<open.lowerBound]
       guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
-        return .failure(Problem(message: "'${' is not closed by '}'"))
+        return .failure(ExpansionError(message: "'${' is not closed by '}'"))
       }
       let inner = rest[open.upperBound..<close]
       let name: Substring
@@ -76,10 +76,11 @@ enum EnvironmentExpansion {
       }
       guard let first = name.first, first == "_" || first.isLetter,
         name.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber })
-      else { return .failure(Problem(message: "'${\(inner)}' does not name an environment variable")) }
+      else { return .failure(ExpansionError(message: "'${\(inner)}' does not name an environment variable")) }
       guard let value = lookup(String(name), fallback) else {
         return .failure(
-          Problem(message: "the environment variable \(name) is not set; set it, or give a default: ${\(name):-value}"))
+          ExpansionError(
+            message: "the environment variable \(name) is not set; set it, or give a default: ${\(name):-value}"))
       }
       out += value
       rest = rest[rest.index(after: close)...]

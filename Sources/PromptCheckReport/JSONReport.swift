@@ -212,14 +212,14 @@ package enum JSONReport {
   }
 
   /// Reads a JSON report back.
-  package static func parse(_ text: String, file: String) -> Result<Report, PreviousReport.Failure> {
+  package static func parse(_ text: String, file: String) -> Result<Report, PreviousReport.ReadError> {
     guard let json = try? JSON.parse(text), let cases = json["cases"]?.arrayValue else {
-      return .failure(PreviousReport.Failure(message: "\(file) is not a promptcheck JSON report"))
+      return .failure(PreviousReport.ReadError(message: "\(file) is not a promptcheck JSON report"))
     }
     var parsed: [ReportCase] = []
     for (i, c) in cases.enumerated() {
       guard let rc = ReportCase(json: c, fallbackIndex: i) else {
-        return .failure(PreviousReport.Failure(message: "\(file): case \(i) has no id or status"))
+        return .failure(PreviousReport.ReadError(message: "\(file): case \(i) has no id or status"))
       }
       parsed.append(rc)
     }

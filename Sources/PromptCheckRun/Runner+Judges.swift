@@ -6,7 +6,7 @@ import Synchronization
 
 /// What a case's judges found (README "Judged assertions").
 struct JudgedCase {
-  var judgements: [String: Result<Judgement, JudgeProblem>] = [:]
+  var judgements: [String: Result<Judgement, JudgeError>] = [:]
   /// The judge calls to keep in the cassette, in assertion order.
   var records: [Cassette.JudgeRecord] = []
   /// Problems that error the case: an unusable verdict, a failed command, a judge call not recorded.
@@ -27,7 +27,7 @@ extension Runner {
     let calls = AssertionEvaluator.judgeCalls(
       for: c.variant.assertions, completion: completion, case: c, transforms: c.variant.transforms)
     for call in calls {
-      let judgement: Result<Judgement, JudgeProblem>
+      let judgement: Result<Judgement, JudgeError>
       switch call.work {
       case .exec(let command, let input):
         judgement = await Self.runExec(command, input: input)
@@ -38,7 +38,7 @@ extension Runner {
       case .embeddings(let each):
         // One call per text; the first problem stops.
         var bodies: [JSON] = []
-        var problem: JudgeProblem?
+        var problem: JudgeError?
         for r in each {
           let one = JudgeCall(key: call.key, label: call.label, work: .embeddings([r]))
           switch await ask(one, c, fetched, &out) {
@@ -57,13 +57,13 @@ extension Runner {
 
   /// One server call of a judge through the source: its record kept, its usage added up.
   func ask(_ call: JudgeCall, _ c: PlannedCase, _ fetched: FetchResult, _ out: inout JudgedCase) async -> Result<
-    Completion, JudgeProblem
+    Completion, JudgeError
   > {
     switch await source.judge(call, for: c, fetched: fetched) {
     case .failure(let e):
       if e.kind == .staleCassette { out.cassetteStatus = .stale }
       if e.kind == .noCassette, out.cassetteStatus == nil { out.cassetteStatus = .missing }
-      return .failure(JudgeProblem(e.message))
+      return .failure(JudgeError(e.message))
     case .success(let answer):
       out.records.append(answer.record)
       let reply = Completion(response: answer.record.body, latencyMS: answer.record.durationMS)
@@ -73,10 +73,10 @@ extension Runner {
     }
   }
 
-  static func runExec(_ command: ExecCommand, input: String) async -> Result<Judgement, JudgeProblem> {
+  static func runExec(_ command: ExecCommand, input: String) async -> Result<Judgement, JudgeError> {
     switch await Subprocess.run(command.argv, input: input, timeoutMS: command.timeoutMS) {
     case .failure(let e):
-      return .failure(JudgeProblem(e.message))
+      return .failure(JudgeError(e.message))
     case .success(let f) where f.timedOut:
       return .failure("`\(command.display)` ran longer than \(command.timeoutMS) ms (timeout_ms) and was killed")
     case .success(let f):

@@ -53,7 +53,7 @@ package enum ServeHandler {
   }
 
   /// Why a request is refused before it is looked up.
-  struct Refusal: Error {
+  struct RefusalError: Error {
     var answer: (HTTPServer.Response, String)
   }
 
@@ -63,17 +63,17 @@ package enum ServeHandler {
 
   /// The body as a JSON object holding `required`; else the 400 that says what is wrong.
   static func requestObject(_ r: HTTPServer.Request, needs required: [String], for what: String) -> Result<
-    JSONObject, Refusal
+    JSONObject, RefusalError
   > {
     let body: JSON
     do {
       body = try JSON.parse(bytes: r.body)
     } catch {
-      return .failure(Refusal(answer: badRequest("the body is not JSON: \(error.description)")))
+      return .failure(RefusalError(answer: badRequest("the body is not JSON: \(error.description)")))
     }
     guard case .object(let fields) = body, required.allSatisfy({ fields[$0] != nil }) else {
       return .failure(
-        Refusal(answer: badRequest("\(what) needs \(required.joined(separator: " and "))")))
+        RefusalError(answer: badRequest("\(what) needs \(required.joined(separator: " and "))")))
     }
     return .success(fields)
   }

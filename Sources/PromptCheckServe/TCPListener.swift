@@ -231,7 +231,7 @@ package enum HTTPWire {
     package var keepAlive: Bool
   }
 
-  package struct BadRequest: Error, Sendable, Equatable {
+  package struct BadRequestError: Error, Sendable, Equatable {
     package var status: Int
     package var message: String
   }
@@ -239,7 +239,7 @@ package enum HTTPWire {
   /// Parses the bytes of a head up to and including its blank line (pure: the fuzz target's
   /// entry). Refuses what a proxy and this server could read differently: a repeated
   /// Content-Length, Transfer-Encoding, a line without ':', a bad request line.
-  package static func parseHead(_ bytes: ArraySlice<UInt8>) -> Result<Head, BadRequest> {
+  package static func parseHead(_ bytes: ArraySlice<UInt8>) -> Result<Head, BadRequestError> {
     var lines: [ArraySlice<UInt8>] = []
     var lineStart = bytes.startIndex
     var i = bytes.startIndex
@@ -252,20 +252,22 @@ package enum HTTPWire {
         i += 1
       }
     }
-    guard let first = lines.first else { return .failure(BadRequest(status: 400, message: "not an HTTP/1.x request")) }
+    guard let first = lines.first else {
+      return .failure(BadRequestError(status: 400, message: "not an HTTP/1.x request"))
+    }
     let requestLine = first.split(separator: 32, omittingEmptySubsequences: false).map {
       String(decoding: $0, as: UTF8.self)
     }
     guard requestLine.count == 3, !requestLine[0].isEmpty, !requestLine[1].isEmpty,
       requestLine[2].hasPrefix("HTTP/1.")
     else {
-      return .failure(BadRequest(status: 400, message: "not an HTTP/1.x request"))
+      return .failure(BadRequestError(status: 400, message: "not an HTTP/1.x request"))
     }
     var headers: [String: String] = [:]
     var lengths = 0
     for line in lines.dropFirst() where !line.isEmpty {
       guard let colon = line.firstIndex(of: 58) else {
-        return .failure(BadRequest(status: 400, message: "a header line has no ':'"))
+        return .failure(BadRequestError(status: 400, message: "a header line has no ':'"))
       }
       var value = line[(colon + 1)...]
       while let f = value.first, f == 32 || f == 9 { value = value.dropFirst() }
@@ -274,14 +276,16 @@ package enum HTTPWire {
       if name == "content-length" { lengths += 1 }
       headers[name] = String(decoding: value, as: UTF8.self)
     }
-    if lengths > 1 { return .failure(BadRequest(status: 400, message: "the request has more than one Content-Length")) }
+    if lengths > 1 {
+      return .failure(BadRequestError(status: 400, message: "the request has more than one Content-Length"))
+    }
     if headers["transfer-encoding"] != nil {
-      return .failure(BadRequest(status: 411, message: "send the body with a Content-Length"))
+      return .failure(BadRequestError(status: 411, message: "send the body with a Content-Length"))
     }
     let lengthText = headers["content-length"] ?? "0"
     guard !lengthText.isEmpty, lengthText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int(lengthText)
     else {
-      return .failure(BadRequest(status: 400, message: "the Content-Length is not a number"))
+      return .failure(BadRequestError(status: 400, message: "the Content-Length is not a number"))
     }
     let keepAlive = headers["connection"]?.lowercased() != "close" && requestLine[2] == "HTTP/1.1"
     return .success(

@@ -429,7 +429,7 @@ struct JudgeServer {
 
 @Suite struct JudgingTests {
   @Test func verdictsAreReadStrictly() throws {
-    func v(_ text: String, threshold: Double? = nil) -> Result<Verdict, JudgeProblem> {
+    func v(_ text: String, threshold: Double? = nil) -> Result<Verdict, JudgeError> {
       Judging.verdict(from: Completion(content: text), threshold: threshold)
     }
     #expect(
@@ -440,9 +440,9 @@ struct JudgeServer {
     #expect(try v(#"{"pass": false}"#).get().score == 0)
     // Thinking first (qwen3), then the verdict.
     #expect(try v("<think>hmm</think>\n{\"pass\": true}").get().pass)
-    #expect(throws: JudgeProblem.self) { try v("{}").get() }
-    #expect(throws: JudgeProblem.self) { try v(#"{"pass": true, "score": 1.5}"#).get() }
-    #expect(throws: JudgeProblem.self) { try v("").get() }
+    #expect(throws: JudgeError.self) { try v("{}").get() }
+    #expect(throws: JudgeError.self) { try v(#"{"pass": true, "score": 1.5}"#).get() }
+    #expect(throws: JudgeError.self) { try v("").get() }
   }
 
   @Test func similaritiesUseCosineAndPoolTokenVectors() throws {
@@ -455,10 +455,10 @@ struct JudgeServer {
     #expect(s.count == 2)
     #expect(abs(s[0]) < 1e-12)
     #expect(abs(s[1] - 0.5.squareRoot()) < 1e-12)
-    #expect(throws: JudgeProblem.self) {
+    #expect(throws: JudgeError.self) {
       try Judging.similarities(from: [["data": [["embedding": [1]], ["embedding": [1]]]]]).get()
     }
-    #expect(throws: JudgeProblem.self) {
+    #expect(throws: JudgeError.self) {
       try Judging.similarities(from: [["data": [["embedding": [0, 0]]]], ["data": [["embedding": [1, 0]]]]]).get()
     }
   }
@@ -471,9 +471,9 @@ struct JudgeServer {
     let capture = Transform.regexCapture(try CompiledRegex("id=(\\d+)"))
     #expect(try capture.apply("the id=42.").get() == "42")
     #expect(try Transform.apply([.stripCodeFence, .extractJSON], to: "```\nsay {\"k\": 1}\n```").get() == #"{"k": 1}"#)
-    #expect(throws: JudgeProblem.self) { try Transform.apply([.extractJSON, capture], to: "nothing").get() }
+    #expect(throws: JudgeError.self) { try Transform.apply([.extractJSON, capture], to: "nothing").get() }
     // A megabyte of unclosed brackets: none found, in a few passes rather than quadratic time.
-    #expect(throws: JudgeProblem.self) { try Transform.extractJSON.apply(String(repeating: "{", count: 1 << 20)).get() }
+    #expect(throws: JudgeError.self) { try Transform.extractJSON.apply(String(repeating: "{", count: 1 << 20)).get() }
     #expect(
       try Transform.extractJSON.apply(String(repeating: "[", count: 1000) + " {\"ok\": 1}").get() == #"{"ok": 1}"#)
     #expect(try Transform.extractJSON.apply(#"5" screen, {a] then {"b": [2]}"#).get() == #"{"b": [2]}"#)
@@ -483,7 +483,7 @@ struct JudgeServer {
     #expect(try Judging.execOutcome(status: 1, stdout: #"{"pass": true}"#, stderr: "").get().passed)
     #expect(try Judging.execOutcome(status: 0, stdout: "fine", stderr: "").get().passed)
     #expect(try !Judging.execOutcome(status: 1, stdout: "", stderr: "no").get().passed)
-    #expect(throws: JudgeProblem.self) { try Judging.execOutcome(status: 2, stdout: "", stderr: "").get() }
+    #expect(throws: JudgeError.self) { try Judging.execOutcome(status: 2, stdout: "", stderr: "").get() }
   }
 }
 

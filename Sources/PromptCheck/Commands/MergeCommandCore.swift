@@ -53,14 +53,14 @@ package enum MergeCommandCore {
     return problems.isEmpty ? nil : problems.joined(separator: "; ")
   }
 
-  package static func merge(_ reports: [(file: String, report: Report)]) -> Result<Report, PreviousReport.Failure> {
+  package static func merge(_ reports: [(file: String, report: Report)]) -> Result<Report, PreviousReport.ReadError> {
     var seen: [String: String] = [:]
     var cases: [ReportCase] = []
     for (file, report) in reports {
       for c in report.cases {
         if let other = seen[c.id] {
           return .failure(
-            PreviousReport.Failure(
+            PreviousReport.ReadError(
               message: "case \(c.id) is in both \(other) and \(file); merge reports of different shards"))
         }
         seen[c.id] = file

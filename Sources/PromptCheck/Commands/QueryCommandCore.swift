@@ -11,14 +11,14 @@ import PromptCheckServe
 
 /// `promptcheck query`: evaluate a JSONPath on a JSON document.
 package enum QueryCommandCore {
-  package enum Failure: Error, Equatable {
+  package enum QueryError: Error, Equatable {
     case badExpression(JSONPathError)
     case badDocument(JSONParseError)
-    case regexTimeout(RegexTimeout)
+    case regexTimeout(RegexTimeoutError)
   }
 
   /// The selected values (or their normalized paths) as a JSON array text.
-  package static func run(expression: String, document: [UInt8], paths: Bool) -> Result<String, Failure> {
+  package static func run(expression: String, document: [UInt8], paths: Bool) -> Result<String, QueryError> {
     let path: JSONPath
     do {
       path = try JSONPath(expression)

@@ -27,11 +27,15 @@ struct IRegexp: @unchecked Sendable {
     self.pattern = pattern
   }
 
-  func matchesEntirely(_ s: String, limit: Duration, deadline: ContinuousClock.Instant) throws(RegexTimeout) -> Bool {
+  func matchesEntirely(_ s: String, limit: Duration, deadline: ContinuousClock.Instant) throws(RegexTimeoutError)
+    -> Bool
+  {
     try RegexGuard.firstMatch(anchored, pattern: pattern, in: s, limit: limit, deadline: deadline) != nil
   }
 
-  func matchesSomewhere(_ s: String, limit: Duration, deadline: ContinuousClock.Instant) throws(RegexTimeout) -> Bool {
+  func matchesSomewhere(_ s: String, limit: Duration, deadline: ContinuousClock.Instant) throws(RegexTimeoutError)
+    -> Bool
+  {
     try RegexGuard.firstMatch(unanchored, pattern: pattern, in: s, limit: limit, deadline: deadline) != nil
   }
 

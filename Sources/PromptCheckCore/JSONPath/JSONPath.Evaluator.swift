@@ -11,7 +11,7 @@ struct EvaluationContext {
   let limit: Duration
   let deadline: ContinuousClock.Instant
   /// Set once a regex ran past the deadline; every later regex then reports no match at once.
-  var timeout: RegexTimeout?
+  var timeout: RegexTimeoutError?
 
   init(root: JSON, trackPaths: Bool, limit: Duration = RegexGuard.limit) {
     self.root = root

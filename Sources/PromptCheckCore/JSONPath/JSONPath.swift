@@ -17,7 +17,7 @@ package struct JSONPath: Sendable, CustomStringConvertible {
 
   /// The selected values, in nodelist order. `match()` and `search()` share one
   /// regex deadline for the whole evaluation; past it the query throws.
-  package func select(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [JSON] {
+  package func select(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeoutError) -> [JSON] {
     var ctx = EvaluationContext(root: document, trackPaths: false, limit: deadline)
     let nodes = ctx.evaluate(query, current: document)
     if let timeout = ctx.timeout { throw timeout }
@@ -25,7 +25,7 @@ package struct JSONPath: Sendable, CustomStringConvertible {
   }
 
   /// The selected nodes with their normalized paths (e.g. `$['a'][0]`).
-  package func selectWithPaths(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [(
+  package func selectWithPaths(_ document: JSON, deadline: Duration = RegexGuard.limit) throws(RegexTimeoutError) -> [(
     path: String, value: JSON
   )] {
     var ctx = EvaluationContext(root: document, trackPaths: true, limit: deadline)

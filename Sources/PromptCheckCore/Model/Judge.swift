@@ -139,7 +139,7 @@ package struct ExecOutcome: Sendable, Equatable {
 }
 
 /// Why a judge gave no judgement: an unusable verdict, a failed command, a transform that found nothing.
-package struct JudgeProblem: Error, Sendable, Equatable, CustomStringConvertible, ExpressibleByStringInterpolation {
+package struct JudgeError: Error, Sendable, Equatable, CustomStringConvertible, ExpressibleByStringInterpolation {
   package var message: String
   package var description: String { message }
 

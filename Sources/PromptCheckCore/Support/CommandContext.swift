@@ -8,12 +8,12 @@ package struct CommandContext: Sendable {
   package var out: @Sendable (String) -> Void
   package var err: @Sendable (String) -> Void
   /// Standard input read to its end (`query -`), within `limit` bytes.
-  package var readInput: @Sendable (_ limit: Int) -> Result<[UInt8], InputFile.Problem>
+  package var readInput: @Sendable (_ limit: Int) -> Result<[UInt8], InputFile.ReadError>
 
   package init(
     environment: [String: String], directory: String, stdoutIsTTY: Bool,
     out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
-    readInput: @escaping @Sendable (_ limit: Int) -> Result<[UInt8], InputFile.Problem> = {
+    readInput: @escaping @Sendable (_ limit: Int) -> Result<[UInt8], InputFile.ReadError> = {
       InputFile.read("/dev/stdin", limit: $0)
     }
   ) {

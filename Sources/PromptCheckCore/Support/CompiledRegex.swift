@@ -75,7 +75,7 @@ package struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
   package var description: String { flags.isEmpty ? pattern : "(?\(flags))\(pattern)" }
 
   /// The UTF-16 range of the first match, or nil; throws past the deadline.
-  package func firstMatch(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> Range<
+  package func firstMatch(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeoutError) -> Range<
     String.Index
   >? {
     guard let found = try RegexGuard.firstMatch(regex, pattern: description, in: s, limit: deadline),
@@ -85,7 +85,8 @@ package struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
   }
 
   /// The first match's text and its groups' (nil for a group that did not take part); throws past the deadline.
-  package func firstMatchGroups(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeout) -> [String?]?
+  package func firstMatchGroups(in s: String, deadline: Duration = RegexGuard.limit) throws(RegexTimeoutError)
+    -> [String?]?
   {
     var groups: [String?]?
     try RegexGuard.enumerate(
@@ -102,7 +103,7 @@ package struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
 
   /// Replaces every match (with `$1`-style templates), used by golden normalisers; throws past the deadline.
   package func replacingMatches(in s: String, with template: String, deadline: Duration = RegexGuard.limit)
-    throws(RegexTimeout)
+    throws(RegexTimeoutError)
     -> String
   {
     try RegexGuard.replacingMatches(regex, pattern: description, in: s, with: template, limit: deadline)

@@ -17,7 +17,8 @@ package struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConve
   }
 }
 
-/// A problem found in a user's file, reported compiler-style.
+/// A problem found in a user's file, reported compiler-style. The one thrown type not named
+/// `…Error`: it is also a warning or a note, and every stage collects it rather than throws it.
 package struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
   package enum Severity: String, Sendable { case error, warning, note }
 

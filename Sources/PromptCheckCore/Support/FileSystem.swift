@@ -16,7 +16,7 @@ package enum FileSystem {
   }
 
   /// Why `readRegular` gave no bytes.
-  package enum ReadRefusal: Error, Sendable, Equatable {
+  package enum FileReadError: Error, Sendable, Equatable {
     /// There is no such file (or it cannot be opened).
     case absent
     /// There is something, but not a file to read: what it is and why it is refused.
@@ -27,7 +27,7 @@ package enum FileSystem {
   /// device, a folder, a link that leads out of the project or a larger file is refused without
   /// reading it (and without waiting on a FIFO that has no writer).
   package static func readRegular(_ path: String, limit: Int, within project: ProjectRoot?) -> Result<
-    [UInt8], ReadRefusal
+    [UInt8], FileReadError
   > {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     guard fd >= 0 else { return .failure(.absent) }

@@ -6,9 +6,9 @@ package enum InputFile {
   /// The largest JSON document `query` reads.
   package static let documentLimit = 64 * 1024 * 1024
 
-  package static func read(_ path: String, limit: Int) -> Result<[UInt8], Problem> {
+  package static func read(_ path: String, limit: Int) -> Result<[UInt8], ReadError> {
     let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return .failure(Problem(errno: errno)) }
+    guard fd >= 0 else { return .failure(ReadError(errno: errno)) }
     defer { close(fd) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -17,16 +17,16 @@ package enum InputFile {
       if n == 0 { return .success(out) }
       if n < 0 {
         if errno == EINTR { continue }
-        return .failure(Problem(errno: errno))
+        return .failure(ReadError(errno: errno))
       }
       if out.count + n > limit {
-        return .failure(Problem(message: "it is larger than the limit of \(limit / 1024 / 1024) MiB"))
+        return .failure(ReadError(message: "it is larger than the limit of \(limit / 1024 / 1024) MiB"))
       }
       out.append(contentsOf: chunk[0..<n])
     }
   }
 
-  package struct Problem: Error, Sendable, CustomStringConvertible {
+  package struct ReadError: Error, Sendable, CustomStringConvertible {
     package var message: String
     init(message: String) { self.message = message }
     init(errno code: Int32) { message = String(cString: strerror(code)) }

@@ -4,7 +4,7 @@ import Foundation
 /// output or a user's document (the `regex` assertion, JSON-path `match()` and
 /// `search()`, golden `replace` normalisers, `query`) runs through `RegexGuard`,
 /// so a catastrophic pattern stops with this error instead of hanging the run.
-package struct RegexTimeout: Error, Sendable, Equatable, CustomStringConvertible {
+package struct RegexTimeoutError: Error, Sendable, Equatable, CustomStringConvertible {
   package var pattern: String
   package var limit: Duration
   /// Code points of the text it was matching.
@@ -29,7 +29,7 @@ package enum RegexGuard {
   static func enumerate(
     _ regex: NSRegularExpression, pattern: String, in s: String, limit: Duration, deadline: ContinuousClock.Instant,
     _ body: (NSTextCheckingResult) -> Bool
-  ) throws(RegexTimeout) {
+  ) throws(RegexTimeoutError) {
     let clock = ContinuousClock()
     var timedOut = clock.now > deadline
     var progress = 0
@@ -51,14 +51,14 @@ package enum RegexGuard {
         }
       }
     }
-    if timedOut { throw RegexTimeout(pattern: pattern, limit: limit, textLength: s.unicodeScalars.count) }
+    if timedOut { throw RegexTimeoutError(pattern: pattern, limit: limit, textLength: s.unicodeScalars.count) }
   }
 
   /// The UTF-16 range of the first match, or nil.
   static func firstMatch(
     _ regex: NSRegularExpression, pattern: String, in s: String, limit: Duration = limit,
     deadline: ContinuousClock.Instant? = nil
-  ) throws(RegexTimeout) -> NSRange? {
+  ) throws(RegexTimeoutError) -> NSRange? {
     var found: NSRange?
     try enumerate(
       regex, pattern: pattern, in: s, limit: limit, deadline: deadline ?? ContinuousClock().now.advanced(by: limit)
@@ -72,7 +72,7 @@ package enum RegexGuard {
   /// Every match replaced by `template` (`$1` style), within the deadline.
   static func replacingMatches(
     _ regex: NSRegularExpression, pattern: String, in s: String, with template: String, limit: Duration = limit
-  ) throws(RegexTimeout) -> String {
+  ) throws(RegexTimeoutError) -> String {
     var matches: [NSTextCheckingResult] = []
     try enumerate(regex, pattern: pattern, in: s, limit: limit, deadline: ContinuousClock().now.advanced(by: limit)) {
       matches.append($0)

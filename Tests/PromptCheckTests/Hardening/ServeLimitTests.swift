@@ -105,7 +105,7 @@ func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
   ])
   func aHeadReadTwoWaysIsRefused(_ head: String, _ status: Int, _ message: String) {
     #expect(
-      HTTPWire.parseHead(ArraySlice(head.utf8)) == .failure(HTTPWire.BadRequest(status: status, message: message)))
+      HTTPWire.parseHead(ArraySlice(head.utf8)) == .failure(HTTPWire.BadRequestError(status: status, message: message)))
   }
 
   @Test func aHeadIsParsed() async throws {
