@@ -2,9 +2,10 @@ import Foundation
 
 /// Paths the tests share.
 enum TestPaths {
-  /// The package root (this file is Tests/PromptCheckTests/Support.swift).
+  /// The package root (this file is Tests/PromptCheckTests/Support/Support.swift).
   static let packageRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
   /// Public test data kept in the repository (`Tests/Fixtures`, each folder with its licence notice).
   static let fixtures: URL = packageRoot.appendingPathComponent("Tests/Fixtures")

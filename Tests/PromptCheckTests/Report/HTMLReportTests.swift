@@ -13,11 +13,6 @@ import Testing
 @testable import PromptCheckRun
 @testable import PromptCheckServe
 
-/// Chromium, where the machine has it (Debian's `chromium` package).
-let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
-  FileManager.default.isExecutableFile(atPath: $0)
-}
-
 @Suite struct HTMLReportTests {
   @Test func wordDiffMarksOnlyChangedWords() {
     let (l, r) = HTMLReport.wordDiff("the monthly <report>", "the weekly <report>")

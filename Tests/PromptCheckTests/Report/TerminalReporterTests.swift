@@ -14,12 +14,6 @@ import Testing
 @testable import PromptCheckRun
 @testable import PromptCheckServe
 
-final class Sink: Sendable {
-  let text = Mutex("")
-  func write(_ s: String) { text.withLock { $0 += s } }
-  var value: String { text.withLock { $0 } }
-}
-
 @Suite struct TerminalReporterTests {
   func result(_ id: String, _ status: CaseStatus, findings: [Finding] = []) throws -> CaseResult {
     let t = try loadTest("tests:\n  - name: \(id)\n    prompt: x\n")
@@ -195,13 +189,4 @@ final class Sink: Sendable {
     let q = await CLI.run(["run", "-q", "-j", "2", "--allow-empty", "--filter", "none"], in: dir.url)
     #expect(q.stderr.contains("no tests dir"))
   }
-}
-
-/// Ends a run as the runner does: each case reported in order, then the summary.
-func finishRun(_ r: TerminalReporter, _ cases: [CaseResult], durationMS: Int, mode: RunMode) {
-  let reported = cases.map(ReportCase.init)
-  for c in reported { r.handle(.caseReported(c)) }
-  r.handle(
-    .runFinished(
-      RunSummary(startedAt: Date(), durationMS: durationMS, mode: mode, totals: ReportTotals(reported))))
 }

@@ -12,9 +12,6 @@ import Testing
 @testable import PromptCheckRun
 @testable import PromptCheckServe
 
-/// Python's jsonschema, where it is installed (.ci/run installs it from PyPI).
-let jsonschemaAvailable: Bool = (try? Shell.run("python3", ["-c", "import jsonschema"]).status == 0) ?? false
-
 @Suite struct EditorSchemaTests {
   @Test func everyKeyTheLoaderTakesHasAShape() {
     #expect(EditorSchema.unshapedKeys == [])

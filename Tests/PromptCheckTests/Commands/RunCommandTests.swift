@@ -13,61 +13,6 @@ import Testing
 @testable import PromptCheckRun
 @testable import PromptCheckServe
 
-/// A project folder whose provider is a loopback server; both go at the end of the test's scope.
-final class Project: Sendable {
-  let dir: TemporaryDirectory
-  let server: LoopbackServer
-
-  init(
-    suites: [String: String], extraConfig: String = "", providerExtra: String = "",
-    handler: @escaping @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply
-  ) throws {
-    dir = try TemporaryDirectory()
-    server = try LoopbackServer(handler: handler)
-    try dir.write(
-      "promptcheck.yaml",
-      """
-      providers:
-        local:
-          base_url: \(server.baseURL)
-          api_key_env: LOCAL_TEST_KEY
-          model: test-model
-      \(providerExtra)
-      \(extraConfig)
-      """)
-    for (name, text) in suites { try dir.write("prompts/\(name).yaml", text) }
-  }
-
-  func run(_ args: [String], env: [String: String] = [:]) async -> BinaryRunner.Result {
-    await CLI.run(
-      ["run"] + args, in: dir.url, environment: ["LOCAL_TEST_KEY": "sk-test-0123456789abcdef"].merging(env) { $1 })
-  }
-
-  deinit {
-    server.stop()
-  }
-}
-
-/// Answers "Echo: <last user message>", so each case's output is predictable.
-let echo: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { request, _ in
-  let content = request.json?["messages"]?.arrayValue?.last?["content"]?.stringValue ?? ""
-  if request.json?["stream"] == .bool(true) {
-    return .sse(FakeOpenAI.stream(["Echo: ", content], model: request.model))
-  }
-  return .json(FakeOpenAI.completion("Echo: " + content, model: request.model))
-}
-
-let simpleSuite = """
-  tests:
-    - name: greets
-      prompt: hello
-      assert: [{contains: "Echo: hello"}]
-    - name: streams
-      prompt: streamed text
-      params: {stream: true}
-      assert: [{equals: "Echo: streamed text"}, {max-tokens: {total: 10}}]
-  """
-
 @Suite struct RunCommandTests {
   @Test func liveRunPassesAndWritesReports() async throws {
     let p = try Project(suites: ["basic": simpleSuite], handler: echo)
@@ -175,25 +120,6 @@ let simpleSuite = """
     #expect(html.contains("Tom &amp; Jerry &lt;b&gt;"))
   }
 }
-
-/// Runs a tool from PATH.
-enum Shell {
-  static func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [tool] + args
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-  }
-}
-
-/// Python's junitparser, where it is installed (.ci/run installs it from PyPI).
-let junitparserAvailable: Bool = (try? Shell.run("python3", ["-c", "import junitparser"]).status == 0) ?? false
 
 @Suite struct JUnitConsumerTests {
   @Test(.enabled(if: junitparserAvailable, "python3 with junitparser is not installed"))

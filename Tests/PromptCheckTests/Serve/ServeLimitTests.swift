@@ -16,18 +16,6 @@ import Testing
   import Glibc
 #endif
 
-/// Waits for `process` to end, sleeping between looks (a test that blocks a thread of the
-/// cooperative pool slows every other test's run).
-func finished(_ process: Process) async {
-  while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-  process.waitUntilExit()
-}
-
-/// Runs `body` on a thread of its own, off the cooperative pool.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-  await withCheckedContinuation { done in Thread { done.resume(returning: body()) }.start() }
-}
-
 /// A raw TCP client of a local port: the one owner of its socket, closed in `deinit`.
 final class RawClient: Sendable {
   let fd: Int32
@@ -71,16 +59,6 @@ final class RawClient: Sendable {
       }
     }
   }
-}
-
-/// Polls `condition` every 20 ms for up to `seconds` (sleeping, not holding a thread of the pool).
-func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
-  let deadline = Date().addingTimeInterval(seconds)
-  while Date() < deadline {
-    if condition() { return true }
-    try? await Task.sleep(for: .milliseconds(20))
-  }
-  return condition()
 }
 
 @Suite(.serialized) struct ServeLimitTests {

@@ -1,0 +1,44 @@
+import Foundation
+import LoopbackServer
+import Testing
+
+@testable import PromptCheck
+@testable import PromptCheckCompare
+@testable import PromptCheckCore
+@testable import PromptCheckEvaluate
+@testable import PromptCheckExecute
+@testable import PromptCheckLoad
+@testable import PromptCheckPlan
+@testable import PromptCheckReport
+@testable import PromptCheckRun
+@testable import PromptCheckServe
+
+/// Runs a tool from PATH.
+enum Shell {
+  static func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [tool] + args
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+}
+
+/// Python's junitparser, where it is installed (.ci/run installs it from PyPI).
+let junitparserAvailable: Bool = (try? Shell.run("python3", ["-c", "import junitparser"]).status == 0) ?? false
+
+/// Python's jsonschema, where it is installed (.ci/run installs it from PyPI).
+let jsonschemaAvailable: Bool = (try? Shell.run("python3", ["-c", "import jsonschema"]).status == 0) ?? false
+
+/// The official OpenAI Python SDK, where it is installed (.ci/run installs it from PyPI).
+let openaiSDKAvailable: Bool = (try? Shell.run("python3", ["-c", "import openai"]).status == 0) ?? false
+
+/// Chromium, where the machine has it (Debian's `chromium` package).
+let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
+  FileManager.default.isExecutableFile(atPath: $0)
+}
