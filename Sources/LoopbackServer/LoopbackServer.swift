@@ -184,6 +184,28 @@ package enum FakeOpenAI {
     return .object(o)
   }
 
+  /// A completion that calls tools (`finish_reason: tool_calls`, content null), each `(name, arguments)`.
+  package static func toolCalls(_ calls: [(name: String, arguments: String)], model: String = "test-model") -> JSON {
+    guard case .object(var o) = completion("", model: model, finish: "tool_calls") else { return .null }
+    o["choices"] = [
+      [
+        "index": 0,
+        "message": [
+          "role": "assistant", "content": .null,
+          "tool_calls": .array(
+            calls.enumerated().map { k, c in
+              [
+                "id": .string("call_\(k + 1)"), "type": "function",
+                "function": ["name": .string(c.name), "arguments": .string(c.arguments)],
+              ]
+            }),
+        ],
+        "finish_reason": "tool_calls",
+      ]
+    ]
+    return .object(o)
+  }
+
   package static func chunk(_ delta: JSON, finish: String? = nil, model: String = "test-model") -> String {
     var choice = JSONObject()
     choice["index"] = 0

@@ -12,9 +12,10 @@ package struct AssertionEvaluator: Sendable {
   /// the judges found (by `Assertion.key`); `transforms` are the test's, applied to the output.
   package func evaluate(
     _ assertions: [Assertion], on completion: Completion, judgements: [String: Result<Judgement, JudgeError>] = [:],
-    transforms: [Transform] = []
+    transforms: [Transform] = [], steps: [Step] = []
   ) -> [Finding] {
     var subjects = Subjects(completion: completion, judgements: judgements, testTransforms: transforms)
+    subjects.steps = steps
     return assertions.map { evaluate($0, subjects: &subjects) }
   }
 
@@ -117,6 +118,8 @@ package struct AssertionEvaluator: Sendable {
     let judgements: [String: Result<Judgement, JudgeError>]
     /// The test's `transform:`, for assertions on the output.
     let testTransforms: [Transform]
+    /// A looped case's steps (README "Steps"); empty for a single request.
+    var steps: [Step] = []
     private var responseText: String?
     private var parsed: [Assertion.Subject: Result<JSON, JSONParseError>] = [:]
     private var overrides: [Assertion.Subject: String] = [:]
@@ -129,6 +132,14 @@ package struct AssertionEvaluator: Sendable {
       self.judgements = judgements
       self.testTransforms = testTransforms
     }
+
+    /// The trajectory's tool calls in order: every model step's (a single request: its answer's).
+    var trajectoryCalls: [Completion.ToolCall] {
+      steps.isEmpty ? completion.toolCalls : steps.flatMap { $0.completion?.toolCalls ?? [] }
+    }
+
+    /// How many model calls the case made.
+    var modelCalls: Int { steps.isEmpty ? 1 : steps.modelCallCount }
 
     /// The transforms that apply to an assertion: the test's (on the output), then its own.
     func transforms(for a: Assertion) -> [Transform] {
@@ -242,7 +253,13 @@ package struct AssertionEvaluator: Sendable {
         ifNot: actual.map { "it finished with \(JSON.quoted($0))" } ?? "it has no finish reason",
         ifHolds: "it did")
     case .toolCall(let name, let arguments):
-      return toolCallOutcome(c.toolCalls, name: name, arguments: arguments)
+      return toolCallOutcome(subjects.trajectoryCalls, name: name, arguments: arguments)
+    case .toolSequence(let names, let mode):
+      return toolSequenceOutcome(subjects.trajectoryCalls.map(\.name), names, mode)
+    case .toolUsed(let name, let lo, let hi):
+      return toolUsedOutcome(subjects.trajectoryCalls.map(\.name), name, lo, hi)
+    case .stepCount(let lo, let hi):
+      return stepCountOutcome(subjects.modelCalls, lo, hi)
     case .maxLatencyMS(let limit):
       return Outcome(
         holds: c.latencyMS <= limit, expectation: "take at most \(limit) ms",

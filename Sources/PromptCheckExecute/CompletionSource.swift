@@ -11,6 +11,19 @@ package protocol CompletionSource: Sendable {
   func judge(_ call: JudgeCall, for c: PlannedCase, fetched: FetchResult) async -> Result<JudgeAnswer, CallError>
   /// Writes what the case recorded; an error when it could not be written.
   func finish(_ c: PlannedCase, fetched: inout FetchResult, judges: [Cassette.JudgeRecord]) -> CallError?
+  /// A looped case's model call after its first (README "Agents: tool loops"): step `number`
+  /// (1-based, tool steps counted), replayed or called as the mode says, and kept in `fetched`.
+  func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async -> Result<
+    Completion, CallError
+  >
+}
+
+extension CompletionSource {
+  package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async
+    -> Result<Completion, CallError>
+  {
+    .failure(CallError(.noCassette, "step \(number): this source answers only a case's first call"))
+  }
 }
 
 /// A judge call's answer, replayed or live.
@@ -30,6 +43,12 @@ package struct FetchResult: Sendable {
   package var onDisk: Cassette?
   /// A new recording of the main call, written by `finish` with its judges.
   package var toRecord: Cassette?
+  /// A looped case: whether its later model calls are made (live, record, or `auto` from the
+  /// first step that differs) rather than replayed.
+  package var calling = false
+  /// A looped case's steps after the first, as its cassette holds them (every mode keeps them:
+  /// `auto` re-recording from step k keeps the ones before it).
+  package var stepRecords: [Cassette.StepRecord] = []
 
   package init(
     result: Result<Completion, CallError>, attempts: Int, cassette: CassetteReport, notes: [String] = [],
@@ -40,5 +59,18 @@ package struct FetchResult: Sendable {
     self.cassette = cassette
     self.notes = notes
     self.recordedChange = recordedChange
+  }
+}
+
+extension FetchResult {
+  /// Keeps a step that no call made (a tool's result) for the cassette.
+  package mutating func keep(_ step: Step) { stepRecords.append(Cassette.StepRecord(step)) }
+}
+
+extension FetchResult {
+  /// The step the cassette on disk records at `number` (1-based; step 1 is its root call).
+  package func recorded(step number: Int) -> Cassette.StepRecord? {
+    guard let steps = onDisk?.steps, number >= 2, number - 2 < steps.count else { return nil }
+    return steps[number - 2]
   }
 }

@@ -35,6 +35,13 @@ package struct RedactingSource: CompletionSource {
     base.finish(c, fetched: &fetched, judges: judges).map(redacted)
   }
 
+  package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async
+    -> Result<Completion, CallError>
+  {
+    await base.fetchStep(c, number: number, request: request, fetched: &fetched).map { redactor($0) }
+      .mapError(redacted)
+  }
+
   func redacted(_ e: CallError) -> CallError {
     var e = e
     e.message = redactor(e.message)

@@ -238,6 +238,8 @@ extension NodeReader {
         return .servedProvider(names)
       }
       return strictString(value, what).map { .servedProvider([$0]) }
+    case .toolSequence, .toolUsed, .stepCount:
+      return trajectoryCheck(kind, value, what, render)
     }
   }
 

@@ -88,6 +88,18 @@ package enum EditorSchema {
     "dataset": (
       ["type": "string", "pattern": "\\.(csv|jsonl)$"], "A CSV or JSONL file: one case per row, its columns as vars."
     ),
+    "mocks": (
+      ["type": "object"],
+      "Tool results by tool name: a value, a list of {when, result} cases, or {exec: COMMAND, timeout_ms}; the test runs a tool loop."
+    ),
+    "loop": (
+      [
+        "type": "object",
+        "properties": ["max_steps": integer(1...ToolLoop.maxMaxSteps), "first_step": ["type": "object"]],
+        "additionalProperties": false,
+      ],
+      "The tool loop: max_steps (model calls, default 10) and first_step (params of the first call only)."
+    ),
   ]
 
   static let suiteEntries: [String: Entry] = [
@@ -100,6 +112,7 @@ package enum EditorSchema {
     "providers": testEntries["providers"] ?? (.null, ""),
     "models": testEntries["models"] ?? (.null, ""),
     "prompts": testEntries["prompts"] ?? (.null, ""),
+    "mocks": testEntries["mocks"] ?? (.null, ""),
   ]
 
   static let providerEntries: [String: Entry] = [

@@ -5,12 +5,12 @@ import PromptCheckCore
 /// suite and diagnostics out; `{{file:…}}` includes are read through `readFile`.
 package enum SuiteLoader {
   package static let suiteKeys = [
-    "description", "provider", "model", "providers", "models", "prompts", "system", "defaults", "tests",
+    "description", "provider", "model", "providers", "models", "prompts", "system", "defaults", "mocks", "tests",
   ]
   package static let testKeys = [
     "name", "description", "tags", "vars", "matrix", "dataset", "messages", "prompt", "prompts", "system", "params",
     "assert", "golden", "repeat", "min_pass_rate", "skip", "only", "model", "provider", "providers", "models",
-    "threshold", "transform",
+    "threshold", "transform", "mocks", "loop",
   ]
   static let notInDefaults = ["name", "matrix", "dataset", "repeat", "min_pass_rate", "skip", "only"]
   package static var defaultsKeys: [String] { testKeys.filter { !notInDefaults.contains($0) } }
@@ -74,7 +74,7 @@ struct Loader: Sendable {
     var model: String?
     var system: YAMLNode?
     var defaults: [String: YAMLNode] = [:]
-    /// Suite-level `providers:`, `models:` and `prompts:` (a test's or its defaults' win).
+    /// Suite-level `providers:`, `models:`, `prompts:` and `mocks:` (a test's or its defaults' win).
     var lists: [String: YAMLNode] = [:]
   }
 
@@ -114,7 +114,7 @@ struct Loader: Sendable {
     }
     ctx.model = m["model"].flatMap { r.strictString($0, "model") }
     ctx.system = m["system"]
-    for key in ["providers", "models", "prompts"] { ctx.lists[key] = m[key] }
+    for key in ["providers", "models", "prompts", "mocks"] { ctx.lists[key] = m[key] }
     // The config's defaults first; the suite's win (maps merged key by key, assertion lists joined).
     for (key, value) in config.defaults { ctx.defaults[key] = value }
     if let d = m["defaults"] {
@@ -228,7 +228,7 @@ struct Loader: Sendable {
     let versions = promptVersions(keys, ctx: ctx)
     let data = dataset(keys)
     var spec = TestSpec(
-      name: name, nameNode: nameNode, slug: slug, keys: keys, description: description, tags: tags,
+      name: name, nameNode: nameNode, slug: slug, keys: keys, context: ctx, description: description, tags: tags,
       answering: answering, versions: versions, data: data,
       chat: chatSpec(keys, name: name, nameNode: nameNode, hasVersions: !versions.isEmpty, ctx: ctx))
     spec.vars = vars(keys)

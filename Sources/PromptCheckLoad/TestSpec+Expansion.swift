@@ -55,6 +55,7 @@ extension Loader {
     let params = self.params(spec, render: render)
     let transforms = spec.keys.pick("transform").flatMap { r.transforms($0, "transform", render) } ?? []
     let assertions = self.assertions(spec, render: render)
+    let loop = toolLoop(spec.keys, ctx: spec.context, params: params, paramPairs: spec.paramPairs, render: render)
     let answering = answerers(spec, render: render, rendered: { problems.isEmpty })
     fileCache = cache
     reportTemplateProblems(problems, vars: caseVars)
@@ -64,7 +65,7 @@ extension Loader {
         .init(
           matrix: dimension.combination, vars: caseVars, system: chat.isPrompt ? system : nil, params: params,
           assertions: assertions, provider: a.provider, model: a.model, target: a.target,
-          threshold: spec.gating.threshold, transforms: transforms))
+          threshold: spec.gating.threshold, transforms: transforms, loop: loop))
     }
   }
 

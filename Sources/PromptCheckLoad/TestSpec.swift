@@ -9,6 +9,8 @@ struct TestSpec {
   var nameNode: YAMLNode
   var slug: String
   var keys: TestKeys
+  /// What the suite level says (its `mocks:` among it).
+  var context: Loader.SuiteContext
   var description: String?
   var tags: [String] = []
   var answering: AnsweringSpec

@@ -147,13 +147,33 @@ package struct Runner: Sendable {
     switch fetched.result.map({ presented($0, c) }) {
     case .failure(let e):
       result.outcome = .errored(e.message)
-    case .success(let completion):
-      // A single request is a one-step case; its judges are attached to that step.
-      result.steps = [.model(completion)]
+    case .success(let first):
+      // A single request is a one-step case; a looped case runs its loop from here.
+      var completion = first
+      var loopFinding: Finding?
+      if let loop = c.variant.loop {
+        let run = await runLoop(c, loop: loop, first: first, fetched: &fetched)
+        result.steps = run.steps
+        result.attempts = fetched.attempts
+        result.notes = fetched.notes
+        if let error = run.error {
+          // Nothing is recorded of a case that errors.
+          result.cassette = fetched.cassette
+          result.outcome = .errored(error)
+          break
+        }
+        completion = run.steps.finalAnswerIndex.flatMap { run.steps[$0].completion } ?? first
+        loopFinding = run.finding
+      } else {
+        result.steps = [.model(first)]
+      }
+      // The judges are attached to the step whose answer they judge, the final one.
       let judged = await judge(c, completion: completion, fetched: fetched)
-      result.steps[0].judgeUsage = judged.usage
+      result.judgeUsage = judged.usage
       result.findings = evaluator.evaluate(
-        c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms)
+        c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms,
+        steps: c.variant.loop == nil ? [] : result.steps)
+      if let loopFinding { result.findings.append(loopFinding) }
       var errors = judged.errors
       if let e = source.finish(c, fetched: &fetched, judges: judged.records) { errors.append(e.message) }
       result.cassette = fetched.cassette
@@ -172,7 +192,11 @@ package struct Runner: Sendable {
       }
       // The raw response is not reported (the content, usage and model are): a long run keeps
       // only what its reports and summary need.
-      result.completion?.response = .null
+      for i in result.steps.indices {
+        guard var answer = result.steps[i].completion else { continue }
+        answer.response = .null
+        result.steps[i].completion = answer
+      }
       let decision = CaseDecision.decide(result.findings, threshold: c.variant.threshold)
       result.score = decision.score
       if let note = decision.note { result.notes.append(note) }

@@ -34,6 +34,24 @@ package struct Assertion: Sendable {
     case exec(ExecCommand)
     /// Passes when one of these passes.
     case anyOf([Assertion])
+    /// The tools a looped case called, by name, in trajectory order (README "Agents: tool loops").
+    case toolSequence([String], mode: SequenceMode)
+    /// How often a tool was called: at least `min` (default 1), at most `max`.
+    case toolUsed(name: String, min: Int, max: Int?)
+    /// How many model calls the case made.
+    case stepCount(min: Int?, max: Int?)
+  }
+
+  /// How `tool-sequence` compares the calls with its list.
+  package enum SequenceMode: String, Sendable, CaseIterable {
+    /// The calls are exactly these, in this order.
+    case exact
+    /// These calls come in this order; other calls may come between them.
+    case inOrder = "in-order"
+    /// Exactly these calls (names and counts), in any order.
+    case anyOrder = "any-order"
+    /// Every call made is one of these (the model used no other tool).
+    case subset
   }
 
   /// Every kind of README "Assertions", as written in a suite.
@@ -56,6 +74,9 @@ package struct Assertion: Sendable {
     case llmRubric = "llm-rubric"
     case similar, exec
     case anyOf = "any-of"
+    case toolSequence = "tool-sequence"
+    case toolUsed = "tool-used"
+    case stepCount = "step-count"
 
     /// Kinds that read a subject, so `on:` applies to them (the others read the response's metadata).
     package var readsSubject: Bool {
@@ -64,7 +85,7 @@ package struct Assertion: Sendable {
         .jsonPath, .llmRubric, .similar:
         return true
       case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost, .servedModel, .servedProvider, .exec,
-        .anyOf:
+        .anyOf, .toolSequence, .toolUsed, .stepCount:
         return false
       }
     }

@@ -63,8 +63,15 @@ package struct ChatRequest: Sendable {
 }
 
 extension PlannedCase {
-  /// The case's model call.
+  /// The case's model call (a looped case's first, with `loop.first_step` over its params).
   package var request: ChatRequest {
-    ChatRequest(provider: provider, model: model, messages: variant.messages, params: variant.params)
+    var params = variant.params
+    for (key, value) in variant.loop?.firstStep?.members ?? [] { params[key] = value }
+    return ChatRequest(provider: provider, model: model, messages: variant.messages, params: params)
+  }
+
+  /// A looped case's later model call: the conversation so far, with the test's own params.
+  package func request(messages: [JSON]) -> ChatRequest {
+    ChatRequest(provider: provider, model: model, messages: messages, params: variant.params)
   }
 }

@@ -171,12 +171,14 @@ package struct TestVariant: Sendable, BoxedFields {
     package var threshold: Double? = nil
     /// `transform:` of the test: shapes the output before every assertion on the output.
     package var transforms: [Transform] = []
+    /// A looped case's mocks and limits (README "Agents: tool loops"); nil for a single request.
+    package var loop: ToolLoop? = nil
 
     /// Every stored property (the memberwise initializer, visible to the package).
     package init(
       matrix: [(key: String, value: String)], vars: [String: String], system: String?, params: JSONObject,
       assertions: [Assertion], provider: Provider, model: String, target: String?, threshold: Double? = nil,
-      transforms: [Transform] = []
+      transforms: [Transform] = [], loop: ToolLoop? = nil
     ) {
       self.matrix = matrix
       self.vars = vars
@@ -188,6 +190,7 @@ package struct TestVariant: Sendable, BoxedFields {
       self.target = target
       self.threshold = threshold
       self.transforms = transforms
+      self.loop = loop
     }
 
     /// Whether a variant with these fields may share `other`'s box: exactly the same values (texts
@@ -207,6 +210,7 @@ package struct TestVariant: Sendable, BoxedFields {
         && sameList(assertions, other.assertions) && sameList(transforms, other.transforms)
         && provider.box === other.provider.box && same(model, other.model) && same(target, other.target)
         && same(system, other.system) && threshold?.bitPattern == other.threshold?.bitPattern
+        && loop == nil && other.loop == nil
         && vars.count == other.vars.count
         && zip(vars, other.vars).allSatisfy { same($0.key, $1.key) && same($0.value, $1.value) }
     }

@@ -125,7 +125,7 @@ package struct CassetteSource: CompletionSource {
           cassette
         )
       }
-      if !cassette.steps.isEmpty {
+      if !cassette.steps.isEmpty, c.variant.loop == nil {
         // Recorded as a case of several steps (README "Steps"); this case is one request now.
         let message = "it records \(cassette.steps.count + 1) steps; this case is a single request"
         return (.stale(Self.staleMessage(message, display)), cassette)
@@ -164,6 +164,14 @@ package struct CassetteSource: CompletionSource {
         result: .failure(CallError(.noCassette, "no client to call the API in \(mode.rawValue) mode")), attempts: 0,
         cassette: CassetteReport(path: display, status: .missing))
     }
+    var fetched = await fetchLive(c, client: client, found: found, previous: previous)
+    fetched.calling = true
+    return fetched
+  }
+
+  /// Step 2, when the mode calls: the live call, recorded unless the mode is live.
+  func fetchLive(_ c: PlannedCase, client: ChatClient, found: Lookup, previous: Cassette?) async -> FetchResult {
+    let display = store.displayPath(c)
     var (outcome, completion) = await callLive(c.request, client: client, budget: budget)
     if mode == .auto, case .stale(let why) = found, case .failure(var e) = completion {
       // Say what went stale before why it could not be recorded again (a missing key, a server down…).
@@ -213,7 +221,16 @@ package struct CassetteSource: CompletionSource {
   package func finish(_ c: PlannedCase, fetched: inout FetchResult, judges: [Cassette.JudgeRecord]) -> CallError? {
     guard mode != .replay, mode != .live else { return nil }
     var cassette: Cassette
-    if let new = fetched.toRecord {
+    let display = store.displayPath(c)
+    if var new = fetched.toRecord {
+      if c.variant.loop != nil { new.steps = fetched.stepRecords }
+      // A looped case recorded again step by step, every step as before: the file stays.
+      if let old = fetched.onDisk, c.variant.loop != nil, old.sameInteraction(as: new),
+        Cassette.sameJudges(old.judges, judges)
+      {
+        fetched.cassette = CassetteReport(path: display, status: .unchanged)
+        return nil
+      }
       cassette = new
     } else if let old = fetched.onDisk, !Cassette.sameJudges(old.judges, judges) {
       // The main call replayed (or was recorded again unchanged); its judges changed.
@@ -222,7 +239,6 @@ package struct CassetteSource: CompletionSource {
       return nil
     }
     cassette.judges = judges
-    let display = store.displayPath(c)
     do {
       let yaml = try cassette.yaml(redacting: redactor)
       let size = yaml.utf8.count

@@ -1,0 +1,164 @@
+import Foundation
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+
+/// What a looped case did (README "Agents: tool loops").
+struct LoopRun {
+  var steps: [Step]
+  /// Why the case errors: a tool call nothing answers, a step the cassette lacks, a failed call.
+  var error: String?
+  /// `loop.max_steps` reached with the model still calling tools: the case fails.
+  var finding: Finding?
+}
+
+extension Runner {
+  /// Runs a looped case from its first answer: every tool call answered from its mock, the
+  /// assistant message and one `role: tool` message per call appended, the conversation sent
+  /// again, until an answer calls no tool or `loop.max_steps` model calls were made.
+  func runLoop(_ c: PlannedCase, loop: ToolLoop, first: Completion, fetched: inout FetchResult) async -> LoopRun {
+    var run = LoopRun(steps: [.model(first)])
+    var messages = c.variant.messages
+    var answer = first
+    while !answer.toolCalls.isEmpty {
+      if run.steps.modelCallCount >= loop.maxSteps {
+        run.finding = Finding(
+          label: "loop", kind: "max-steps", passed: false,
+          message:
+            "the model still called tools after \(loop.maxSteps) model calls (loop.max_steps); it called \(answer.toolCalls.map(\.name).joined(separator: ", ")) last",
+          location: c.location)
+        return run
+      }
+      messages.append(Self.assistantMessage(answer))
+      for (k, call) in answer.toolCalls.enumerated() {
+        let number = run.steps.count + 1
+        let id = call.id ?? "call_\(number)_\(k)"
+        let clock = ContinuousClock()
+        let start = clock.now
+        switch await answerTool(call, number: number, loop: loop, c: c, fetched: fetched) {
+        case .failure(let problem):
+          run.error = problem.message
+          return run
+        case .success(var result):
+          result.callID = id
+          let step = Step(kind: .tool, answer: .toolResult(result), durationMS: (clock.now - start).milliseconds)
+          run.steps.append(step)
+          fetched.keep(step)
+          messages.append(["role": "tool", "tool_call_id": .string(id), "content": .string(result.content)])
+        }
+      }
+      let number = run.steps.count + 1
+      switch await source.fetchStep(c, number: number, request: c.request(messages: messages), fetched: &fetched) {
+      case .failure(let e):
+        run.error = e.message
+        return run
+      case .success(let next):
+        answer = presented(next, c)
+        run.steps.append(.model(answer))
+      }
+    }
+    return run
+  }
+
+  /// The assistant message as the model sent it, to send back: its role, content and tool calls
+  /// (a null content as "", which some servers require beside tool calls).
+  static func assistantMessage(_ answer: Completion) -> JSON {
+    var m = JSONObject()
+    m["role"] = "assistant"
+    let sent = answer.response["choices"]?.arrayValue?.first?["message"]
+    m["content"] = sent?["content"].flatMap { $0 == .null ? nil : $0 } ?? .string(answer.content)
+    if let calls = sent?["tool_calls"], calls.arrayValue?.isEmpty == false {
+      m["tool_calls"] = calls
+    } else {
+      m["tool_calls"] = .array(
+        answer.toolCalls.enumerated().map { k, t in
+          [
+            "id": .string(t.id ?? "call_\(k)"), "type": "function",
+            "function": ["name": .string(t.name), "arguments": .string(t.arguments)],
+          ]
+        })
+    }
+    return .object(m)
+  }
+
+  /// One tool call's result from its mock; a call nothing answers is a problem, never an empty result.
+  func answerTool(_ call: Completion.ToolCall, number: Int, loop: ToolLoop, c: PlannedCase, fetched: FetchResult)
+    async -> Result<Step.ToolResult, ToolError>
+  {
+    let flat = call.arguments.replacingOccurrences(of: "\n", with: " ")
+    let shown =
+      "\(call.name)(\(flat.unicodeScalars.count <= 80 ? flat : String(String.UnicodeScalarView(flat.unicodeScalars.prefix(80))) + "…"))"
+    let at = "step \(number): the model called \(shown)"
+    guard let mock = loop.mock(named: call.name) else {
+      let names = loop.mocks.map(\.name)
+      return .failure(
+        ToolError(
+          "\(at), but no mock answers \(call.name)"
+            + (names.isEmpty ? "" : " (mocks: \(names.joined(separator: ", ")))")))
+    }
+    let arguments: JSON
+    do {
+      arguments = try JSON.parse(call.arguments)
+    } catch {
+      return .failure(ToolError("\(at), whose arguments are not JSON (\(error.description)); no mock answers it"))
+    }
+    func result(_ content: String, _ source: String) -> Step.ToolResult {
+      Step.ToolResult(callID: call.id, name: call.name, arguments: call.arguments, content: content, source: source)
+    }
+    switch mock {
+    case .result(let text):
+      return .success(result(text, "mock"))
+    case .cases(let cases):
+      var unmet: [String] = []
+      for (k, candidate) in cases.enumerated() {
+        let match = evaluator.argumentsMatch(candidate.when, arguments)
+        if match.holds { return .success(result(candidate.result, "mock")) }
+        let need = match.unmet ?? "?"
+        unmet.append("case \(k + 1) needs " + (need.hasPrefix("have ") ? String(need.dropFirst(5)) : need))
+      }
+      return .failure(
+        ToolError("\(at), which no case of the \(call.name) mock matches: " + unmet.joined(separator: "; ")))
+    case .exec(let command):
+      return await execTool(command, call: call, arguments: arguments, number: number, c: c, fetched: fetched)
+        .map { result($0, "exec") }
+        .mapError { ToolError("\(at): \($0.message)") }
+    }
+  }
+
+  /// An exec tool's result: recorded when the case records, from the cassette when it replays
+  /// (replay runs no command).
+  func execTool(
+    _ command: ExecCommand, call: Completion.ToolCall, arguments: JSON, number: Int, c: PlannedCase,
+    fetched: FetchResult
+  ) async -> Result<String, ToolError> {
+    if !fetched.calling {
+      guard let recorded = fetched.recorded(step: number), recorded.kind == .tool,
+        recorded.request["name"]?.stringValue == call.name, let content = recorded.response["content"]?.stringValue
+      else {
+        return .failure(
+          "the cassette records no result of the \(call.name) exec tool at this step; record it with: promptcheck run --mode record --case '\(c.id)'"
+        )
+      }
+      return .success(content)
+    }
+    var vars = JSONObject()
+    for (k, v) in c.variant.vars.sorted(by: { $0.key < $1.key }) { vars[k] = .string(v) }
+    let input: JSON = [
+      "name": .string(call.name), "arguments": arguments, "step": .int(number), "case": .string(c.id),
+      "vars": .object(vars),
+    ]
+    switch await Subprocess.run(command.argv, input: input.serialized(), timeoutMS: command.timeoutMS) {
+    case .failure(let e):
+      return .failure(ToolError(e.message))
+    case .success(let f) where f.timedOut:
+      return .failure("`\(command.display)` ran longer than \(command.timeoutMS) ms (timeout_ms) and was killed")
+    case .success(let f):
+      guard f.status == 0 else {
+        let how = f.status.map { "exited with status \($0)" } ?? "was ended by signal \(f.signal ?? 0)"
+        let tail = f.stderr.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300)
+        return .failure(ToolError("`\(command.display)` \(how)" + (tail.isEmpty ? "" : ": \(tail)")))
+      }
+      return .success(f.stdout.hasSuffix("\n") ? String(f.stdout.dropLast()) : f.stdout)
+    }
+  }
+}
