@@ -16,9 +16,14 @@ package protocol CompletionSource: Sendable {
   func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async -> Result<
     Completion, CallError
   >
+  /// The request body the case's cassette recorded for its first call, where the mode replays
+  /// (a looped case takes its MCP servers' tool lists from it, with no server running).
+  func recordedRequestBody(_ c: PlannedCase) -> JSON?
 }
 
 extension CompletionSource {
+  package func recordedRequestBody(_ c: PlannedCase) -> JSON? { nil }
+
   package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async
     -> Result<Completion, CallError>
   {

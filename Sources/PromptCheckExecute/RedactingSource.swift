@@ -42,6 +42,8 @@ package struct RedactingSource: CompletionSource {
       .mapError(redacted)
   }
 
+  package func recordedRequestBody(_ c: PlannedCase) -> JSON? { base.recordedRequestBody(c) }
+
   func redacted(_ e: CallError) -> CallError {
     var e = e
     e.message = redactor(e.message)

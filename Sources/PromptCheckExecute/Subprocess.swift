@@ -85,7 +85,9 @@ package enum Subprocess {
 
   /// Makes the three pipes and spawns the child in a process group of its own (so a timeout
   /// kills what a shell command started too), its ends on 0, 1 and 2.
-  static func spawn(_ argv: [String]) -> Result<Child, LaunchError> {
+  static func spawn(_ argv: [String], environment extra: [(name: String, value: String)] = [], cwd: String? = nil)
+    -> Result<Child, LaunchError>
+  {
     var inPipe: [Int32] = [0, 0]
     var outPipe: [Int32] = [0, 0]
     var errPipe: [Int32] = [0, 0]
@@ -121,10 +123,29 @@ package enum Subprocess {
     defer { posix_spawnattr_destroy(&attributes) }
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
     posix_spawnattr_setpgroup(&attributes, 0)
+    // In another folder: through the shell, which changes to it and then becomes the command.
+    let argv = cwd.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + argv } ?? argv
     var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
+    // The process's environment, with `extra` set over it.
+    var cEnv: [UnsafeMutablePointer<CChar>?] = []
+    if !extra.isEmpty {
+      let names = Set(extra.map(\.name))
+      var k = 0
+      while let entry = environ[k] {
+        let text = String(cString: entry)
+        if !names.contains(String(text.prefix { $0 != "=" })) { cEnv.append(strdup(entry)) }
+        k += 1
+      }
+      cEnv += extra.map { strdup("\($0.name)=\($0.value)") }
+      cEnv.append(nil)
+    }
+    defer { for e in cEnv { free(e) } }
     var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+    let spawned =
+      extra.isEmpty
+      ? posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
+      : posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
     close(inPipe[0])
     close(outPipe[1])
     close(errPipe[1])

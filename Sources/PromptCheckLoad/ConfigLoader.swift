@@ -5,7 +5,9 @@ package enum ConfigLoader {
   package static let keys =
     [
       "tests_dir", "expectations_dir", "providers", "default_provider",
-    ] + RunSettings.table.rows.map(\.key) + ["think_tags", "retry_empty", "defaults", "suites", "grader", "embeddings"]
+    ] + RunSettings.table.rows.map(\.key) + [
+      "think_tags", "retry_empty", "defaults", "suites", "grader", "embeddings", "mcp_servers",
+    ]
   package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
 
   /// Parses config text. Returns the config (defaults where a value is bad) and every problem found.
@@ -70,6 +72,7 @@ package enum ConfigLoader {
       }
     }
     if let v = m["retry_empty"], let b = r.bool(v, "retry_empty") { config.retryEmpty = b }
+    if let v = m["mcp_servers"] { config.mcpServers = r.mcpServers(v) }
     // Shared by every suite (a suite's own defaults win); values are checked where a suite uses them.
     if let d = m["defaults"] { config.defaults = r.defaults(d) }
     if let v = m["suites"] {
@@ -177,4 +180,63 @@ extension NodeReader {
     }
   }
 
+}
+
+extension NodeReader {
+  static let mcpServerKeys = ["command", "env", "cwd", "url", "timeout_ms"]
+
+  /// `mcp_servers: {NAME: {command: [argv…], env, cwd} | {url}}`.
+  mutating func mcpServers(_ node: YAMLNode) -> [MCPServer] {
+    guard let pairs = node.mapping else {
+      error("mcp_servers must be a map of server names, found \(node.kindDescription)", at: node)
+      return []
+    }
+    var out: [MCPServer] = []
+    for p in pairs {
+      let name = p.key.scalar?.text ?? ""
+      let what = "mcp_servers.\(name)"
+      guard let m = map(p.value, what, allowed: Self.mcpServerKeys) else { continue }
+      let timeout = m["timeout_ms"].flatMap { int($0, "\(what).timeout_ms", min: 1, max: 600_000) }
+      if let u = m["url"] {
+        if ["command", "env", "cwd"].contains(where: { m[$0] != nil }) {
+          error("\(what): give either 'url' (Streamable HTTP) or 'command' (stdio), not both", at: p.value)
+        }
+        guard let url = strictString(u, "\(what).url") else { continue }
+        if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+          error("\(what).url must start with http:// or https://, found '\(url)'", at: u)
+          continue
+        }
+        out.append(MCPServer(name: name, transport: .http(url: url), timeoutMS: timeout ?? MCPServer.defaultTimeoutMS))
+        continue
+      }
+      guard let c = m["command"] else {
+        error("\(what) needs a command (an argument list) or a url", at: p.value)
+        continue
+      }
+      let argv =
+        c.scalar != nil ? string(c, "\(what).command").map { ["/bin/sh", "-c", $0] } : stringList(c, "\(what).command")
+      guard let argv, !argv.isEmpty else {
+        if argv != nil { error("\(what).command is an empty list", at: c) }
+        continue
+      }
+      var env: [(name: String, value: String)] = []
+      if let e = m["env"] {
+        if let ep = e.mapping {
+          for x in ep {
+            if let v = string(x.value, "\(what).env.\(x.key.scalar?.text ?? "")") {
+              env.append((x.key.scalar?.text ?? "", v))
+            }
+          }
+        } else {
+          error("\(what).env must be a map, found \(e.kindDescription)", at: e)
+        }
+      }
+      let cwd = m["cwd"].flatMap { strictString($0, "\(what).cwd") }
+      out.append(
+        MCPServer(
+          name: name, transport: .stdio(command: argv, env: env, cwd: cwd),
+          timeoutMS: timeout ?? MCPServer.defaultTimeoutMS))
+    }
+    return out
+  }
 }

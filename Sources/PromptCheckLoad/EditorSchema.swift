@@ -92,6 +92,10 @@ package enum EditorSchema {
       ["type": "object"],
       "Tool results by tool name: a value, a list of {when, result} cases, or {exec: COMMAND, timeout_ms}; the test runs a tool loop."
     ),
+    "mcp": (
+      oneOf([stringList, ["type": "object"]]),
+      "MCP servers (from mcp_servers in promptcheck.yaml) whose tools are offered: [NAME], or {NAME: {tools: [allowed]}}."
+    ),
     "loop": (
       [
         "type": "object",
@@ -113,6 +117,7 @@ package enum EditorSchema {
     "models": testEntries["models"] ?? (.null, ""),
     "prompts": testEntries["prompts"] ?? (.null, ""),
     "mocks": testEntries["mocks"] ?? (.null, ""),
+    "mcp": testEntries["mcp"] ?? (.null, ""),
   ]
 
   static let providerEntries: [String: Entry] = [
@@ -177,6 +182,20 @@ package enum EditorSchema {
           "additionalProperties": false,
         ],
         "Who embeds for similar assertions (default: the case's own provider and model)."
+      ),
+      "mcp_servers": (
+        [
+          "type": "object",
+          "additionalProperties": [
+            "type": "object",
+            "properties": [
+              "command": oneOf([["type": "string"], stringList]), "env": ["type": "object"], "cwd": ["type": "string"],
+              "url": ["type": "string", "pattern": "^https?://"], "timeout_ms": integer(1...600_000),
+            ],
+            "additionalProperties": false,
+          ],
+        ],
+        "MCP servers by name, for tests' mcp: {command: [argv…], env, cwd} (stdio) or {url} (Streamable HTTP)."
       ),
     ]
     for row in RunSettings.table.rows { entries[row.key] = entry(row) }

@@ -10,8 +10,10 @@ extension Loader {
   ) -> ToolLoop? {
     let sources = [ctx.lists["mocks"], keys.defaults["mocks"], keys.own["mocks"]].compactMap { $0 }
     let loopNode = keys.pick("loop")
-    guard !sources.isEmpty || loopNode != nil else { return nil }
+    let mcpNode = keys.pick("mcp") ?? ctx.lists["mcp"]
+    guard !sources.isEmpty || loopNode != nil || mcpNode != nil else { return nil }
     var loop = ToolLoop(mocks: [])
+    if let mcpNode { loop.mcp = mcpUses(mcpNode) }
     for source in sources {
       guard let pairs = source.mapping else {
         r.error("mocks must be a map of tool name to result, found \(source.kindDescription)", at: source)
@@ -44,8 +46,41 @@ extension Loader {
         }
       }
     }
-    checkOffered(loop, params: params, at: sources.last ?? loopNode ?? keys.node)
+    // An MCP server's tools are known only when it answers: then only the mocks are checked.
+    if loop.mcp.isEmpty { checkOffered(loop, params: params, at: sources.last ?? loopNode ?? keys.node) }
     return loop
+  }
+
+  /// `mcp: [NAME]` or `mcp: {NAME: {tools: [allowed…]}}`, each a server of `mcp_servers`.
+  mutating func mcpUses(_ node: YAMLNode) -> [MCPUse] {
+    var uses: [MCPUse] = []
+    var entries: [(String, YAMLNode, YAMLNode?)] = []
+    if let items = node.sequence {
+      for item in items { if let name = r.strictString(item, "mcp") { entries.append((name, item, nil)) } }
+    } else if let pairs = node.mapping {
+      entries = pairs.map { ($0.key.scalar?.text ?? "", $0.key, $0.value) }
+    } else {
+      r.error("mcp must be a list of server names or a map of them, found \(node.kindDescription)", at: node)
+    }
+    for (name, at, options) in entries {
+      guard config.mcpServer(named: name) != nil else {
+        var message = "unknown MCP server '\(name)'"
+        if let guess = closestMatch(to: name, in: config.mcpServers.map(\.name)) {
+          message += "; did you mean '\(guess)'?"
+        } else {
+          message += "; define it under mcp_servers in promptcheck.yaml"
+        }
+        r.error(message, at: at)
+        continue
+      }
+      var allow: [String]?
+      if let options, case .null? = options.resolved {
+      } else if let options, let m = r.map(options, "mcp.\(name)", allowed: ["tools"]) {
+        allow = m["tools"].flatMap { r.stringList($0, "mcp.\(name).tools") }
+      }
+      uses.append(MCPUse(server: name, tools: allow))
+    }
+    return uses
   }
 
   /// Every mock names a tool the model is offered (`params.tools`), and some tool is offered.

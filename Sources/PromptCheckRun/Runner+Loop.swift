@@ -16,7 +16,9 @@ extension Runner {
   /// Runs a looped case from its first answer: every tool call answered from its mock, the
   /// assistant message and one `role: tool` message per call appended, the conversation sent
   /// again, until an answer calls no tool or `loop.max_steps` model calls were made.
-  func runLoop(_ c: PlannedCase, loop: ToolLoop, first: Completion, fetched: inout FetchResult) async -> LoopRun {
+  func runLoop(
+    _ c: PlannedCase, loop: ToolLoop, first: Completion, mcpTools: [String: String] = [:], fetched: inout FetchResult
+  ) async -> LoopRun {
     var run = LoopRun(steps: [.model(first)])
     var messages = c.variant.messages
     var answer = first
@@ -35,7 +37,7 @@ extension Runner {
         let id = call.id ?? "call_\(number)_\(k)"
         let clock = ContinuousClock()
         let start = clock.now
-        switch await answerTool(call, number: number, loop: loop, c: c, fetched: fetched) {
+        switch await answerTool(call, number: number, loop: loop, mcpTools: mcpTools, c: c, fetched: fetched) {
         case .failure(let problem):
           run.error = problem.message
           return run
@@ -82,19 +84,25 @@ extension Runner {
   }
 
   /// One tool call's result from its mock; a call nothing answers is a problem, never an empty result.
-  func answerTool(_ call: Completion.ToolCall, number: Int, loop: ToolLoop, c: PlannedCase, fetched: FetchResult)
-    async -> Result<Step.ToolResult, ToolError>
-  {
+  func answerTool(
+    _ call: Completion.ToolCall, number: Int, loop: ToolLoop, mcpTools: [String: String], c: PlannedCase,
+    fetched: FetchResult
+  ) async -> Result<Step.ToolResult, ToolError> {
     let flat = call.arguments.replacingOccurrences(of: "\n", with: " ")
     let shown =
       "\(call.name)(\(flat.unicodeScalars.count <= 80 ? flat : String(String.UnicodeScalarView(flat.unicodeScalars.prefix(80))) + "…"))"
     let at = "step \(number): the model called \(shown)"
     guard let mock = loop.mock(named: call.name) else {
-      let names = loop.mocks.map(\.name)
+      if let server = mcpTools[call.name] {
+        return await mcpTool(server, call: call, number: number, c: c, fetched: fetched).mapError {
+          ToolError("\(at): \($0.message)")
+        }
+      }
+      let names = loop.mocks.map(\.name) + mcpTools.keys.sorted()
       return .failure(
         ToolError(
-          "\(at), but no mock answers \(call.name)"
-            + (names.isEmpty ? "" : " (mocks: \(names.joined(separator: ", ")))")))
+          "\(at), but no mock or MCP server answers \(call.name)"
+            + (names.isEmpty ? "" : " (tools answered: \(names.joined(separator: ", ")))")))
     }
     let arguments: JSON
     do {
@@ -132,14 +140,7 @@ extension Runner {
     fetched: FetchResult
   ) async -> Result<String, ToolError> {
     if !fetched.calling {
-      guard let recorded = fetched.recorded(step: number), recorded.kind == .tool,
-        recorded.request["name"]?.stringValue == call.name, let content = recorded.response["content"]?.stringValue
-      else {
-        return .failure(
-          "the cassette records no result of the \(call.name) exec tool at this step; record it with: promptcheck run --mode record --case '\(c.id)'"
-        )
-      }
-      return .success(content)
+      return Self.recordedResult(call, number: number, what: "exec tool", c: c, fetched: fetched).map(\.content)
     }
     var vars = JSONObject()
     for (k, v) in c.variant.vars.sorted(by: { $0.key < $1.key }) { vars[k] = .string(v) }
@@ -160,5 +161,70 @@ extension Runner {
       }
       return .success(f.stdout.hasSuffix("\n") ? String(f.stdout.dropLast()) : f.stdout)
     }
+  }
+
+  /// A tool result the cassette recorded at this step (replay runs no exec tool, starts no MCP server).
+  static func recordedResult(
+    _ call: Completion.ToolCall, number: Int, what: String, c: PlannedCase, fetched: FetchResult
+  ) -> Result<(content: String, source: String), ToolError> {
+    guard let recorded = fetched.recorded(step: number), recorded.kind == .tool,
+      recorded.request["name"]?.stringValue == call.name, let content = recorded.response["content"]?.stringValue
+    else {
+      return .failure(
+        "the cassette records no result of the \(call.name) \(what) at this step; record it with: promptcheck run --mode record --case '\(c.id)'"
+      )
+    }
+    return .success((content, recorded.response["source"]?.stringValue ?? "mcp"))
+  }
+
+  /// An MCP tool's result: `tools/call` when the case calls, from the cassette when it replays.
+  func mcpTool(_ server: String, call: Completion.ToolCall, number: Int, c: PlannedCase, fetched: FetchResult) async
+    -> Result<Step.ToolResult, ToolError>
+  {
+    func result(_ content: String, _ source: String) -> Step.ToolResult {
+      Step.ToolResult(callID: call.id, name: call.name, arguments: call.arguments, content: content, source: source)
+    }
+    if !fetched.calling {
+      return Self.recordedResult(call, number: number, what: "MCP tool", c: c, fetched: fetched).map {
+        result($0.content, $0.source)
+      }
+    }
+    guard let mcp else { return .failure("no MCP servers in this run") }
+    let arguments = (try? JSON.parse(call.arguments)) ?? [:]
+    return await mcp.call(server, tool: call.name, arguments: arguments).map { result($0, "mcp:\(server)") }
+  }
+
+  /// The case with its MCP servers' tools added to `params.tools` (an allow list keeps some), and
+  /// which server answers each: live from the servers, or in replay as the cassette recorded them.
+  func offeringMCPTools(_ c: PlannedCase, loop: ToolLoop) async -> Result<(PlannedCase, [String: String]), ToolError> {
+    let own = c.variant.params["tools"]?.arrayValue ?? []
+    let ownNames = Set(own.compactMap { $0["function"]?["name"]?.stringValue })
+    var added: [JSON] = []
+    var owners: [String: String] = [:]
+    if mode == .replay {
+      for t in source.recordedRequestBody(c)?["tools"]?.arrayValue ?? [] {
+        guard let name = t["function"]?["name"]?.stringValue, !ownNames.contains(name) else { continue }
+        added.append(t)
+        owners[name] = "recorded"
+      }
+    } else {
+      guard let mcp else { return .failure("no MCP servers in this run") }
+      for use in loop.mcp {
+        switch await mcp.tools(use.server) {
+        case .failure(let e): return .failure(e)
+        case .success(let tools):
+          for t in tools {
+            guard let name = t["function"]?["name"]?.stringValue, !ownNames.contains(name), owners[name] == nil,
+              use.tools.map({ $0.contains(name) }) ?? true
+            else { continue }
+            added.append(t)
+            owners[name] = use.server
+          }
+        }
+      }
+    }
+    var offered = c
+    offered.variant.params["tools"] = .array(own + added)
+    return .success((offered, owners))
   }
 }

@@ -18,6 +18,8 @@ package struct Runner: Sendable {
   package var redactor: Redactor
   /// `think_tags`: whether inline `<think>` blocks move to the reasoning.
   package var thinkTags: Config.ThinkTags
+  /// The run's MCP servers, for looped cases that name them (never started by a replay).
+  package var mcp: MCPHub?
 
   package init(
     source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none,
@@ -134,6 +136,20 @@ package struct Runner: Sendable {
         plannedCase: c, outcome: .skipped(reason), findings: [], completion: nil, durationMS: 0, attempts: 0,
         cassette: CassetteReport(path: "", status: .none), golden: noGolden)
     }
+    // A looped case with MCP servers offers their tools beside its own.
+    var c = c
+    var mcpTools: [String: String] = [:]
+    if let loop = c.variant.loop, !loop.mcp.isEmpty {
+      switch await offeringMCPTools(c, loop: loop) {
+      case .success(let (offered, owners)):
+        c = offered
+        mcpTools = owners
+      case .failure(let e):
+        return CaseResult(
+          plannedCase: c, outcome: .errored(redactor(e.message)), findings: [], durationMS: 0, attempts: 0,
+          cassette: CassetteReport(path: "", status: .none), golden: noGolden)
+      }
+    }
     var fetched = await source.fetch(c)
     // The request as reports show it (the answer came in redacted).
     var shown = c
@@ -152,7 +168,7 @@ package struct Runner: Sendable {
       var completion = first
       var loopFinding: Finding?
       if let loop = c.variant.loop {
-        let run = await runLoop(c, loop: loop, first: first, fetched: &fetched)
+        let run = await runLoop(c, loop: loop, first: first, mcpTools: mcpTools, fetched: &fetched)
         result.steps = run.steps
         result.attempts = fetched.attempts
         result.notes = fetched.notes

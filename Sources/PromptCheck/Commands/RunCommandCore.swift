@@ -96,9 +96,15 @@ package enum RunCommandCore {
       source.prefetch = CassettePrefetch(cases: cases, store: cassettes)
     }
     defer { source.prefetch?.stop() }
-    let runner = Runner(
+    var runner = Runner(
       source: source, jobs: s.jobs, mode: s.effectiveMode, goldens: goldens, redactor: redactor,
       thinkTags: project.config.thinkTags)
+    // The MCP servers looped cases name: started on first use, stopped when the run ends (a replay starts none).
+    let mcp =
+      s.effectiveMode == .replay || project.config.mcpServers.isEmpty
+      ? nil : MCPHub(servers: project.config.mcpServers, environment: ctx.environment)
+    defer { mcp?.stop() }
+    runner.mcp = mcp
     if ctx.isCI && s.mode == .auto && s.modeWasGiven && !s.quiet {
       ctx.err("note: CI is set, so --mode auto replays and records nothing\n")
     }

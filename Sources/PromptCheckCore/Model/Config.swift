@@ -92,6 +92,10 @@ package struct Config: Sendable {
   /// The variables expanded into a provider's `base_url`, with their values: written back as
   /// `${NAME}` wherever promptcheck writes a URL (cassettes, reports).
   package var urlReferences: [(name: String, value: String)] = []
+  /// `mcp_servers:`: the MCP servers a looped test may take tools from (README "Agents: tool loops").
+  package var mcpServers: [MCPServer] = []
+
+  package func mcpServer(named name: String) -> MCPServer? { mcpServers.first { $0.name == name } }
 
   package enum ThinkTags: String, Sendable, CaseIterable {
     /// Move it to the reasoning (content assertions and goldens see only the answer).

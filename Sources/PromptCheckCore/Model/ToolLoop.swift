@@ -8,6 +8,9 @@ package struct ToolLoop: Sendable {
   package var firstStep: JSONObject?
   /// `mocks:`, merged by tool name (a test's over its defaults' over its suite's), in order.
   package var mocks: [(name: String, mock: ToolMock)]
+  /// `mcp:`: the MCP servers whose tools are offered beside `params.tools` (a mock of the same
+  /// name wins over a server's tool).
+  package var mcp: [MCPUse] = []
 
   package static let defaultMaxSteps = 10
   package static let maxMaxSteps = 100

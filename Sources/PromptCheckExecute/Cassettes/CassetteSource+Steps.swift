@@ -4,6 +4,11 @@ import PromptCheckCore
 /// A looped case's model calls after its first (README "Agents: tool loops"): replayed from the
 /// cassette's steps while they match, called (and kept for the cassette) otherwise, as the mode says.
 extension CassetteSource {
+  package func recordedRequestBody(_ c: PlannedCase) -> JSON? {
+    guard mode == .replay || mode == .auto, case .found(let cassette) = store.load(c) else { return nil }
+    return cassette.requestBody
+  }
+
   package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async
     -> Result<Completion, CallError>
   {

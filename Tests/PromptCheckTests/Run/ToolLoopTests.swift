@@ -190,7 +190,8 @@ import Testing
     let r = await p.run(["--mode", "record"])
     #expect(r.status == 3)
     #expect(
-      r.stdout.contains("step 2: the model called get_time({}), but no mock answers get_time (mocks: get_order)"),
+      r.stdout.contains(
+        "step 2: the model called get_time({}), but no mock or MCP server answers get_time (tools answered: get_order)"),
       "\(r.stdout)")
     #expect(
       r.stdout.contains("step 2: the model called get_order({id: A1), whose arguments are not JSON ("), "\(r.stdout)")
