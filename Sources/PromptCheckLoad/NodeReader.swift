@@ -13,6 +13,9 @@ struct NodeReader {
   var pathCache: [String: JSONPath] = [:]
   /// What the judged assertions may name (README "Judged assertions"): the config's providers,
   /// and its `grader:` and `embeddings:` sections.
+  /// A looped test with MCP servers: their tools are known only at run time, so a `tool_choice`
+  /// naming a tool not in `params.tools` is not refused.
+  var toolNamesUnknown = false
   var judgeProviders: [Provider] = []
   var graderDefaults = JudgeTarget()
   var embeddingDefaults = JudgeTarget()

@@ -85,7 +85,7 @@ extension NodeReader {
       tool.mapping?.first { $0.key.scalar?.text == "function" }?.value.mapping?
         .first { $0.key.scalar?.text == "name" }?.value.scalar?.text
     }
-    if !names.contains(name) {
+    if !names.contains(name), !toolNamesUnknown {
       var message = "\(what) names the function '\(name)', which is not one of the case's tools"
       message += names.isEmpty ? " (it has none)" : " (\(names.joined(separator: ", ")))"
       if let guess = closestMatch(to: name, in: names) { message += "; did you mean '\(guess)'?" }

@@ -50,6 +50,8 @@ extension Loader {
         text, vars: vars, files: Self.includes(of: text, vars: vars, cache: &cache, read: read),
         missing: { problems.append(($0, location)) })
     }
+    r.toolNamesUnknown = (spec.keys.pick("mcp") ?? spec.context.lists["mcp"]) != nil
+    defer { r.toolNamesUnknown = false }
     let system = spec.chat.system.flatMap { s in r.string(s, "system").map { render($0, s.location) } }
     let chat = self.chat(spec, version: dimension.version, system: system, render: render)
     let params = self.params(spec, render: render)
