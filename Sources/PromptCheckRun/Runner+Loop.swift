@@ -43,7 +43,11 @@ extension Runner {
           return run
         case .success(var result):
           result.callID = id
-          let step = Step(kind: .tool, answer: .toolResult(result), durationMS: (clock.now - start).milliseconds)
+          // Replayed, a tool step takes the duration it was recorded with, so reports replay byte for byte.
+          let recorded = fetched.calling ? nil : fetched.recorded(step: number).flatMap { $0.kind == .tool ? $0 : nil }
+          let step = Step(
+            kind: .tool, answer: .toolResult(result),
+            durationMS: recorded?.durationMS ?? (clock.now - start).milliseconds)
           run.steps.append(step)
           fetched.keep(step)
           messages.append(["role": "tool", "tool_call_id": .string(id), "content": .string(result.content)])
