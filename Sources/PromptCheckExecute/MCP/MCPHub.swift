@@ -6,16 +6,17 @@ import Synchronization
 /// shared by the cases that name it, stopped at the end of the run (and on Ctrl-C, when the
 /// cancelled run ends). A server that failed to start, crashed or hung errors the cases that need it.
 package final class MCPHub: Sendable {
-  enum Entry {
-    case running(MCPStdioConnection, tools: [JSON])
+  enum Entry: Sendable {
+    case running(any MCPConnection, tools: [JSON])
     case failed(String)
   }
 
   let servers: [MCPServer]
   let environment: [String: String]
-  private let entries = Mutex<[String: Entry]>([:])
-  /// Held while a server starts, so two cases do not start it twice.
-  private let starting = Mutex(())
+  /// Each server's start, begun by the first case that needs it; the others wait for the same one.
+  private let entries = Mutex<[String: Task<Entry, Never>]>([:])
+  /// Every connection made, to stop at the end.
+  private let started = Mutex<[any MCPConnection]>([])
 
   package static let protocolVersion = "2025-06-18"
 
@@ -26,13 +27,13 @@ package final class MCPHub: Sendable {
 
   deinit { stop() }
 
-  /// Stops every server.
+  /// Stops every server started.
   package func stop() {
-    let all = entries.withLock { e in
-      defer { e = [:] }
-      return e.values
+    let all = started.withLock { s in
+      defer { s = [] }
+      return s
     }
-    for case .running(let connection, _) in all { connection.stop() }
+    for connection in all { connection.stop() }
   }
 
   /// The server's tools as the model is offered them (OpenAI `tools` entries).
@@ -53,60 +54,47 @@ package final class MCPHub: Sendable {
     }
   }
 
-  private func entry(_ name: String) async -> Result<(connection: MCPStdioConnection, tools: [JSON]), ToolError> {
-    if let found = entries.withLock({ $0[name] }) { return Self.unwrap(found) }
-    let started = await withCheckedContinuation { (k: CheckedContinuation<Entry, Never>) in
-      Thread {
-        self.starting.withLock { _ in
-          if let found = self.entries.withLock({ $0[name] }) {
-            k.resume(returning: found)
-            return
-          }
-          let entry = self.start(name)
-          self.entries.withLock { $0[name] = entry }
-          k.resume(returning: entry)
-        }
-      }.start()
+  private func entry(_ name: String) async -> Result<(connection: any MCPConnection, tools: [JSON]), ToolError> {
+    let task = entries.withLock { e in
+      if let t = e[name] { return t }
+      let t = Task { await self.start(name) }
+      e[name] = t
+      return t
     }
-    return Self.unwrap(started)
-  }
-
-  static func unwrap(_ e: Entry) -> Result<(connection: MCPStdioConnection, tools: [JSON]), ToolError> {
-    switch e {
-    case .running(let c, let tools): .success((c, tools))
-    case .failed(let message): .failure(ToolError(message))
+    switch await task.value {
+    case .running(let c, let tools): return .success((c, tools))
+    case .failed(let message): return .failure(ToolError(message))
     }
   }
 
-  /// Spawns the server, makes the `initialize` handshake and lists its tools (blocking).
-  func start(_ name: String) -> Entry {
+  /// Connects (spawns a stdio server), makes the `initialize` handshake and lists its tools.
+  func start(_ name: String) async -> Entry {
     guard let server = servers.first(where: { $0.name == name }) else {
       return .failed("no MCP server named \(name) in mcp_servers")
     }
-    guard case .stdio(let command, let env, let cwd) = server.transport else {
-      return .failed("the MCP server \(name) is reached over HTTP, which this build does not speak yet")
+    let connection: any MCPConnection
+    switch server.transport {
+    case .stdio(let command, let env, let cwd):
+      switch Subprocess.spawn(command, environment: env, cwd: cwd) {
+      case .success(let child): connection = MCPStdioConnection(name: name, child: child, timeoutMS: server.timeoutMS)
+      case .failure(let e): return .failed("the MCP server \(name) could not be started: \(e.message)")
+      }
+    case .http(let url):
+      do {
+        connection = try MCPHTTPConnection(name: name, url: url, timeoutMS: server.timeoutMS)
+      } catch {
+        return .failed("libcurl could not be initialised for the MCP server \(name)")
+      }
     }
-    let child: Subprocess.Child
-    switch Subprocess.spawn(command, environment: env, cwd: cwd) {
-    case .success(let c): child = c
-    case .failure(let e): return .failed("the MCP server \(name) could not be started: \(e.message)")
-    }
-    let connection = MCPStdioConnection(name: name, child: child, timeoutMS: server.timeoutMS)
+    started.withLock { $0.append(connection) }
     let hello: JSON = [
       "protocolVersion": .string(Self.protocolVersion), "capabilities": [:],
       "clientInfo": ["name": "promptcheck", "version": .string(promptcheckVersion)],
     ]
-    if case .failure(let e) = connection.requestBlocking("initialize", hello) {
-      connection.stop()
-      return .failed(e.message)
-    }
-    if case .failure(let e) = connection.notify("notifications/initialized") {
-      connection.stop()
-      return .failed(e.message)
-    }
-    switch connection.requestBlocking("tools/list", [:]) {
+    if case .failure(let e) = await connection.request("initialize", hello) { return .failed(e.message) }
+    if case .failure(let e) = await connection.notify("notifications/initialized") { return .failed(e.message) }
+    switch await connection.request("tools/list", [:]) {
     case .failure(let e):
-      connection.stop()
       return .failed(e.message)
     case .success(let result):
       let tools = (result["tools"]?.arrayValue ?? []).compactMap { t -> JSON? in

@@ -9,7 +9,7 @@ import Synchronization
 /// One MCP server started as a child (stdio transport): newline-delimited JSON-RPC on its
 /// standard input and output; the last 4 KiB of its standard error kept for messages. The one
 /// owner of the child: `stop()` (or `deinit`) kills it with its process group and reaps it.
-final class MCPStdioConnection: Sendable {
+final class MCPStdioConnection: MCPConnection {
   struct State {
     var child: Subprocess.Child?
     var nextID = 1
@@ -60,7 +60,9 @@ final class MCPStdioConnection: Sendable {
   }
 
   /// A notification: sent, nothing awaited.
-  func notify(_ method: String) -> Result<Void, ToolError> {
+  func notify(_ method: String) async -> Result<Void, ToolError> { notifyBlocking(method) }
+
+  func notifyBlocking(_ method: String) -> Result<Void, ToolError> {
     state.withLock { s in
       guard let child = s.child else { return .failure(ToolError("the MCP server \(name) is not running")) }
       return Self.write(

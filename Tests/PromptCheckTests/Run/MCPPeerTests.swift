@@ -27,9 +27,10 @@ let mcpServerTimeAvailable: Bool = (try? Shell.run("sh", ["-c", "command -v mcp-
 
   /// Records the suite with `server` as the MCP server `peer`, then replays it with the server's
   /// command broken and the model server gone: the verdicts are the same.
-  func recordThenReplayWithoutIt(_ command: String, tool: String, arguments: String, asserts: String) async throws
-    -> JSON
-  {
+  func recordThenReplayWithoutIt(
+    _ command: String, tool: String, arguments: String, asserts: String, server: String? = nil,
+    broken: String = "[/nonexistent/mcp-server]", stop: () -> Void = {}
+  ) async throws -> JSON {
     let suite = """
       mcp: [peer]
       tests:
@@ -39,7 +40,7 @@ let mcpServerTimeAvailable: Bool = (try? Shell.run("sh", ["-c", "command -v mcp-
       \(asserts)
       """
     let p = try Project(
-      suites: ["peer": suite], extraConfig: "mcp_servers:\n  peer: {command: \(command)}",
+      suites: ["peer": suite], extraConfig: "mcp_servers:\n  peer: \(server ?? "{command: \(command)}")",
       handler: Self.agent(tool, arguments))
     var r = await p.run(["--mode", "record"])
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -47,7 +48,8 @@ let mcpServerTimeAvailable: Bool = (try? Shell.run("sh", ["-c", "command -v mcp-
     #expect(try p.dir.read("expectations/cassettes/peer/uses-the-peer.yaml").contains("source: mcp:peer"))
     try p.dir.write(
       "promptcheck.yaml",
-      try p.dir.read("promptcheck.yaml").replacingOccurrences(of: command, with: "[/nonexistent/mcp-server]"))
+      try p.dir.read("promptcheck.yaml").replacingOccurrences(of: command, with: broken))
+    stop()
     p.server.stop()
     r = await p.run(["--mode", "replay"])
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -69,6 +71,37 @@ let mcpServerTimeAvailable: Bool = (try? Shell.run("sh", ["-c", "command -v mcp-
     let c = try await recordThenReplayWithoutIt(
       "[mcp-server-time, --local-timezone, UTC]", tool: "get_current_time", arguments: #"{"timezone":"UTC"}"#,
       asserts: "      - contains: '\"timezone\": \"UTC\"'\n      - tool-sequence: [get_current_time]")
+    #expect(c["steps"]?.arrayValue?[1]["source"] == "mcp:peer")
+  }
+
+  @Test(.enabled(if: mcpSDKAvailable)) func aServerWrittenWithTheOfficialSDKOverStreamableHTTP() async throws {
+    let script = TestPaths.fixtures.appendingPathComponent("mcp/sdk_server.py").path
+    // A free port: the kernel's choice for a socket bound and closed at once.
+    let found = try Shell.run(
+      "python3", ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+    let port = try #require(Int(found.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script, "http", String(port)]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    let url = "http://127.0.0.1:\(port)/mcp"
+    #expect(
+      await eventually(15) {
+        (try? Shell.run("python3", ["-c", "import socket; socket.create_connection(('127.0.0.1', \(port)), 1)"]).status)
+          == 0
+      })
+    let c = try await recordThenReplayWithoutIt(
+      url, tool: "get_order", arguments: #"{"id":"A1"}"#,
+      asserts: "      - contains: '\"by\": \"sdk\"'\n      - tool-used: get_order", server: "{url: \(url)}",
+      broken: "http://127.0.0.1:9/mcp",
+      stop: {
+        // Killed, not asked: uvicorn's graceful stop waits for open keep-alive connections.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+      })
     #expect(c["steps"]?.arrayValue?[1]["source"] == "mcp:peer")
   }
 }
