@@ -6,12 +6,16 @@ extension AssertionEvaluator {
   /// The judges a case's assertions need, in assertion order (`any-of` members included),
   /// from the completion as the assertions see it.
   package static func judgeCalls(
-    for assertions: [Assertion], completion: Completion, case c: PlannedCase, transforms: [Transform] = []
+    for assertions: [Assertion], completion: Completion, case c: PlannedCase, transforms: [Transform] = [],
+    steps: [Step] = []
   ) -> [JudgeCall] {
-    var subjects = Subjects(completion: completion, testTransforms: transforms)
+    var base = Subjects(completion: completion, testTransforms: transforms)
+    base.steps = steps
     var out: [JudgeCall] = []
     func visit(_ a: Assertion) {
       let label = "\(a.label) (\(a.fullKind))"
+      // `on: step[N]` or `on: trajectory`: the judge reads that text (a step the case lacks fails the assertion).
+      guard case .success(var subjects) = base.scoped(a.scope) else { return }
       switch a.check {
       case .llmRubric(let rubric):
         guard case .success(let text) = subjects.checkedText(a) else { return }

@@ -62,7 +62,19 @@ package struct AssertionEvaluator: Sendable {
     }
   }
 
-  func evaluate(_ a: Assertion, subjects: inout Subjects) -> Finding {
+  /// `problem`, when given, fails the assertion whatever it finds (said as the check would say it).
+  func evaluate(_ a: Assertion, subjects: inout Subjects, problem: String? = nil) -> Finding {
+    if a.scope != subjects.scope {
+      // `on: step[N]` or `on: trajectory`: the assertion reads that answer as if it were the case's.
+      switch subjects.scoped(a.scope) {
+      case .success(var inner):
+        return evaluate(a, subjects: &inner)
+      case .failure(let why):
+        var inner = Subjects(completion: Completion(content: ""))
+        inner.scope = a.scope
+        return evaluate(a, subjects: &inner, problem: why.message)
+      }
+    }
     var o: Outcome
     switch subjects.shaped(a) {
     case .success(nil):
@@ -77,6 +89,10 @@ package struct AssertionEvaluator: Sendable {
       o = outcome(a, &subjects)
       o.holds = false
       o.problem = "its transform failed: \(why.message)"
+    }
+    if let problem {
+      o.holds = false
+      o.problem = problem
     }
     let subjectName = Self.subjectName(a)
     var finding = Finding(
@@ -106,8 +122,15 @@ package struct AssertionEvaluator: Sendable {
 
   static func subjectName(_ a: Assertion) -> String {
     if a.kind == .exec || a.kind == .anyOf { return "the case" }
-    guard a.kind.readsSubject else { return "the response" }
-    return "the \(a.subject.rawValue)"
+    switch a.scope {
+    case .final:
+      guard a.kind.readsSubject else { return "the response" }
+      return "the \(a.subject.rawValue)"
+    case .step(let n):
+      return "step \(n)'s \(a.kind.readsSubject ? a.subject.rawValue : "response")"
+    case .trajectory:
+      return "the trajectory"
+    }
   }
 
   // MARK: Subjects
@@ -120,6 +143,8 @@ package struct AssertionEvaluator: Sendable {
     let testTransforms: [Transform]
     /// A looped case's steps (README "Steps"); empty for a single request.
     var steps: [Step] = []
+    /// Which answer these subjects are: the case's final one, a step's, or the trajectory's text.
+    var scope = Assertion.Scope.final
     private var responseText: String?
     private var parsed: [Assertion.Subject: Result<JSON, JSONParseError>] = [:]
     private var overrides: [Assertion.Subject: String] = [:]
@@ -141,10 +166,48 @@ package struct AssertionEvaluator: Sendable {
     /// How many model calls the case made.
     var modelCalls: Int { steps.isEmpty ? 1 : steps.modelCallCount }
 
-    /// The transforms that apply to an assertion: the test's (on the output), then its own.
+    /// The transforms that apply to an assertion: the test's (on the final output), then its own.
     func transforms(for a: Assertion) -> [Transform] {
       guard a.kind.readsSubject else { return [] }
-      return (a.subject == .output ? testTransforms : []) + a.transforms
+      return (a.subject == .output && a.scope == .final ? testTransforms : []) + a.transforms
+    }
+
+    /// The subjects of step N's answer, or of the trajectory as text; a step the case does not
+    /// have is a problem (a single request is one step, its answer).
+    func scoped(_ scope: Assertion.Scope) -> Result<Subjects, JudgeError> {
+      let all = steps.isEmpty ? [Step.model(completion)] : steps
+      let answer: Completion
+      switch scope {
+      case .final:
+        return .success(self)
+      case .trajectory:
+        answer = Completion(content: ReportStep.transcript(all))
+      case .step(let n):
+        guard n <= all.count else {
+          return .failure(JudgeError("the case has \(all.count) step\(all.count == 1 ? "" : "s")"))
+        }
+        let step = all[n - 1]
+        switch step.answer {
+        case .completion(let c)?:
+          answer = c
+        case .toolResult(let t)?:
+          var response = JSONObject()
+          response["name"] = .string(t.name)
+          response["arguments"] = .string(t.arguments)
+          response["content"] = .string(t.content)
+          response["source"] = .string(t.source)
+          answer = Completion(
+            content: t.content, toolCalls: [Completion.ToolCall(id: t.callID, name: t.name, arguments: t.arguments)],
+            response: .object(response), latencyMS: step.durationMS)
+        case .text(let t)?:
+          answer = Completion(content: t, response: ["content": .string(t)], latencyMS: step.durationMS)
+        case nil:
+          return .failure(JudgeError("step \(n) has no answer"))
+        }
+      }
+      var inner = Subjects(completion: answer, judgements: judgements, testTransforms: [])
+      inner.scope = scope
+      return .success(inner)
     }
 
     /// The assertion's subject after its transforms; nil when none apply.

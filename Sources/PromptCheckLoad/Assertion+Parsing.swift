@@ -18,6 +18,7 @@ extension NodeReader {
     let what = parent.map { "assert[\($0)].any-of[\(index)]" } ?? "assert[\(index)]"
     var name: String?
     var subject: Assertion.Subject?
+    var scope = Assertion.Scope.final
     var subjectNode: YAMLNode?
     var kindNode: YAMLNode?
     var kindText: String?
@@ -36,10 +37,12 @@ extension NodeReader {
       case "on":
         subjectNode = pair.value
         if let s = strictString(pair.value, "\(what).on") {
-          if let sub = Assertion.Subject(rawValue: s) {
-            subject = sub
+          if let parsed = Self.onValue(s) {
+            (scope, subject) = parsed
           } else {
-            error("\(what).on must be output, reasoning or response, found '\(s)'", at: pair.value)
+            error(
+              "\(what).on must be output, reasoning, response, trajectory or step[N] (optionally step[N].response), found '\(s)'",
+              at: pair.value)
           }
         }
       case "weight":
@@ -88,8 +91,18 @@ extension NodeReader {
       error(message, at: kindNode)
       return nil
     }
-    if let subjectNode, subject != nil, !kind.readsSubject {
-      error("'on' does not apply to \(kind.rawValue), which reads the response's metadata", at: subjectNode)
+    if let subjectNode {
+      switch scope {
+      case .final where subject != nil && !kind.readsSubject,
+        .step where subject != .output && !kind.readsSubject:
+        error("'on' does not apply to \(kind.rawValue), which reads the response's metadata", at: subjectNode)
+      case .trajectory where !kind.readsSubject:
+        error("'on: trajectory' does not apply to \(kind.rawValue), which does not read a text", at: subjectNode)
+      case .step where kind.readsTrajectory:
+        error("'on: step[N]' does not apply to \(kind.rawValue), which reads the whole case", at: subjectNode)
+      default:
+        break
+      }
     }
     if kind == .anyOf, parent != nil {
       error("any-of cannot hold another any-of; list every alternative in one", at: kindNode)
@@ -116,7 +129,22 @@ extension NodeReader {
     else { return nil }
     return Assertion(
       kind: kind, negated: negated, check: check, subject: effectiveSubject, name: name, index: index,
-      location: node.location, weight: weight, transforms: transforms, parent: parent)
+      location: node.location, weight: weight, transforms: transforms, parent: parent, scope: scope)
+  }
+
+  /// `on:`'s value: `output`, `reasoning`, `response`, `trajectory`, `step[N]` or `step[N].SUBJECT`.
+  static func onValue(_ s: String) -> (Assertion.Scope, Assertion.Subject)? {
+    if s == "trajectory" { return (.trajectory, .output) }
+    if let subject = Assertion.Subject(rawValue: s) { return (.final, subject) }
+    guard s.hasPrefix("step["), let close = s.firstIndex(of: "]") else { return nil }
+    let digits = s[s.index(s.startIndex, offsetBy: 5)..<close]
+    guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), digits.count <= 6,
+      let n = Int(digits), n >= 1
+    else { return nil }
+    let rest = s[s.index(after: close)...]
+    if rest.isEmpty { return (.step(n), .output) }
+    guard rest.hasPrefix("."), let subject = Assertion.Subject(rawValue: String(rest.dropFirst())) else { return nil }
+    return (.step(n), subject)
   }
 
   /// promptfoo's `{type: llm-rubric, value: …, threshold: …}`: the same as the short form's map

@@ -226,7 +226,12 @@ package enum EditorSchema {
       properties["not-" + k] = [:]
     }
     properties["name"] = ["type": "string"]
-    properties["on"] = ["enum": ["output", "reasoning", "response"]]
+    properties["on"] = [
+      "anyOf": [
+        ["enum": ["output", "reasoning", "response", "trajectory"]],
+        ["type": "string", "pattern": "^step\\[[1-9][0-9]{0,5}\\](\\.(output|reasoning|response))?$"],
+      ]
+    ]
     properties["type"] = ["enum": .array(Assertion.Kind.names.flatMap { [JSON.string($0), .string("not-" + $0)] })]
     properties["value"] = [:]
     properties["weight"] = number(0...1_000_000)

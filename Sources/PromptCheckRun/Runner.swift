@@ -184,7 +184,8 @@ package struct Runner: Sendable {
         result.steps = [.model(first)]
       }
       // The judges are attached to the step whose answer they judge, the final one.
-      let judged = await judge(c, completion: completion, fetched: fetched)
+      let judged = await judge(
+        c, completion: completion, steps: c.variant.loop == nil ? [] : result.steps, fetched: fetched)
       result.judgeUsage = judged.usage
       result.findings = evaluator.evaluate(
         c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms,

@@ -5,6 +5,16 @@ package struct Assertion: Sendable {
     case output, reasoning, response
   }
 
+  /// Which answer `on:` reads (README "Agents: tool loops"): the final one, step N's, or the
+  /// whole trajectory as text.
+  package enum Scope: Sendable, Equatable {
+    case final
+    /// `on: step[N]` (1-based, as the reports number steps), with `.response` etc. after it.
+    case step(Int)
+    /// `on: trajectory`: every step, one line each (`ReportStep.transcript`).
+    case trajectory
+  }
+
   package enum Check: Sendable {
     case equals(JSON)
     case contains(String)
@@ -90,6 +100,14 @@ package struct Assertion: Sendable {
       }
     }
 
+    /// Kinds that read the whole trajectory, so `on: step[N]` does not apply to them.
+    package var readsTrajectory: Bool {
+      switch self {
+      case .toolSequence, .toolUsed, .stepCount, .exec, .anyOf: return true
+      default: return false
+      }
+    }
+
     /// The names, for "did you mean" hints.
     package static let names = allCases.map(\.rawValue)
   }
@@ -99,6 +117,7 @@ package struct Assertion: Sendable {
   package var negated: Bool
   package var check: Check
   package var subject: Subject
+  package var scope: Scope = .final
   package var name: String?
   /// Position in the test's (defaults-first) assertion list: `assert[index]`.
   package var index: Int
@@ -135,12 +154,14 @@ package struct Assertion: Sendable {
   /// Every stored property (the memberwise initializer, visible to the package).
   package init(
     kind: Kind, negated: Bool, check: Check, subject: Subject, name: String? = nil, index: Int,
-    location: SourceLocation, weight: Double = 1, transforms: [Transform] = [], parent: Int? = nil
+    location: SourceLocation, weight: Double = 1, transforms: [Transform] = [], parent: Int? = nil,
+    scope: Scope = .final
   ) {
     self.kind = kind
     self.negated = negated
     self.check = check
     self.subject = subject
+    self.scope = scope
     self.name = name
     self.index = index
     self.location = location

@@ -6,6 +6,12 @@ package struct Completion: Sendable {
     package var name: String
     /// The arguments as the model wrote them (a JSON text, when the model behaves).
     package var arguments: String
+
+    package init(id: String?, name: String, arguments: String) {
+      self.id = id
+      self.name = name
+      self.arguments = arguments
+    }
   }
 
   package struct Usage: Sendable, Equatable {

@@ -56,6 +56,27 @@ package struct ReportStep: Sendable, Equatable {
     }
   }
 
+  /// The steps as `on: trajectory` reads them: one line per step, each text whole and as sent
+  /// (a multi-line text goes on over its lines):
+  /// `step 1 model → calls get_order({"id":"A1"})`, `step 2 tool get_order ← {"status":"shipped"} (mock)`,
+  /// `step 3 model → Shipped.`
+  package static func transcript(_ steps: [Step]) -> String {
+    steps.enumerated().map { k, s in
+      let r = ReportStep(s)
+      let calls = r.toolCalls.map { "\($0.name)(\($0.arguments))" }.joined(separator: ", ")
+      let head = "step \(k + 1) \(r.kind.rawValue)"
+      switch r.kind {
+      case .tool:
+        return "\(head) \(r.toolCalls.first?.name ?? "?") ← \(r.text)" + (r.source.map { " (\($0))" } ?? "")
+      case .model, .app:
+        if calls.isEmpty { return "\(head) → \(r.text)" }
+        return r.text.isEmpty ? "\(head) → calls \(calls)" : "\(head) → \(r.text) and calls \(calls)"
+      case .user:
+        return "\(head) → \(r.text)"
+      }
+    }.joined(separator: "\n")
+  }
+
   // MARK: JSON form
 
   /// The step in a JSON report's `steps`.

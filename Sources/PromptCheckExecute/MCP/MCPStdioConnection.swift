@@ -16,6 +16,8 @@ final class MCPStdioConnection: MCPConnection {
     var buffered: [UInt8] = []
     var stderrTail: [UInt8] = []
     var exited: String?
+    /// Its exit status was collected (by `gone`); `stop()` then only kills what is left of its group.
+    var reaped = false
   }
 
   let name: String
@@ -40,7 +42,7 @@ final class MCPStdioConnection: MCPConnection {
       guard let child = s.child else { return }
       kill(-child.pid, SIGKILL)
       var status: Int32 = 0
-      while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+      while !s.reaped && waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
       for fd in [child.stdin, child.stdout, child.stderr] { close(fd) }
       s.child = nil
     }
@@ -121,7 +123,7 @@ final class MCPStdioConnection: MCPConnection {
           if n > 0 {
             s.buffered += chunk[0..<n]
           } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
-            return .failure(ToolError(gone(&s, child, "exited")))
+            return .failure(ToolError(gone(&s, child, "exited", settling: true)))
           }
         }
       }
@@ -129,10 +131,36 @@ final class MCPStdioConnection: MCPConnection {
   }
 
   /// Marks the server as gone (later requests fail at once) and says why, with its stderr's tail.
-  private func gone(_ s: inout State, _ child: Subprocess.Child, _ what: String) -> String {
+  /// `settling`: its output closed, so it is exiting; up to a second is given for its last stderr
+  /// and its exit status to arrive.
+  private func gone(_ s: inout State, _ child: Subprocess.Child, _ what: String, settling: Bool = false) -> String {
     var message = "the MCP server \(name) \(what)"
     var status: Int32 = 0
-    if waitpid(child.pid, &status, WNOHANG) == child.pid {
+    var reaped = waitpid(child.pid, &status, WNOHANG) == child.pid
+    if settling {
+      let deadline = ContinuousClock().now.advanced(by: .seconds(1))
+      var chunk = [UInt8](repeating: 0, count: 4096)
+      var stderrOpen = true
+      while (stderrOpen || !reaped) && ContinuousClock().now < deadline {
+        if stderrOpen {
+          var p = pollfd(fd: child.stderr, events: Int16(POLLIN), revents: 0)
+          if poll(&p, 1, 20) > 0 {
+            let n = read(child.stderr, &chunk, chunk.count)
+            if n > 0 {
+              s.stderrTail += chunk[0..<n]
+              if s.stderrTail.count > Self.tailBytes { s.stderrTail.removeFirst(s.stderrTail.count - Self.tailBytes) }
+            } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
+              stderrOpen = false
+            }
+          }
+        } else {
+          usleep(10_000)
+        }
+        if !reaped { reaped = waitpid(child.pid, &status, WNOHANG) == child.pid }
+      }
+    }
+    if reaped {
+      s.reaped = true
       message += (status & 0x7f) == 0 ? " (exit status \((status >> 8) & 0xff))" : " (signal \(status & 0x7f))"
     }
     let tail = String(decoding: s.stderrTail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -383,7 +383,7 @@ import Testing
     ),
     (
       "tests:\n  - name: a\n    prompt: x\n    assert: [{contains: x, on: body}]\n",
-      "prompts/s.yaml:4:32: error: assert[0].on must be output, reasoning or response, found 'body'"
+      "prompts/s.yaml:4:32: error: assert[0].on must be output, reasoning, response, trajectory or step[N] (optionally step[N].response), found 'body'"
     ),
     (
       "tests:\n  - name: a\n    prompt: x\n    assert: [{contains: x, regex: y}]\n",

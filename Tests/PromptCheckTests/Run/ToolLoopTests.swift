@@ -1,9 +1,11 @@
 import Foundation
 import LoopbackServer
+import Synchronization
 import Testing
 
 @testable import PromptCheck
 @testable import PromptCheckCore
+@testable import PromptCheckEvaluate
 
 /// Looped cases against the loopback server scripted per step (README "Agents: tool loops").
 @Suite struct ToolLoopTests {
@@ -256,6 +258,82 @@ import Testing
       r.stdout.contains(
         #"step 2: the model called get_order({"id":"A1"}): `sleep 30` ran longer than 200 ms (timeout_ms) and was killed"#
       ), "\(r.stdout)")
+  }
+
+  @Test func onStepAndOnTrajectoryReadThatAnswer() async throws {
+    let suite =
+      Self.tools + "\nmocks: {get_order: {status: shipped}}\n" + """
+        tests:
+          - name: order status
+            prompt: where is A1?
+            repeat: 2
+            assert:
+              - {on: "step[2]", contains: shipped}
+              - {on: "step[2].response", icontains: mock}
+              - {on: "step[1]", tool-call: {name: get_order}}
+              - {on: "step[3]", not-tool-call: {name: get_order}}
+              - {on: "step[4]", contains: shipped}
+              - {on: trajectory, contains: 'step 2 tool get_order ← {"status":"shipped"} (mock)'}
+              - {on: trajectory, llm-rubric: The agent looked the order up before answering}
+        """
+    let graded = Mutex<[String]>([])
+    let handler: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { request, n in
+      let messages = request.json?["messages"]?.arrayValue ?? []
+      guard messages.first?["content"]?.stringValue == Judging.graderInstructions else {
+        return Self.agent(request, n)
+      }
+      let subject = messages.last?["content"]?.stringValue ?? ""
+      graded.withLock { $0.append(subject) }
+      let looked = subject.contains("step 1 model → calls get_order") && subject.contains("step 3 model → Order A1")
+      return .json(FakeOpenAI.completion(#"{"pass": \#(looked), "score": 1, "reason": "read the trajectory"}"#))
+    }
+    let p = try Project(suites: ["agent": suite], handler: handler)
+    let r = await p.run(["--mode", "record"])
+    #expect(r.status == 1, "\(r.stdout)")
+    let cases = try #require(report(p)["cases"]?.arrayValue)
+    #expect(cases.count == 2)
+    let messages = cases[0]["assertions"]?.arrayValue?.map {
+      "\($0["passed"] == .bool(true) ? "pass" : "FAIL") \($0["message"]?.stringValue ?? "")"
+    }
+    #expect(
+      messages == [
+        "pass assert[0] contains: step 2's output does contain \"shipped\"",
+        "pass assert[1] icontains: step 2's response does contain \"mock\" (ignoring case)",
+        "pass assert[2] tool-call: step 1's response does call get_order",
+        "pass assert[3] not-tool-call: step 3's response does not call get_order",
+        "FAIL assert[4] contains: expected step 4's output to contain \"shipped\", but the case has 3 steps",
+        "pass assert[5] contains: the trajectory does contain \"step 2 tool get_order ← {\\\"status\\\":\\\"shipped\\\"} (mock)\"",
+        "pass assert[6] llm-rubric: the trajectory does meet the rubric \"The agent looked the order up before answering\": the grader says it does (score 1): \"read the trajectory\"",
+      ], "\(messages ?? [])")
+    #expect(graded.withLock { $0.count } == 2)
+    #expect(cases[1]["assertions"] == cases[0]["assertions"])
+    // Replayed with the server gone, the judge's verdict on the trajectory comes from the cassette.
+    p.server.stop()
+    #expect(await p.run(["--mode", "replay"]).status == 1)
+    #expect(try report(p)["cases"]?.arrayValue?.map { $0["assertions"] } == cases.map { $0["assertions"] })
+  }
+
+  @Test func onRefusesWhatItCannotRead() throws {
+    let (_, errors) = loadSuite(
+      Self.tools + "\nmocks: {get_order: x}\n" + """
+        tests:
+          - name: a
+            prompt: x
+            assert:
+              - {on: "step[0]", contains: x}
+              - {on: "step[2].text", contains: x}
+              - {on: "step[2]", step-count: 2}
+              - {on: "step[2].response", finish-reason: stop}
+              - {on: trajectory, tool-call: {name: get_order}}
+        """)
+    #expect(
+      errors == [
+        "prompts/s.yaml:13:14: error: assert[0].on must be output, reasoning, response, trajectory or step[N] (optionally step[N].response), found 'step[0]'",
+        "prompts/s.yaml:14:14: error: assert[1].on must be output, reasoning, response, trajectory or step[N] (optionally step[N].response), found 'step[2].text'",
+        "prompts/s.yaml:15:14: error: 'on: step[N]' does not apply to step-count, which reads the whole case",
+        "prompts/s.yaml:16:14: error: 'on' does not apply to finish-reason, which reads the response's metadata",
+        "prompts/s.yaml:17:14: error: 'on: trajectory' does not apply to tool-call, which does not read a text",
+      ], "\(errors)")
   }
 
   @Test func loaderRefusesMocksItCannotUse() throws {
