@@ -25,6 +25,8 @@ package final class CassetteIndex: Sendable {
     package var endpoint: Endpoint
     /// A judge call recorded beside a case's own call (`judges:`).
     package var isJudgeCall: Bool
+    /// A looped case's later model call (`steps:`), answered as its first is.
+    package var isStep = false
     package var requestBody: JSON
     /// The answer's body (`model` is listed by `/v1/models`).
     package var answer: JSON
@@ -52,7 +54,8 @@ package final class CassetteIndex: Sendable {
   }
 
   /// Cassette files served, and the judge calls they hold.
-  package var count: Int { state.withLock { s in s.all.count { !$0.isJudgeCall } } }
+  package var count: Int { state.withLock { s in s.all.count { !$0.isJudgeCall && !$0.isStep } } }
+  package var stepCount: Int { state.withLock { s in s.all.count(where: \.isStep) } }
   package var judgeCount: Int { state.withLock { s in s.all.count(where: \.isJudgeCall) } }
   package var problems: [String] { state.withLock { $0.problems } }
   package var models: [String] {
@@ -107,6 +110,18 @@ package final class CassetteIndex: Sendable {
             Entry(
               display: display + " judges[\(i)]", endpoint: Endpoint(url: j.url), isJudgeCall: true,
               requestBody: j.requestBody, answer: j.body, response: .json(j.body, status: j.status)))
+        }
+        // A looped case's later model calls: an app that runs its own agent loop sends them too.
+        for (k, step) in c.steps.enumerated() where step.kind == .model {
+          guard let request = step.request["body"], let answer = step.response["body"] else { continue }
+          var status = 200
+          if case .int(let recorded)? = step.response["status"] { status = recorded }
+          let streamed = request["stream"] == .bool(true) && status == 200
+          var entry = Entry(
+            display: display + " step \(k + 2)", endpoint: .chat, isJudgeCall: false, requestBody: request,
+            answer: answer, response: streamed ? .streamed(answer) : .json(answer, status: status))
+          entry.isStep = true
+          found.append(entry)
         }
         for entry in found {
           // The first recording of a request wins (judge calls repeat across a suite's cases).
@@ -177,6 +192,40 @@ package final class CassetteIndex: Sendable {
 }
 
 extension HTTPServer.Response {
+  /// A completion body sent as the event stream a streamed request expects: one chunk with the
+  /// whole message as its delta, one with the finish reason and usage, then `[DONE]` (a later
+  /// step of a looped case is recorded as its assembled body).
+  package static func streamed(_ body: JSON) -> Self {
+    let choice = body["choices"]?.arrayValue?.first
+    var delta = JSONObject()
+    delta["role"] = "assistant"
+    if let content = choice?["message"]?["content"], content != .null { delta["content"] = content }
+    if let calls = choice?["message"]?["tool_calls"]?.arrayValue, !calls.isEmpty {
+      delta["tool_calls"] = .array(
+        calls.enumerated().map { k, call in
+          guard case .object(var o) = call else { return call }
+          o["index"] = .int(k)
+          return .object(o)
+        })
+    }
+    func chunk(_ choice: JSON, usage: JSON? = nil) -> String {
+      var o = JSONObject()
+      for key in ["id", "created", "model", "provider", "system_fingerprint"] {
+        if let v = body[key] { o[key] = v }
+      }
+      o["object"] = "chat.completion.chunk"
+      o["choices"] = [choice]
+      if let usage { o["usage"] = usage }
+      return "data: " + JSON.object(o).serialized() + "\n\n"
+    }
+    let first = chunk(["index": 0, "delta": .object(delta), "finish_reason": .null])
+    let last = chunk(
+      ["index": 0, "delta": [:], "finish_reason": choice?["finish_reason"] ?? .null], usage: body["usage"])
+    return Self(
+      status: 200, headers: [("Content-Type", "text/event-stream")],
+      body: Array((first + last + "data: [DONE]\n\n").utf8))
+  }
+
   /// A recorded answer as the server sent it: the JSON body, or the stream's events in order.
   package init(replaying c: Cassette) {
     if let events = c.events {

@@ -105,8 +105,10 @@ package enum ServeCommandCore {
       ctx.report(Diagnostic("\(error)", at: nil))
       return nil
     }
+    let extras = [(index.stepCount, "later step"), (index.judgeCount, "judge call")].filter { $0.0 > 0 }
+      .map { counted($0.0, $0.1) }
     ctx.err(
-      "serving \(counted(index.count, "cassette"))\(index.judgeCount > 0 ? " (and \(counted(index.judgeCount, "judge call")))" : "") from \(root) on http://\(o.host):\(http.port)/v1 (mode \(o.mode.rawValue)); Ctrl-C stops\n"
+      "serving \(counted(index.count, "cassette"))\(extras.isEmpty ? "" : " (and \(extras.joined(separator: ", ")))") from \(root) on http://\(o.host):\(http.port)/v1 (mode \(o.mode.rawValue)); Ctrl-C stops\n"
     )
     return Server(http: http, index: index)
   }

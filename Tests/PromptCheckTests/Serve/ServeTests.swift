@@ -50,6 +50,87 @@ import Testing
     #expect(s.log.value.contains("POST /v1/chat/completions 200 match expectations/cassettes/s/plain.yaml"))
   }
 
+  /// The agent of `ToolLoopTests`, streaming when asked: a tool call first, then an answer with the result.
+  static let streamingAgent: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { request, n in
+    guard request.json?["stream"] == .bool(true) else { return ToolLoopTests.agent(request, n) }
+    let last = request.json?["messages"]?.arrayValue?.last
+    if last?["role"] == "tool" {
+      return .sse(FakeOpenAI.stream(["Order A1: ", last?["content"]?.stringValue ?? ""]))
+    }
+    let call: JSON = [
+      "index": 0, "id": "call_1", "type": "function",
+      "function": ["name": "get_order", "arguments": #"{"id":"A1"}"#],
+    ]
+    return .sse([
+      FakeOpenAI.chunk(["role": "assistant", "content": .null, "tool_calls": [call]]),
+      FakeOpenAI.chunk([:], finish: "tool_calls"), "data: [DONE]\n\n",
+    ])
+  }
+
+  @Test(.enabled(if: openaiSDKAvailable, "python3 with the openai package is not installed"))
+  func anAppRunningItsOwnAgentLoopIsAnsweredEveryStep() async throws {
+    let suite =
+      ToolLoopTests.tools + "\nmocks: {get_order: {status: shipped}}\n" + """
+        tests:
+          - {name: loop, prompt: where is A1?}
+          - {name: streamed loop, prompt: where is A1?, params: {stream: true}}
+        """
+    let s = try await Served(suite: suite, handler: Self.streamingAgent)
+    defer { s.server.stop() }
+    #expect(
+      s.log.value.contains("serving 2 cassettes (and 2 later steps) from expectations/cassettes"), "\(s.log.value)")
+    // The app's own loop, as an OpenAI SDK user writes it: call, run the tools, send their results back.
+    let script = """
+      import json, sys, openai
+      client = openai.OpenAI(base_url=sys.argv[1], api_key="unused", max_retries=0)
+      tools = json.loads(sys.argv[2])
+      def step(messages, stream):
+          if not stream:
+              m = client.chat.completions.create(model="test-model", messages=messages, tools=tools).choices[0].message
+              return m.content or "", [{"id": t.id, "type": "function", "function": {"name": t.function.name, "arguments": t.function.arguments}} for t in m.tool_calls or []]
+          content, calls = "", {}
+          for chunk in client.chat.completions.create(model="test-model", messages=messages, tools=tools, stream=True):
+              if not chunk.choices:
+                  continue
+              delta = chunk.choices[0].delta
+              content += delta.content or ""
+              for t in delta.tool_calls or []:
+                  c = calls.setdefault(t.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+                  c["id"] = t.id or c["id"]
+                  c["function"]["name"] += t.function.name or ""
+                  c["function"]["arguments"] += t.function.arguments or ""
+          return content, [calls[k] for k in sorted(calls)]
+      def agent(stream):
+          messages = [{"role": "user", "content": "where is A1?"}]
+          for _ in range(5):
+              content, calls = step(messages, stream)
+              if not calls:
+                  return content
+              messages.append({"role": "assistant", "content": content, "tool_calls": calls})
+              for c in calls:
+                  messages.append({"role": "tool", "tool_call_id": c["id"], "content": json.dumps({"status": "shipped"}, separators=(",", ":"))})
+          return "too many steps"
+      print(agent(False))
+      print(agent(True))
+      """
+    let tools = try #require(s.cassette("loop").requestBody["tools"])
+    let r = try Shell.run("python3", ["-c", script, s.baseURL, tools.serialized()])
+    #expect(
+      r.output == "Order A1: {\"status\":\"shipped\"}\nOrder A1: {\"status\":\"shipped\"}\n",
+      "\(r.output)\n\(s.log.value)")
+    // Each request's log line without its time.
+    let served = s.log.value.split(separator: "\n").dropFirst().map {
+      $0.split(separator: " ").dropLast(2).joined(separator: " ")
+    }
+    #expect(
+      served == [
+        "POST /v1/chat/completions 200 match expectations/cassettes/s/loop.yaml",
+        "POST /v1/chat/completions 200 match expectations/cassettes/s/loop.yaml step 3",
+        "POST /v1/chat/completions 200 match expectations/cassettes/s/streamed-loop.yaml",
+        "POST /v1/chat/completions 200 match expectations/cassettes/s/streamed-loop.yaml step 3",
+      ], "\(s.log.value)")
+  }
+
   @Test func curlGetsTheSameBytesAndMalformedOrOversizeRequestsAreRefused() async throws {
     let s = try await Served()
     defer { s.server.stop() }
