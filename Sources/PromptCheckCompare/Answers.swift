@@ -16,6 +16,35 @@ package struct Answer: Sendable, Equatable {
   package var latencyMS: Int?
   /// The case has a golden (a golden file, or a golden comparison in the report).
   package var hasGolden = false
+  /// A case of several steps: the tools it called in order and how many model calls it made.
+  package var trajectory: Trajectory?
+}
+
+/// What a looped case did, as a comparison sees it: its tool calls in order (arguments in
+/// canonical JSON; call ids never enter it) and its model calls.
+package struct Trajectory: Sendable, Equatable {
+  package struct Call: Sendable, Equatable, Hashable {
+    package var name: String
+    package var arguments: String
+
+    package init(_ t: Completion.ToolCall) {
+      name = t.name
+      arguments = (try? JSON.parse(t.arguments))?.canonical ?? t.arguments
+    }
+
+    package var shown: String { "\(name)(\(arguments))" }
+  }
+
+  package var calls: [Call]
+  package var modelCalls: Int
+
+  /// From a case's steps: the tool calls of its model (and app) steps.
+  package init(calls: [Completion.ToolCall], modelCalls: Int) {
+    self.calls = calls.map(Call.init)
+    self.modelCalls = modelCalls
+  }
+
+  package var names: [String] { calls.map(\.name) }
 }
 
 /// The answers of one side of a comparison, by case id.
@@ -32,9 +61,14 @@ package struct AnswerSet: Sendable {
   package static func report(_ report: Report, name: String) -> AnswerSet {
     var answers: [String: Answer] = [:]
     for c in report.cases {
-      answers[c.id] = Answer(
+      var answer = Answer(
         id: c.id, text: Completion.canonical(content: c.output ?? ""), status: c.status, tolerated: c.tolerated,
         usage: c.usage, latencyMS: c.latencyMS, hasGolden: c.golden.status != .none)
+      if c.steps.count > 1 {
+        let models = c.steps.filter { $0.kind == .model || $0.kind == .app }
+        answer.trajectory = Trajectory(calls: models.flatMap(\.toolCalls), modelCalls: models.count)
+      }
+      answers[c.id] = answer
     }
     return AnswerSet(name: name, answers: answers, order: report.cases.map(\.id), isReport: true)
   }
@@ -58,14 +92,24 @@ package struct AnswerSet: Sendable {
       } catch {
         return .failure(CompareError("\(name): \(error.message)"))
       }
-      guard case .success(let completion) = cassette.completion() else { continue }
+      // A looped case's answer is its final one; its tokens and time those of all its model calls.
+      guard case .success(let steps) = cassette.replayedSteps(),
+        let final = steps.finalAnswerIndex.flatMap({ steps[$0].completion })
+      else { continue }
+      let models = steps.filter { $0.completion != nil }
       let stem = String(path.dropFirst("cassettes/".count).dropLast(".yaml".count))
       // A repetition's golden is its test's (no `--rN`).
       let groupStem = stem.replacingOccurrences(of: #"--r[0-9]+$"#, with: "", options: .regularExpression)
-      answers[cassette.caseID] = Answer(
-        id: cassette.caseID, text: Completion.canonical(content: completion.content, toolCalls: completion.toolCalls),
-        usage: completion.usage, latencyMS: completion.latencyMS,
+      var answer = Answer(
+        id: cassette.caseID, text: Completion.canonical(content: final.content, toolCalls: final.toolCalls),
+        usage: steps.count > 1 ? steps.totalUsage : final.usage,
+        latencyMS: steps.count > 1 ? models.reduce(0) { $0 + $1.durationMS } : final.latencyMS,
         hasGolden: goldenStems.contains(stem) || goldenStems.contains(groupStem))
+      if steps.count > 1 {
+        answer.trajectory = Trajectory(
+          calls: models.flatMap { $0.completion?.toolCalls ?? [] }, modelCalls: models.count)
+      }
+      answers[cassette.caseID] = answer
       order.append(cassette.caseID)
     }
     return .success(AnswerSet(name: name, answers: answers, order: order, isReport: false))

@@ -23,6 +23,8 @@ package struct Comparison: Sendable {
     package var head: Answer?
     /// Unified diff of the answer text (changed cases).
     package var diff: String?
+    /// How the trajectory changed (a looped case whose tool calls or model calls differ).
+    package var trajectoryChanges: [String] = []
 
     /// Tokens (prompt + completion, reasoning included in completion), cost and latency, new minus old.
     package var tokenDelta: Int? {
@@ -77,6 +79,8 @@ package struct Comparison: Sendable {
             old: a.text.hasSuffix("\n") ? a.text : a.text + "\n", new: b.text.hasSuffix("\n") ? b.text : b.text + "\n",
             oldName: base.name, newName: head.name)
         }
+        c.trajectoryChanges = Self.trajectoryChanges(a.trajectory, b.trajectory)
+        if !c.trajectoryChanges.isEmpty { c.change = .changed }
         if let s = a.status, let t = b.status {
           let wasGood = s == .passed || (s == .failed && a.tolerated)
           let isBad = t == .failed && !b.tolerated
@@ -103,6 +107,40 @@ package struct Comparison: Sendable {
       }
     }
     cases = out.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+  }
+
+  /// What changed between two trajectories, one line each: the tool sequence, then tools added
+  /// or removed (or the same tools reordered), arguments changed at the same position, and the
+  /// number of model calls. Empty when they are the same (or neither side has one).
+  package static func trajectoryChanges(_ a: Trajectory?, _ b: Trajectory?) -> [String] {
+    guard a != b else { return [] }
+    let old = a ?? Trajectory(calls: [], modelCalls: 1)
+    let new = b ?? Trajectory(calls: [], modelCalls: 1)
+    func listed(_ names: [String]) -> String { "[" + names.joined(separator: ", ") + "]" }
+    var lines: [String] = []
+    if old.names != new.names {
+      lines.append("tools \(listed(old.names)) → \(listed(new.names))")
+      func counts(_ names: [String]) -> [String: Int] { names.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
+      let was = counts(old.names)
+      let now = counts(new.names)
+      if was == now {
+        lines.append("reordered: the same tools in another order")
+      } else {
+        for name in Set(was.keys).union(now.keys).sorted() {
+          let d = now[name, default: 0] - was[name, default: 0]
+          if d > 0 { lines.append("added: \(name)" + (d > 1 ? " ×\(d)" : "")) }
+          if d < 0 { lines.append("removed: \(name)" + (d < -1 ? " ×\(-d)" : "")) }
+        }
+      }
+    }
+    // The same tool at the same position, called with other arguments.
+    for (k, pair) in zip(old.calls, new.calls).enumerated() where pair.0.name == pair.1.name {
+      if pair.0.arguments != pair.1.arguments {
+        lines.append("call \(k + 1) \(pair.0.name): arguments \(pair.0.arguments) → \(pair.1.arguments)")
+      }
+    }
+    if old.modelCalls != new.modelCalls { lines.append("model calls \(old.modelCalls) → \(new.modelCalls)") }
+    return lines
   }
 
   package func count(_ change: Change) -> Int { cases.count { $0.change == change } }

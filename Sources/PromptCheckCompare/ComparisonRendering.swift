@@ -43,6 +43,9 @@ package enum ComparisonRendering {
       if let s = statusText(k) { out += "  \(s)" }
       if let d = deltas(k) { out += paint("  (\(d))", "2") }
       out += "\n"
+      if !k.trajectoryChanges.isEmpty {
+        out += "    trajectory:\n" + k.trajectoryChanges.map { "      \($0)\n" }.joined()
+      }
       if let diff = k.diff {
         for line in TextChange.wordMarked(diff, color: color).split(separator: "\n") { out += "    " + line + "\n" }
       }
@@ -70,6 +73,11 @@ package enum ComparisonRendering {
       if let s = statusText(k) { section += " — \(s)" }
       if let d = deltas(k) { section += " (\(d))" }
       section += "</summary>\n\n"
+      if !k.trajectoryChanges.isEmpty {
+        section +=
+          "Trajectory:\n\n"
+          + k.trajectoryChanges.map { "- `\($0.replacingOccurrences(of: "`", with: "'"))`\n" }.joined() + "\n"
+      }
       if let diff = k.diff {
         let fence = diff.contains("```") ? "~~~~" : "```"
         section += "\(fence)diff\n\(diff)\(diff.hasSuffix("\n") ? "" : "\n")\(fence)\n"
@@ -78,7 +86,7 @@ package enum ComparisonRendering {
       } else if k.change == .removed {
         section += "no longer run\n"
       } else {
-        section += "same answer\n"
+        section += k.trajectoryChanges.isEmpty ? "same answer\n" : "same final answer\n"
       }
       section += "\n</details>\n"
       let note =
@@ -117,6 +125,18 @@ package enum ComparisonRendering {
         if let s = k.base?.status { o["base_status"] = .string(s.rawValue) }
         if let s = k.head?.status { o["head_status"] = .string(s.rawValue) }
         if let d = k.diff { o["diff"] = .string(d) }
+        if !k.trajectoryChanges.isEmpty {
+          var t = JSONObject()
+          for (side, answer) in [("base", k.base), ("head", k.head)] {
+            guard let tr = answer?.trajectory else { continue }
+            t[side] = [
+              "tools": .array(tr.calls.map { ["name": .string($0.name), "arguments": .string($0.arguments)] }),
+              "model_calls": .int(tr.modelCalls),
+            ]
+          }
+          t["changes"] = .array(k.trajectoryChanges.map(JSON.string))
+          o["trajectory"] = .object(t)
+        }
         if let t = k.tokenDelta { o["tokens_delta"] = .int(t) }
         if let r = k.reasoningDelta { o["reasoning_tokens_delta"] = .int(r) }
         if let d = k.costDelta { o["cost_delta"] = .double(d) }
@@ -135,6 +155,11 @@ package enum ComparisonRendering {
       if let s = statusText(k) { cases += "<span class=\"where\">\(HTMLReport.escape(s))</span>" }
       if let d = deltas(k) { cases += "<span class=\"where\">\(HTMLReport.escape(d))</span>" }
       cases += "</div>"
+      if !k.trajectoryChanges.isEmpty {
+        cases +=
+          "<ul class=\"findings\">" + k.trajectoryChanges.map { "<li>\(HTMLReport.escape($0))</li>" }.joined()
+          + "</ul>"
+      }
       if let diff = k.diff {
         cases += HTMLReport.sideBySide(diff, labels: (c.baseName, c.headName))
       } else if let a = k.head ?? k.base {

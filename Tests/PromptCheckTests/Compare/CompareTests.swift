@@ -111,6 +111,72 @@ import Testing
     #expect(clean.stdout.hasPrefix("compare HEAD → working tree: 2 cases: 0 answers changed"))
   }
 
+  /// An agent that looks order A1 up (v1), or looks A2 up and refunds it (v2); both answer "Shipped.".
+  static func agent(v2: Bool) -> @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply {
+    { request, _ in
+      let results = request.json?["messages"]?.arrayValue?.filter { $0["role"] == "tool" }.count ?? 0
+      switch (v2, results) {
+      case (false, 0): return .json(FakeOpenAI.toolCalls([("get_order", #"{"id": "A1"}"#)]))
+      case (true, 0): return .json(FakeOpenAI.toolCalls([("get_order", #"{"id":"A2"}"#)]))
+      case (true, 1): return .json(FakeOpenAI.toolCalls([("refund", #"{"id":"A2"}"#)]))
+      default: return .json(FakeOpenAI.completion("Shipped."))
+      }
+    }
+  }
+
+  @Test func aTrajectoryThatChangedIsShownBesideTheSameFinalAnswer() async throws {
+    let suite =
+      ToolLoopTests.tools + "\nmocks: {get_order: {status: shipped}, refund: done}\n" + """
+        tests:
+          - {name: agent, prompt: where is my order?}
+        """
+    let p = try Project(suites: ["s": suite], handler: Self.agent(v2: false))
+    #expect(await p.run(["--mode", "record", "--json", "old.json"]).status == 0)
+    let dir = p.dir.url.path
+    func git(_ args: String...) throws {
+      let r = try Shell.run("git", ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"] + args)
+      #expect(r.status == 0, "\(r.output)")
+    }
+    try git("init", "-q")
+    try git("add", "-A")
+    try git("commit", "-qm", "one")
+    let p2 = try Project(suites: [:], handler: Self.agent(v2: true))
+    try p.dir.write(
+      "promptcheck.yaml",
+      "providers:\n  local:\n    base_url: \(p2.server.baseURL)\n    api_key_env: LOCAL_TEST_KEY\n    model: test-model\n"
+    )
+    #expect(await p.run(["--mode", "record", "--json", "new.json"]).status == 0)
+    let r = await CLI.run(["compare", "HEAD"], in: p.dir.url)
+    // The deltas hold recorded latencies; the tokens are the three model calls' against the two.
+    #expect(r.stdout.contains("CHANGED  s/agent  (tokens +15"), "\(r.stdout)")
+    let shown = r.stdout.replacingOccurrences(of: #"  \(tokens [^)]*\)"#, with: "", options: .regularExpression)
+    #expect(
+      shown == """
+        compare HEAD → working tree: 1 case: 1 answer changed, 0 added, 0 removed, 0 unchanged
+
+        CHANGED  s/agent
+            trajectory:
+              tools [get_order] → [get_order, refund]
+              added: refund
+              call 1 get_order: arguments {"id":"A1"} → {"id":"A2"}
+              model calls 2 → 3
+
+        """, "\(r.stdout)")
+    // Two reports say the same, and the JSON form lists both sides.
+    let reports = await CLI.run(
+      ["compare", "old.json", "new.json", "--json", "cmp.json", "--markdown", "cmp.md"], in: p.dir.url)
+    #expect(reports.stdout.hasPrefix("compare old.json → new.json: 1 case: 0 regressions"), "\(reports.stdout)")
+    let json = try JSON.parse(p.dir.read("cmp.json"))
+    let trajectory = json["cases"]?.arrayValue?.first?["trajectory"]
+    #expect(trajectory?["changes"]?.arrayValue?.count == 4, "\(json)")
+    #expect(trajectory?["base"]?["tools"] == [["name": "get_order", "arguments": #"{"id":"A1"}"#]])
+    #expect(trajectory?["head"]?["model_calls"] == 3)
+    #expect(json["cases"]?.arrayValue?.first?["diff"] == nil)
+    let md = try p.dir.read("cmp.md")
+    #expect(md.contains("Trajectory:\n\n- `tools [get_order] → [get_order, refund]`\n"), "\(md)")
+    #expect(md.contains("same final answer"))
+  }
+
   @Test func aHugeCommentIsTruncatedWithANote() {
     var base: [String: Answer] = [:]
     var head: [String: Answer] = [:]
