@@ -52,7 +52,12 @@ extension CassetteSource {
       let step = Step(kind: .model, request: request.body, answer: .completion(answer), durationMS: answer.latencyMS)
       fetched.stepRecords.append(Cassette.StepRecord(step, exchange: exchange))
     }
-    return completion
+    // A failed call (a refused budget, a server error) names its step.
+    return completion.mapError { e in
+      var named = e
+      named.message = "step \(number): " + e.message
+      return named
+    }
   }
 
   /// Nil when the recorded step answers this request (URL path and canonical body, as for the

@@ -313,6 +313,19 @@ import Testing
     #expect(try report(p)["cases"]?.arrayValue?.map { $0["assertions"] } == cases.map { $0["assertions"] })
   }
 
+  @Test func maxCostReservesEachModelCallOfALoop() async throws {
+    // $1,000 per million tokens and max_tokens 5: each call reserves its worst case before it is sent.
+    let p = try Project(
+      suites: ["agent": Self.suite().replacingOccurrences(of: "  params:\n", with: "  params:\n    max_tokens: 5\n")],
+      providerExtra: "    pricing: {prompt: 1000, completion: 1000}", handler: Self.agent)
+    let r = await p.run(["--mode", "live", "--max-cost", "0.015"])
+    #expect(r.status == 3, "\(r.stdout)")
+    #expect(p.server.requests.count == 1)
+    #expect(r.stdout.contains("budget exhausted: not sent"), "\(r.stdout)")
+    let c = try #require(report(p)["cases"]?.arrayValue?.first)
+    #expect(c["error"]?.stringValue?.hasPrefix("step 3: budget exhausted") == true, "\(c)")
+  }
+
   @Test func onRefusesWhatItCannotRead() throws {
     let (_, errors) = loadSuite(
       Self.tools + "\nmocks: {get_order: x}\n" + """
