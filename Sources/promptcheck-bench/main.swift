@@ -5,6 +5,7 @@
 //   swift run -c release promptcheck-bench live [CASES] [JOBS] [LATENCY_MS]
 //   swift run -c release promptcheck-bench replay [CASES...]
 //   swift run -c release promptcheck-bench replay-scale [CASES...]
+//   swift run -c release promptcheck-bench replay-loop [CASES]
 //   swift run -c release promptcheck-bench serve [CLIENTS] [REQUESTS]
 import Foundation
 import LoopbackServer
@@ -29,6 +30,8 @@ func usage() -> Never {
       replay [CASES...] replay cassette-backed cases, 3 assertions each (1000 10000)
       replay-scale [CASES...]
                        replay 1k, 10k and 100k cases (cassettes written directly): wall, CPU and peak RSS
+      replay-loop [CASES]
+                       replay CASES looped cases of 4 model steps and CASES one-step cases: cost per model step (1000)
       serve [CLIENTS] [REQUESTS]
                        promptcheck serve against Python's http.server: req/s and latency, keep-alive clients (16 2000)
     """)
@@ -296,6 +299,84 @@ func benchReplayScale(_ counts: [Int]) throws {
   }
 }
 
+/// An agent that calls `lookup` three times (one call per answer), then answers: 4 model calls.
+let loopServer: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = { request, _ in
+  let messages = request.json?["messages"]?.arrayValue ?? []
+  let results = messages.count { $0["role"] == "tool" }
+  guard results < 3 else {
+    return .json(FakeOpenAI.completion("Found it after \(results) lookups.\nResult: 42", model: "bench-model"))
+  }
+  return .json(FakeOpenAI.toolCalls([("lookup", #"{"page":\#(results + 1)}"#)], model: "bench-model"))
+}
+
+/// Replays looped cases of 4 model steps (3 mocked tool calls) beside as many one-step cases, each
+/// recorded first from a loopback server: the cost of a model step in a loop against a whole
+/// one-step case (the target: within 1.5×).
+func benchReplayLoop(cases: Int) throws {
+  let server = try LoopbackServer(handler: loopServer)
+  let oneStepServer = try LoopbackServer(handler: answerServer)
+  defer {
+    server.stop()
+    oneStepServer.stop()
+  }
+  var results: [(name: String, steps: Int, run: ChildRun)] = []
+  for looped in [false, true] {
+    let dir = try makeProject(
+      cases: cases, baseURL: (looped ? server : oneStepServer).baseURL,
+      assertions: "    - contains: Result\n    - regex: '\\b42\\b'\n")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    if looped {
+      var suite = """
+        defaults:
+          params:
+            temperature: 0
+            seed: 42
+            tools:
+              - {type: function, function: {name: lookup, parameters: {type: object, properties: {page: {type: integer}}}}}
+          assert:
+            - contains: Result
+            - tool-used: {name: lookup, min: 3}
+        mocks: {lookup: {found: true, rows: [1, 2, 3]}}
+        tests:
+
+        """
+      for i in 0..<cases { suite += "  - {name: case \(i), prompt: \"Question number \(i): find \(i)\"}\n" }
+      try suite.write(toFile: dir + "/prompts/bench.yaml", atomically: true, encoding: .utf8)
+    }
+    let record = runPromptcheck(["run", "--mode", "record", "-j", "16", "--quiet"], in: dir)
+    guard record.status == 0 else {
+      print("recording failed (exit \(record.status))")
+      exit(1)
+    }
+    var runs: [ChildRun] = []
+    for _ in 0..<5 {
+      sync()
+      runs.append(runPromptcheck(["run", "--mode", "replay", "--quiet"], in: dir))
+    }
+    guard runs.allSatisfy({ $0.status == 0 }) else {
+      print("replay failed: \(runs.map(\.status))")
+      exit(1)
+    }
+    let median = runs.sorted { $0.wall < $1.wall }[2]
+    results.append((looped ? "looped (4 model steps)" : "one-step", looped ? 4 : 1, median))
+  }
+  for r in results {
+    let steps = Double(cases * r.steps)
+    print(
+      String(
+        format:
+          "replay-loop: %5d %@ cases: wall %.3f s, CPU %.3f s, peak RSS %d MB; per model step %.1f µs wall, %.1f µs CPU",
+        cases, r.name, r.run.wall, r.run.cpu, r.run.maxRSSKB / 1024, r.run.wall / steps * 1e6,
+        r.run.cpu / steps * 1e6))
+  }
+  let one = results[0].run
+  let loop = results[1].run
+  print(
+    String(
+      format: "replay-loop: a looped model step costs %.2f× a one-step case (wall), %.2f× (CPU); target ≤ 1.5×",
+      loop.wall / 4 / one.wall, loop.cpu / 4 / one.cpu))
+}
+
 let args = CommandLine.arguments.dropFirst()
 switch args.first {
 case "assertions":
@@ -309,6 +390,8 @@ case "replay":
 case "replay-scale":
   let n = args.dropFirst().compactMap { Int($0) }
   try benchReplayScale(n.isEmpty ? [1000, 10_000, 100_000] : n)
+case "replay-loop":
+  try benchReplayLoop(cases: args.dropFirst().first.flatMap { Int($0) } ?? 1000)
 case "serve":
   let n = args.dropFirst().compactMap { Int($0) }
   try benchServe(clients: n.first ?? 16, requestsPerClient: n.count > 1 ? n[1] : 2000)
