@@ -13,6 +13,8 @@ package final class MCPHub: Sendable {
 
   let servers: [MCPServer]
   let environment: [String: String]
+  /// The project folder: a stdio server starts in it, or in its `cwd` taken relative to it.
+  let directory: String
   /// Each server's start, begun by the first case that needs it; the others wait for the same one.
   private let entries = Mutex<[String: Task<Entry, Never>]>([:])
   /// Every connection made, to stop at the end.
@@ -20,9 +22,10 @@ package final class MCPHub: Sendable {
 
   package static let protocolVersion = "2025-06-18"
 
-  package init(servers: [MCPServer], environment: [String: String]) {
+  package init(servers: [MCPServer], environment: [String: String], directory: String) {
     self.servers = servers
     self.environment = environment
+    self.directory = directory
   }
 
   deinit { stop() }
@@ -75,7 +78,8 @@ package final class MCPHub: Sendable {
     let connection: any MCPConnection
     switch server.transport {
     case .stdio(let command, let env, let cwd):
-      switch Subprocess.spawn(command, environment: env, cwd: cwd) {
+      let folder = cwd.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 } ?? directory
+      switch Subprocess.spawn(command, environment: env, cwd: folder) {
       case .success(let child): connection = MCPStdioConnection(name: name, child: child, timeoutMS: server.timeoutMS)
       case .failure(let e): return .failed("the MCP server \(name) could not be started: \(e.message)")
       }

@@ -58,6 +58,16 @@ import Testing
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
   }
 
+  @Test(.enabled(if: pythonAvailable)) func aServerStartsInTheProjectOrItsCwdThere() async throws {
+    let p = try Project(
+      suites: ["agent": Self.suite],
+      extraConfig: "mcp_servers:\n  orders: {command: [python3, orders_server.py], cwd: tools}",
+      handler: ToolLoopTests.agent)
+    try p.dir.write("tools/orders_server.py", String(contentsOfFile: Self.server, encoding: .utf8))
+    let r = await p.run(["--mode", "record"])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+  }
+
   @Test(.enabled(if: pythonAvailable)) func oneServerProcessServesTheWholeRun() async throws {
     let p = try Project(suites: [:], extraConfig: "", handler: ToolLoopTests.agent)
     let log = p.dir.url.appendingPathComponent("mcp.log").path
