@@ -124,6 +124,9 @@ import Testing
               - step-count: {max: 1}
               - not-tool-used: refund
               - {tool-sequence: {steps: [get_order], mode: in-order}}
+              - {tool-sequence: {steps: [get_order], mode: any-order}}
+              - {tool-sequence: {steps: [get_order, get_order], mode: any-order}}
+              - {not-tool-sequence: {steps: [refund], mode: in-order}}
 
         """)
     let p = try Project(suites: ["agent": failing], handler: Self.agent)
@@ -141,7 +144,10 @@ import Testing
         "FAIL assert[4] step-count: expected the response to take at most 1 model calls, but it took 2",
         "pass assert[5] not-tool-used: the response does not call refund",
         "pass assert[6] tool-sequence: the response does call the tools [get_order] in this order",
-        "pass assert[7] tool-call: the response does call get_order with arguments where $.id equal to \"A1\"",
+        "pass assert[7] tool-sequence: the response does call the tools [get_order], in any order",
+        "FAIL assert[8] tool-sequence: expected the response to call the tools [get_order, get_order], in any order, but it called [get_order]",
+        "pass assert[9] not-tool-sequence: the response does not call the tools [refund] in this order",
+        "pass assert[10] tool-call: the response does call get_order with arguments where $.id equal to \"A1\"",
       ], "\(messages ?? [])")
   }
 
