@@ -39,14 +39,19 @@ extension Runner {
         let start = clock.now
         switch await answerTool(call, number: number, loop: loop, mcpTools: mcpTools, c: c, fetched: fetched) {
         case .failure(let problem):
-          run.error = problem.message
+          run.error = redactor(problem.message)
           return run
         case .success(var result):
           result.callID = id
           // Replayed, a tool step takes the duration it was recorded with, so reports replay byte for byte.
           let recorded = fetched.calling ? nil : fetched.recorded(step: number).flatMap { $0.kind == .tool ? $0 : nil }
+          // The model is sent the result as the tool gave it; reports, the terminal and the
+          // cassette see it redacted (a tool that echoes a key leaves it nowhere).
+          var shown = result
+          shown.content = redactor(result.content)
+          shown.arguments = redactor(result.arguments)
           let step = Step(
-            kind: .tool, answer: .toolResult(result),
+            kind: .tool, answer: .toolResult(shown),
             durationMS: recorded?.durationMS ?? (clock.now - start).milliseconds)
           run.steps.append(step)
           fetched.keep(step)

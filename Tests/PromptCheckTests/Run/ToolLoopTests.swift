@@ -332,6 +332,26 @@ import Testing
     #expect(c["error"]?.stringValue?.hasPrefix("step 3: budget exhausted") == true, "\(c)")
   }
 
+  @Test func aToolResultHoldingTheKeyLeavesItNowhere() async throws {
+    let suite = Self.suite(mocks: "mocks: {get_order: \"shipped, token sk-test-0123456789abcdef\"}")
+    let p = try Project(suites: ["agent": suite], handler: Self.agent)
+    let r = await p.run(["--mode", "record", "--junit", "j.xml"])
+    #expect(r.status == 0, "\(r.stdout)")
+    // The model was sent the result as the tool gave it.
+    #expect(
+      p.server.requests.last?.json?["messages"]?.arrayValue?.last?["content"]?.stringValue?.contains("sk-test") == true)
+    for file in [".promptcheck/report.json", "j.xml", "expectations/cassettes/agent/order-status.yaml"] {
+      let text = try p.dir.read(file)
+      #expect(!text.contains("sk-test-0123456789abcdef"), "\(file)")
+      #expect(file == "j.xml" || text.contains("<redacted>"), "\(file)")
+    }
+    #expect(!r.stdout.contains("sk-test-0123456789abcdef"))
+    // Replayed, the recorded (redacted) result matches what is sent again.
+    p.server.stop()
+    #expect(await p.run(["--mode", "replay"]).status == 0)
+    #expect(try report(p)["cases"]?.arrayValue?.first?["cassette"]?["status"] == "replayed")
+  }
+
   @Test func onRefusesWhatItCannotRead() throws {
     let (_, errors) = loadSuite(
       Self.tools + "\nmocks: {get_order: x}\n" + """
