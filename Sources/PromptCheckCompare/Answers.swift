@@ -23,7 +23,7 @@ package struct Answer: Sendable, Equatable {
 /// What a looped case did, as a comparison sees it: its tool calls in order (arguments in
 /// canonical JSON; call ids never enter it) and its model calls.
 package struct Trajectory: Sendable, Equatable {
-  package struct Call: Sendable, Equatable, Hashable {
+  package struct Call: Sendable, Equatable {
     package var name: String
     package var arguments: String
 
@@ -31,20 +31,27 @@ package struct Trajectory: Sendable, Equatable {
       name = t.name
       arguments = (try? JSON.parse(t.arguments))?.canonical ?? t.arguments
     }
-
-    package var shown: String { "\(name)(\(arguments))" }
   }
 
   package var calls: [Call]
   package var modelCalls: Int
 
-  /// From a case's steps: the tool calls of its model (and app) steps.
-  package init(calls: [Completion.ToolCall], modelCalls: Int) {
-    self.calls = calls.map(Call.init)
-    self.modelCalls = modelCalls
+  /// From a case's steps (a report's, or a cassette's as reports show them): the tool calls of
+  /// its model (and app) steps.
+  package init(steps: [ReportStep]) {
+    let models = steps.filter { $0.kind == .model || $0.kind == .app }
+    calls = models.flatMap(\.toolCalls).map(Call.init)
+    modelCalls = models.count
   }
 
   package var names: [String] { calls.map(\.name) }
+
+  /// A side that was a single request: one model call, its tool calls not counted as a trajectory.
+  static var singleRequest: Trajectory {
+    var t = Trajectory(steps: [])
+    t.modelCalls = 1
+    return t
+  }
 }
 
 /// The answers of one side of a comparison, by case id.
@@ -64,10 +71,7 @@ package struct AnswerSet: Sendable {
       var answer = Answer(
         id: c.id, text: Completion.canonical(content: c.output ?? ""), status: c.status, tolerated: c.tolerated,
         usage: c.usage, latencyMS: c.latencyMS, hasGolden: c.golden.status != .none)
-      if c.steps.count > 1 {
-        let models = c.steps.filter { $0.kind == .model || $0.kind == .app }
-        answer.trajectory = Trajectory(calls: models.flatMap(\.toolCalls), modelCalls: models.count)
-      }
+      if c.steps.count > 1 { answer.trajectory = Trajectory(steps: c.steps) }
       answers[c.id] = answer
     }
     return AnswerSet(name: name, answers: answers, order: report.cases.map(\.id), isReport: true)
@@ -96,19 +100,15 @@ package struct AnswerSet: Sendable {
       guard case .success(let steps) = cassette.replayedSteps(),
         let final = steps.finalAnswerIndex.flatMap({ steps[$0].completion })
       else { continue }
-      let models = steps.filter { $0.completion != nil }
       let stem = String(path.dropFirst("cassettes/".count).dropLast(".yaml".count))
       // A repetition's golden is its test's (no `--rN`).
       let groupStem = stem.replacingOccurrences(of: #"--r[0-9]+$"#, with: "", options: .regularExpression)
       var answer = Answer(
         id: cassette.caseID, text: Completion.canonical(content: final.content, toolCalls: final.toolCalls),
         usage: steps.count > 1 ? steps.totalUsage : final.usage,
-        latencyMS: steps.count > 1 ? models.reduce(0) { $0 + $1.durationMS } : final.latencyMS,
+        latencyMS: steps.count > 1 ? steps.answeredLatencyMS : final.latencyMS,
         hasGolden: goldenStems.contains(stem) || goldenStems.contains(groupStem))
-      if steps.count > 1 {
-        answer.trajectory = Trajectory(
-          calls: models.flatMap { $0.completion?.toolCalls ?? [] }, modelCalls: models.count)
-      }
+      if steps.count > 1 { answer.trajectory = Trajectory(steps: steps.map(ReportStep.init)) }
       answers[cassette.caseID] = answer
       order.append(cassette.caseID)
     }

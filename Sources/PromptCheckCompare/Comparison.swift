@@ -114,8 +114,8 @@ package struct Comparison: Sendable {
   /// number of model calls. Empty when they are the same (or neither side has one).
   package static func trajectoryChanges(_ a: Trajectory?, _ b: Trajectory?) -> [String] {
     guard a != b else { return [] }
-    let old = a ?? Trajectory(calls: [], modelCalls: 1)
-    let new = b ?? Trajectory(calls: [], modelCalls: 1)
+    let old = a ?? .singleRequest
+    let new = b ?? .singleRequest
     func listed(_ names: [String]) -> String { "[" + names.joined(separator: ", ") + "]" }
     var lines: [String] = []
     if old.names != new.names {

@@ -184,12 +184,13 @@ package struct Runner: Sendable {
         result.steps = [.model(first)]
       }
       // The judges are attached to the step whose answer they judge, the final one.
-      let judged = await judge(
-        c, completion: completion, steps: c.variant.loop == nil ? [] : result.steps, fetched: fetched)
+      // A looped case's assertions and judges read its steps; a single request's read its answer.
+      let trajectory = c.variant.loop == nil ? [] : result.steps
+      let judged = await judge(c, completion: completion, steps: trajectory, fetched: fetched)
       result.judgeUsage = judged.usage
       result.findings = evaluator.evaluate(
         c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms,
-        steps: c.variant.loop == nil ? [] : result.steps)
+        steps: trajectory)
       if let loopFinding { result.findings.append(loopFinding) }
       var errors = judged.errors
       if let e = source.finish(c, fetched: &fetched, judges: judged.records) { errors.append(e.message) }

@@ -102,7 +102,7 @@ package enum RunCommandCore {
     // The MCP servers looped cases name: started on first use, stopped when the run ends (a replay starts none).
     let mcp =
       s.effectiveMode == .replay || project.config.mcpServers.isEmpty
-      ? nil : MCPHub(servers: project.config.mcpServers, environment: ctx.environment, directory: ctx.directory)
+      ? nil : MCPHub(servers: project.config.mcpServers, directory: ctx.directory)
     defer { mcp?.stop() }
     runner.mcp = mcp
     if ctx.isCI && s.mode == .auto && s.modeWasGiven && !s.quiet {

@@ -94,8 +94,7 @@ package struct ReportCase: Sendable {
     if r.steps.count > 1 {
       // The time and tokens of every model call; the model and provider of the final answer.
       steps = r.steps.map(ReportStep.init)
-      let calls = r.steps.filter { $0.completion != nil }
-      latencyMS = calls.isEmpty ? nil : calls.reduce(0) { $0 + $1.durationMS }
+      latencyMS = r.steps.answeredLatencyMS
       usage = r.steps.totalUsage
     } else {
       latencyMS = r.completion?.latencyMS

@@ -88,6 +88,12 @@ extension [Step] {
   /// Where the answer the ordinary assertions check is: the last model (or app) step that answered.
   package var finalAnswerIndex: Int? { lastIndex { $0.completion != nil } }
 
+  /// The time of the steps that answered (model and app calls) added up; nil when none did.
+  package var answeredLatencyMS: Int? {
+    let answered = filter { $0.completion != nil }
+    return answered.isEmpty ? nil : answered.reduce(0) { $0 + $1.durationMS }
+  }
+
   /// Every step's usage added up; nil when no step reports any.
   package var totalUsage: Completion.Usage? {
     compactMap(\.usage).reduce(nil) { sum, u in sum.map { $0.adding(u) } ?? u }

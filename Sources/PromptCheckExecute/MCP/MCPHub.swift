@@ -12,7 +12,6 @@ package final class MCPHub: Sendable {
   }
 
   let servers: [MCPServer]
-  let environment: [String: String]
   /// The project folder: a stdio server starts in it, or in its `cwd` taken relative to it.
   let directory: String
   /// Each server's start, begun by the first case that needs it; the others wait for the same one.
@@ -22,9 +21,8 @@ package final class MCPHub: Sendable {
 
   package static let protocolVersion = "2025-06-18"
 
-  package init(servers: [MCPServer], environment: [String: String], directory: String) {
+  package init(servers: [MCPServer], directory: String) {
     self.servers = servers
-    self.environment = environment
     self.directory = directory
   }
 

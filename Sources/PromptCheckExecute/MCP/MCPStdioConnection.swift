@@ -18,6 +18,14 @@ final class MCPStdioConnection: MCPConnection {
     var exited: String?
     /// Its exit status was collected (by `gone`); `stop()` then only kills what is left of its group.
     var reaped = false
+
+    /// Adds what its standard error said, keeping the last `tailBytes`.
+    mutating func keepStderr(_ bytes: ArraySlice<UInt8>) {
+      stderrTail += bytes
+      if stderrTail.count > MCPStdioConnection.tailBytes {
+        stderrTail.removeFirst(stderrTail.count - MCPStdioConnection.tailBytes)
+      }
+    }
   }
 
   let name: String
@@ -114,8 +122,7 @@ final class MCPStdioConnection: MCPConnection {
         if fds[1].revents != 0 {
           let n = read(child.stderr, &chunk, chunk.count)
           if n > 0 {
-            s.stderrTail += chunk[0..<n]
-            if s.stderrTail.count > Self.tailBytes { s.stderrTail.removeFirst(s.stderrTail.count - Self.tailBytes) }
+            s.keepStderr(chunk[0..<n])
           }
         }
         if fds[0].revents != 0 {
@@ -147,8 +154,7 @@ final class MCPStdioConnection: MCPConnection {
           if poll(&p, 1, 20) > 0 {
             let n = read(child.stderr, &chunk, chunk.count)
             if n > 0 {
-              s.stderrTail += chunk[0..<n]
-              if s.stderrTail.count > Self.tailBytes { s.stderrTail.removeFirst(s.stderrTail.count - Self.tailBytes) }
+              s.keepStderr(chunk[0..<n])
             } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
               stderrOpen = false
             }
