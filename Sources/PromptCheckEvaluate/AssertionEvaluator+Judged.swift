@@ -7,10 +7,11 @@ extension AssertionEvaluator {
   /// from the completion as the assertions see it.
   package static func judgeCalls(
     for assertions: [Assertion], completion: Completion, case c: PlannedCase, transforms: [Transform] = [],
-    steps: [Step] = []
+    steps: [Step] = [], conversation: ConversationFacts? = nil
   ) -> [JudgeCall] {
     var base = Subjects(completion: completion, testTransforms: transforms)
     base.steps = steps
+    base.conversation = conversation
     var out: [JudgeCall] = []
     func visit(_ a: Assertion) {
       let label = "\(a.label) (\(a.fullKind))"

@@ -61,6 +61,42 @@ extension AssertionEvaluator {
       ifHolds: said)
   }
 
+  /// `turn-count`: how many turns the conversation had (user messages answered, the first included).
+  func turnCountOutcome(_ subjects: Subjects, _ lo: Int?, _ hi: Int?) -> Outcome {
+    let expectation: String
+    switch (lo, hi) {
+    case (let l?, let h?) where l == h: expectation = "have \(l) turn\(l == 1 ? "" : "s")"
+    case (let l?, let h?): expectation = "have \(l) to \(h) turns"
+    case (let l?, nil): expectation = "have at least \(l) turn\(l == 1 ? "" : "s")"
+    case (nil, let h?): expectation = "have at most \(h) turn\(h == 1 ? "" : "s")"
+    default: expectation = "have turns"
+    }
+    guard let conversation = subjects.conversation else {
+      var o = Outcome(holds: false, expectation: expectation)
+      o.problem = "the case is not a conversation (it has no turns)"
+      return o
+    }
+    let n = TurnView.turns(opening: conversation.opening, steps: subjects.steps).count
+    let said = "it had \(n)"
+    return Outcome(
+      holds: lo.map { n >= $0 } ?? true && hi.map { n <= $0 } ?? true, expectation: expectation, ifNot: said,
+      ifHolds: said)
+  }
+
+  /// `ended-by`: how the conversation ended.
+  func endedByOutcome(_ conversation: ConversationFacts?, _ expected: Conversation.Ending) -> Outcome {
+    let expectation = "end by \(expected.rawValue)"
+    guard let ending = conversation?.ending else {
+      var o = Outcome(holds: false, expectation: expectation)
+      o.problem =
+        conversation == nil ? "the case is not a conversation (it has no turns)" : "the conversation has not ended"
+      return o
+    }
+    return Outcome(
+      holds: ending == expected, expectation: expectation, ifNot: "it ended by \(ending.rawValue)",
+      ifHolds: "it did")
+  }
+
   /// Whether every check holds on a tool call's arguments; the first that does not, described.
   package func argumentsMatch(_ checks: [JSONPathCheck], _ arguments: JSON) -> (holds: Bool, unmet: String?) {
     for check in checks {

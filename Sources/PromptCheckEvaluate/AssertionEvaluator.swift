@@ -12,10 +12,11 @@ package struct AssertionEvaluator: Sendable {
   /// the judges found (by `Assertion.key`); `transforms` are the test's, applied to the output.
   package func evaluate(
     _ assertions: [Assertion], on completion: Completion, judgements: [String: Result<Judgement, JudgeError>] = [:],
-    transforms: [Transform] = [], steps: [Step] = []
+    transforms: [Transform] = [], steps: [Step] = [], conversation: ConversationFacts? = nil
   ) -> [Finding] {
     var subjects = Subjects(completion: completion, judgements: judgements, testTransforms: transforms)
     subjects.steps = steps
+    subjects.conversation = conversation
     return assertions.map { evaluate($0, subjects: &subjects) }
   }
 
@@ -98,6 +99,7 @@ package struct AssertionEvaluator: Sendable {
     var finding = Finding(
       label: a.label, kind: a.fullKind, passed: false, message: "", location: a.location,
       score: o.score.map { a.negated ? 1 - $0 : $0 }, reason: o.reason, weight: a.weight)
+    finding.turn = a.turn
     if let problem = o.problem {
       finding.message = "expected \(subjectName) \(a.negated ? "not " : "")to \(o.expectation), but \(problem)"
     } else if o.holds != a.negated {
@@ -130,6 +132,10 @@ package struct AssertionEvaluator: Sendable {
       return "step \(n)'s \(a.kind.readsSubject ? a.subject.rawValue : "response")"
     case .trajectory:
       return "the trajectory"
+    case .turn(let n):
+      return "turn \(n)'s \(a.kind.readsSubject ? a.subject.rawValue : "response")"
+    case .transcript:
+      return "the transcript"
     }
   }
 
@@ -143,6 +149,9 @@ package struct AssertionEvaluator: Sendable {
     let testTransforms: [Transform]
     /// A looped case's steps (README "Steps"); empty for a single request.
     var steps: [Step] = []
+    /// A conversation case's opening and ending, for `on: turn[N]`, `on: transcript`,
+    /// `turn-count` and `ended-by`; nil for other cases.
+    var conversation: ConversationFacts?
     /// Which answer these subjects are: the case's final one, a step's, or the trajectory's text.
     var scope = Assertion.Scope.final
     private var responseText: String?
@@ -182,6 +191,20 @@ package struct AssertionEvaluator: Sendable {
         return .success(self)
       case .trajectory:
         answer = Completion(content: ReportStep.transcript(all))
+      case .transcript:
+        guard let conversation else { return .failure(JudgeError("the case is not a conversation (it has no turns)")) }
+        answer = Completion(
+          content: TurnView.transcript(opening: conversation.opening, steps: all.map(ReportStep.init)))
+      case .turn(let n):
+        guard let conversation else { return .failure(JudgeError("the case is not a conversation (it has no turns)")) }
+        let turns = TurnView.turns(opening: conversation.opening, steps: all)
+        guard n <= turns.count else {
+          return .failure(JudgeError("the conversation has \(turns.count) turn\(turns.count == 1 ? "" : "s")"))
+        }
+        guard let i = turns[n - 1].replyIndex, let reply = all[i].completion else {
+          return .failure(JudgeError("turn \(n) has no reply"))
+        }
+        answer = reply
       case .step(let n):
         guard n <= all.count else {
           return .failure(JudgeError("the case has \(all.count) step\(all.count == 1 ? "" : "s")"))
@@ -323,6 +346,10 @@ package struct AssertionEvaluator: Sendable {
       return toolUsedOutcome(subjects.trajectoryCalls.map(\.name), name, lo, hi)
     case .stepCount(let lo, let hi):
       return stepCountOutcome(subjects.modelCalls, lo, hi)
+    case .turnCount(let lo, let hi):
+      return turnCountOutcome(subjects, lo, hi)
+    case .endedBy(let ending):
+      return endedByOutcome(subjects.conversation, ending)
     case .maxLatencyMS(let limit):
       return Outcome(
         holds: c.latencyMS <= limit, expectation: "take at most \(limit) ms",

@@ -12,10 +12,15 @@ package protocol CompletionSource: Sendable {
   /// Writes what the case recorded; an error when it could not be written.
   func finish(_ c: PlannedCase, fetched: inout FetchResult, judges: [Cassette.JudgeRecord]) -> CallError?
   /// A looped case's model call after its first (README "Agents: tool loops"): step `number`
-  /// (1-based, tool steps counted), replayed or called as the mode says, and kept in `fetched`.
-  func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async -> Result<
-    Completion, CallError
-  >
+  /// (1-based, tool steps counted), replayed or called as the mode says, and kept in `fetched`;
+  /// `turn` names a conversation's turn in its messages.
+  func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, turn: Int?, fetched: inout FetchResult) async
+    -> Result<Completion, CallError>
+  /// A conversation's user turn at step `number` (README "Conversations"): a scripted message
+  /// kept, or the simulated user's call (`simulator`) replayed or made.
+  func userTurn(
+    _ c: PlannedCase, number: Int, turn: Int, scripted: String?, simulator: ChatRequest?, fetched: inout FetchResult
+  ) async -> Result<(text: String, answer: Completion?), CallError>
   /// The request body the case's cassette recorded for its first call, where the mode replays
   /// (a looped case takes its MCP servers' tool lists from it, with no server running).
   func recordedRequestBody(_ c: PlannedCase) -> JSON?
@@ -24,9 +29,15 @@ package protocol CompletionSource: Sendable {
 extension CompletionSource {
   package func recordedRequestBody(_ c: PlannedCase) -> JSON? { nil }
 
-  package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async
-    -> Result<Completion, CallError>
+  package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, turn: Int?, fetched: inout FetchResult)
+    async -> Result<Completion, CallError>
   {
+    .failure(CallError(.noCassette, "step \(number): this source answers only a case's first call"))
+  }
+
+  package func userTurn(
+    _ c: PlannedCase, number: Int, turn: Int, scripted: String?, simulator: ChatRequest?, fetched: inout FetchResult
+  ) async -> Result<(text: String, answer: Completion?), CallError> {
     .failure(CallError(.noCassette, "step \(number): this source answers only a case's first call"))
   }
 }

@@ -35,10 +35,19 @@ package struct RedactingSource: CompletionSource {
     base.finish(c, fetched: &fetched, judges: judges).map(redacted)
   }
 
-  package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async
-    -> Result<Completion, CallError>
+  package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, turn: Int?, fetched: inout FetchResult)
+    async -> Result<Completion, CallError>
   {
-    await base.fetchStep(c, number: number, request: request, fetched: &fetched).map { redactor($0) }
+    await base.fetchStep(c, number: number, request: request, turn: turn, fetched: &fetched).map { redactor($0) }
+      .mapError(redacted)
+  }
+
+  /// The simulated user's message enters redacted, as an answer does.
+  package func userTurn(
+    _ c: PlannedCase, number: Int, turn: Int, scripted: String?, simulator: ChatRequest?, fetched: inout FetchResult
+  ) async -> Result<(text: String, answer: Completion?), CallError> {
+    await base.userTurn(c, number: number, turn: turn, scripted: scripted, simulator: simulator, fetched: &fetched)
+      .map { simulator == nil ? $0 : (redactor($0.text), $0.answer.map { redactor($0) }) }
       .mapError(redacted)
   }
 

@@ -10,12 +10,14 @@ extension NodeReader {
   /// Keys promptfoo's long form puts beside `type` and `value` for the judged kinds.
   static let longFormJudgeKeys = ["threshold", "provider", "model", "params", "timeout_ms"]
 
-  mutating func assertion(_ node: YAMLNode, index: Int, parent: Int? = nil, render: Render) -> Assertion? {
+  mutating func assertion(
+    _ node: YAMLNode, index: Int, parent: Int? = nil, within: String = "", render: Render
+  ) -> Assertion? {
     guard let pairs = node.mapping else {
       error("an assertion must be a map such as {contains: \"text\"}, found \(node.kindDescription)", at: node)
       return nil
     }
-    let what = parent.map { "assert[\($0)].any-of[\(index)]" } ?? "assert[\(index)]"
+    let what = within + (parent.map { "assert[\($0)].any-of[\(index)]" } ?? "assert[\(index)]")
     var name: String?
     var subject: Assertion.Subject?
     var scope = Assertion.Scope.final
@@ -41,7 +43,7 @@ extension NodeReader {
             (scope, subject) = parsed
           } else {
             error(
-              "\(what).on must be output, reasoning, response, trajectory or step[N] (optionally step[N].response), found '\(s)'",
+              "\(what).on must be output, reasoning, response, trajectory, transcript, step[N] or turn[N] (optionally step[N].response), found '\(s)'",
               at: pair.value)
           }
         }
@@ -96,10 +98,16 @@ extension NodeReader {
       case .final where subject != nil && !kind.readsSubject,
         .step where subject != .output && !kind.readsSubject:
         error("'on' does not apply to \(kind.rawValue), which reads the response's metadata", at: subjectNode)
-      case .trajectory where !kind.readsSubject:
-        error("'on: trajectory' does not apply to \(kind.rawValue), which does not read a text", at: subjectNode)
-      case .step where kind.readsTrajectory:
-        error("'on: step[N]' does not apply to \(kind.rawValue), which reads the whole case", at: subjectNode)
+      case .trajectory where !kind.readsSubject, .transcript where !kind.readsSubject:
+        error(
+          "'on: \(scope == .transcript ? "transcript" : "trajectory")' does not apply to \(kind.rawValue), which does not read a text",
+          at: subjectNode)
+      case .step where kind.readsTrajectory, .turn where kind.readsTrajectory:
+        error(
+          "'on: \(scope == .turn(1) || subjectNode.scalar?.text.hasPrefix("turn") == true ? "turn" : "step")[N]' does not apply to \(kind.rawValue), which reads the whole case",
+          at: subjectNode)
+      case .turn where subject != .output && !kind.readsSubject:
+        error("'on' does not apply to \(kind.rawValue), which reads the response's metadata", at: subjectNode)
       default:
         break
       }
@@ -135,16 +143,19 @@ extension NodeReader {
   /// `on:`'s value: `output`, `reasoning`, `response`, `trajectory`, `step[N]` or `step[N].SUBJECT`.
   static func onValue(_ s: String) -> (Assertion.Scope, Assertion.Subject)? {
     if s == "trajectory" { return (.trajectory, .output) }
+    if s == "transcript" { return (.transcript, .output) }
     if let subject = Assertion.Subject(rawValue: s) { return (.final, subject) }
-    guard s.hasPrefix("step["), let close = s.firstIndex(of: "]") else { return nil }
+    let isTurn = s.hasPrefix("turn[")
+    guard s.hasPrefix("step[") || isTurn, let close = s.firstIndex(of: "]") else { return nil }
     let digits = s[s.index(s.startIndex, offsetBy: 5)..<close]
     guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), digits.count <= 6,
       let n = Int(digits), n >= 1
     else { return nil }
     let rest = s[s.index(after: close)...]
-    if rest.isEmpty { return (.step(n), .output) }
+    let scope: Assertion.Scope = isTurn ? .turn(n) : .step(n)
+    if rest.isEmpty { return (scope, .output) }
     guard rest.hasPrefix("."), let subject = Assertion.Subject(rawValue: String(rest.dropFirst())) else { return nil }
-    return (.step(n), subject)
+    return (scope, subject)
   }
 
   /// promptfoo's `{type: llm-rubric, value: …, threshold: …}`: the same as the short form's map
@@ -266,7 +277,7 @@ extension NodeReader {
         return .servedProvider(names)
       }
       return strictString(value, what).map { .servedProvider([$0]) }
-    case .toolSequence, .toolUsed, .stepCount:
+    case .toolSequence, .toolUsed, .stepCount, .turnCount, .endedBy:
       return trajectoryCheck(kind, value, what, render)
     }
   }

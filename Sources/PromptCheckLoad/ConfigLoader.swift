@@ -6,7 +6,7 @@ package enum ConfigLoader {
     [
       "tests_dir", "expectations_dir", "providers", "default_provider",
     ] + RunSettings.table.rows.map(\.key) + [
-      "think_tags", "retry_empty", "defaults", "suites", "grader", "embeddings", "mcp_servers",
+      "think_tags", "retry_empty", "defaults", "suites", "grader", "embeddings", "simulator", "mcp_servers",
     ]
   package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
 
@@ -60,6 +60,9 @@ package enum ConfigLoader {
     r.judgeProviders = config.providers
     if let v = m["grader"], let g = r.map(v, "grader", allowed: NodeReader.judgeTargetKeys) {
       config.grader = r.judgeTarget(g, "grader")
+    }
+    if let v = m["simulator"], let g = r.map(v, "simulator", allowed: NodeReader.judgeTargetKeys) {
+      config.simulator = r.judgeTarget(g, "simulator", caller: "simulator")
     }
     if let v = m["embeddings"], let e = r.map(v, "embeddings", allowed: ["provider", "model"]) {
       config.embeddings = r.judgeTarget(e, "embeddings", allowsParams: false)

@@ -104,6 +104,32 @@ package enum EditorSchema {
       ],
       "The tool loop: max_steps (model calls, default 10) and first_step (params of the first call only)."
     ),
+    "turns": (
+      [
+        "type": "array", "minItems": 1,
+        "items": [
+          "type": "object", "properties": ["user": ["type": "string"], "assert": ["type": "array"]],
+          "required": ["user"], "additionalProperties": false,
+        ],
+      ],
+      "A scripted conversation: each turn's user message, answered in turn, and the checks on its reply."
+    ),
+    "on_turn_failure": (
+      ["enum": .array(Conversation.OnFailure.allCases.map { .string($0.rawValue) })],
+      "Whether a turn whose checks fail ends the conversation (stop, the default) or it goes on (continue)."
+    ),
+    "simulate": (
+      [
+        "type": "object",
+        "properties": [
+          "persona": ["type": "string"], "goal": ["type": "string"], "max_turns": integer(1...Simulation.maxMaxTurns),
+          "stop": ["type": "string"], "first_message": ["type": "string"], "provider": ["type": "string"],
+          "model": ["type": "string"], "params": ["type": "object"],
+        ],
+        "required": ["persona", "goal"], "additionalProperties": false,
+      ],
+      "A simulated user: persona, goal, max_turns (default 6), stop marker (default ###STOP###), first_message."
+    ),
   ]
 
   static let suiteEntries: [String: Entry] = [
@@ -175,6 +201,14 @@ package enum EditorSchema {
           "additionalProperties": false,
         ],
         "Who grades llm-rubric assertions (default: the case's own provider and model)."
+      ),
+      "simulator": (
+        [
+          "type": "object",
+          "properties": ["provider": ["type": "string"], "model": ["type": "string"], "params": ["type": "object"]],
+          "additionalProperties": false,
+        ],
+        "Who plays a simulated user in tests' simulate: (default: the case's own provider and model)."
       ),
       "embeddings": (
         [

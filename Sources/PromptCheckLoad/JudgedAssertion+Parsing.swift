@@ -6,7 +6,9 @@ extension NodeReader {
   static let judgeTargetKeys = ["provider", "model", "params"]
 
   /// `{provider?, model?, params?}` of an assertion or the config; `provider` names a configured provider.
-  mutating func judgeTarget(_ m: [String: YAMLNode], _ what: String, allowsParams: Bool = true) -> JudgeTarget {
+  mutating func judgeTarget(
+    _ m: [String: YAMLNode], _ what: String, allowsParams: Bool = true, caller: String = "grader"
+  ) -> JudgeTarget {
     var target = JudgeTarget()
     if let p = m["provider"], let name = strictString(p, "\(what).provider") {
       if let provider = judgeProviders.first(where: { $0.name == name }) {
@@ -23,8 +25,10 @@ extension NodeReader {
     if let v = m["params"] {
       if allowsParams, let pairs = v.mapping {
         target.params = JSONObject(pairs.map { ($0.key.scalar?.text ?? "", json($0.value)) })
-        for reserved in ["model", "messages", "stream", "response_format"] where target.params[reserved] != nil {
-          error("\(what).params cannot set '\(reserved)': the grader call sets it", at: v)
+        let reserved =
+          caller == "grader" ? ["model", "messages", "stream", "response_format"] : ["model", "messages", "stream"]
+        for key in reserved where target.params[key] != nil {
+          error("\(what).params cannot set '\(key)': the \(caller) call sets it", at: v)
         }
       } else if allowsParams {
         error("\(what).params must be a map, found \(v.kindDescription)", at: v)

@@ -18,6 +18,7 @@ struct NodeReader {
   var toolNamesUnknown = false
   var judgeProviders: [Provider] = []
   var graderDefaults = JudgeTarget()
+  var simulatorDefaults = JudgeTarget()
   var embeddingDefaults = JudgeTarget()
 
   mutating func error(_ message: String, at node: YAMLNode) {

@@ -10,9 +10,9 @@ package enum SuiteLoader {
   package static let testKeys = [
     "name", "description", "tags", "vars", "matrix", "dataset", "messages", "prompt", "prompts", "system", "params",
     "assert", "golden", "repeat", "min_pass_rate", "skip", "only", "model", "provider", "providers", "models",
-    "threshold", "transform", "mocks", "mcp", "loop",
+    "threshold", "transform", "mocks", "mcp", "loop", "turns", "on_turn_failure", "simulate",
   ]
-  static let notInDefaults = ["name", "matrix", "dataset", "repeat", "min_pass_rate", "skip", "only"]
+  static let notInDefaults = ["name", "matrix", "dataset", "repeat", "min_pass_rate", "skip", "only", "turns"]
   package static var defaultsKeys: [String] { testKeys.filter { !notInDefaults.contains($0) } }
   /// Most matrix cases one test may expand to.
   package static let maxMatrixCases = 10_000
@@ -65,6 +65,7 @@ struct Loader: Sendable {
     self.readFile = readFile
     r.judgeProviders = config.providers
     r.graderDefaults = config.grader
+    r.simulatorDefaults = config.simulator
     r.embeddingDefaults = config.embeddings
   }
 
@@ -230,7 +231,10 @@ struct Loader: Sendable {
     var spec = TestSpec(
       name: name, nameNode: nameNode, slug: slug, keys: keys, context: ctx, description: description, tags: tags,
       answering: answering, versions: versions, data: data,
-      chat: chatSpec(keys, name: name, nameNode: nameNode, hasVersions: !versions.isEmpty, ctx: ctx))
+      chat: chatSpec(
+        keys, name: name, nameNode: nameNode, hasVersions: !versions.isEmpty,
+        conversation: keys.own["turns"] != nil || keys.pick("simulate") != nil
+          || data.rows.contains { $0.vars.contains { $0.key == "turns" } }, ctx: ctx))
     spec.vars = vars(keys)
     spec.matrix = matrix(keys)
     if spec.combinationCount > SuiteLoader.maxMatrixCases {

@@ -53,7 +53,9 @@ extension Loader {
     r.toolNamesUnknown = (spec.keys.pick("mcp") ?? spec.context.lists["mcp"]) != nil
     defer { r.toolNamesUnknown = false }
     let system = spec.chat.system.flatMap { s in r.string(s, "system").map { render($0, s.location) } }
-    let chat = self.chat(spec, version: dimension.version, system: system, render: render)
+    let (conversation, chat) = self.conversation(
+      spec, chat: self.chat(spec, version: dimension.version, system: system, render: render),
+      rowVars: dimension.rowVars, render: render)
     let params = self.params(spec, render: render)
     let transforms = spec.keys.pick("transform").flatMap { r.transforms($0, "transform", render) } ?? []
     let assertions = self.assertions(spec, render: render)
@@ -67,7 +69,7 @@ extension Loader {
         .init(
           matrix: dimension.combination, vars: caseVars, system: chat.isPrompt ? system : nil, params: params,
           assertions: assertions, provider: a.provider, model: a.model, target: a.target,
-          threshold: spec.gating.threshold, transforms: transforms, loop: loop))
+          threshold: spec.gating.threshold, transforms: transforms, loop: loop, conversation: conversation))
     }
   }
 

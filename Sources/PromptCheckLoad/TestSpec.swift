@@ -219,15 +219,18 @@ extension Loader {
   }
 
   /// `messages:` or `prompt:` (exactly one, at the level that gives them) and `system:`.
-  mutating func chatSpec(_ keys: TestKeys, name: String, nameNode: YAMLNode, hasVersions: Bool, ctx: SuiteContext)
-    -> ChatSpec
-  {
+  /// A conversation (`conversation`: `turns`, `simulate`, or dataset rows with turns) may give only `system`.
+  mutating func chatSpec(
+    _ keys: TestKeys, name: String, nameNode: YAMLNode, hasVersions: Bool, conversation: Bool, ctx: SuiteContext
+  ) -> ChatSpec {
     let level = (keys.own["messages"] != nil || keys.own["prompt"] != nil) ? keys.own : keys.defaults
     let spec = ChatSpec(
       messages: level["messages"], prompt: level["prompt"], system: keys.pick("system") ?? ctx.system)
     if spec.messages != nil, let promptNode = spec.prompt {
       r.error("give either 'messages' or 'prompt', not both", at: promptNode)
-    } else if spec.messages == nil && spec.prompt == nil && !hasVersions && !keys.hadUnknownKeys {
+    } else if spec.messages == nil && spec.prompt == nil && !hasVersions && !keys.hadUnknownKeys
+      && !conversation
+    {
       r.error("test '\(name)' needs 'messages' or 'prompt'", at: nameNode)
     }
     return spec

@@ -1,6 +1,7 @@
 import PromptCheckCore
 
-/// `tool-sequence`, `tool-used` and `step-count` (README "Agents: tool loops").
+/// `tool-sequence`, `tool-used` and `step-count` (README "Agents: tool loops"); `turn-count` and
+/// `ended-by` (README "Conversations").
 extension NodeReader {
   mutating func trajectoryCheck(_ kind: Assertion.Kind, _ value: YAMLNode, _ what: String, _ render: Render)
     -> Assertion.Check?
@@ -45,9 +46,23 @@ extension NodeReader {
         return nil
       }
       return .toolUsed(name: name, min: lo, max: hi)
+    case .endedBy:
+      // ended-by: `stop`, `max_turns`, `script` or `turn_failure` (README "Conversations").
+      guard let text = strictString(value, what) else { return nil }
+      guard let ending = Conversation.Ending(rawValue: text) else {
+        let endings = Conversation.Ending.allCases.map(\.rawValue)
+        var message = "\(what) must be \(endings.listedWithOr), found '\(text)'"
+        if let guess = closestMatch(to: text, in: endings) { message += "; did you mean '\(guess)'?" }
+        error(message, at: value)
+        return nil
+      }
+      return .endedBy(ending)
     default:
-      // step-count: `N` or `{min, max}`.
-      if value.scalar != nil { return int(value, what, min: 1).map { .stepCount(min: $0, max: $0) } }
+      // step-count and turn-count: `N` or `{min, max}`.
+      let make: (Int?, Int?) -> Assertion.Check = {
+        kind == .turnCount ? .turnCount(min: $0, max: $1) : .stepCount(min: $0, max: $1)
+      }
+      if value.scalar != nil { return int(value, what, min: 1).map { make($0, $0) } }
       guard let m = map(value, what, allowed: ["min", "max"]) else { return nil }
       if m.isEmpty { error("\(what) needs min or max", at: value) }
       let lo = m["min"].flatMap { int($0, "\(what).min", min: 0) }
@@ -56,7 +71,7 @@ extension NodeReader {
         error("\(what): max (\(hi)) is less than min (\(lo))", at: value)
         return nil
       }
-      return .stepCount(min: lo, max: hi)
+      return make(lo, hi)
     }
   }
 }

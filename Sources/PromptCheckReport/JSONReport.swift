@@ -175,6 +175,7 @@ package enum JSONReport {
         if let line = a.line { ao.int("line", line, &out) }
         if let score = a.score { ao.double("score", score, &out) }
         if let reason = a.reason { ao.string("reason", reason, &out) }
+        if let turn = a.turn { ao.int("turn", turn, &out) }
         ao.end(&out)
       }
       JSON.newline(&out, o.inner)
@@ -208,6 +209,9 @@ package enum JSONReport {
     if let col = c.column { o.string("target", col, &out) }
     if let row = c.row { o.string("row", row, &out) }
     if !c.steps.isEmpty { o.value("steps", .array(c.steps.map(\.json)), &out) }
+    if !c.turns.isEmpty { o.value("turns", .array(c.turns.map(\.json)), &out) }
+    if let e = c.endedBy { o.string("ended_by", e, &out) }
+    if let u = c.simulatorUsage { o.value("simulator_usage", usageJSON(u), &out) }
     o.end(&out)
   }
 

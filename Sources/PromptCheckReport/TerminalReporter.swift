@@ -176,11 +176,47 @@ package final class TerminalReporter: RunReporter {
     default:
       break
     }
-    // A case of several steps: what it did, one line a step.
+    // A conversation: its failing turn (else its last) with the two turns before it; another case
+    // of several steps: what it did, one line a step.
     if r.status == .failed || r.status == .errored {
-      for (k, step) in r.steps.enumerated() { out += "      \(step.line(number: k + 1))\n" }
+      if !r.turns.isEmpty {
+        out += Self.turnContext(r)
+      } else {
+        for (k, step) in r.steps.enumerated() { out += "      \(step.line(number: k + 1))\n" }
+      }
     }
     for n in r.notes { out += paint("    note: \(n)\n", "2") }
+    return out
+  }
+
+  /// `turn 2 user: …`, `turn 2 assistant: …` (and its tool steps) for the failing turn and the two
+  /// before it; the failing turn's first line is marked ✗.
+  static func turnContext(_ r: ReportCase) -> String {
+    let focus = r.turns.first { !$0.passed } ?? r.turns[r.turns.count - 1]
+    func plain(_ text: String) -> String {
+      let flat = text.replacingOccurrences(of: "\n", with: " ")
+      let us = flat.unicodeScalars
+      return us.count <= 120 ? flat : String(String.UnicodeScalarView(us.prefix(120))) + "…"
+    }
+    var out = ""
+    for t in r.turns where t.number >= focus.number - 2 && t.number <= focus.number {
+      let mark = t.number == focus.number && !t.passed ? "    ✗ " : "      "
+      out += "\(mark)turn \(t.number) user: \(plain(t.user))\n"
+      for i in (t.firstStep - 1)..<min(t.lastStep, r.steps.count) {
+        let s = r.steps[i]
+        switch s.kind {
+        case .tool:
+          out += "      turn \(t.number) tool \(s.toolCalls.first?.name ?? "?"): \(plain(s.text))\n"
+        case .model, .app:
+          if !s.text.isEmpty || s.toolCalls.isEmpty {
+            out += "      turn \(t.number) assistant: \(plain(s.text))\n"
+          }
+        case .user:
+          break
+        }
+      }
+    }
+    if let e = r.endedBy { out += "      ended by \(e) after \(r.turns.count) turn\(r.turns.count == 1 ? "" : "s")\n" }
     return out
   }
 

@@ -20,12 +20,17 @@ struct JudgedCase {
 extension Runner {
   /// Runs a case's judges one after another: grader and embeddings calls through the source
   /// (so they replay), `exec` commands locally.
-  func judge(_ c: PlannedCase, completion: Completion, steps: [Step] = [], fetched: FetchResult) async -> JudgedCase {
+  func judge(
+    _ c: PlannedCase, assertions: [Assertion]? = nil, completion: Completion, steps: [Step] = [],
+    conversation: ConversationFacts? = nil, fetched: FetchResult
+  ) async -> JudgedCase {
     var out = JudgedCase()
+    let assertions = assertions ?? c.variant.assertions
     // Most cases have no judge: nothing to shape or look up for them.
-    guard c.variant.assertions.contains(where: \.isJudged) else { return out }
+    guard assertions.contains(where: \.isJudged) else { return out }
     let calls = AssertionEvaluator.judgeCalls(
-      for: c.variant.assertions, completion: completion, case: c, transforms: c.variant.transforms, steps: steps)
+      for: assertions, completion: completion, case: c, transforms: c.variant.transforms, steps: steps,
+      conversation: conversation)
     for call in calls {
       let judgement: Result<Judgement, JudgeError>
       switch call.work {

@@ -19,21 +19,37 @@ extension Runner {
   func runLoop(
     _ c: PlannedCase, loop: ToolLoop, first: Completion, mcpTools: [String: String] = [:], fetched: inout FetchResult
   ) async -> LoopRun {
-    var run = LoopRun(steps: [.model(first)])
+    var steps: [Step] = [.model(first)]
     var messages = c.variant.messages
+    var run = await runLoop(
+      c, loop: loop, answer: first, messages: &messages, steps: &steps, mcpTools: mcpTools, fetched: &fetched)
+    run.steps = steps
+    return run
+  }
+
+  /// The loop from `answer`, the last of `steps` (a conversation's turn runs one from its first
+  /// model step, `turn` naming it): the assistant and tool messages appended to `messages`, the
+  /// steps to `steps`. `run.steps` is left empty.
+  func runLoop(
+    _ c: PlannedCase, loop: ToolLoop, answer first: Completion, messages: inout [JSON], steps: inout [Step],
+    turn: Int? = nil, mcpTools: [String: String], fetched: inout FetchResult
+  ) async -> LoopRun {
+    var run = LoopRun(steps: [])
+    let start = steps.count - 1
     var answer = first
+    let during = turn.map { " in turn \($0)" } ?? ""
     while !answer.toolCalls.isEmpty {
-      if run.steps.modelCallCount >= loop.maxSteps {
+      if Array(steps[start...]).modelCallCount >= loop.maxSteps {
         run.finding = Finding(
           label: "loop", kind: "max-steps", passed: false,
           message:
-            "the model still called tools after \(loop.maxSteps) model calls (loop.max_steps); it called \(answer.toolCalls.map(\.name).joined(separator: ", ")) last",
+            "the model still called tools after \(loop.maxSteps) model calls (loop.max_steps)\(during); it called \(answer.toolCalls.map(\.name).joined(separator: ", ")) last",
           location: c.location)
         return run
       }
       messages.append(Self.assistantMessage(answer))
       for (k, call) in answer.toolCalls.enumerated() {
-        let number = run.steps.count + 1
+        let number = steps.count + 1
         let id = call.id ?? "call_\(number)_\(k)"
         let clock = ContinuousClock()
         let start = clock.now
@@ -53,19 +69,21 @@ extension Runner {
           let step = Step(
             kind: .tool, answer: .toolResult(shown),
             durationMS: recorded?.durationMS ?? (clock.now - start).milliseconds)
-          run.steps.append(step)
+          steps.append(step)
           fetched.keep(step)
           messages.append(["role": "tool", "tool_call_id": .string(id), "content": .string(result.content)])
         }
       }
-      let number = run.steps.count + 1
-      switch await source.fetchStep(c, number: number, request: c.request(messages: messages), fetched: &fetched) {
+      let number = steps.count + 1
+      switch await source.fetchStep(
+        c, number: number, request: c.request(messages: messages), turn: turn, fetched: &fetched)
+      {
       case .failure(let e):
         run.error = e.message
         return run
       case .success(let next):
         answer = presented(next, c)
-        run.steps.append(.model(answer))
+        steps.append(.model(answer))
       }
     }
     return run
@@ -73,6 +91,13 @@ extension Runner {
 
   /// The assistant message as the model sent it, to send back: its role, content and tool calls
   /// (a null content as "", which some servers require beside tool calls).
+  /// A conversation turn's reply, to send back with the next user message: the assistant's text
+  /// as the model sent it.
+  static func replyMessage(_ answer: Completion) -> JSON {
+    let sent = answer.response["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
+    return ["role": "assistant", "content": .string(sent ?? answer.content)]
+  }
+
   static func assistantMessage(_ answer: Completion) -> JSON {
     var m = JSONObject()
     m["role"] = "assistant"

@@ -167,7 +167,23 @@ package struct Runner: Sendable {
       // A single request is a one-step case; a looped case runs its loop from here.
       var completion = first
       var loopFinding: Finding?
-      if let loop = c.variant.loop {
+      var turnRun: ConversationRun?
+      if let conversation = c.variant.conversation {
+        let run = await runConversation(c, conversation, first: first, mcpTools: mcpTools, fetched: &fetched)
+        result.steps = run.steps
+        result.attempts = fetched.attempts
+        result.notes = fetched.notes
+        result.conversation = ConversationFacts(opening: conversation.turns.first?.user ?? "", ending: run.ending)
+        if let error = run.error {
+          // It did not end: it stopped on the error.
+          result.conversation?.ending = nil
+          result.cassette = fetched.cassette
+          result.outcome = .errored(error)
+          break
+        }
+        completion = run.steps.finalAnswerIndex.flatMap { run.steps[$0].completion } ?? first
+        turnRun = run
+      } else if let loop = c.variant.loop {
         let run = await runLoop(c, loop: loop, first: first, mcpTools: mcpTools, fetched: &fetched)
         result.steps = run.steps
         result.attempts = fetched.attempts
@@ -185,17 +201,25 @@ package struct Runner: Sendable {
       }
       // The judges are attached to the step whose answer they judge, the final one.
       // A looped case's assertions and judges read its steps; a single request's read its answer.
-      let trajectory = c.variant.loop == nil ? [] : result.steps
-      let judged = await judge(c, completion: completion, steps: trajectory, fetched: fetched)
-      result.judgeUsage = judged.usage
-      result.findings = evaluator.evaluate(
-        c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms,
-        steps: trajectory)
+      let trajectory = c.variant.isMultiStep ? result.steps : []
+      let judged = await judge(
+        c, completion: completion, steps: trajectory, conversation: result.conversation, fetched: fetched)
+      // A conversation's turns' judges are already on their replies: the test's own are added.
+      if let i = result.steps.finalAnswerIndex, let u = judged.usage {
+        result.steps[i].judgeUsage = result.steps[i].judgeUsage.map { $0.adding(u) } ?? u
+      }
+      result.findings =
+        (turnRun?.findings ?? [])
+        + evaluator.evaluate(
+          c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms,
+          steps: trajectory, conversation: result.conversation)
       if let loopFinding { result.findings.append(loopFinding) }
-      var errors = judged.errors
-      if let e = source.finish(c, fetched: &fetched, judges: judged.records) { errors.append(e.message) }
+      var errors = (turnRun?.judgeErrors ?? []) + judged.errors
+      if let e = source.finish(c, fetched: &fetched, judges: (turnRun?.judgeRecords ?? []) + judged.records) {
+        errors.append(e.message)
+      }
       result.cassette = fetched.cassette
-      if let status = judged.cassetteStatus { result.cassette.status = status }
+      if let status = turnRun?.cassetteStatus ?? judged.cassetteStatus { result.cassette.status = status }
       if let spec = c.golden, let goldens {
         let g = goldens.compare(c, spec: spec, completion: completion, deferWrites: c.repeatIndex != nil)
         result.goldenText = g.text

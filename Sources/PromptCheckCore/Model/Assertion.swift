@@ -13,6 +13,10 @@ package struct Assertion: Sendable {
     case step(Int)
     /// `on: trajectory`: every step, one line each (`ReportStep.transcript`).
     case trajectory
+    /// `on: turn[N]`: a conversation's reply to its N-th user message (README "Conversations").
+    case turn(Int)
+    /// `on: transcript`: the whole conversation as text (`TurnView.transcript`).
+    case transcript
   }
 
   package enum Check: Sendable {
@@ -50,6 +54,8 @@ package struct Assertion: Sendable {
     case toolUsed(name: String, min: Int, max: Int?)
     /// How many model calls the case made.
     case stepCount(min: Int?, max: Int?)
+    case turnCount(min: Int?, max: Int?)
+    case endedBy(Conversation.Ending)
   }
 
   /// How `tool-sequence` compares the calls with its list.
@@ -87,6 +93,8 @@ package struct Assertion: Sendable {
     case toolSequence = "tool-sequence"
     case toolUsed = "tool-used"
     case stepCount = "step-count"
+    case turnCount = "turn-count"
+    case endedBy = "ended-by"
 
     /// Kinds that read a subject, so `on:` applies to them (the others read the response's metadata).
     package var readsSubject: Bool {
@@ -95,7 +103,7 @@ package struct Assertion: Sendable {
         .jsonPath, .llmRubric, .similar:
         return true
       case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost, .servedModel, .servedProvider, .exec,
-        .anyOf, .toolSequence, .toolUsed, .stepCount:
+        .anyOf, .toolSequence, .toolUsed, .stepCount, .turnCount, .endedBy:
         return false
       }
     }
@@ -103,7 +111,7 @@ package struct Assertion: Sendable {
     /// Kinds that read the whole trajectory, so `on: step[N]` does not apply to them.
     package var readsTrajectory: Bool {
       switch self {
-      case .toolSequence, .toolUsed, .stepCount, .exec, .anyOf: return true
+      case .toolSequence, .toolUsed, .stepCount, .turnCount, .endedBy, .exec, .anyOf: return true
       default: return false
       }
     }
@@ -128,19 +136,25 @@ package struct Assertion: Sendable {
   package var transforms: [Transform] = []
   /// For an `any-of` member: the index of the `any-of` it belongs to.
   package var parent: Int? = nil
+  /// A scripted turn's check: the turn it checks (README "Conversations").
+  package var turn: Int? = nil
 
   /// `not-contains` etc.
   package var fullKind: String { negated ? "not-" + kind.rawValue : kind.rawValue }
 
   /// `assert[2]` or `assert[2] "name"`; an `any-of` member is `assert[2].any-of[0]`.
   package var label: String {
-    let position = parent.map { "assert[\($0)].any-of[\(index)]" } ?? "assert[\(index)]"
+    var position = parent.map { "assert[\($0)].any-of[\(index)]" } ?? "assert[\(index)]"
+    if let turn { position = "turn \(turn) " + position }
     if let name { return "\(position) (\(name))" }
     return position
   }
 
   /// Names the assertion among its test's, for the judgements made for it (`2`, `2.0`).
-  package var key: String { parent.map { "\($0).\(index)" } ?? "\(index)" }
+  package var key: String {
+    let own = parent.map { "\($0).\(index)" } ?? "\(index)"
+    return turn.map { "t\($0).\(own)" } ?? own
+  }
 
   /// Whether evaluating it needs a judge (a grader or embedding call, or a command).
   package var isJudged: Bool {

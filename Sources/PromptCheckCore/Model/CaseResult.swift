@@ -103,6 +103,8 @@ package struct CaseResult: Sendable {
   package var recordedChange: String?
   /// The weighted score of a test with a `threshold:` (README "Weights and threshold").
   package var score: Double?
+  /// A conversation case's first user message and how it ended (README "Conversations").
+  package var conversation: ConversationFacts?
 
   /// The answer the ordinary assertions check: the last step's that answered. Setting it
   /// replaces that answer, or adds a model step when no step answered yet.

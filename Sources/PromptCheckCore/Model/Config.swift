@@ -89,6 +89,8 @@ package struct Config: Sendable {
   package var grader = JudgeTarget()
   /// `embeddings:`: who embeds for `similar` (else the case's own provider and model).
   package var embeddings = JudgeTarget()
+  /// `simulator:`: who plays a simulated user (else the case's own provider and model).
+  package var simulator = JudgeTarget()
   /// The variables expanded into a provider's `base_url`, with their values: written back as
   /// `${NAME}` wherever promptcheck writes a URL (cassettes, reports).
   package var urlReferences: [(name: String, value: String)] = []

@@ -15,6 +15,8 @@ package struct Finding: Sendable, Equatable {
   package var reason: String? = nil
   /// Its weight in the test's score (README "Weights and threshold").
   package var weight: Double = 1
+  /// A conversation's turn check: the turn it checked (README "Conversations").
+  package var turn: Int? = nil
 
   /// `assert[1] contains: expected …`
   package var description: String { label == kind ? "\(label): \(message)" : "\(label) \(kind): \(message)" }

@@ -13,6 +13,50 @@ package struct ReportCase: Sendable {
     /// A judged assertion's score and reason (README "Judged assertions").
     package var score: Double? = nil
     package var reason: String? = nil
+    /// A conversation's turn check: the turn it checked.
+    package var turn: Int? = nil
+  }
+
+  /// One turn of a conversation case (README "Conversations"): the user's message, the reply,
+  /// and whether that turn's own checks passed.
+  package struct Turn: Sendable, Equatable {
+    package var number: Int
+    package var user: String
+    package var reply: String?
+    package var passed: Bool
+    /// The turn's first and last step, 1-based (its user step, or step 1 for turn 1).
+    package var firstStep: Int
+    package var lastStep: Int
+
+    package var json: JSON {
+      var o = JSONObject()
+      o["turn"] = .int(number)
+      o["user"] = .string(user)
+      o["reply"] = reply.map { .string($0) } ?? .null
+      o["passed"] = .bool(passed)
+      o["first_step"] = .int(firstStep)
+      o["last_step"] = .int(lastStep)
+      return .object(o)
+    }
+
+    package init(number: Int, user: String, reply: String?, passed: Bool, firstStep: Int, lastStep: Int) {
+      self.number = number
+      self.user = user
+      self.reply = reply
+      self.passed = passed
+      self.firstStep = firstStep
+      self.lastStep = lastStep
+    }
+
+    package init?(json o: JSON) {
+      guard case .int(let n)? = o["turn"] else { return nil }
+      number = n
+      user = o["user"]?.stringValue ?? ""
+      reply = o["reply"]?.stringValue
+      passed = o["passed"] == .bool(true)
+      if case .int(let f)? = o["first_step"] { firstStep = f } else { firstStep = 1 }
+      if case .int(let l)? = o["last_step"] { lastStep = l } else { lastStep = firstStep }
+    }
   }
 
   package typealias Usage = Completion.Usage
@@ -55,12 +99,16 @@ package struct ReportCase: Sendable {
   package var messages: [JSON]
   /// A case of more than one step: each step (README "Steps"); empty for a single request.
   package var steps: [ReportStep] = []
+  /// A conversation case's turns, how it ended, and its simulated user's tokens and cost.
+  package var turns: [Turn] = []
+  package var endedBy: String?
+  package var simulatorUsage: Usage?
 
   package var failedAssertions: [Assertion] { assertions.filter { !$0.passed } }
   /// Failed (and not tolerated) or errored: what summaries list and the HTML report shows first.
   package var isProblem: Bool { (status == .failed && !tolerated) || status == .errored }
   /// The case's calls' usage: its answer's and its judges'.
-  package var allUsage: [Usage] { [usage, judgeUsage].compactMap { $0 } }
+  package var allUsage: [Usage] { [usage, judgeUsage, simulatorUsage].compactMap { $0 } }
   /// The case id without its suite: the JUnit testcase name.
   package var shortName: String { id.hasPrefix(suite + "/") ? String(id.dropFirst(suite.count + 1)) : id }
 
@@ -81,7 +129,7 @@ package struct ReportCase: Sendable {
     assertions = r.findings.map {
       Assertion(
         kind: $0.kind, passed: $0.passed, message: $0.description, line: $0.location?.line, score: $0.score,
-        reason: $0.reason)
+        reason: $0.reason, turn: $0.turn)
     }
     judgeUsage = r.judgeUsage
     score = r.score
@@ -91,7 +139,17 @@ package struct ReportCase: Sendable {
     notes = r.notes
     model = r.completion?.model
     provider = r.completion?.provider
-    if r.steps.count > 1 {
+    if let conversation = r.conversation {
+      endedBy = conversation.ending?.rawValue
+      simulatorUsage = r.steps.simulatorUsage
+      turns = TurnView.turns(opening: conversation.opening, steps: r.steps).map { t in
+        Turn(
+          number: t.number, user: t.user, reply: t.replyIndex.flatMap { r.steps[$0].completion?.content },
+          passed: !r.findings.contains { $0.turn == t.number && !$0.passed }, firstStep: t.steps.lowerBound + 1,
+          lastStep: t.steps.upperBound)
+      }
+    }
+    if r.steps.count > 1 || r.conversation != nil {
       // The time and tokens of every model call; the model and provider of the final answer.
       steps = r.steps.map(ReportStep.init)
       latencyMS = r.steps.answeredLatencyMS
@@ -136,7 +194,7 @@ package struct ReportCase: Sendable {
       Assertion(
         kind: $0["kind"]?.stringValue ?? "", passed: $0["passed"] == .bool(true),
         message: $0["message"]?.stringValue ?? "", line: int($0["line"]), score: $0["score"]?.numberValue,
-        reason: $0["reason"]?.stringValue)
+        reason: $0["reason"]?.stringValue, turn: int($0["turn"]))
     }
     score = o["score"]?.numberValue
     golden = GoldenReport(
@@ -153,6 +211,9 @@ package struct ReportCase: Sendable {
     usage = o["usage"].flatMap(ReportStep.usage)
     judgeUsage = o["judge_usage"].flatMap(ReportStep.usage)
     steps = (o["steps"]?.arrayValue ?? []).compactMap(ReportStep.init(json:))
+    turns = (o["turns"]?.arrayValue ?? []).compactMap(Turn.init(json:))
+    endedBy = o["ended_by"]?.stringValue
+    simulatorUsage = o["simulator_usage"].flatMap(ReportStep.usage)
     messages = o["messages"]?.arrayValue ?? []
     recordedChange = o["recorded_change"]?.stringValue
     column = o["target"]?.stringValue

@@ -15,7 +15,7 @@ package struct ReportStep: Sendable, Equatable {
   package init(_ s: Step) {
     kind = s.kind
     durationMS = s.durationMS
-    usage = s.usage
+    usage = s.usage ?? s.simulatorUsage
     judgeUsage = s.judgeUsage
     source = nil
     switch s.answer {

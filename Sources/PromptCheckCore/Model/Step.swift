@@ -56,6 +56,8 @@ package struct Step: Sendable {
   package var durationMS: Int
   /// The judge calls made about this step's answer (grader and embeddings), their usage summed.
   package var judgeUsage: Completion.Usage?
+  /// A simulated user's turn: the simulator call's tokens and cost (README "Conversations").
+  package var simulatorUsage: Completion.Usage?
 
   package init(
     kind: Kind, request: JSON = .null, answer: Answer?, durationMS: Int, judgeUsage: Completion.Usage? = nil
@@ -102,6 +104,11 @@ extension [Step] {
   /// The trajectory's tool calls, in order, with their results.
   package var toolResults: [Step.ToolResult] {
     compactMap { if case .toolResult(let t)? = $0.answer { t } else { nil } }
+  }
+
+  /// The simulated user's calls' usage added up; nil when none reports any.
+  package var simulatorUsage: Completion.Usage? {
+    compactMap(\.simulatorUsage).reduce(nil) { sum, u in sum.map { $0.adding(u) } ?? u }
   }
 
   /// How many model calls the case made.

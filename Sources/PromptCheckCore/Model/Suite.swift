@@ -137,6 +137,9 @@ package struct TestVariant: Sendable, BoxedFields {
     self.box = box
   }
 
+  /// A case of more than one step: a tool loop or a conversation (its cassette lists steps).
+  package var isMultiStep: Bool { box.value.isMultiStep }
+
   /// Chat messages in the OpenAI shape, `system` first when given.
   package var messages: [JSON] {
     get {
@@ -173,12 +176,17 @@ package struct TestVariant: Sendable, BoxedFields {
     package var transforms: [Transform] = []
     /// A looped case's mocks and limits (README "Agents: tool loops"); nil for a single request.
     package var loop: ToolLoop? = nil
+    /// A conversation case's turns and simulated user (README "Conversations"); nil otherwise.
+    package var conversation: Conversation? = nil
+
+    /// A case of more than one step: a tool loop or a conversation (its cassette lists steps).
+    package var isMultiStep: Bool { loop != nil || conversation != nil }
 
     /// Every stored property (the memberwise initializer, visible to the package).
     package init(
       matrix: [(key: String, value: String)], vars: [String: String], system: String?, params: JSONObject,
       assertions: [Assertion], provider: Provider, model: String, target: String?, threshold: Double? = nil,
-      transforms: [Transform] = [], loop: ToolLoop? = nil
+      transforms: [Transform] = [], loop: ToolLoop? = nil, conversation: Conversation? = nil
     ) {
       self.matrix = matrix
       self.vars = vars
@@ -191,6 +199,7 @@ package struct TestVariant: Sendable, BoxedFields {
       self.threshold = threshold
       self.transforms = transforms
       self.loop = loop
+      self.conversation = conversation
     }
 
     /// Whether a variant with these fields may share `other`'s box: exactly the same values (texts
@@ -210,7 +219,7 @@ package struct TestVariant: Sendable, BoxedFields {
         && sameList(assertions, other.assertions) && sameList(transforms, other.transforms)
         && provider.box === other.provider.box && same(model, other.model) && same(target, other.target)
         && same(system, other.system) && threshold?.bitPattern == other.threshold?.bitPattern
-        && loop == nil && other.loop == nil
+        && loop == nil && other.loop == nil && conversation == nil && other.conversation == nil
         && vars.count == other.vars.count
         && zip(vars, other.vars).allSatisfy { same($0.key, $1.key) && same($0.value, $1.value) }
     }

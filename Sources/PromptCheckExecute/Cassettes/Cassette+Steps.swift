@@ -10,8 +10,11 @@ extension Cassette {
   ///     - kind: tool             # {id, name, arguments} → {content, source}
   ///       request: {id: call_1, name: get_order, arguments: '{"id":"A1"}'}
   ///       response: {content: '{"status":"shipped"}', source: mock}
-  ///     - kind: user             # → {content}
+  ///     - kind: user             # a scripted turn → {content}
   ///       response: {content: Thanks}
+  ///     - kind: user             # a simulated user's turn: its call, and {content} beside the answer
+  ///       request: {method: POST, url: …, body: {…}}
+  ///       response: {status: 200, body: {…}, content: Where is my order?}
   package struct StepRecord: Sendable {
     package var kind: Step.Kind
     package var durationMS: Int
@@ -126,8 +129,11 @@ extension Cassette {
           source: response["source"]?.stringValue ?? "")
         return .success(Step(kind: .tool, request: request, answer: .toolResult(result), durationMS: durationMS))
       case .user:
-        return .success(
-          Step(kind: .user, answer: .text(response["content"]?.stringValue ?? ""), durationMS: durationMS))
+        var step = Step(kind: .user, answer: .text(response["content"]?.stringValue ?? ""), durationMS: durationMS)
+        // A simulated user's turn holds its call: its usage is the simulator's.
+        step.simulatorUsage = response["body"].flatMap { Completion(response: $0, latencyMS: durationMS).usage }
+        if step.simulatorUsage != nil { step.request = request["body"] ?? .null }
+        return .success(step)
       }
     }
   }

@@ -9,39 +9,31 @@ extension CassetteSource {
     return cassette.requestBody
   }
 
-  package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, fetched: inout FetchResult) async
-    -> Result<Completion, CallError>
-  {
+  package func fetchStep(
+    _ c: PlannedCase, number: Int, request: ChatRequest, turn: Int?, fetched: inout FetchResult
+  ) async -> Result<Completion, CallError> {
+    let at = "step \(number)" + (turn.map { " (turn \($0))" } ?? "")
     if !fetched.calling {
-      let display = store.displayPath(c)
-      let recorded = fetched.onDisk.flatMap { number - 2 < $0.steps.count ? $0.steps[number - 2] : nil }
+      let recorded = fetched.recorded(step: number)
       let why: String
       if let recorded {
         if let diff = Self.mismatch(recorded, request, redactor: redactor) {
-          why = "step \(number): " + diff
+          why = diff
         } else {
           switch recorded.step() {
           case .success(let step):
             fetched.stepRecords.append(recorded)
             if let completion = step.completion { return .success(completion) }
-            why = "step \(number): recorded a \(recorded.kind.rawValue) step, now a model call"
+            why = "recorded a \(recorded.kind.rawValue) step, now a model call"
           case .failure(let e):
-            return .failure(CallError(e.kind, "\(display): step \(number): \(e.message)", status: e.status))
+            return .failure(
+              CallError(e.kind, "\(store.displayPath(c)): step \(number): \(e.message)", status: e.status))
           }
         }
       } else {
-        why = "step \(number) is not recorded (the cassette ends at step \((fetched.onDisk?.steps.count ?? 0) + 1))"
+        why = notRecorded(fetched)
       }
-      guard mode == .auto, let onDisk = fetched.onDisk else {
-        return .failure(CallError(.staleCassette, Self.withCommand(Self.staleMessage(why, display), c)))
-      }
-      // `auto` keeps the steps before this one and records from here.
-      fetched.calling = true
-      var cassette = fetched.toRecord ?? onDisk
-      cassette.recordedAt = Cassette.timestamp(Date())
-      fetched.toRecord = cassette
-      fetched.cassette = CassetteReport(path: display, status: .recorded)
-      fetched.notes.append("re-recorded from step \(number): \(why.dropFirst("step \(number): ".count))")
+      if let refused = fork(c, at: at, why: why, fetched: &fetched) { return .failure(refused) }
     }
     guard let client else {
       return .failure(CallError(.noCassette, "no client to call the API in \(mode.rawValue) mode"))
@@ -55,9 +47,97 @@ extension CassetteSource {
     // A failed call (a refused budget, a server error) names its step.
     return completion.mapError { e in
       var named = e
-      named.message = "step \(number): " + e.message
+      named.message = "\(at): " + e.message
       return named
     }
+  }
+
+  /// Why a step past the cassette's end does not replay.
+  func notRecorded(_ fetched: FetchResult) -> String {
+    "it is not recorded (the cassette ends at step \((fetched.onDisk?.steps.count ?? 0) + 1))"
+  }
+
+  /// A step that does not replay: stale, or in `auto` the point from which the case records
+  /// again (the steps before it kept). Nil when the case goes on calling.
+  func fork(_ c: PlannedCase, at: String, why: String, fetched: inout FetchResult) -> CallError? {
+    let display = store.displayPath(c)
+    guard mode == .auto, let onDisk = fetched.onDisk else {
+      return CallError(.staleCassette, Self.withCommand(Self.staleMessage("\(at): \(why)", display), c))
+    }
+    fetched.calling = true
+    var cassette = fetched.toRecord ?? onDisk
+    cassette.recordedAt = Cassette.timestamp(Date())
+    fetched.toRecord = cassette
+    fetched.cassette = CassetteReport(path: display, status: .recorded)
+    fetched.notes.append("re-recorded from \(at): \(why)")
+    return nil
+  }
+
+  /// A conversation's user turn (README "Conversations"): a scripted message, or the simulated
+  /// user's (`simulator` is its call). Replayed while the cassette's user step matches (the same
+  /// message; the same simulator request), called or kept for the cassette otherwise.
+  package func userTurn(
+    _ c: PlannedCase, number: Int, turn: Int, scripted: String?, simulator: ChatRequest?, fetched: inout FetchResult
+  ) async -> Result<(text: String, answer: Completion?), CallError> {
+    let at = "step \(number) (turn \(turn)'s user message)"
+    if !fetched.calling {
+      let why: String
+      if let recorded = fetched.recorded(step: number) {
+        let content = recorded.response["content"]?.stringValue ?? ""
+        if recorded.kind != .user {
+          why = "recorded a \(recorded.kind.rawValue) step, now a user turn"
+        } else if let scripted {
+          if content == redactor(scripted) {
+            fetched.stepRecords.append(recorded)
+            return .success((scripted, nil))
+          }
+          why =
+            "the user's message changed: recorded \(Excerpt.start(content)), now \(Excerpt.start(redactor(scripted)))"
+        } else if let simulator {
+          let body = recorded.request["body"] ?? .null
+          let now = redactor(simulator.body)
+          if body == now || body.canonicalized == now.canonicalized {
+            fetched.stepRecords.append(recorded)
+            let answer = recorded.response["body"].map { Completion(response: $0, latencyMS: recorded.durationMS) }
+            return .success((content, answer))
+          }
+          why =
+            "the simulated user's call differs: "
+            + (Cassette.firstDifference(body.canonicalized, now.canonicalized, path: "body") ?? "body")
+        } else {
+          why = "no user message"
+        }
+      } else {
+        why = notRecorded(fetched)
+      }
+      if let refused = fork(c, at: at, why: why, fetched: &fetched) { return .failure(refused) }
+    }
+    guard let simulator else {
+      let text = scripted ?? ""
+      fetched.stepRecords.append(
+        Cassette.StepRecord(kind: .user, durationMS: 0, request: [:], response: ["content": .string(redactor(text))]))
+      return .success((text, nil))
+    }
+    guard let client else {
+      return .failure(CallError(.noCassette, "no client to call the API in \(mode.rawValue) mode"))
+    }
+    let (outcome, completion) = await callLive(simulator, client: client, budget: budget)
+    guard let outcome, case .success(let exchange) = outcome.result, case .success(let answer) = completion else {
+      if case .failure(var e) = completion {
+        e.message = "\(at): the simulated user's call failed: " + e.message
+        return .failure(e)
+      }
+      return .failure(CallError(.badBody, "\(at): the simulated user made no call"))
+    }
+    fetched.attempts += outcome.attempts
+    fetched.stepRecords.append(
+      Cassette.StepRecord(
+        kind: .user, durationMS: answer.latencyMS,
+        request: ["method": .string(exchange.method), "url": .string(exchange.url), "body": exchange.requestBody],
+        response: [
+          "status": .int(exchange.status), "body": exchange.decoded.body, "content": .string(redactor(answer.content)),
+        ]))
+    return .success((answer.content, answer))
   }
 
   /// Nil when the recorded step answers this request (URL path and canonical body, as for the

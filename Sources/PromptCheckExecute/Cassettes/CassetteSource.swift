@@ -120,12 +120,14 @@ package struct CassetteSource: CompletionSource {
       return (.stale(m), nil)
     case .found(let cassette):
       if let diff = cassette.mismatch(with: c.request, redacting: redactor) {
+        // A conversation names the turn, as its later steps do.
+        let at = c.variant.conversation == nil ? "" : "step 1 (turn 1): "
         return (
-          .stale(Self.staleMessage(diff, display)),
+          .stale(Self.staleMessage(at + diff, display)),
           cassette
         )
       }
-      if !cassette.steps.isEmpty, c.variant.loop == nil {
+      if !cassette.steps.isEmpty, !c.variant.isMultiStep {
         // Recorded as a case of several steps (README "Steps"); this case is one request now.
         let message = "it records \(cassette.steps.count + 1) steps; this case is a single request"
         return (.stale(Self.staleMessage(message, display)), cassette)
@@ -223,9 +225,9 @@ package struct CassetteSource: CompletionSource {
     var cassette: Cassette
     let display = store.displayPath(c)
     if var new = fetched.toRecord {
-      if c.variant.loop != nil { new.steps = fetched.stepRecords }
+      if c.variant.isMultiStep { new.steps = fetched.stepRecords }
       // A looped case recorded again step by step, every step as before: the file stays.
-      if let old = fetched.onDisk, c.variant.loop != nil, old.sameInteraction(as: new),
+      if let old = fetched.onDisk, c.variant.isMultiStep, old.sameInteraction(as: new),
         Cassette.sameJudges(old.judges, judges)
       {
         fetched.cassette = CassetteReport(path: display, status: .unchanged)

@@ -339,7 +339,7 @@ import Testing
     ),
     (
       "tests:\n  - name: a\n    prompt: x\n    params: {temperature: 0}\n    zzzzzzzz: 1\n",
-      "prompts/s.yaml:5:5: error: unknown key 'zzzzzzzz' in tests[0]; expected one of: name, description, tags, vars, matrix, dataset, messages, prompt, prompts, system, params, assert, golden, repeat, min_pass_rate, skip, only, model, provider, providers, models, threshold, transform, mocks, mcp, loop"
+      "prompts/s.yaml:5:5: error: unknown key 'zzzzzzzz' in tests[0]; expected one of: name, description, tags, vars, matrix, dataset, messages, prompt, prompts, system, params, assert, golden, repeat, min_pass_rate, skip, only, model, provider, providers, models, threshold, transform, mocks, mcp, loop, turns, on_turn_failure, simulate"
     ),
   ])
   func unknownKeysNameTheClosestValidKey(yaml: String, expected: String) {
@@ -383,7 +383,7 @@ import Testing
     ),
     (
       "tests:\n  - name: a\n    prompt: x\n    assert: [{contains: x, on: body}]\n",
-      "prompts/s.yaml:4:32: error: assert[0].on must be output, reasoning, response, trajectory or step[N] (optionally step[N].response), found 'body'"
+      "prompts/s.yaml:4:32: error: assert[0].on must be output, reasoning, response, trajectory, transcript, step[N] or turn[N] (optionally step[N].response), found 'body'"
     ),
     (
       "tests:\n  - name: a\n    prompt: x\n    assert: [{contains: x, regex: y}]\n",

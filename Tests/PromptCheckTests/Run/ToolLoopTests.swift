@@ -367,8 +367,8 @@ import Testing
         """)
     #expect(
       errors == [
-        "prompts/s.yaml:13:14: error: assert[0].on must be output, reasoning, response, trajectory or step[N] (optionally step[N].response), found 'step[0]'",
-        "prompts/s.yaml:14:14: error: assert[1].on must be output, reasoning, response, trajectory or step[N] (optionally step[N].response), found 'step[2].text'",
+        "prompts/s.yaml:13:14: error: assert[0].on must be output, reasoning, response, trajectory, transcript, step[N] or turn[N] (optionally step[N].response), found 'step[0]'",
+        "prompts/s.yaml:14:14: error: assert[1].on must be output, reasoning, response, trajectory, transcript, step[N] or turn[N] (optionally step[N].response), found 'step[2].text'",
         "prompts/s.yaml:15:14: error: 'on: step[N]' does not apply to step-count, which reads the whole case",
         "prompts/s.yaml:16:14: error: 'on' does not apply to finish-reason, which reads the response's metadata",
         "prompts/s.yaml:17:14: error: 'on: trajectory' does not apply to tool-call, which does not read a text",

@@ -1,0 +1,130 @@
+import Foundation
+import PromptCheckCore
+import PromptCheckEvaluate
+import PromptCheckExecute
+
+/// What a conversation case did (README "Conversations").
+struct ConversationRun {
+  var steps: [Step] = []
+  /// Why the case errors: a step the cassette lacks, a failed call, a tool nothing answers.
+  var error: String?
+  /// Every turn's checks, in turn order (a turn's tool loop reaching `max_steps` among them).
+  var findings: [Finding] = []
+  var ending: Conversation.Ending = .script
+  /// The turns' judge calls, to keep in the cassette; and the problems they had.
+  var judgeRecords: [Cassette.JudgeRecord] = []
+  var judgeErrors: [String] = []
+  var cassetteStatus: CassetteReport.Status?
+}
+
+extension Runner {
+  /// Runs a conversation from turn 1's reply: each turn's reply (a tool loop when the test has
+  /// tool sources) checked by that turn's assertions, then the next user message — the next
+  /// scripted turn, else the simulated user's — appended and answered, until the script and the
+  /// simulator are done, the simulator says its stop marker, or a failing turn stops it.
+  func runConversation(
+    _ c: PlannedCase, _ conversation: Conversation, first: Completion, mcpTools: [String: String],
+    fetched: inout FetchResult
+  ) async -> ConversationRun {
+    var run = ConversationRun()
+    var messages = c.variant.messages
+    var steps: [Step] = [.model(first)]
+    let opening = conversation.turns.first?.user ?? ""
+    var answer = first
+    var turn = 1
+    while true {
+      // The turn's reply: a tool loop runs from its first model step.
+      if let loop = c.variant.loop {
+        let looped = await runLoop(
+          c, loop: loop, answer: answer, messages: &messages, steps: &steps, turn: turn, mcpTools: mcpTools,
+          fetched: &fetched)
+        if let error = looped.error {
+          run.steps = steps
+          run.error = error
+          return run
+        }
+        if let finding = looped.finding {
+          run.findings.append(finding)
+          run.steps = steps
+          run.ending = .turnFailure
+          return run
+        }
+        answer = steps.last?.completion ?? answer
+      }
+      messages.append(Self.replyMessage(answer))
+      // The turn's own checks, on its reply.
+      if turn <= conversation.turns.count, !conversation.turns[turn - 1].assertions.isEmpty {
+        let checks = conversation.turns[turn - 1].assertions
+        let facts = ConversationFacts(opening: opening, ending: nil)
+        let judged = await judge(
+          c, assertions: checks, completion: answer, steps: steps, conversation: facts, fetched: fetched)
+        if let i = steps.finalAnswerIndex, let u = judged.usage {
+          steps[i].judgeUsage = steps[i].judgeUsage.map { $0.adding(u) } ?? u
+        }
+        run.judgeRecords += judged.records
+        run.judgeErrors += judged.errors
+        if let s = judged.cassetteStatus { run.cassetteStatus = s }
+        let findings = evaluator.evaluate(
+          checks, on: answer, judgements: judged.judgements, steps: steps, conversation: facts)
+        run.findings += findings
+        if conversation.onFailure == .stop, !CaseDecision.decide(findings, threshold: nil).passed {
+          run.ending = .turnFailure
+          break
+        }
+      }
+      // The next user message: the script's, else the simulated user's.
+      let number = steps.count + 1
+      let scripted = turn < conversation.turns.count ? conversation.turns[turn].user : nil
+      var simulator: ChatRequest?
+      if scripted == nil {
+        guard let simulation = conversation.simulate else {
+          run.ending = .script
+          break
+        }
+        guard turn < simulation.maxTurns else {
+          run.ending = .maxTurns
+          break
+        }
+        simulator = simulation.request(for: c, conversation: messages)
+      }
+      let clock = ContinuousClock()
+      let start = clock.now
+      switch await source.userTurn(
+        c, number: number, turn: turn + 1, scripted: scripted, simulator: simulator, fetched: &fetched)
+      {
+      case .failure(let e):
+        run.steps = steps
+        run.error = e.message
+        return run
+      case .success(let (text, simulated)):
+        if let simulation = conversation.simulate, simulator != nil, simulation.userMessage(from: text) == nil {
+          run.ending = .stop
+          run.steps = steps
+          return run
+        }
+        let said = simulator != nil ? conversation.simulate?.userMessage(from: text) ?? text : text
+        var step = Step(
+          kind: .user, request: simulator.map { redactor($0.body) } ?? .null, answer: .text(said),
+          durationMS: simulated?.latencyMS ?? (clock.now - start).milliseconds)
+        step.simulatorUsage = simulated.map { $0.pricedWith(simulator?.provider.pricing) }?.usage
+        steps.append(step)
+        messages.append(["role": "user", "content": .string(said)])
+      }
+      turn += 1
+      // The reply to it.
+      switch await source.fetchStep(
+        c, number: steps.count + 1, request: c.request(messages: messages), turn: turn, fetched: &fetched)
+      {
+      case .failure(let e):
+        run.steps = steps
+        run.error = e.message
+        return run
+      case .success(let next):
+        answer = presented(next, c)
+        steps.append(.model(answer))
+      }
+    }
+    run.steps = steps
+    return run
+  }
+}
