@@ -18,6 +18,26 @@ package struct Answer: Sendable, Equatable {
   package var hasGolden = false
   /// A case of several steps: the tools it called in order and how many model calls it made.
   package var trajectory: Trajectory?
+  /// A conversation case: each turn's user message and reply (README "Conversations").
+  package var turns: [TurnText]?
+}
+
+/// One turn of a conversation as a comparison sees it.
+package struct TurnText: Sendable, Equatable {
+  package var user: String
+  package var reply: String
+
+  package init(user: String, reply: String) {
+    self.user = user
+    self.reply = reply
+  }
+
+  /// From a conversation's steps, its first user message the last of its request.
+  static func turns(opening: String, steps: [Step]) -> [TurnText] {
+    TurnView.turns(opening: opening, steps: steps).map {
+      TurnText(user: $0.user, reply: $0.replyIndex.flatMap { steps[$0].completion?.content } ?? "")
+    }
+  }
 }
 
 /// What a looped case did, as a comparison sees it: its tool calls in order (arguments in
@@ -72,6 +92,7 @@ package struct AnswerSet: Sendable {
         id: c.id, text: Completion.canonical(content: c.output ?? ""), status: c.status, tolerated: c.tolerated,
         usage: c.usage, latencyMS: c.latencyMS, hasGolden: c.golden.status != .none)
       if c.steps.count > 1 { answer.trajectory = Trajectory(steps: c.steps) }
+      if !c.turns.isEmpty { answer.turns = c.turns.map { TurnText(user: $0.user, reply: $0.reply ?? "") } }
       answers[c.id] = answer
     }
     return AnswerSet(name: name, answers: answers, order: report.cases.map(\.id), isReport: true)
@@ -109,6 +130,12 @@ package struct AnswerSet: Sendable {
         latencyMS: steps.count > 1 ? steps.answeredLatencyMS : final.latencyMS,
         hasGolden: goldenStems.contains(stem) || goldenStems.contains(groupStem))
       if steps.count > 1 { answer.trajectory = Trajectory(steps: steps.map(ReportStep.init)) }
+      // A conversation's cassette holds user steps; its first message ends its request.
+      if steps.contains(where: { $0.kind == .user }),
+        let opening = cassette.requestBody["messages"]?.arrayValue?.lastUserText
+      {
+        answer.turns = TurnText.turns(opening: opening, steps: steps)
+      }
       answers[cassette.caseID] = answer
       order.append(cassette.caseID)
     }

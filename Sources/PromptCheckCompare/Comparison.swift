@@ -25,6 +25,16 @@ package struct Comparison: Sendable {
     package var diff: String?
     /// How the trajectory changed (a looped case whose tool calls or model calls differ).
     package var trajectoryChanges: [String] = []
+    /// Where two conversations part: the first turn whose user message or reply differs.
+    package var fork: Fork?
+
+    package struct Fork: Sendable, Equatable {
+      /// 1-based.
+      package var turn: Int
+      /// Each side's turns from the fork on.
+      package var base: [TurnText]
+      package var head: [TurnText]
+    }
 
     /// Tokens (prompt + completion, reasoning included in completion), cost and latency, new minus old.
     package var tokenDelta: Int? {
@@ -81,6 +91,8 @@ package struct Comparison: Sendable {
         }
         c.trajectoryChanges = Self.trajectoryChanges(a.trajectory, b.trajectory)
         if !c.trajectoryChanges.isEmpty { c.change = .changed }
+        c.fork = Self.fork(a.turns, b.turns)
+        if c.fork != nil { c.change = .changed }
         if let s = a.status, let t = b.status {
           let wasGood = s == .passed || (s == .failed && a.tolerated)
           let isBad = t == .failed && !b.tolerated
@@ -141,6 +153,16 @@ package struct Comparison: Sendable {
     }
     if old.modelCalls != new.modelCalls { lines.append("model calls \(old.modelCalls) → \(new.modelCalls)") }
     return lines
+  }
+
+  /// The first turn at which two conversations differ (a user message or a reply), with both
+  /// sides from there; nil when they are the same or neither is a conversation.
+  package static func fork(_ a: [TurnText]?, _ b: [TurnText]?) -> Case.Fork? {
+    guard a != nil || b != nil, a != b else { return nil }
+    let old = a ?? []
+    let new = b ?? []
+    let k = zip(old, new).prefix { $0 == $1 }.count
+    return Case.Fork(turn: k + 1, base: Array(old.dropFirst(k)), head: Array(new.dropFirst(k)))
   }
 
   package func count(_ change: Change) -> Int { cases.count { $0.change == change } }

@@ -46,8 +46,27 @@ package enum ComparisonRendering {
       if !k.trajectoryChanges.isEmpty {
         out += "    trajectory:\n" + k.trajectoryChanges.map { "      \($0)\n" }.joined()
       }
+      if let fork = k.fork { out += forkText(fork, c) }
       if let diff = k.diff {
         for line in TextChange.wordMarked(diff, color: color).split(separator: "\n") { out += "    " + line + "\n" }
+      }
+    }
+    return out
+  }
+
+  /// `fork at turn 3`, then each side's turns from there, one line a message.
+  static func forkText(_ fork: Comparison.Case.Fork, _ c: Comparison) -> String {
+    func flat(_ s: String) -> String {
+      let f = s.replacingOccurrences(of: "\n", with: " ")
+      return f.unicodeScalars.count <= 100 ? f : String(String.UnicodeScalarView(f.unicodeScalars.prefix(100))) + "…"
+    }
+    var out = "    fork at turn \(fork.turn):\n"
+    for (name, turns) in [(c.baseName, fork.base), (c.headName, fork.head)] {
+      out += "      \(name):\n"
+      if turns.isEmpty { out += "        (no turn \(fork.turn))\n" }
+      for (k, t) in turns.enumerated() {
+        out += "        turn \(fork.turn + k) user: \(flat(t.user))\n"
+        out += "        turn \(fork.turn + k) assistant: \(flat(t.reply))\n"
       }
     }
     return out
@@ -77,6 +96,21 @@ package enum ComparisonRendering {
         section +=
           "Trajectory:\n\n"
           + k.trajectoryChanges.map { "- `\($0.replacingOccurrences(of: "`", with: "'"))`\n" }.joined() + "\n"
+      }
+      if let fork = k.fork {
+        // Side by side from the turn where the conversations part.
+        func cell(_ list: [TurnText], _ i: Int, _ pick: (TurnText) -> String) -> String {
+          guard i < list.count else { return "" }
+          return escapeHTML(pick(list[i])).replacingOccurrences(of: "\n", with: "<br>")
+            .replacingOccurrences(of: "|", with: "\\|")
+        }
+        section +=
+          "Fork at turn \(fork.turn):\n\n| | \(escapeHTML(c.baseName)) | \(escapeHTML(c.headName)) |\n|---|---|---|\n"
+        for i in 0..<max(fork.base.count, fork.head.count) {
+          section += "| turn \(fork.turn + i) user | \(cell(fork.base, i, \.user)) | \(cell(fork.head, i, \.user)) |\n"
+          section += "| assistant | \(cell(fork.base, i, \.reply)) | \(cell(fork.head, i, \.reply)) |\n"
+        }
+        section += "\n"
       }
       if let diff = k.diff {
         let fence = diff.contains("```") ? "~~~~" : "```"
@@ -137,6 +171,12 @@ package enum ComparisonRendering {
           t["changes"] = .array(k.trajectoryChanges.map(JSON.string))
           o["trajectory"] = .object(t)
         }
+        if let fork = k.fork {
+          func turns(_ list: [TurnText]) -> JSON {
+            .array(list.map { ["user": .string($0.user), "reply": .string($0.reply)] })
+          }
+          o["fork"] = ["turn": .int(fork.turn), "base": turns(fork.base), "head": turns(fork.head)]
+        }
         if let t = k.tokenDelta { o["tokens_delta"] = .int(t) }
         if let r = k.reasoningDelta { o["reasoning_tokens_delta"] = .int(r) }
         if let d = k.costDelta { o["cost_delta"] = .double(d) }
@@ -159,6 +199,19 @@ package enum ComparisonRendering {
         cases +=
           "<ul class=\"findings\">" + k.trajectoryChanges.map { "<li>\(HTMLReport.escape($0))</li>" }.joined()
           + "</ul>"
+      }
+      if let fork = k.fork {
+        // The two conversations side by side from the turn where they part.
+        cases += "<p class=\"where\">fork at turn \(fork.turn)</p><table class=\"fork\"><tr><th></th>"
+        cases += "<th>\(HTMLReport.escape(c.baseName))</th><th>\(HTMLReport.escape(c.headName))</th></tr>"
+        for i in 0..<max(fork.base.count, fork.head.count) {
+          func cell(_ list: [TurnText], _ pick: (TurnText) -> String) -> String {
+            i < list.count ? "<td><pre>\(HTMLReport.escape(pick(list[i])))</pre></td>" : "<td></td>"
+          }
+          cases += "<tr><th>turn \(fork.turn + i) user</th>\(cell(fork.base, \.user))\(cell(fork.head, \.user))</tr>"
+          cases += "<tr><th>assistant</th>\(cell(fork.base, \.reply))\(cell(fork.head, \.reply))</tr>"
+        }
+        cases += "</table>"
       }
       if let diff = k.diff {
         cases += HTMLReport.sideBySide(diff, labels: (c.baseName, c.headName))

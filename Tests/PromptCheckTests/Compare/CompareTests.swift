@@ -177,6 +177,58 @@ import Testing
     #expect(md.contains("same final answer"))
   }
 
+  @Test func twoConversationsAreShownFromTheTurnWhereTheyFork() async throws {
+    let p = try Project(
+      suites: ["chat": ConversationTests.scripted(onFailure: "continue")], handler: ConversationTests.bot)
+    #expect(await p.run(["--mode", "record", "--json", "old.json"]).status == 1)
+    let dir = p.dir.url.path
+    func git(_ args: String...) throws {
+      let r = try Shell.run("git", ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"] + args)
+      #expect(r.status == 0, "\(r.output)")
+    }
+    try git("init", "-q")
+    try git("add", "-A")
+    try git("commit", "-qm", "one")
+    // Turn 3 asks something else; auto keeps turns 1 and 2 and records from turn 3.
+    try p.dir.write("prompts/chat.yaml", ConversationTests.scripted(onFailure: "continue", third: "hello again"))
+    #expect(await p.run(["--mode", "auto", "--json", "new.json"]).status == 1)
+    let r = await CLI.run(["compare", "HEAD"], in: p.dir.url)
+    // The deltas hold measured latencies.
+    let shown = r.stdout.replacingOccurrences(
+      of: #"  \((tokens|latency) [^)]*\)"#, with: "", options: .regularExpression)
+    #expect(
+      shown == """
+        compare HEAD → working tree: 1 case: 1 answer changed, 0 added, 0 removed, 0 unchanged
+
+        CHANGED  chat/remembers-the-order
+            fork at turn 3:
+              HEAD:
+                turn 3 user: what was my order?
+                turn 3 assistant: Your order was A1.
+              working tree:
+                turn 3 user: hello again
+                turn 3 assistant: Hello! How can I help?
+            --- HEAD
+            +++ working tree
+            @@ -1 +1 @@
+            -[-Your order was A1.-]
+            +{+Hello! How can I help?+}
+
+        """, "\(r.stdout)")
+    // Two reports fork at the same turn; the JSON and Markdown forms show both sides from there.
+    let reports = await CLI.run(
+      ["compare", "old.json", "new.json", "--json", "cmp.json", "--markdown", "cmp.md"], in: p.dir.url)
+    #expect(reports.stdout.contains("fork at turn 3:"), "\(reports.stdout)")
+    let fork = try JSON.parse(p.dir.read("cmp.json"))["cases"]?.arrayValue?.first?["fork"]
+    #expect(fork?["turn"] == 3)
+    #expect(fork?["head"] == [["user": "hello again", "reply": "Hello! How can I help?"]])
+    let md = try p.dir.read("cmp.md")
+    #expect(
+      md.contains(
+        "Fork at turn 3:\n\n| | old.json | new.json |\n|---|---|---|\n| turn 3 user | what was my order? | hello again |\n"
+      ), "\(md)")
+  }
+
   @Test func aHugeCommentIsTruncatedWithANote() {
     var base: [String: Answer] = [:]
     var head: [String: Answer] = [:]
