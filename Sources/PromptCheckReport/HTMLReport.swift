@@ -124,6 +124,43 @@ package enum HTMLReport {
     return out + "</section>\n"
   }
 
+  /// A conversation case as a transcript (README "Conversations"): each turn's user message, the
+  /// assistant's tool calls and reply, and that turn's checks beside it.
+  static func conversation(_ r: ReportCase) -> String {
+    var out = "<details open><summary>Conversation"
+    if let e = r.endedBy { out += " <span class=\"meta\">ended by \(escape(e)) after \(r.turns.count) turns</span>" }
+    out += "</summary><ol class=\"turns\">"
+    for t in r.turns {
+      out += "<li class=\"turn\(t.passed ? "" : " failed")\"><div class=\"talk\">"
+      out += "<div class=\"msg user\"><span class=\"role\">user</span><pre>\(escape(t.user))</pre></div>"
+      for i in (t.firstStep - 1)..<min(t.lastStep, r.steps.count) {
+        let s = r.steps[i]
+        switch s.kind {
+        case .tool:
+          out +=
+            "<div class=\"msg tool\"><span class=\"role\">tool</span><pre>\(escape(s.line(number: i + 1, width: 200)))</pre></div>"
+        case .model, .app:
+          for call in s.toolCalls {
+            out +=
+              "<div class=\"msg tool\"><span class=\"role\">calls</span><pre>\(escape("\(call.name)(\(call.arguments))"))</pre></div>"
+          }
+          if !s.text.isEmpty || s.toolCalls.isEmpty {
+            out +=
+              "<div class=\"msg assistant\"><span class=\"role\">assistant</span><pre>\(escape(s.text))</pre></div>"
+          }
+        case .user:
+          break
+        }
+      }
+      out += "</div><ul class=\"checks\">"
+      for a in r.assertions where a.turn == t.number {
+        out += "<li class=\"\(a.passed ? "pass" : "fail")\">\(a.passed ? "✓" : "✗") \(escape(a.message))</li>"
+      }
+      out += "</ul></li>"
+    }
+    return out + "</ol></details>"
+  }
+
   static func card(_ r: ReportCase) -> String {
     let status = r.tolerated ? "tolerated" : r.status.rawValue
     var body = ""
@@ -161,7 +198,9 @@ package enum HTMLReport {
       }
       body += "</details>"
     }
-    if !r.steps.isEmpty {
+    if !r.turns.isEmpty {
+      body += conversation(r)
+    } else if !r.steps.isEmpty {
       // A case of several steps: its timeline, one row a step.
       body += "<details\(r.status == .passed ? "" : " open")><summary>Steps</summary><ol class=\"steps\">"
       for (k, step) in r.steps.enumerated() {
@@ -314,7 +353,7 @@ package enum HTMLReport {
     .where{color:var(--muted);font-size:12px}.badge{font-size:11px;font-weight:700;text-transform:uppercase;padding:1px 8px;border-radius:10px;color:#fff}
     .badge.passed{background:var(--pass)}.badge.failed{background:var(--fail)}.badge.errored{background:var(--err)}.badge.skipped,.badge.tolerated{background:var(--skip)}
     pre{white-space:pre-wrap;word-break:break-word;background:var(--bg);border-radius:6px;padding:8px 10px;margin:4px 0;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
-    pre.error{background:#fff8c5}section.repeats{margin:12px 0}section.targets{padding:0 28px}table.targets{border-collapse:collapse;width:100%;margin:8px 0}table.targets td,table.targets th{border:1px solid #d0d7de;padding:4px;vertical-align:top;text-align:left}tr.differs td{background:#fff8c5}section.repeats h2{font-size:15px;margin:8px 0 4px}ul.flaky li{color:var(--err)}ul.findings{margin:0;padding-left:18px}ul.findings li{margin:4px 0}ul.findings code{font-weight:600}
+    pre.error{background:#fff8c5}section.repeats{margin:12px 0}section.targets{padding:0 28px}table.targets{border-collapse:collapse;width:100%;margin:8px 0}table.targets td,table.targets th{border:1px solid #d0d7de;padding:4px;vertical-align:top;text-align:left}tr.differs td{background:#fff8c5}section.repeats h2{font-size:15px;margin:8px 0 4px}ul.flaky li{color:var(--err)}ol.turns{list-style:none;padding:0}li.turn{display:flex;gap:12px;border-left:3px solid var(--pass);padding:4px 8px;margin:6px 0}li.turn.failed{border-color:var(--fail)}li.turn .talk{flex:2;min-width:0}li.turn ul.checks{flex:1;margin:0;padding-left:0;list-style:none;font-size:12px}li.turn ul.checks li.fail{color:var(--fail)}div.msg.user pre{background:#ddf4ff}div.msg.tool pre{background:#f6f8fa;font-size:12px}ul.findings{margin:0;padding-left:18px}ul.findings li{margin:4px 0}ul.findings code{font-weight:600}
     details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}.msg{margin:4px 0}.role{font-size:11px;font-weight:700;color:var(--muted);text-transform:uppercase}
     table.diff{width:100%;border-collapse:collapse;table-layout:fixed;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
     table.diff th{text-align:left;color:var(--muted);font-weight:600;padding:4px 8px;border-bottom:1px solid var(--line)}

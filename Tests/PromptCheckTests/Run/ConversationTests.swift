@@ -186,8 +186,18 @@ import Testing
               - ended-by: script
         """
     let p = try Project(suites: ["chat": suite], handler: Self.bot)
-    let r = await p.run(["--mode", "record"])
+    let r = await p.run(["--mode", "record", "--html", "r.html"])
     #expect(r.status == 0, "\(r.stdout)")
+    // The HTML report shows the conversation as a transcript, each turn's checks beside it.
+    let html = try p.dir.read("r.html")
+    #expect(
+      html.contains(#"<div class="msg user"><span class="role">user</span><pre>what is the status of A1?</pre></div>"#))
+    #expect(
+      html.contains(
+        #"<div class="msg tool"><span class="role">calls</span><pre>get_order({&quot;id&quot;:&quot;A1&quot;})</pre></div>"#
+      ), "\(html)")
+    #expect(
+      html.contains(#"<li class="pass">✓ turn 2 assert[0] contains: the output does contain &quot;shipped&quot;</li>"#))
     let c = try firstCase(p)
     #expect(
       c["steps"]?.arrayValue?.map { $0["kind"]?.stringValue } == [
@@ -250,6 +260,26 @@ import Testing
     }
   }
 
+  @Test func aPersonaEditIsStaleAtTheSimulatorsFirstCallAndAutoKeepsTurnOne() async throws {
+    let p = try Project(suites: ["sim": Self.simulated(maxTurns: 6)], handler: Self.bot)
+    #expect(await p.run(["--mode", "record"]).status == 0)
+    #expect(p.server.requests.count == 6)
+    try p.dir.write(
+      "prompts/sim.yaml", Self.simulated(maxTurns: 6).replacingOccurrences(of: "who ordered A1", with: "in a hurry"))
+    var r = await p.run(["--mode", "replay"])
+    #expect(r.status == 3)
+    #expect(
+      r.stdout.contains(
+        "is stale: step 2 (turn 2's user message): the simulated user's call differs: body.messages[0].content differs at line 2 of 4"
+      ), "\(r.stdout)")
+    r = await p.run(["--mode", "auto"])
+    #expect(r.status == 0, "\(r.stdout)")
+    // Turn 1's reply replayed; the simulator and the bot from step 2 on: five calls, not six.
+    #expect(p.server.requests.count == 6 + 5)
+    p.server.stop()
+    #expect(await p.run(["--mode", "replay"]).status == 0)
+  }
+
   @Test func aSimulatedUserEndsAtMaxTurns() async throws {
     let p = try Project(
       suites: ["sim": Self.simulated(maxTurns: 2) + "\n      - ended-by: max_turns\n      - turn-count: 2"],
@@ -263,6 +293,67 @@ import Testing
     #expect(await failing.run(["--mode", "record"]).status == 1)
     let message = try #require(firstCase(failing)["assertions"]?.arrayValue?.last?["message"]?.stringValue)
     #expect(message == "assert[1] ended-by: expected the response to end by stop, but it ended by max_turns")
+  }
+
+  @Test func judgesCheckATurnAndTheTranscriptAndReplay() async throws {
+    var judge = JudgeServer()
+    judge.verdict = { _, output in
+      output.contains("A1")
+        ? #"{"pass": true, "score": 1, "reason": "names A1"}"# : #"{"pass": false, "score": 0, "reason": "no order"}"#
+    }
+    let suite = """
+      tests:
+        - name: judged
+          system: You are a support bot.
+          turns:
+            - user: Hello
+            - user: my order is A1
+              assert: [{llm-rubric: names the order}]
+          assert:
+            - {llm-rubric: the user's order is named, on: transcript}
+            - {not-llm-rubric: the order is named, on: "turn[1]"}
+      """
+    let p = try Project(suites: ["chat": suite], handler: judge.handler)
+    let r = await p.run(["--mode", "record"])
+    #expect(r.status == 0, "\(r.stdout)")
+    let recorded = try firstCase(p)
+    #expect(recorded["assertions"]?.arrayValue?.map { $0["passed"] } == [true, true, true], "\(recorded)")
+    #expect(recorded["judge_usage"]?["total_tokens"] == 360)
+    // Two model calls and three grader calls.
+    #expect(p.server.requests.count == 5)
+    p.server.stop()
+    #expect(await p.run(["--mode", "replay"]).status == 0)
+    let replayed = try firstCase(p)
+    #expect(replayed["assertions"] == recorded["assertions"])
+    #expect(replayed["judge_usage"] == recorded["judge_usage"])
+  }
+
+  @Test func datasetRowsGiveTheTurns() async throws {
+    let p = try Project(
+      suites: [
+        "chat": """
+        tests:
+          - name: rows
+            system: You are a support bot.
+            dataset: rows.jsonl
+            assert: [{contains: "A1"}, {turn-count: 2}]
+        """
+      ], handler: Self.bot)
+    try p.dir.write(
+      "prompts/rows.jsonl",
+      #"{"turns": ["Hello", "my order is A1"]}"# + "\n"
+        + #"{"turns": [{"user": "Hi"}, {"user": "what was my order?"}]}"# + "\n")
+    let r = await p.run(["--mode", "record"])
+    #expect(r.status == 1, "\(r.stdout)")
+    let cases = try #require(report(p)["cases"]?.arrayValue)
+    #expect(cases.map { $0["output"]?.stringValue } == ["Order A1 is on its way.", "I do not know your order."])
+    #expect(cases.map { $0["status"]?.stringValue } == ["passed", "failed"])
+    try p.dir.write("prompts/rows.jsonl", #"{"turns": "Hello"}"# + "\n")
+    let bad = await p.run(["--mode", "replay"])
+    #expect(bad.status == 2)
+    #expect(
+      bad.stderr.contains("rows.jsonl: a row's turns must be a non-empty list of strings or {\"user\": …} objects"),
+      "\(bad.stderr)")
   }
 
   @Test func loadErrorsNameTheKey() async throws {
