@@ -124,6 +124,7 @@ package struct AssertionEvaluator: Sendable {
 
   static func subjectName(_ a: Assertion) -> String {
     if a.kind == .exec || a.kind == .anyOf { return "the case" }
+    if a.kind == .turnCount || a.kind == .endedBy { return "the conversation" }
     switch a.scope {
     case .final:
       guard a.kind.readsSubject else { return "the response" }

@@ -262,8 +262,8 @@ package enum EditorSchema {
     properties["name"] = ["type": "string"]
     properties["on"] = [
       "anyOf": [
-        ["enum": ["output", "reasoning", "response", "trajectory"]],
-        ["type": "string", "pattern": "^step\\[[1-9][0-9]{0,5}\\](\\.(output|reasoning|response))?$"],
+        ["enum": ["output", "reasoning", "response", "trajectory", "transcript"]],
+        ["type": "string", "pattern": "^(step|turn)\\[[1-9][0-9]{0,5}\\](\\.(output|reasoning|response))?$"],
       ]
     ]
     properties["type"] = ["enum": .array(Assertion.Kind.names.flatMap { [JSON.string($0), .string("not-" + $0)] })]

@@ -49,7 +49,7 @@ import Testing
 
   @Test func reportsAreByteIdenticalToThePin() async throws {
     let report = try await Self.pinnedReport()
-    #expect(report.cases.count == 31)
+    #expect(report.cases.count == 33)
     try Self.check("junit.xml", JUnitReport.render(report))
     try Self.check("report.json", JSONReport.render(report))
     try Self.check("report.html", HTMLReport.render(report))

@@ -292,7 +292,7 @@ import Testing
       suites: ["sim": Self.simulated(maxTurns: 2) + "\n      - ended-by: stop"], handler: Self.bot)
     #expect(await failing.run(["--mode", "record"]).status == 1)
     let message = try #require(firstCase(failing)["assertions"]?.arrayValue?.last?["message"]?.stringValue)
-    #expect(message == "assert[1] ended-by: expected the response to end by stop, but it ended by max_turns")
+    #expect(message == "assert[1] ended-by: expected the conversation to end by stop, but it ended by max_turns")
   }
 
   @Test func judgesCheckATurnAndTheTranscriptAndReplay() async throws {
