@@ -3,7 +3,7 @@ import PromptCheckCore
 
 /// `turns:`, `on_turn_failure:` and `simulate:` (README "Conversations").
 extension Loader {
-  static let turnKeys = ["user", "assert"]
+  static let turnKeys = ["user", "assert", "golden"]
   static let simulateKeys = ["persona", "goal", "max_turns", "stop", "first_message"] + NodeReader.judgeTargetKeys
 
   /// The variant's conversation and its chat with turn 1's message in it: nil (and the chat as
@@ -75,6 +75,9 @@ extension Loader {
     for k in scripted.indices {
       for i in scripted[k].assertions.indices { scripted[k].assertions[i].turn = k + 1 }
     }
+    if spec.gating.repeatCount != nil, let t = turnsNode, scripted.contains(where: { $0.golden != nil }) {
+      r.error("a turn's golden is not supported in a repeated test; give the test a golden instead", at: t)
+    }
     return (Conversation(turns: scripted, onFailure: onFailure, simulate: simulation), chat)
   }
 
@@ -108,8 +111,10 @@ extension Loader {
           if let parsed = r.assertion(n, index: i, within: "\(what).", render: render) { assertions.append(parsed) }
         }
       }
+      let golden = m["golden"].flatMap { goldenSpec($0) }
       out.append(
-        Conversation.Turn(user: render(text, userNode.location), assertions: assertions, location: item.location))
+        Conversation.Turn(
+          user: render(text, userNode.location), assertions: assertions, golden: golden, location: item.location))
     }
     return out
   }

@@ -108,11 +108,15 @@ package enum EditorSchema {
       [
         "type": "array", "minItems": 1,
         "items": [
-          "type": "object", "properties": ["user": ["type": "string"], "assert": ["type": "array"]],
+          "type": "object",
+          "properties": [
+            "user": ["type": "string"], "assert": ["type": "array"],
+            "golden": oneOf([["type": "boolean"], ["type": "object"]]),
+          ],
           "required": ["user"], "additionalProperties": false,
         ],
       ],
-      "A scripted conversation: each turn's user message, answered in turn, and the checks on its reply."
+      "A scripted conversation: each turn's user message, answered in turn, and the checks (assert, golden) on its reply."
     ),
     "on_turn_failure": (
       ["enum": .array(Conversation.OnFailure.allCases.map { .string($0.rawValue) })],

@@ -15,6 +15,9 @@ struct ConversationRun {
   var judgeRecords: [Cassette.JudgeRecord] = []
   var judgeErrors: [String] = []
   var cassetteStatus: CassetteReport.Status?
+  /// The turns' goldens: what they noted, and a golden that could not be read or written.
+  var notes: [String] = []
+  var goldenErrors: [String] = []
 }
 
 extension Runner {
@@ -52,7 +55,17 @@ extension Runner {
         answer = steps.last?.completion ?? answer
       }
       messages.append(Self.replyMessage(answer))
-      // The turn's own checks, on its reply.
+      // The turn's own checks, on its reply, and its golden.
+      var turnFindings: [Finding] = []
+      if turn <= conversation.turns.count, let spec = conversation.turns[turn - 1].golden, let goldens {
+        let g = goldens.compare(c, spec: spec, completion: answer, turn: turn)
+        if var f = g.finding {
+          f.location = conversation.turns[turn - 1].location
+          turnFindings.append(f)
+        }
+        run.notes += g.notes
+        if let e = g.error { run.goldenErrors.append(e) }
+      }
       if turn <= conversation.turns.count, !conversation.turns[turn - 1].assertions.isEmpty {
         let checks = conversation.turns[turn - 1].assertions
         let facts = ConversationFacts(opening: opening, ending: nil)
@@ -64,13 +77,16 @@ extension Runner {
         run.judgeRecords += judged.records
         run.judgeErrors += judged.errors
         if let s = judged.cassetteStatus { run.cassetteStatus = s }
-        let findings = evaluator.evaluate(
-          checks, on: answer, judgements: judged.judgements, steps: steps, conversation: facts)
-        run.findings += findings
-        if conversation.onFailure == .stop, !CaseDecision.decide(findings, threshold: nil).passed {
-          run.ending = .turnFailure
-          break
-        }
+        turnFindings =
+          evaluator.evaluate(checks, on: answer, judgements: judged.judgements, steps: steps, conversation: facts)
+          + turnFindings
+      }
+      run.findings += turnFindings
+      if conversation.onFailure == .stop, !turnFindings.isEmpty,
+        !CaseDecision.decide(turnFindings, threshold: nil).passed
+      {
+        run.ending = .turnFailure
+        break
       }
       // The next user message: the script's, else the simulated user's.
       let number = steps.count + 1

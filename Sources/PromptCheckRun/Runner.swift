@@ -214,7 +214,8 @@ package struct Runner: Sendable {
           c.variant.assertions, on: completion, judgements: judged.judgements, transforms: c.variant.transforms,
           steps: trajectory, conversation: result.conversation)
       if let loopFinding { result.findings.append(loopFinding) }
-      var errors = (turnRun?.judgeErrors ?? []) + judged.errors
+      result.notes += turnRun?.notes ?? []
+      var errors = (turnRun?.judgeErrors ?? []) + (turnRun?.goldenErrors ?? []) + judged.errors
       if let e = source.finish(c, fetched: &fetched, judges: (turnRun?.judgeRecords ?? []) + judged.records) {
         errors.append(e.message)
       }

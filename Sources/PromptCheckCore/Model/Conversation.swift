@@ -12,11 +12,14 @@ package struct Conversation: Sendable {
     package var user: String
     /// Each labelled `turn N assert[i]`; checked on turn N's reply.
     package var assertions: [Assertion]
+    /// `golden:` of the turn: its reply against `<case>.turn-N.txt`.
+    package var golden: GoldenSpec?
     package var location: SourceLocation
 
-    package init(user: String, assertions: [Assertion], location: SourceLocation) {
+    package init(user: String, assertions: [Assertion], golden: GoldenSpec? = nil, location: SourceLocation) {
       self.user = user
       self.assertions = assertions
+      self.golden = golden
       self.location = location
     }
   }

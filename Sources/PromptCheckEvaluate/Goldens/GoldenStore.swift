@@ -30,8 +30,9 @@ package struct GoldenStore: Sendable {
   package static let volatileResponseFields = ["id", "created", "system_fingerprint"]
 
   /// The golden file's path, relative to the golden root, for a case and subject.
-  package static func relativePath(_ c: PlannedCase, spec: GoldenSpec) -> String {
-    "\(c.suite)/\(c.goldenStem).\(isJSON(spec) ? "json" : "txt")"
+  /// `suffix` names a conversation turn's golden (`.turn-2`).
+  package static func relativePath(_ c: PlannedCase, spec: GoldenSpec, suffix: String = "") -> String {
+    "\(c.suite)/\(c.goldenStem)\(suffix).\(isJSON(spec) ? "json" : "txt")"
   }
 
   static func isJSON(_ spec: GoldenSpec) -> Bool {
@@ -95,15 +96,19 @@ package struct GoldenStore: Sendable {
   /// Compares a case's subject with its golden. With `deferWrites` (the repetitions of a
   /// repeated test, which share one golden) nothing is written here: `Comparison.text` is
   /// kept, and `settleRepeats` writes at most one file per test once every repetition is in.
-  package func compare(_ c: PlannedCase, spec: GoldenSpec, completion: Completion, deferWrites: Bool = false)
-    -> Comparison
-  {
-    let relative = Self.relativePath(c, spec: spec)
+  package func compare(
+    _ c: PlannedCase, spec: GoldenSpec, completion: Completion, deferWrites: Bool = false, turn: Int? = nil
+  ) -> Comparison {
+    let relative = Self.relativePath(c, spec: spec, suffix: turn.map { ".turn-\($0)" } ?? "")
     let display = root + "/" + relative
     let path = absoluteRoot + "/" + relative
     let pending = path + ".new"
     func fail(_ message: String) -> Finding {
-      Finding(label: "golden", kind: "golden", passed: false, message: message, location: c.location)
+      var f = Finding(
+        label: turn.map { "turn \($0)" } ?? "golden", kind: "golden", passed: false, message: message,
+        location: c.location)
+      f.turn = turn
+      return f
     }
     let actual: String
     switch Self.subject(spec, completion) {

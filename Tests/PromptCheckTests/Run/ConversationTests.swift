@@ -328,6 +328,39 @@ import Testing
     #expect(replayed["judge_usage"] == recorded["judge_usage"])
   }
 
+  @Test func aTurnsGoldenIsWrittenPendingAcceptedAndThenHolds() async throws {
+    let suite = """
+      tests:
+        - name: golden turn
+          system: You are a support bot.
+          turns:
+            - user: Hello
+            - user: my order is A1
+              golden: true
+      """
+    let p = try Project(suites: ["chat": suite], handler: Self.bot)
+    var r = await p.run(["--mode", "record"])
+    #expect(r.status == 1, "\(r.stdout)")
+    #expect(
+      r.stdout.contains(
+        "turn 2 golden: no golden at expectations/golden/chat/golden-turn.turn-2.txt; wrote expectations/golden/chat/golden-turn.turn-2.txt.new"
+      ), "\(r.stdout)")
+    let accepted = await CLI.run(["accept"], in: p.dir.url)
+    #expect(accepted.status == 0, "\(accepted.stdout)\(accepted.stderr)")
+    #expect(try p.dir.read("expectations/golden/chat/golden-turn.turn-2.txt") == "Order A1 is on its way.\n")
+    p.server.stop()
+    r = await p.run(["--mode", "replay"])
+    #expect(r.status == 0, "\(r.stdout)")
+    // A changed golden fails that turn (and, on_turn_failure: stop, ends the conversation there).
+    try p.dir.write("expectations/golden/chat/golden-turn.turn-2.txt", "Order A1 was lost.\n")
+    r = await p.run(["--mode", "replay"])
+    #expect(r.status == 1)
+    #expect(
+      r.stdout.contains("turn 2 golden: the output differs from expectations/golden/chat/golden-turn.turn-2.txt"),
+      "\(r.stdout)")
+    #expect(try firstCase(p)["ended_by"] == "turn_failure")
+  }
+
   @Test func datasetRowsGiveTheTurns() async throws {
     let p = try Project(
       suites: [
