@@ -35,12 +35,19 @@ package enum Subprocess {
     let cancelled = Atomic<Bool>(false)
   }
 
-  package static func run(_ argv: [String], input: String, timeoutMS: Int) async -> Result<Finished, LaunchError> {
+  /// `environment` is set over the process's; `cwd` is the folder it runs in.
+  package static func run(
+    _ argv: [String], input: String, timeoutMS: Int, environment: [(name: String, value: String)] = [],
+    cwd: String? = nil
+  ) async -> Result<Finished, LaunchError> {
     let running = Running()
     return await withTaskCancellationHandler {
       await withCheckedContinuation { (k: CheckedContinuation<Result<Finished, LaunchError>, Never>) in
         let thread = Thread {
-          k.resume(returning: runBlocking(argv, input: Array(input.utf8), timeoutMS: timeoutMS, running: running))
+          k.resume(
+            returning: runBlocking(
+              argv, input: Array(input.utf8), timeoutMS: timeoutMS, environment: environment, cwd: cwd,
+              running: running))
         }
         thread.start()
       }
@@ -59,13 +66,14 @@ package enum Subprocess {
     var stderr: Int32
   }
 
-  static func runBlocking(_ argv: [String], input: [UInt8], timeoutMS: Int, running: Running) -> Result<
-    Finished, LaunchError
-  > {
+  static func runBlocking(
+    _ argv: [String], input: [UInt8], timeoutMS: Int, environment: [(name: String, value: String)] = [],
+    cwd: String? = nil, running: Running
+  ) -> Result<Finished, LaunchError> {
     // A child that exits without reading its input must not kill the run with SIGPIPE.
     signal(SIGPIPE, SIG_IGN)
     let child: Child
-    switch spawn(argv) {
+    switch spawn(argv, environment: environment, cwd: cwd) {
     case .success(let c): child = c
     case .failure(let e): return .failure(e)
     }

@@ -6,7 +6,7 @@ package enum ConfigLoader {
     [
       "tests_dir", "expectations_dir", "providers", "default_provider",
     ] + RunSettings.table.rows.map(\.key) + [
-      "think_tags", "retry_empty", "defaults", "suites", "grader", "embeddings", "simulator", "mcp_servers",
+      "think_tags", "retry_empty", "defaults", "suites", "grader", "embeddings", "simulator", "mcp_servers", "targets",
     ]
   package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
 
@@ -76,6 +76,7 @@ package enum ConfigLoader {
     }
     if let v = m["retry_empty"], let b = r.bool(v, "retry_empty") { config.retryEmpty = b }
     if let v = m["mcp_servers"] { config.mcpServers = r.mcpServers(v) }
+    if let v = m["targets"] { config.appTargets = r.appTargets(v) }
     // Shared by every suite (a suite's own defaults win); values are checked where a suite uses them.
     if let d = m["defaults"] { config.defaults = r.defaults(d) }
     if let v = m["suites"] {

@@ -104,6 +104,10 @@ package enum EditorSchema {
       ],
       "The tool loop: max_steps (model calls, default 10) and first_step (params of the first call only)."
     ),
+    "target": (
+      oneOf([["type": "string"], ["type": "object"]]),
+      "The app that answers instead of a provider: a target's name from promptcheck.yaml, or an inline {http: …} / {command: …}."
+    ),
     "turns": (
       [
         "type": "array", "minItems": 1,
@@ -148,6 +152,7 @@ package enum EditorSchema {
     "prompts": testEntries["prompts"] ?? (.null, ""),
     "mocks": testEntries["mocks"] ?? (.null, ""),
     "mcp": testEntries["mcp"] ?? (.null, ""),
+    "target": testEntries["target"] ?? (.null, ""),
   ]
 
   static let providerEntries: [String: Entry] = [
@@ -220,6 +225,10 @@ package enum EditorSchema {
           "additionalProperties": false,
         ],
         "Who embeds for similar assertions (default: the case's own provider and model)."
+      ),
+      "targets": (
+        ["type": "object", "additionalProperties": ["type": "object"]],
+        "The team's apps a suite may test, by name: {http: {url, method, headers, body, response, stream, timeout_ms}, start: {run, ready, timeout_ms, env, cwd}} or {command: {run, stdin, output, response, timeout_ms, env}}, with provider, env_base_url, env_api_key and session."
       ),
       "mcp_servers": (
         [

@@ -43,6 +43,8 @@ enum EnvironmentExpansion {
         pairs.map { p in
           // `api_key_env` names a variable; it is never expanded (the loader explains a `$NAME` there).
           guard p.key.scalar?.text != "api_key_env" else { return p }
+          // A target's `${VAR}`s are read when a case runs, their values redacted (README "Testing your app").
+          guard p.key.scalar?.text != "targets" else { return p }
           return YAMLNode.Pair(
             key: p.key,
             value: expand(

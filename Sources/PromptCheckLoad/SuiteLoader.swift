@@ -6,11 +6,12 @@ import PromptCheckCore
 package enum SuiteLoader {
   package static let suiteKeys = [
     "description", "provider", "model", "providers", "models", "prompts", "system", "defaults", "mocks", "mcp", "tests",
+    "target",
   ]
   package static let testKeys = [
     "name", "description", "tags", "vars", "matrix", "dataset", "messages", "prompt", "prompts", "system", "params",
     "assert", "golden", "repeat", "min_pass_rate", "skip", "only", "model", "provider", "providers", "models",
-    "threshold", "transform", "mocks", "mcp", "loop", "turns", "on_turn_failure", "simulate",
+    "threshold", "transform", "mocks", "mcp", "loop", "turns", "on_turn_failure", "simulate", "target",
   ]
   static let notInDefaults = ["name", "matrix", "dataset", "repeat", "min_pass_rate", "skip", "only", "turns"]
   package static var defaultsKeys: [String] { testKeys.filter { !notInDefaults.contains($0) } }
@@ -115,7 +116,7 @@ struct Loader: Sendable {
     }
     ctx.model = m["model"].flatMap { r.strictString($0, "model") }
     ctx.system = m["system"]
-    for key in ["providers", "models", "prompts", "mocks", "mcp"] { ctx.lists[key] = m[key] }
+    for key in ["providers", "models", "prompts", "mocks", "mcp", "target"] { ctx.lists[key] = m[key] }
     // The config's defaults first; the suite's win (maps merged key by key, assertion lists joined).
     for (key, value) in config.defaults { ctx.defaults[key] = value }
     if let d = m["defaults"] {

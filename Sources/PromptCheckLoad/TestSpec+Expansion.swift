@@ -61,6 +61,7 @@ extension Loader {
     let assertions = self.assertions(spec, render: render)
     let loop = toolLoop(spec.keys, ctx: spec.context, params: params, paramPairs: spec.paramPairs, render: render)
     let answering = answerers(spec, render: render, rendered: { problems.isEmpty })
+    let appTarget = self.appTarget(spec)
     fileCache = cache
     reportTemplateProblems(problems, vars: caseVars)
     return answering.map { a in
@@ -69,8 +70,25 @@ extension Loader {
         .init(
           matrix: dimension.combination, vars: caseVars, system: chat.isPrompt ? system : nil, params: params,
           assertions: assertions, provider: a.provider, model: a.model, target: a.target,
-          threshold: spec.gating.threshold, transforms: transforms, loop: loop, conversation: conversation))
+          threshold: spec.gating.threshold, transforms: transforms, loop: loop, conversation: conversation,
+          appTarget: appTarget))
     }
+  }
+
+  /// `target: NAME` (a target of the config) or an inline `target: {http: …}` (README "Testing your app").
+  mutating func appTarget(_ spec: TestSpec) -> AppTarget? {
+    guard let node = spec.keys.pick("target") ?? spec.context.lists["target"] else { return nil }
+    if node.mapping != nil { return r.appTarget(node, name: "inline", what: "target") }
+    guard let name = r.strictString(node, "target") else { return nil }
+    if let t = config.appTarget(named: name) { return t }
+    var message = "unknown target '\(name)'"
+    if let guess = closestMatch(to: name, in: config.appTargets.map(\.name)) {
+      message += "; did you mean '\(guess)'?"
+    } else {
+      message += "; define it under targets in promptcheck.yaml"
+    }
+    r.error(message, at: node)
+    return nil
   }
 
   /// A `prompt:` (or one prompt version) with no messages is kept as text; anything else as messages.

@@ -139,7 +139,10 @@ package enum HTMLReport {
         case .tool:
           out +=
             "<div class=\"msg tool\"><span class=\"role\">tool</span><pre>\(escape(s.line(number: i + 1, width: 200)))</pre></div>"
-        case .model, .app:
+        case .app:
+          out +=
+            "<div class=\"msg tool\"><span class=\"role\">app call</span><pre>\(escape(s.line(number: i + 1, width: 200)))</pre></div>"
+        case .model, .target:
           for call in s.toolCalls {
             out +=
               "<div class=\"msg tool\"><span class=\"role\">calls</span><pre>\(escape("\(call.name)(\(call.arguments))"))</pre></div>"

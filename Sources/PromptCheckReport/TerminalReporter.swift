@@ -207,10 +207,12 @@ package final class TerminalReporter: RunReporter {
         switch s.kind {
         case .tool:
           out += "      turn \(t.number) tool \(s.toolCalls.first?.name ?? "?"): \(plain(s.text))\n"
-        case .model, .app:
+        case .model, .target:
           if !s.text.isEmpty || s.toolCalls.isEmpty {
             out += "      turn \(t.number) assistant: \(plain(s.text))\n"
           }
+        case .app:
+          out += "      turn \(t.number) the app's model call: \(plain(s.text))\n"
         case .user:
           break
         }

@@ -20,6 +20,8 @@ package struct Runner: Sendable {
   package var thinkTags: Config.ThinkTags
   /// The run's MCP servers, for looped cases that name them (never started by a replay).
   package var mcp: MCPHub?
+  /// Cases whose target is the team's app (README "Testing your app").
+  package var targets: TargetSource?
 
   package init(
     source: any CompletionSource, jobs: Int, mode: RunMode, goldens: GoldenStore? = nil, redactor: Redactor = .none,
@@ -150,7 +152,17 @@ package struct Runner: Sendable {
           cassette: CassetteReport(path: "", status: .none), golden: noGolden)
       }
     }
-    var fetched = await source.fetch(c)
+    var fetched: FetchResult
+    if c.variant.appTarget != nil {
+      guard let targets else {
+        return CaseResult(
+          plannedCase: c, outcome: .errored("no app targets in this run"), findings: [], durationMS: 0, attempts: 0,
+          cassette: CassetteReport(path: "", status: .none), golden: noGolden)
+      }
+      fetched = await targets.fetch(c)
+    } else {
+      fetched = await source.fetch(c)
+    }
     // The request as reports show it (the answer came in redacted).
     var shown = c
     shown.variant.messages = c.variant.messages.map { redactor($0) }
@@ -196,6 +208,14 @@ package struct Runner: Sendable {
         }
         completion = run.steps.finalAnswerIndex.flatMap { run.steps[$0].completion } ?? first
         loopFinding = run.finding
+      } else if c.variant.appTarget != nil {
+        // The app's own model calls, then its answer.
+        result.steps =
+          fetched.stepRecords.compactMap { try? $0.step().get() }.map { s in
+            var s = s
+            if let answer = s.completion { s.completion = presented(answer, c) }
+            return s
+          } + [Step(kind: .target, answer: .completion(first), durationMS: first.latencyMS)]
       } else {
         result.steps = [.model(first)]
       }

@@ -81,6 +81,9 @@ struct RunCommand: ContextCommand {
   @Flag(name: .row(\.updateGoldens), help: .row(\.updateGoldens))
   var updateGoldens = false
 
+  @Flag(name: .row(\.liveTarget), help: .row(\.liveTarget))
+  var liveTarget = false
+
   @OptionGroup var reports: ReportOptions
 
   @Option(name: .row(\.shard), help: .row(\.shard))
@@ -124,6 +127,7 @@ struct RunCommand: ContextCommand {
     f.stallTimeout = stallTimeout
     f.callDeadline = callDeadline
     if updateGoldens { f.updateGoldens = true }
+    if liveTarget { f.liveTarget = true }
     f.shard = shard
     if rerunFailed { f.rerunFailed = true }
     f.maxCost = maxCost

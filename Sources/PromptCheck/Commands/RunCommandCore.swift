@@ -87,8 +87,16 @@ package enum RunCommandCore {
         return .invalid
       }
     }
+    // A target's `${VAR}` values are written back as `${VAR}`, like a base URL's.
+    let targetSecrets = cases.lazy.compactMap(\.variant.appTarget).reduce(into: Set<String>()) {
+      $0.formUnion($1.secretReferences)
+    }
+    let targetReferences = targetSecrets.sorted().compactMap { name in
+      ctx.environment[name].map { (name: name, value: $0) }
+    }
     let redactor = Redactor(
-      providers: project.config.providers, environment: ctx.environment, references: project.config.urlReferences)
+      providers: project.config.providers, environment: ctx.environment,
+      references: project.config.urlReferences + targetReferences)
     let budget = CostBudget(limit: s.maxCost)
     var source = CassetteSource(
       store: cassettes, mode: s.effectiveMode, client: client, budget: budget, redactor: redactor)
@@ -105,6 +113,27 @@ package enum RunCommandCore {
       ? nil : MCPHub(servers: project.config.mcpServers, directory: ctx.directory)
     defer { mcp?.stop() }
     runner.mcp = mcp
+    // App targets: the loopback endpoint for their model calls, when an app runs (README "Testing your app").
+    var proxy: AppProxy?
+    if cases.contains(where: { $0.variant.appTarget != nil }) {
+      let runsApps = s.effectiveMode != .replay || s.liveTarget
+      if runsApps {
+        do {
+          proxy = try AppProxy()
+        } catch {
+          ctx.report(Diagnostic("the endpoint for the apps' model calls could not start: \(error)", at: nil))
+          return .invalid
+        }
+      }
+      runner.targets = TargetSource(
+        store: cassettes, mode: s.effectiveMode, liveTarget: s.liveTarget, client: client,
+        transport: runsApps ? try? CurlTransport() : nil, endpoint: proxy, redactor: redactor, budget: budget,
+        environment: ctx.environment, directory: ctx.directory)
+    }
+    defer {
+      runner.targets?.stop()
+      proxy?.stop()
+    }
     if ctx.isCI && s.mode == .auto && s.modeWasGiven && !s.quiet {
       ctx.err("note: CI is set, so --mode auto replays and records nothing\n")
     }

@@ -98,6 +98,9 @@ package struct Config: Sendable {
   package var mcpServers: [MCPServer] = []
 
   package func mcpServer(named name: String) -> MCPServer? { mcpServers.first { $0.name == name } }
+  /// `targets:`: the team's apps a suite may test (README "Testing your app").
+  package var appTargets: [AppTarget] = []
+  package func appTarget(named name: String) -> AppTarget? { appTargets.first { $0.name == name } }
 
   package enum ThinkTags: String, Sendable, CaseIterable {
     /// Move it to the reasoning (content assertions and goldens see only the answer).

@@ -169,7 +169,8 @@ package struct TurnView: Sendable, Equatable {
       switch s.kind {
       case .user:
         lines.append("user: \(s.text)")
-      case .model, .app:
+      case .model, .app, .target:
+        if s.kind == .app { continue }
         if !s.text.isEmpty { lines.append("assistant: \(s.text)") }
         let calls = s.toolCalls.map { "\($0.name)(\($0.arguments))" }
         if !calls.isEmpty { lines.append("assistant calls \(calls.joined(separator: ", "))") }

@@ -51,7 +51,7 @@ package struct ReportStep: Sendable, Equatable {
       if !toolCalls.isEmpty && text.isEmpty { return head + "calls " + toolCalls.map(call).joined(separator: ", ") }
       let calls = toolCalls.isEmpty ? "" : " and calls " + toolCalls.map(call).joined(separator: ", ")
       return head + Excerpt.start(text, length: width) + calls
-    case .user:
+    case .user, .target:
       return head + Excerpt.start(text, length: width)
     }
   }
@@ -71,7 +71,7 @@ package struct ReportStep: Sendable, Equatable {
       case .model, .app:
         if calls.isEmpty { return "\(head) → \(r.text)" }
         return r.text.isEmpty ? "\(head) → calls \(calls)" : "\(head) → \(r.text) and calls \(calls)"
-      case .user:
+      case .user, .target:
         return "\(head) → \(r.text)"
       }
     }.joined(separator: "\n")

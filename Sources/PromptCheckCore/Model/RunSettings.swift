@@ -60,6 +60,9 @@ package struct SettingsTable: Sendable {
   package let allowEmpty = Setting<Bool>(
     "allow_empty", .flag, false,
     help: "Exit 0 when no case matches the filters and tags (by default that is an error, exit 2)")
+  package let liveTarget = Setting<Bool>(
+    "live_target", .flag, false,
+    help: "Replay an app target by running the app, its model calls answered from the cassettes")
   package let allowOnly = Setting<Bool>(
     "allow_only", .flag, false,
     help: "Let 'only: true' narrow the run when CI is set (by default that is an error, exit 2)")
@@ -69,7 +72,7 @@ package struct SettingsTable: Sendable {
     [
       mode, filters, cases, tags, jobs, timeout, retries, maxResponseBytes, stallTimeout, callDeadline, updateGoldens,
       junit, json, html, shard, rerunFailed, minPassRate, maxCost, noColor, quiet, verbose, prune, junitFileAttributes,
-      allowEmpty, allowOnly,
+      allowEmpty, allowOnly, liveTarget,
     ]
   }
 }

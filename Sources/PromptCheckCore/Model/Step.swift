@@ -12,6 +12,9 @@ package struct Step: Sendable {
     case user
     /// A model call the app under test made itself.
     case app
+    /// The exchange with the app under test itself: its HTTP request and answer, or its
+    /// command's input and output (README "Testing your app").
+    case target
   }
 
   /// What came back.
@@ -92,6 +95,8 @@ extension [Step] {
 
   /// The time of the steps that answered (model and app calls) added up; nil when none did.
   package var answeredLatencyMS: Int? {
+    // An app's answer took its own time, its model calls within it.
+    if let target = last(where: { $0.kind == .target }) { return target.durationMS }
     let answered = filter { $0.completion != nil }
     return answered.isEmpty ? nil : answered.reduce(0) { $0 + $1.durationMS }
   }

@@ -178,15 +178,19 @@ package struct TestVariant: Sendable, BoxedFields {
     package var loop: ToolLoop? = nil
     /// A conversation case's turns and simulated user (README "Conversations"); nil otherwise.
     package var conversation: Conversation? = nil
+    /// `target:`: the app that answers instead of a provider (README "Testing your app").
+    package var appTarget: AppTarget? = nil
 
-    /// A case of more than one step: a tool loop or a conversation (its cassette lists steps).
-    package var isMultiStep: Bool { loop != nil || conversation != nil }
+    /// A case of more than one step: a tool loop, a conversation, or an app whose model calls are
+    /// steps (its cassette lists steps).
+    package var isMultiStep: Bool { loop != nil || conversation != nil || appTarget != nil }
 
     /// Every stored property (the memberwise initializer, visible to the package).
     package init(
       matrix: [(key: String, value: String)], vars: [String: String], system: String?, params: JSONObject,
       assertions: [Assertion], provider: Provider, model: String, target: String?, threshold: Double? = nil,
-      transforms: [Transform] = [], loop: ToolLoop? = nil, conversation: Conversation? = nil
+      transforms: [Transform] = [], loop: ToolLoop? = nil, conversation: Conversation? = nil,
+      appTarget: AppTarget? = nil
     ) {
       self.matrix = matrix
       self.vars = vars
@@ -200,6 +204,7 @@ package struct TestVariant: Sendable, BoxedFields {
       self.transforms = transforms
       self.loop = loop
       self.conversation = conversation
+      self.appTarget = appTarget
     }
 
     /// Whether a variant with these fields may share `other`'s box: exactly the same values (texts
@@ -219,7 +224,8 @@ package struct TestVariant: Sendable, BoxedFields {
         && sameList(assertions, other.assertions) && sameList(transforms, other.transforms)
         && provider.box === other.provider.box && same(model, other.model) && same(target, other.target)
         && same(system, other.system) && threshold?.bitPattern == other.threshold?.bitPattern
-        && loop == nil && other.loop == nil && conversation == nil && other.conversation == nil
+        && loop == nil && other.loop == nil && conversation == nil && other.conversation == nil && appTarget == nil
+        && other.appTarget == nil
         && vars.count == other.vars.count
         && zip(vars, other.vars).allSatisfy { same($0.key, $1.key) && same($0.value, $1.value) }
     }

@@ -3,7 +3,7 @@ import PromptCheckCore
 extension Cassette {
   /// A step after a case's first (README "Steps"), as a format 2 cassette lists it under `steps`:
   ///
-  ///     - kind: model            # or app: {method, url, body} → {status, body}
+  ///     - kind: model            # or app, or target: {method, url, body} → {status, body}
   ///       duration_ms: 812
   ///       request: {method: POST, url: …, body: {…}}
   ///       response: {status: 200, body: {…}}
@@ -88,7 +88,7 @@ extension Cassette {
       }
       let problems: [String?]
       switch kind {
-      case .model, .app:
+      case .model, .app, .target:
         var status: String?
         if case .int? = response["status"] {} else { status = "\(what).response.status must be an integer" }
         problems = [
@@ -111,6 +111,13 @@ extension Cassette {
     /// cassette's first answer (a recorded error replays as that error).
     package func step() -> Result<Step, CallError> {
       switch kind {
+      case .target:
+        // The app's answer is read from its body by the target's `response` (README "Testing your app").
+        let body = response["body"] ?? .null
+        let completion = Completion(content: "", response: body, latencyMS: durationMS)
+        return .success(
+          Step(
+            kind: .target, request: request["body"] ?? .null, answer: .completion(completion), durationMS: durationMS))
       case .model, .app:
         let status: Int
         if case .int(let s)? = response["status"] { status = s } else { status = 0 }

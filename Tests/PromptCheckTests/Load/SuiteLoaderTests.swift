@@ -339,7 +339,7 @@ import Testing
     ),
     (
       "tests:\n  - name: a\n    prompt: x\n    params: {temperature: 0}\n    zzzzzzzz: 1\n",
-      "prompts/s.yaml:5:5: error: unknown key 'zzzzzzzz' in tests[0]; expected one of: name, description, tags, vars, matrix, dataset, messages, prompt, prompts, system, params, assert, golden, repeat, min_pass_rate, skip, only, model, provider, providers, models, threshold, transform, mocks, mcp, loop, turns, on_turn_failure, simulate"
+      "prompts/s.yaml:5:5: error: unknown key 'zzzzzzzz' in tests[0]; expected one of: name, description, tags, vars, matrix, dataset, messages, prompt, prompts, system, params, assert, golden, repeat, min_pass_rate, skip, only, model, provider, providers, models, threshold, transform, mocks, mcp, loop, turns, on_turn_failure, simulate, target"
     ),
   ])
   func unknownKeysNameTheClosestValidKey(yaml: String, expected: String) {

@@ -230,7 +230,7 @@ import Testing
       case .noSteps: "a format 2 cassette lists its 'steps'"
       case .stepsInFormatOne: "'steps' needs cassette format version 2, found version 1"
       case .emptySteps: "steps must be a non-empty list, found []"
-      case .unknownKind: "steps[0].kind must be model, tool, user or app, found 'robot'"
+      case .unknownKind: "steps[0].kind must be model, tool, user, app or target, found 'robot'"
       case .toolWithoutName: "steps[0].request.name is missing"
       case .textStatus: "steps[0].response.status must be an integer"
       case .negativeDuration: "steps[0].duration_ms must be an integer"
