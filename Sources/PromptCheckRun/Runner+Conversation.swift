@@ -26,12 +26,12 @@ extension Runner {
   /// scripted turn, else the simulated user's — appended and answered, until the script and the
   /// simulator are done, the simulator says its stop marker, or a failing turn stops it.
   func runConversation(
-    _ c: PlannedCase, _ conversation: Conversation, first: Completion, mcpTools: [String: String],
-    fetched: inout FetchResult
+    _ c: PlannedCase, _ conversation: Conversation, first: Completion, firstSteps: [Step]? = nil,
+    mcpTools: [String: String], fetched: inout FetchResult
   ) async -> ConversationRun {
     var run = ConversationRun()
     var messages = c.variant.messages
-    var steps: [Step] = [.model(first)]
+    var steps: [Step] = firstSteps ?? [.model(first)]
     let opening = conversation.turns.first?.user ?? ""
     var answer = first
     var turn = 1
@@ -127,17 +127,33 @@ extension Runner {
         messages.append(["role": "user", "content": .string(said)])
       }
       turn += 1
-      // The reply to it.
-      switch await source.fetchStep(
-        c, number: steps.count + 1, request: c.request(messages: messages), turn: turn, fetched: &fetched)
-      {
-      case .failure(let e):
-        run.steps = steps
-        run.error = e.message
-        return run
-      case .success(let next):
-        answer = presented(next, c)
-        steps.append(.model(answer))
+      // The reply to it: the model's, or the app's (asked again with the conversation so far).
+      if c.variant.appTarget != nil, let targets {
+        switch await targets.fetchTurn(c, messages: messages, number: steps.count + 1, turn: turn, fetched: &fetched) {
+        case .failure(let e):
+          run.steps = steps
+          run.error = e.message
+          return run
+        case .success(let more):
+          steps += more.map { s in
+            var s = s
+            if let a = s.completion { s.completion = presented(a, c) }
+            return s
+          }
+          answer = steps.last?.completion ?? answer
+        }
+      } else {
+        switch await source.fetchStep(
+          c, number: steps.count + 1, request: c.request(messages: messages), turn: turn, fetched: &fetched)
+        {
+        case .failure(let e):
+          run.steps = steps
+          run.error = e.message
+          return run
+        case .success(let next):
+          answer = presented(next, c)
+          steps.append(.model(answer))
+        }
       }
     }
     run.steps = steps

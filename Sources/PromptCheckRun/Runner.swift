@@ -180,8 +180,18 @@ package struct Runner: Sendable {
       var completion = first
       var loopFinding: Finding?
       var turnRun: ConversationRun?
+      // An app target's first answer comes with its model calls.
+      let targetSteps: [Step]? =
+        c.variant.appTarget == nil
+        ? nil
+        : fetched.stepRecords.compactMap { try? $0.step().get() }.map { s in
+          var s = s
+          if let answer = s.completion { s.completion = presented(answer, c) }
+          return s
+        } + [Step(kind: .target, answer: .completion(first), durationMS: first.latencyMS)]
       if let conversation = c.variant.conversation {
-        let run = await runConversation(c, conversation, first: first, mcpTools: mcpTools, fetched: &fetched)
+        let run = await runConversation(
+          c, conversation, first: first, firstSteps: targetSteps, mcpTools: mcpTools, fetched: &fetched)
         result.steps = run.steps
         result.attempts = fetched.attempts
         result.notes = fetched.notes
@@ -208,14 +218,8 @@ package struct Runner: Sendable {
         }
         completion = run.steps.finalAnswerIndex.flatMap { run.steps[$0].completion } ?? first
         loopFinding = run.finding
-      } else if c.variant.appTarget != nil {
-        // The app's own model calls, then its answer.
-        result.steps =
-          fetched.stepRecords.compactMap { try? $0.step().get() }.map { s in
-            var s = s
-            if let answer = s.completion { s.completion = presented(answer, c) }
-            return s
-          } + [Step(kind: .target, answer: .completion(first), durationMS: first.latencyMS)]
+      } else if let targetSteps {
+        result.steps = targetSteps
       } else {
         result.steps = [.model(first)]
       }

@@ -96,7 +96,8 @@ package final class TargetSource: Sendable {
     // The app runs: its model calls replayed (replay with --live-target) or forwarded.
     let replayingCalls = mode == .replay
     let log = AppCallLog(
-      recorded: replayingCalls ? onDisk?.steps ?? [] : nil, provider: target.provider ?? c.provider,
+      recorded: replayingCalls ? Array((onDisk?.steps ?? []).prefix { $0.kind == .app }) : nil,
+      provider: target.provider ?? c.provider,
       client: replayingCalls ? nil : client, redactor: redactor, budget: budget)
     let ran = await run(target, c, log: log)
     var f: FetchResult
@@ -130,6 +131,113 @@ package final class TargetSource: Sendable {
     return f
   }
 
+  /// A conversation's later turn (README "Conversations" with an app target): the target asked
+  /// again with the conversation so far (`{{prompt}}` the turn's message). Replayed while the
+  /// cassette's steps from `number` on — the app's model calls, then the target's exchange —
+  /// match; run (and kept) otherwise, as the mode says.
+  package func fetchTurn(_ c: PlannedCase, messages: [JSON], number: Int, turn: Int, fetched: inout FetchResult) async
+    -> Result<[Step], CallError>
+  {
+    guard let target = c.variant.appTarget else { return .failure(CallError(.badBody, "the case has no target")) }
+    var now = c
+    now.variant.messages = messages
+    let at = "step \(number) (turn \(turn))"
+    let marked: Exchange
+    switch exchange(target, now, baseURL: Self.baseURLMark) {
+    case .success(let e): marked = e
+    case .failure(let e): return .failure(CallError(.badBody, "\(at): target \(target.name): \(e.message)"))
+    }
+    if !fetched.calling {
+      let recorded = fetched.onDisk?.steps ?? []
+      var k = number - 2
+      var records: [Cassette.StepRecord] = []
+      while k >= 0, k < recorded.count, recorded[k].kind == .app {
+        records.append(recorded[k])
+        k += 1
+      }
+      let why: String
+      if k >= 0, k < recorded.count, recorded[k].kind == .target {
+        let body = recorded[k].request["body"] ?? .null
+        if let diff = Cassette.firstDifference(body.canonicalized, marked.requestBody.canonicalized, path: "body") {
+          why = "the target request differs: \(diff)"
+        } else {
+          if liveTarget {
+            // The app runs again; its model calls of this turn are answered from the cassette.
+            let log = AppCallLog(
+              recorded: records, provider: target.provider ?? c.provider, client: nil, redactor: redactor,
+              budget: budget)
+            switch await run(target, now, log: log) {
+            case .failure(let e): return .failure(CallError(.http, redactor("\(at): \(e.message)")))
+            case .success(let (exchange, answer)):
+              if let miss = log.miss { return .failure(CallError(.staleCassette, redactor("\(at): \(miss)"))) }
+              fetched.stepRecords += records + [recorded[k]]
+              let duration = Int((exchange.duration * 1000).rounded())
+              return .success(
+                log.steps.compactMap { try? $0.step().get() } + [
+                  Step(
+                    kind: .target,
+                    answer: .completion(
+                      redactor(Completion(content: answer, response: exchange.decoded.body, latencyMS: duration))),
+                    durationMS: duration)
+                ])
+            }
+          }
+          switch answerText(target, recorded[k].response["body"] ?? .null) {
+          case .failure(let e): return .failure(CallError(.badBody, "\(store.displayPath(c)): \(at): \(e.message)"))
+          case .success(let text):
+            records.append(recorded[k])
+            fetched.stepRecords += records
+            var steps = records.dropLast().compactMap { try? $0.step().get() }
+            steps.append(
+              Step(
+                kind: .target,
+                answer: .completion(
+                  Completion(
+                    content: text, response: recorded[k].response["body"] ?? .null, latencyMS: recorded[k].durationMS)),
+                durationMS: recorded[k].durationMS))
+            return .success(steps)
+          }
+        }
+      } else {
+        why = "it is not recorded (the cassette ends at step \(recorded.count + 1))"
+      }
+      let display = store.displayPath(c)
+      guard mode == .auto, let onDisk = fetched.onDisk else {
+        let message = CassetteSource.staleMessage("\(at): \(why)", display)
+        return .failure(CallError(.staleCassette, CassetteSource.withCommand(message, c)))
+      }
+      fetched.calling = true
+      var cassette = fetched.toRecord ?? onDisk
+      cassette.recordedAt = Cassette.timestamp(Date())
+      fetched.toRecord = cassette
+      fetched.cassette = CassetteReport(path: display, status: .recorded)
+      fetched.notes.append("re-recorded from \(at): \(why)")
+    }
+    let log = AppCallLog(
+      recorded: nil, provider: target.provider ?? c.provider, client: client, redactor: redactor, budget: budget)
+    switch await run(target, now, log: log) {
+    case .failure(let e):
+      return .failure(CallError(.http, redactor("\(at): \(e.message)")))
+    case .success(let (exchange, answer)):
+      if let miss = log.miss { return .failure(CallError(.http, redactor("\(at): \(miss)"))) }
+      fetched.attempts += log.attempts
+      let duration = Int((exchange.duration * 1000).rounded())
+      let record = Cassette.StepRecord(
+        kind: .target, durationMS: duration,
+        request: ["method": .string(marked.method), "url": .string(marked.url), "body": marked.requestBody],
+        response: ["status": .int(exchange.status), "body": exchange.decoded.body])
+      fetched.stepRecords += log.steps + [record]
+      var steps = log.steps.compactMap { try? $0.step().get() }
+      steps.append(
+        Step(
+          kind: .target,
+          answer: .completion(
+            redactor(Completion(content: answer, response: exchange.decoded.body, latencyMS: duration))),
+          durationMS: duration))
+      return .success(steps)
+    }
+  }
+
   /// The cassette's answer and model calls, the app not run.
   func replayed(_ cassette: Cassette, _ target: AppTarget, _ c: PlannedCase, _ display: String) -> FetchResult {
     switch answerText(target, cassette.body) {
@@ -140,7 +248,8 @@ package final class TargetSource: Sendable {
         result: .success(Completion(content: text, response: cassette.body, latencyMS: cassette.durationMS)),
         attempts: 0, cassette: CassetteReport(path: display, status: .replayed))
       f.onDisk = cassette
-      f.stepRecords = cassette.steps
+      // The first answer's model calls (a conversation's later turns are read turn by turn).
+      f.stepRecords = Array(cassette.steps.prefix { $0.kind == .app })
       return f
     }
   }

@@ -182,6 +182,50 @@ struct AppTargetTests {
     #expect(await Self.nothingListens(port))
   }
 
+  @Test func aConversationWithTheAppKeepsItsSessionAndReplays() async throws {
+    let port = try Self.freePort()
+    let suite = """
+      target: web
+      tests:
+        - name: two turns
+          turns:
+            - user: Where is my order A1?
+              assert: [{contains: shipped}]
+            - user: And order B2?
+              assert: [{contains: delayed}]
+          assert:
+            - turn-count: 2
+            - {contains: "user: And order B2?", on: transcript}
+      """
+    let p = try Project(suites: ["app": suite], extraConfig: Self.httpConfig(port: port), handler: Self.model)
+    let env = ["APP_TOKEN": "app-token-0123456789abcdef"]
+    var r = await p.run(["--mode", "record"], env: env)
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    // The app remembered the session: turn 2's model calls carry turn 1's question.
+    #expect(p.server.requests.count == 4)
+    let third = try #require(p.server.requests[2].json?["messages"]?.arrayValue?.first?["content"]?.stringValue)
+    #expect(third.contains("Earlier the customer said: Where is my order A1?"), "\(third)")
+    let recorded = try firstCase(p)
+    #expect(
+      recorded["steps"]?.arrayValue?.map { $0["kind"]?.stringValue } == [
+        "app", "app", "target", "user", "app", "app", "target",
+      ])
+    p.server.stop()
+    r = await p.run(["--mode", "replay"])
+    #expect(r.status == 0, "\(r.stdout)")
+    let replayed = try firstCase(p)
+    for key in ["assertions", "steps", "turns"] { #expect(replayed[key] == recorded[key], "\(key)") }
+    // The app runs again, every turn, its model calls from the cassette (its session state too).
+    r = await p.run(["--mode", "replay", "--live-target"], env: env)
+    #expect(r.status == 0, "\(r.stdout)")
+    #expect(try firstCase(p)["turns"] == recorded["turns"])
+    // An edited second turn is stale at that turn's target request.
+    try p.dir.write("prompts/app.yaml", suite.replacingOccurrences(of: "And order B2?", with: "And B2?"))
+    r = await p.run(["--mode", "replay"])
+    #expect(r.status == 3)
+    #expect(r.stdout.contains("step 4 (turn 2's user message): the user's message changed"), "\(r.stdout)")
+  }
+
   @Test func anAppThatNeverGetsReadyErrorsWithItsOutput() async throws {
     let config = """
       targets:
@@ -198,6 +242,30 @@ struct AppTargetTests {
       r.stdout.contains(
         "the app of target web (`echo starting up; sleep 30`) was not ready within 500 ms (start.timeout_ms); its output ends: starting up"
       ), "\(r.stdout)")
+  }
+
+  @Test func aStreamedAnswerIsAssembledFromItsEvents() async throws {
+    // The "app" is a loopback server answering an event stream; the target is inline in the suite.
+    let app = try LoopbackServer { request, _ in
+      let asked = request.json?["q"]?.stringValue ?? ""
+      return .sse(["data: {\"delta\": \"You asked: \"}\n\n", "data: {\"delta\": \"\(asked)\"}\n\n", "data: [DONE]\n\n"])
+    }
+    defer { app.stop() }
+    let suite = """
+      tests:
+        - name: streamed
+          prompt: ping
+          target: {http: {url: "\(app.baseURL)/chat", body: {q: "{{prompt}}"}, stream: sse, response: $.delta}}
+          assert: [{equals: "You asked: ping"}]
+      """
+    let p = try Project(suites: ["app": suite], handler: Self.model)
+    var r = await p.run(["--mode", "record"])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(app.requests.first?.json == ["q": "ping"])
+    app.stop()
+    r = await p.run(["--mode", "replay"])
+    #expect(r.status == 0, "\(r.stdout)")
+    #expect(try firstCase(p)["output"] == "You asked: ping")
   }
 
   @Test func targetKeysAreChecked() async throws {
