@@ -103,6 +103,10 @@ package final class TargetSource: Sendable {
     var f: FetchResult
     switch ran {
     case .failure(let e):
+      // An app that stops on the 404 its missing call got is stale at that call, not broken.
+      if replayingCalls, let miss = log.miss {
+        return failed(.staleCassette, redactor("\(miss) (\(display))"), display, status: .stale)
+      }
       return failed(.http, redactor(e.message), display, status: .none)
     case .success(let (exchange, answer)):
       if let miss = log.miss {
@@ -167,7 +171,9 @@ package final class TargetSource: Sendable {
               recorded: records, provider: target.provider ?? c.provider, client: nil, redactor: redactor,
               budget: budget)
             switch await run(target, now, log: log) {
-            case .failure(let e): return .failure(CallError(.http, redactor("\(at): \(e.message)")))
+            case .failure(let e):
+              if let miss = log.miss { return .failure(CallError(.staleCassette, redactor("\(at): \(miss)"))) }
+              return .failure(CallError(.http, redactor("\(at): \(e.message)")))
             case .success(let (exchange, answer)):
               if let miss = log.miss { return .failure(CallError(.staleCassette, redactor("\(at): \(miss)"))) }
               fetched.stepRecords += records + [recorded[k]]
