@@ -100,6 +100,7 @@ package struct AssertionEvaluator: Sendable {
       label: a.label, kind: a.fullKind, passed: false, message: "", location: a.location,
       score: o.score.map { a.negated ? 1 - $0 : $0 }, reason: o.reason, weight: a.weight)
     finding.turn = a.turn
+    finding.metric = a.metric
     if let problem = o.problem {
       finding.message = "expected \(subjectName) \(a.negated ? "not " : "")to \(o.expectation), but \(problem)"
     } else if o.holds != a.negated {
@@ -299,6 +300,48 @@ package struct AssertionEvaluator: Sendable {
       return containsOutcome(subjects.text(a.subject), needle, ignoringCase: true)
     case .containsAny(let needles):
       return containsAnyOutcome(subjects.text(a.subject), needles)
+    case .icontainsAny(let needles):
+      var o = containsAnyOutcome(subjects.text(a.subject).lowercased(), needles.map { $0.lowercased() })
+      o.expectation += " (ignoring case)"
+      return o
+    case .icontainsAll(let needles):
+      let text = subjects.text(a.subject)
+      let lower = text.lowercased()
+      let missing = needles.filter { Self.find($0.lowercased(), in: lower) == nil }
+      return Outcome(
+        holds: missing.isEmpty, expectation: "contain all of \(Self.list(needles)) (ignoring case)",
+        ifNot: "it lacks \(Self.list(missing)); it starts \(Excerpt.start(text))",
+        ifHolds: "it contains every one of them")
+    case .levenshtein(let value, let limit):
+      return levenshteinOutcome(subjects.text(a.subject), value, limit)
+    case .wordCount(let lo, let hi):
+      let text = subjects.text(a.subject)
+      let n = text.split(whereSeparator: { $0.isWhitespace }).count
+      let expectation: String
+      switch (lo, hi) {
+      case (let l?, let h?) where l == h: expectation = "have \(l) words"
+      case (let l?, let h?): expectation = "have \(l) to \(h) words"
+      case (let l?, nil): expectation = "have at least \(l) words"
+      case (nil, let h?): expectation = "have at most \(h) words"
+      default: expectation = "have words"
+      }
+      return Outcome(
+        holds: lo.map { n >= $0 } ?? true && hi.map { n <= $0 } ?? true, expectation: expectation,
+        ifNot: "it has \(n)", ifHolds: "it has \(n)")
+    case .containsJSON(let schema):
+      let text = subjects.text(a.subject)
+      guard let found = Transform.firstJSON(in: text), let doc = try? JSON.parse(found) else {
+        return Outcome(
+          holds: false, expectation: "contain JSON",
+          ifNot: "it holds no JSON object or array; it starts \(Excerpt.start(text))")
+      }
+      guard let schema else {
+        return Outcome(holds: true, expectation: "contain JSON", ifHolds: "it holds \(Excerpt.json(doc))")
+      }
+      let problems = JSONSchemaValidator.validate(doc, schema)
+      return Outcome(
+        holds: problems.isEmpty, expectation: "contain JSON matching the schema",
+        ifNot: "its JSON \(Excerpt.json(doc)) does not: \(problems.first ?? "")", ifHolds: "it does")
     case .containsAll(let needles):
       let text = subjects.text(a.subject)
       let missing = needles.filter { Self.find($0, in: text) == nil }
@@ -388,6 +431,30 @@ package struct AssertionEvaluator: Sendable {
     }
     return Outcome(
       holds: false, expectation: expectation, ifNot: "it contains none of them; it starts \(Excerpt.start(text))")
+  }
+
+  /// The edit distance in code points; texts over 5,000 code points are not compared (a bound).
+  func levenshteinOutcome(_ text: String, _ value: String, _ limit: Int) -> Outcome {
+    let expectation = "be within \(limit) edits of \(Excerpt.start(value))"
+    let a = Array(text.unicodeScalars)
+    let b = Array(value.unicodeScalars)
+    guard a.count <= 5000, b.count <= 5000 else {
+      var o = Outcome(holds: false, expectation: expectation)
+      o.problem = "it is \(a.count) code points long, over the 5,000 levenshtein compares"
+      return o
+    }
+    var previous = Array(0...b.count)
+    var current = previous
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+      current[0] = i
+      for j in stride(from: 1, through: b.count, by: 1) {
+        current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+      }
+      swap(&previous, &current)
+    }
+    let d = a.isEmpty ? b.count : previous[b.count]
+    return Outcome(
+      holds: d <= limit, expectation: expectation, ifNot: "it is \(d) edits away", ifHolds: "it is \(d) edits away")
   }
 
   func lengthOutcome(_ text: String, _ lo: Int?, _ hi: Int?) -> Outcome {

@@ -21,6 +21,16 @@ extension Transform {
       } catch {
         return .failure("regex-capture: \(error.description)")
       }
+    case .trim:
+      return .success(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    case .jsonPath(let path, let shown):
+      guard let doc = try? JSON.parse(text) else {
+        return .failure("json-path \(shown): the text is not JSON; it starts \(Excerpt.start(text))")
+      }
+      guard let node = (try? path.select(doc, deadline: deadline))?.first else {
+        return .failure("json-path \(shown) found nothing in \(Excerpt.json(doc))")
+      }
+      return .success(node.stringValue ?? node.serialized())
     }
   }
 

@@ -6,7 +6,7 @@ extension NodeReader {
   typealias Render = (String, SourceLocation) -> String
 
   /// Keys every assertion may carry besides its kind.
-  static let assertionMetaKeys = ["name", "on", "weight", "transform"]
+  static let assertionMetaKeys = ["name", "on", "weight", "transform", "metric"]
   /// Keys promptfoo's long form puts beside `type` and `value` for the judged kinds.
   static let longFormJudgeKeys = ["threshold", "provider", "model", "params", "timeout_ms"]
 
@@ -26,6 +26,7 @@ extension NodeReader {
     var kindText: String?
     var valueNode: YAMLNode?
     var weight = 1.0
+    var metric: String?
     var transforms: [Transform] = []
     var extras: [YAMLNode.Pair] = []
     var hadUnknownKeys = false
@@ -49,6 +50,8 @@ extension NodeReader {
         }
       case "weight":
         weight = number(pair.value, "\(what).weight", in: 0...1_000_000) ?? 1
+      case "metric":
+        metric = string(pair.value, "\(what).metric").map { render($0, pair.value.location) }
       case "transform":
         transforms = self.transforms(pair.value, "\(what).transform", render) ?? []
       case "type" where isLongForm:
@@ -135,9 +138,11 @@ extension NodeReader {
         kind: kind, value: value, subject: effectiveSubject, index: index, what: "\(what) (\(kindText))",
         render: render)
     else { return nil }
-    return Assertion(
+    var assertion = Assertion(
       kind: kind, negated: negated, check: check, subject: effectiveSubject, name: name, index: index,
       location: node.location, weight: weight, transforms: transforms, parent: parent, scope: scope)
+    assertion.metric = metric
+    return assertion
   }
 
   /// `on:`'s value: `output`, `reasoning`, `response`, `trajectory`, `step[N]` or `step[N].SUBJECT`.
@@ -206,14 +211,43 @@ extension NodeReader {
     case .icontains: return text(value, what, render).map { .icontains($0) }
     case .startsWith: return text(value, what, render).map { .startsWith($0) }
     case .endsWith: return text(value, what, render).map { .endsWith($0) }
-    case .containsAny, .containsAll:
+    case .containsAny, .containsAll, .icontainsAny, .icontainsAll:
       guard let items = stringList(value, what) else { return nil }
       if items.isEmpty {
         error("\(what) needs at least one string", at: value)
         return nil
       }
       let rendered = items.map { render($0, value.location) }
-      return kind == .containsAny ? .containsAny(rendered) : .containsAll(rendered)
+      switch kind {
+      case .containsAny: return .containsAny(rendered)
+      case .containsAll: return .containsAll(rendered)
+      case .icontainsAny: return .icontainsAny(rendered)
+      default: return .icontainsAll(rendered)
+      }
+    case .levenshtein:
+      // `{value, max}` (max default 5, as promptfoo's threshold).
+      guard let m = map(value, what, allowed: ["value", "max"]) else { return nil }
+      guard let v = m["value"], let text = text(v, "\(what).value", render) else {
+        if m["value"] == nil { error("\(what) needs value, the text to compare with", at: value) }
+        return nil
+      }
+      let limit = m["max"].flatMap { int($0, "\(what).max", min: 0) } ?? 5
+      return .levenshtein(value: text, max: limit)
+    case .wordCount:
+      if value.scalar != nil { return int(value, what, min: 0).map { .wordCount(min: $0, max: $0) } }
+      guard let m = map(value, what, allowed: ["min", "max"]) else { return nil }
+      let lo = m["min"].flatMap { int($0, "\(what).min", min: 0) }
+      let hi = m["max"].flatMap { int($0, "\(what).max", min: 0) }
+      if m.isEmpty { error("\(what) needs min, max or both", at: value) }
+      if let lo, let hi, lo > hi { error("\(what): min (\(lo)) is greater than max (\(hi))", at: value) }
+      return .wordCount(min: lo, max: hi)
+    case .containsJSON:
+      if case .bool(true)? = value.resolved { return .containsJSON(nil) }
+      if value.mapping == nil {
+        error("\(what) must be true or a JSON Schema map, found \(value.kindDescription)", at: value)
+        return nil
+      }
+      return schema(value, what, render).map { .containsJSON($0) }
     case .regex:
       return regex(value, what, render).map { .regex($0) }
     case .length:

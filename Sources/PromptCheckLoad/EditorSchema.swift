@@ -82,8 +82,11 @@ package enum EditorSchema {
     ),
     "models": (stringList, "Targets: run every case with each of these models."),
     "prompts": (
-      oneOf([["type": "object", "additionalProperties": ["type": "string"]], stringList]),
-      "Prompt versions: files whose text is the user prompt, each a case of its own."
+      oneOf([
+        ["type": "object", "additionalProperties": oneOf([["type": "string"], ["type": "object"]])],
+        ["type": "array", "items": oneOf([["type": "string"], ["type": "object"]])],
+      ]),
+      "Prompt versions: files whose text is the user prompt (or inline {raw: TEXT}, {label, raw} in a list), each a case of its own."
     ),
     "dataset": (
       ["type": "string", "pattern": "\\.(csv|jsonl)$"], "A CSV or JSONL file: one case per row, its columns as vars."

@@ -123,25 +123,36 @@ extension NodeReader {
   mutating func transforms(_ node: YAMLNode, _ what: String, _ render: Render) -> [Transform]? {
     let items = node.sequence ?? [node]
     var out: [Transform] = []
-    let names = ["strip-code-fence", "extract-json", "regex-capture"]
+    let names = ["strip-code-fence", "extract-json", "trim", "regex-capture", "json-path"]
+    let all = "strip-code-fence, extract-json, trim, {regex-capture: PATTERN}, {json-path: PATH}"
     for (k, item) in items.enumerated() {
       let at = node.sequence == nil ? what : "\(what)[\(k)]"
       if let pairs = item.mapping {
-        guard pairs.count == 1, pairs[0].key.scalar?.text == "regex-capture" else {
-          error("\(at) must be strip-code-fence, extract-json or {regex-capture: PATTERN}", at: item)
-          continue
+        let key = pairs.count == 1 ? pairs[0].key.scalar?.text : nil
+        switch key {
+        case "regex-capture":
+          if let r = regex(pairs[0].value, "\(at).regex-capture", render) { out.append(.regexCapture(r)) }
+        case "json-path":
+          guard let text = strictString(pairs[0].value, "\(at).json-path") else { continue }
+          do {
+            out.append(.jsonPath(try JSONPath(text), text))
+          } catch {
+            self.error("\(at).json-path is not a JSON path: \(error)", at: pairs[0].value)
+          }
+        default:
+          error("\(at) must be one of \(all)", at: item)
         }
-        if let r = regex(pairs[0].value, "\(at).regex-capture", render) { out.append(.regexCapture(r)) }
         continue
       }
       guard let name = strictString(item, at) else { continue }
       switch name {
       case "strip-code-fence": out.append(.stripCodeFence)
       case "extract-json": out.append(.extractJSON)
+      case "trim": out.append(.trim)
       default:
         var message = "unknown transform '\(name)'"
         if let guess = closestMatch(to: name, in: names) { message += "; did you mean '\(guess)'?" }
-        message += " (transforms: strip-code-fence, extract-json, {regex-capture: PATTERN})"
+        message += " (transforms: \(all))"
         error(message, at: item)
       }
     }

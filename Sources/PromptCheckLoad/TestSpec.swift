@@ -180,14 +180,28 @@ extension Loader {
     if let pairs = pn.mapping {
       entries = pairs.map { ($0.key.scalar?.text ?? "", $0.value) }
     } else if let items = pn.sequence {
-      entries = items.map {
-        (((($0.scalar?.text ?? "") as NSString).lastPathComponent as NSString).deletingPathExtension, $0)
+      entries = items.map { item in
+        // `{label, raw}`: an inline version, named by its label.
+        if let m = item.mapping, let label = m.first(where: { $0.key.scalar?.text == "label" })?.value.scalar?.text {
+          return (label, item)
+        }
+        return ((((item.scalar?.text ?? "") as NSString).lastPathComponent as NSString).deletingPathExtension, item)
       }
     } else {
       r.error("prompts must be a map of version to file, or a list of files, found \(pn.kindDescription)", at: pn)
     }
     var versions: [PromptVersion] = []
     for (version, fileNode) in entries {
+      // An inline version: `{raw: TEXT}` (and `label` in a list).
+      if fileNode.mapping != nil {
+        guard let m = r.map(fileNode, "prompts.\(version)", allowed: ["raw", "label"]) else { continue }
+        guard let raw = m["raw"], let text = r.string(raw, "prompts.\(version).raw") else {
+          if m["raw"] == nil { r.error("prompts.\(version) needs raw, the prompt's text", at: fileNode) }
+          continue
+        }
+        versions.append(PromptVersion(name: version, text: text, location: raw.location))
+        continue
+      }
       guard let path = r.strictString(fileNode, "prompts.\(version)") else { continue }
       guard let text = readFile(path) else {
         r.error("cannot read the prompt file '\(path)' (paths are relative to the suite file's folder)", at: fileNode)

@@ -76,6 +76,13 @@ package enum JSONReport {
       counts["budget"] = .object(
         JSONObject([("max_cost", .double(b.limit)), ("spent", .double(b.spent)), ("not_sent", .int(b.notSent))]))
     }
+    if !totals.metrics.isEmpty {
+      counts["metrics"] = .object(
+        JSONObject(
+          totals.metrics.map { m in
+            (m.name, .object(JSONObject([("passed", .int(m.passed)), ("total", .int(m.total))])))
+          }))
+    }
     root["summary"] = .object(counts)
     if let plan = report.plan {
       var p = JSONObject()
@@ -176,6 +183,7 @@ package enum JSONReport {
         if let score = a.score { ao.double("score", score, &out) }
         if let reason = a.reason { ao.string("reason", reason, &out) }
         if let turn = a.turn { ao.int("turn", turn, &out) }
+        if let metric = a.metric { ao.string("metric", metric, &out) }
         ao.end(&out)
       }
       JSON.newline(&out, o.inner)

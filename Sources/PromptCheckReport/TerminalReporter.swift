@@ -319,6 +319,9 @@ package final class TerminalReporter: RunReporter {
       t.failed > 0 ? paint(totalsLine, "31") : t.errored > 0 ? paint(totalsLine, "33") : paint(totalsLine, "32")
     out += "\n" + colored + "\n"
     out += Self.targetTable(s.totals)
+    if !s.totals.metrics.isEmpty && !style.quiet {
+      out += "metrics: " + s.totals.metrics.map { "\($0.name) \($0.passed)/\($0.total)" }.joined(separator: ", ") + "\n"
+    }
     let usage = s.totals.usage
     if usage.cases > 0 && !style.quiet {
       out += paint(usage.line + (s.totals.usageAsRecorded ? " (as recorded)" : ""), "2") + "\n"

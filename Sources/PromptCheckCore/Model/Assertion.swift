@@ -25,6 +25,13 @@ package struct Assertion: Sendable {
     case icontains(String)
     case containsAny([String])
     case containsAll([String])
+    case icontainsAny([String])
+    case icontainsAll([String])
+    /// The edit distance (in code points) to `value` is at most `max`.
+    case levenshtein(value: String, max: Int)
+    case wordCount(min: Int?, max: Int?)
+    /// A JSON object or array somewhere in the text (matching the schema when given).
+    case containsJSON(JSONSchema?)
     case startsWith(String)
     case endsWith(String)
     case regex(CompiledRegex)
@@ -75,6 +82,11 @@ package struct Assertion: Sendable {
     case equals, contains, icontains
     case containsAny = "contains-any"
     case containsAll = "contains-all"
+    case icontainsAny = "icontains-any"
+    case icontainsAll = "icontains-all"
+    case levenshtein
+    case wordCount = "word-count"
+    case containsJSON = "contains-json"
     case startsWith = "starts-with"
     case endsWith = "ends-with"
     case regex, length
@@ -99,7 +111,8 @@ package struct Assertion: Sendable {
     /// Kinds that read a subject, so `on:` applies to them (the others read the response's metadata).
     package var readsSubject: Bool {
       switch self {
-      case .equals, .contains, .icontains, .containsAny, .containsAll, .startsWith, .endsWith, .regex, .length, .isJSON,
+      case .equals, .contains, .icontains, .containsAny, .containsAll, .icontainsAny, .icontainsAll, .levenshtein,
+        .wordCount, .containsJSON, .startsWith, .endsWith, .regex, .length, .isJSON,
         .jsonPath, .llmRubric, .similar:
         return true
       case .finishReason, .toolCall, .maxLatencyMS, .maxTokens, .maxCost, .servedModel, .servedProvider, .exec,
@@ -138,6 +151,8 @@ package struct Assertion: Sendable {
   package var parent: Int? = nil
   /// A scripted turn's check: the turn it checks (README "Conversations").
   package var turn: Int? = nil
+  /// `metric:`: a label the reports total by (README "Assertions").
+  package var metric: String? = nil
 
   /// `not-contains` etc.
   package var fullKind: String { negated ? "not-" + kind.rawValue : kind.rawValue }

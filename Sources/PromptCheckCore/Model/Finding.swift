@@ -17,6 +17,8 @@ package struct Finding: Sendable, Equatable {
   package var weight: Double = 1
   /// A conversation's turn check: the turn it checked (README "Conversations").
   package var turn: Int? = nil
+  /// `metric:` of its assertion: the label reports total by.
+  package var metric: String? = nil
 
   /// `assert[1] contains: expected …`
   package var description: String { label == kind ? "\(label): \(message)" : "\(label) \(kind): \(message)" }

@@ -88,12 +88,18 @@ package enum Transform: Sendable {
   case extractJSON
   /// The first match's first capture group (the whole match when the pattern has none).
   case regexCapture(CompiledRegex)
+  /// Whitespace removed from both ends.
+  case trim
+  /// The JSON text's first node at the path (a string as its text, anything else as JSON).
+  case jsonPath(JSONPath, String)
 
   package var name: String {
     switch self {
     case .stripCodeFence: "strip-code-fence"
     case .extractJSON: "extract-json"
     case .regexCapture(let r): "regex-capture /\(r.pattern)/"
+    case .trim: "trim"
+    case .jsonPath(_, let text): "json-path \(text)"
     }
   }
 }

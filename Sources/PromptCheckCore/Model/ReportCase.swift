@@ -15,6 +15,8 @@ package struct ReportCase: Sendable {
     package var reason: String? = nil
     /// A conversation's turn check: the turn it checked.
     package var turn: Int? = nil
+    /// Its `metric:` label.
+    package var metric: String? = nil
   }
 
   /// One turn of a conversation case (README "Conversations"): the user's message, the reply,
@@ -129,7 +131,7 @@ package struct ReportCase: Sendable {
     assertions = r.findings.map {
       Assertion(
         kind: $0.kind, passed: $0.passed, message: $0.description, line: $0.location?.line, score: $0.score,
-        reason: $0.reason, turn: $0.turn)
+        reason: $0.reason, turn: $0.turn, metric: $0.metric)
     }
     judgeUsage = r.judgeUsage
     score = r.score
@@ -194,7 +196,7 @@ package struct ReportCase: Sendable {
       Assertion(
         kind: $0["kind"]?.stringValue ?? "", passed: $0["passed"] == .bool(true),
         message: $0["message"]?.stringValue ?? "", line: int($0["line"]), score: $0["score"]?.numberValue,
-        reason: $0["reason"]?.stringValue, turn: int($0["turn"]))
+        reason: $0["reason"]?.stringValue, turn: int($0["turn"]), metric: $0["metric"]?.stringValue)
     }
     score = o["score"]?.numberValue
     golden = GoldenReport(

@@ -18,6 +18,8 @@ package struct ReportTotals: Sendable {
   package private(set) var recordedIDs: [String] = []
   /// Cases with notes, in plan order.
   package private(set) var noted: [(id: String, notes: [String])] = []
+  /// `metric:` labels in order of first appearance, with their assertions passed and counted.
+  package private(set) var metrics: [(name: String, passed: Int, total: Int)] = []
   /// Every target or prompt version seen, in order of first appearance, and its sums.
   private var columnOrder: [String] = []
   private var sums: [String: TargetSums] = [:]
@@ -52,6 +54,15 @@ package struct ReportTotals: Sendable {
     if c.recordedChange != nil { changed.append(c) }
     if c.cassette.status == .recorded { recordedIDs.append(c.id) }
     if !c.notes.isEmpty { noted.append((c.id, c.notes)) }
+    for a in c.assertions {
+      guard let m = a.metric else { continue }
+      if let i = metrics.firstIndex(where: { $0.name == m }) {
+        metrics[i].total += 1
+        if a.passed { metrics[i].passed += 1 }
+      } else {
+        metrics.append((m, a.passed ? 1 : 0, 1))
+      }
+    }
     if let col = c.column {
       if sums[col] == nil { columnOrder.append(col) }
       sums[col, default: TargetSums()].add(c)

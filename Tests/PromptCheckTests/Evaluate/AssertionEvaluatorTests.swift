@@ -52,11 +52,39 @@ let sampleResponse: JSON = [
     ("- length: {min: 89}", false),
     ("- is-json: true", false), ("- not-is-json: true", true),
     ("- max-latency-ms: 250", true), ("- max-latency-ms: 249", false),
+    // The kinds promptfoo configs need (README "Coming from promptfoo").
+    ("- icontains-any: [SIXTY DAYS, 30 DAYS]", true), ("- icontains-any: [A WEEK]", false),
+    ("- icontains-all: [REFUND, SUPPORT@]", true), ("- icontains-all: [REFUND, RECEIPT]", false),
+    ("- not-icontains-all: [REFUND, RECEIPT]", true),
+    (
+      "- levenshtein: {value: \"Our refund window is 30 days from delivery. Contact support@acme.test to start a returns.\", max: 1}",
+      true
+    ),
+    ("- levenshtein: {value: Our refund window, max: 5}", false),
+    ("- word-count: 14", true), ("- word-count: {min: 15}", false), ("- word-count: {min: 10, max: 20}", true),
+    ("- contains-json: true", false), ("- not-contains-json: true", true),
+    ("- {contains: 30 days, transform: [trim], metric: policy}", true),
   ])
   func textKinds(yaml: String, passes: Bool) throws {
     let findings = try evaluate(yaml, on: text)
     #expect(findings.count == 1)
     #expect(findings[0].passed == passes, "\(findings[0].description)")
+  }
+
+  @Test func containsJSONAndTheJSONPathTransformReadEmbeddedJSON() throws {
+    let prose = Completion(
+      content: "Sure! Here it is: {\"answer\": 42, \"unit\": \"m\"} — anything else?", latencyMS: 1)
+    let findings = try evaluate(
+      """
+      - contains-json: true
+      - contains-json: {type: object, required: [answer]}
+      - contains-json: {type: object, required: [missing]}
+      - {equals: "42", transform: [extract-json, {json-path: $.answer}]}
+      - {equals: "x", transform: {json-path: $.answer}}
+      """, on: prose)
+    #expect(findings.map(\.passed) == [true, true, false, true, false], "\(findings.map(\.description))")
+    #expect(findings[4].message.contains("json-path $.answer: the text is not JSON"), "\(findings[4].message)")
+    #expect(findings[1].metric == nil)
   }
 
   /// (assertion YAML, passes?) on the rich response.
