@@ -183,7 +183,8 @@ import Testing
       attempt == 1 ? .sse([FakeOpenAI.chunk(["content": "cut"])]) : .sse(FakeOpenAI.stream(["whole"]))
     }
     defer { server.stop() }
-    let outcome = await client().call(request(server, model: "truncated", stream: true))
+    // A generous timeout: under a loaded machine a 5 s attempt can time out and add an attempt.
+    let outcome = await client(timeout: 60).call(request(server, model: "truncated", stream: true))
     #expect(outcome.attempts == 2)
     #expect(try Completion(response: outcome.result.get().decoded.body, latencyMS: 0).content == "whole")
   }
