@@ -44,18 +44,19 @@ let package = Package(
     ),
     .target(name: "PromptCheckCompare", dependencies: ["PromptCheckCore", "PromptCheckExecute", "PromptCheckReport"]),
     .target(name: "PromptCheckServe", dependencies: ["PromptCheckCore", "PromptCheckExecute"]),
+    .target(name: "PromptCheckImport", dependencies: ["PromptCheckCore", "PromptCheckLoad"]),
     .target(
       name: "PromptCheck",
       dependencies: [
         "PromptCheckCore", "PromptCheckLoad", "PromptCheckPlan", "PromptCheckExecute", "PromptCheckEvaluate",
-        "PromptCheckReport", "PromptCheckRun", "PromptCheckCompare", "PromptCheckServe",
+        "PromptCheckReport", "PromptCheckRun", "PromptCheckCompare", "PromptCheckServe", "PromptCheckImport",
       ]
     ),
     .executableTarget(
       name: "promptcheck",
       dependencies: [
         "PromptCheck", "PromptCheckCore", "PromptCheckLoad", "PromptCheckExecute", "PromptCheckReport",
-        "PromptCheckRun", "PromptCheckServe",
+        "PromptCheckRun", "PromptCheckServe", "PromptCheckImport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -78,7 +79,7 @@ let package = Package(
       dependencies: [
         "PromptCheck", "PromptCheckCore", "PromptCheckLoad", "PromptCheckPlan", "PromptCheckExecute",
         "PromptCheckEvaluate", "PromptCheckReport", "PromptCheckRun", "PromptCheckCompare", "PromptCheckServe",
-        "LoopbackServer", "promptcheck",
+        "PromptCheckImport", "LoopbackServer", "promptcheck",
       ]
     ),
   ],

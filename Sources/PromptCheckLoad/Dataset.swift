@@ -3,21 +3,21 @@ import PromptCheckCore
 /// Data-driven cases (README "Comparing models and prompts"): a CSV file (a header row, then
 /// one case per row; RFC 4180 quoting, so fields may hold commas, quotes and newlines) or a
 /// JSONL file (one JSON object per line). Each row becomes the case's vars.
-enum Dataset {
+package enum Dataset {
   static let maxRows = 10_000
 
-  struct Row {
+  package struct Row {
     /// The line the row starts on (1-based, counting the header), for ids and messages.
-    var line: Int
-    var vars: [(key: String, value: String)]
+    package var line: Int
+    package var vars: [(key: String, value: String)]
   }
 
-  struct ParseError: Error {
-    var message: String
-    var line: Int
+  package struct ParseError: Error {
+    package var message: String
+    package var line: Int
   }
 
-  static func parse(_ text: String, file: String) -> Result<[Row], ParseError> {
+  package static func parse(_ text: String, file: String) -> Result<[Row], ParseError> {
     file.lowercased().hasSuffix(".jsonl") ? jsonl(text) : csv(text)
   }
 

@@ -37,6 +37,7 @@ struct PromptCheckCommand: AsyncParsableCommand {
       QueryCommand.self,
       MergeCommand.self,
       InitCommand.self,
+      ImportCommand.self,
     ]
   )
 
