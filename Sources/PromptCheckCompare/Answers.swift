@@ -83,6 +83,8 @@ package struct AnswerSet: Sendable {
   package var order: [String]
   /// True when the answers come from a report (statuses, usage and latency are known).
   package var isReport: Bool
+  /// A report's `metric:` totals (README "Assertions"): name, assertions passed, counted.
+  package var metrics: [(name: String, passed: Int, total: Int)] = []
 
   /// From a JSON report (`run` or `merge`).
   package static func report(_ report: Report, name: String) -> AnswerSet {
@@ -95,7 +97,9 @@ package struct AnswerSet: Sendable {
       if !c.turns.isEmpty { answer.turns = c.turns.map { TurnText(user: $0.user, reply: $0.reply ?? "") } }
       answers[c.id] = answer
     }
-    return AnswerSet(name: name, answers: answers, order: report.cases.map(\.id), isReport: true)
+    var set = AnswerSet(name: name, answers: answers, order: report.cases.map(\.id), isReport: true)
+    set.metrics = ReportTotals(report.cases).metrics
+    return set
   }
 
   /// From the cassettes and goldens under an expectations folder: `files` maps each path

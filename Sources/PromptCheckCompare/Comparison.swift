@@ -64,6 +64,8 @@ package struct Comparison: Sendable {
   package var baseName: String
   package var headName: String
   package var bothReports: Bool
+  /// Each `metric:` of either report: passed/total before and after.
+  package var metrics: [(name: String, base: (passed: Int, total: Int)?, head: (passed: Int, total: Int)?)] = []
   /// Regressions first, then fixes, newly errored, changed, added, removed; unchanged last.
   package var cases: [Case]
 
@@ -71,6 +73,13 @@ package struct Comparison: Sendable {
     baseName = base.name
     headName = head.name
     bothReports = base.isReport && head.isReport
+    var names: [String] = []
+    for n in base.metrics.map(\.name) + head.metrics.map(\.name) where !names.contains(n) { names.append(n) }
+    for name in names {
+      let b = base.metrics.first { $0.name == name }.map { (passed: $0.passed, total: $0.total) }
+      let h = head.metrics.first { $0.name == name }.map { (passed: $0.passed, total: $0.total) }
+      metrics.append((name, b, h))
+    }
     var order = head.order
     let inHead = Set(head.order)
     order += base.order.filter { !inHead.contains($0) }
@@ -189,5 +198,12 @@ package struct Comparison: Sendable {
     parts.append("\(count(.removed)) removed")
     parts.append("\(count(.unchanged)) unchanged")
     return "compare \(baseName) → \(headName): \(counted(cases.count, "case")): " + parts.joined(separator: ", ")
+  }
+
+  /// `metrics: accuracy 3/4 → 4/4, tone 2/2 → 1/2`; nil without any.
+  package var metricsLine: String? {
+    guard !metrics.isEmpty else { return nil }
+    func shown(_ m: (passed: Int, total: Int)?) -> String { m.map { "\($0.passed)/\($0.total)" } ?? "-" }
+    return "metrics: " + metrics.map { "\($0.name) \(shown($0.base)) → \(shown($0.head))" }.joined(separator: ", ")
   }
 }

@@ -38,6 +38,7 @@ package enum ComparisonRendering {
   package static func terminal(_ c: Comparison, color: Bool) -> String {
     func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
     var out = c.summaryLine + "\n"
+    if let m = c.metricsLine { out += m + "\n" }
     for k in c.interesting {
       out += "\n" + paint(label(k), k.flip == .regression ? "31" : k.flip == .fix ? "32" : "33") + "  \(k.id)"
       if let s = statusText(k) { out += "  \(s)" }
@@ -81,6 +82,7 @@ package enum ComparisonRendering {
     }
     head += "| answers changed | \(c.count(.changed)) |\n| added | \(c.count(.added)) |\n"
     head += "| removed | \(c.count(.removed)) |\n| unchanged | \(c.count(.unchanged)) |\n"
+    if let m = c.metricsLine { head += "\n\(escapeHTML(m))\n" }
     if !c.bothReports && !c.goldenChanges.isEmpty {
       head += "\n**\(counted(c.goldenChanges.count, "case")) with a golden changed its answer.**\n"
     }
@@ -150,6 +152,16 @@ package enum ComparisonRendering {
     }
     summary["golden_answers_changed"] = .int(c.goldenChanges.count)
     root["summary"] = .object(summary)
+    if !c.metrics.isEmpty {
+      root["metrics"] = .object(
+        JSONObject(
+          c.metrics.map { m in
+            func side(_ v: (passed: Int, total: Int)?) -> JSON {
+              v.map { ["passed": .int($0.passed), "total": .int($0.total)] } ?? .null
+            }
+            return (m.name, ["base": side(m.base), "head": side(m.head)])
+          }))
+    }
     root["cases"] = .array(
       c.cases.map { k in
         var o = JSONObject()

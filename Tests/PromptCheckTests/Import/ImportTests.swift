@@ -80,6 +80,20 @@ import Testing
     }
   }
 
+  @Test func metricsFromACSVAreTotalledByRunAndCompare() async throws {
+    let server = try LoopbackServer(handler: echo)
+    let dir = try Self.project("csv-tests", url: server.baseURL)
+    #expect(await CLI.run(["import", "promptfoo"], in: dir.url).status == 0)
+    let env = ["OPENAI_API_KEY": "sk-test-0123456789abcdef"]
+    let r = await CLI.run(["run", "--mode", "record", "--json", "a.json"], in: dir.url, environment: env)
+    #expect(r.stdout.contains("metrics: helpfulness 2/2, coverage 1/1, tone 1/1"), "\(r.stdout)")
+    let report = try JSON.parse(dir.read("a.json"))
+    #expect(report["summary"]?["metrics"]?["helpfulness"] == ["passed": 2, "total": 2])
+    let c = await CLI.run(["compare", "a.json", "a.json", "--json", "c.json"], in: dir.url)
+    #expect(c.stdout.contains("metrics: helpfulness 2/2 → 2/2, coverage 1/1 → 1/1, tone 1/1 → 1/1"), "\(c.stdout)")
+    #expect(try JSON.parse(dir.read("c.json"))["metrics"]?["tone"]?["head"] == ["passed": 1, "total": 1])
+  }
+
   @Test(.enabled(if: pythonAvailable, "python3 is not installed"))
   func pythonAssertionsRunThroughTheShim() async throws {
     let server = try LoopbackServer(handler: echo)
