@@ -84,6 +84,9 @@ struct RunCommand: ContextCommand {
   @Flag(name: .row(\.liveTarget), help: .row(\.liveTarget))
   var liveTarget = false
 
+  @Flag(name: .row(\.plan), help: .row(\.plan))
+  var plan = false
+
   @OptionGroup var reports: ReportOptions
 
   @Option(name: .row(\.shard), help: .row(\.shard))
@@ -128,6 +131,7 @@ struct RunCommand: ContextCommand {
     f.callDeadline = callDeadline
     if updateGoldens { f.updateGoldens = true }
     if liveTarget { f.liveTarget = true }
+    if plan { f.plan = true }
     f.shard = shard
     if rerunFailed { f.rerunFailed = true }
     f.maxCost = maxCost

@@ -75,6 +75,7 @@ package enum RunCommandCore {
     let root = ctx.project
     let cassettes = CassetteStore(root: expectations + "/cassettes", project: root)
     let goldens = GoldenStore(root: expectations + "/golden", project: root, update: s.updateGoldens)
+    if s.plan { return refreshPlan(cases, cassettes: cassettes, project: project, s, ctx) }
     removeLeftovers(cases, cassettes: cassettes, goldens: goldens, reports: [s.junit, s.json, s.html], ctx)
     var client: ChatClient?
     if s.effectiveMode != .replay {
@@ -169,6 +170,30 @@ package enum RunCommandCore {
     }
     GitHubOutput.publish(summary.totals, budget: head.budget, ctx)
     return status
+  }
+
+  /// `--plan`: what `auto` would record and its estimated cost; sends nothing, writes only the
+  /// plan's JSON (to the `--json` path when it is given).
+  static func refreshPlan(
+    _ cases: [PlannedCase], cassettes: CassetteStore, project: Project, _ s: ResolvedRunSettings,
+    _ ctx: CommandContext
+  ) -> ExitStatus {
+    let redactor = Redactor(
+      providers: project.config.providers, environment: ctx.environment, references: project.config.urlReferences)
+    let source = CassetteSource(
+      store: cassettes, mode: .auto, client: nil, budget: CostBudget(limit: nil), redactor: redactor)
+    let plan = RefreshPlan.make(cases, source: source)
+    ctx.out(plan.text(maxCost: s.maxCost))
+    if s.given.json != nil {
+      do {
+        try AtomicFile.write(
+          plan.json(maxCost: s.maxCost).prettyPrinted(keys: .asWritten) + "\n", to: try ctx.writable(s.json))
+      } catch {
+        ctx.report(Diagnostic("the plan could not be written to \(s.json): \(error)", at: nil))
+        return .errored
+      }
+    }
+    return .ok
   }
 
   /// The temporary files a killed run (`kill -9`) left in the folders this run reads and writes:

@@ -63,6 +63,9 @@ package struct SettingsTable: Sendable {
   package let liveTarget = Setting<Bool>(
     "live_target", .flag, false,
     help: "Replay an app target by running the app, its model calls answered from the cassettes")
+  package let plan = Setting<Bool>(
+    "plan", .flag, false,
+    help: "Send nothing: list the cases --mode auto would record (missing or stale, and why) with their estimated cost")
   package let allowOnly = Setting<Bool>(
     "allow_only", .flag, false,
     help: "Let 'only: true' narrow the run when CI is set (by default that is an error, exit 2)")
@@ -72,7 +75,7 @@ package struct SettingsTable: Sendable {
     [
       mode, filters, cases, tags, jobs, timeout, retries, maxResponseBytes, stallTimeout, callDeadline, updateGoldens,
       junit, json, html, shard, rerunFailed, minPassRate, maxCost, noColor, quiet, verbose, prune, junitFileAttributes,
-      allowEmpty, allowOnly, liveTarget,
+      allowEmpty, allowOnly, liveTarget, plan,
     ]
   }
 }
