@@ -318,16 +318,12 @@ package struct PromptfooImporter {
 
   mutating func readPrompts(_ node: YAMLNode) -> [Prompt] {
     var out: [Prompt] = []
-    let items =
-      node.sequence
-      ?? (node.mapping != nil
-        && node.mapping?.contains(where: { $0.key.scalar?.text == "raw" || $0.key.scalar?.text == "id" }) == false
-        ? nil : [node]) ?? []
-    if let pairs = node.mapping, items.isEmpty {
-      // `{file://x.txt: label}`: promptfoo's map form.
+    // `{file://x.txt: label}`: promptfoo's map form (a map with raw or id is one prompt).
+    if let pairs = node.mapping, !pairs.contains(where: { ["raw", "id"].contains($0.key.scalar?.text ?? "") }) {
       for p in pairs { out += prompt(p.key.scalar?.text ?? "", label: p.value.scalar?.text, at: p.key) }
       return out
     }
+    let items = node.sequence ?? [node]
     for item in items {
       if let s = item.scalar?.text {
         out += prompt(s, label: nil, at: item)
@@ -354,8 +350,6 @@ package struct PromptfooImporter {
   }
 
   mutating func prompt(_ value: String, label: String?, at node: YAMLNode, inline: Bool = false) -> [Prompt] {
-    let taken = Set<String>()
-    _ = taken
     guard !inline, value.hasPrefix("file://") else {
       let text = nunjucksChecked(value, at: node)
       mapped("prompt", node, "an inline prompt")
@@ -903,10 +897,7 @@ package struct PromptfooImporter {
     config["tests_dir"] = "prompts"
     config["expectations_dir"] = "expectations"
     if !providers.isEmpty {
-      config["providers"] = .object(
-        JSONObject(
-          providers.filter { !$0.name.hasPrefix("grader") || providers.count == 1 }.map { ($0.name, $0.value) }
-            + providers.filter { $0.name.hasPrefix("grader") && providers.count > 1 }.map { ($0.name, $0.value) }))
+      config["providers"] = .object(JSONObject(providers.map { ($0.name, $0.value) }))
       if let first = providers.first(where: { !$0.name.hasPrefix("grader") }) {
         config["default_provider"] = .string(first.name)
       }
