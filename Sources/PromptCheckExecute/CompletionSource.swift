@@ -29,6 +29,16 @@ package protocol CompletionSource: Sendable {
 extension CompletionSource {
   package func recordedRequestBody(_ c: PlannedCase) -> JSON? { nil }
 
+  /// The tools the cassette's first request offered beside `own` (an MCP server's, in a replay
+  /// or a plan that starts none).
+  package func recordedTools(_ c: PlannedCase, besides own: [JSON]) -> [JSON] {
+    let names = Set(own.compactMap { $0["function"]?["name"]?.stringValue })
+    return (recordedRequestBody(c)?["tools"]?.arrayValue ?? []).filter {
+      guard let name = $0["function"]?["name"]?.stringValue else { return false }
+      return !names.contains(name)
+    }
+  }
+
   package func fetchStep(_ c: PlannedCase, number: Int, request: ChatRequest, turn: Int?, fetched: inout FetchResult)
     async -> Result<Completion, CallError>
   {
@@ -79,6 +89,24 @@ package struct FetchResult: Sendable {
 }
 
 extension FetchResult {
+  /// A step that does not replay: stale (the error to return), or in `auto` the point from which
+  /// the case records again, the steps before it kept (nil: the case goes on calling).
+  package mutating func reRecord(_ c: PlannedCase, from at: String, why: String, mode: RunMode, display: String)
+    -> CallError?
+  {
+    guard mode == .auto, let onDisk else {
+      return CallError(
+        .staleCassette, CassetteSource.withCommand(CassetteSource.staleMessage("\(at): \(why)", display), c))
+    }
+    calling = true
+    var cassette = toRecord ?? onDisk
+    cassette.recordedAt = Cassette.timestamp(Date())
+    toRecord = cassette
+    self.cassette = CassetteReport(path: display, status: .recorded)
+    notes.append("re-recorded from \(at): \(why)")
+    return nil
+  }
+
   /// Keeps a step that no call made (a tool's result) for the cassette.
   package mutating func keep(_ step: Step) { stepRecords.append(Cassette.StepRecord(step)) }
 }

@@ -28,7 +28,7 @@ enum EnvironmentExpansion {
         return value ?? fallback
       }
       defer { if inURL { references += used } }
-      switch expandText(text, lookup) {
+      switch EnvironmentText.expand(text, lookup) {
       // Typed as written: `jobs: ${JOBS:-4}` is a number.
       case .success(let expanded): out.content = .scalar(expanded, style)
       case .failure(let p): problems.append(Diagnostic(p.message, at: node.location))
@@ -53,40 +53,5 @@ enum EnvironmentExpansion {
         })
     }
     return out
-  }
-
-  /// Replaces each `${NAME}` (or `${NAME:-default}`); a variable that is unset (or empty) and
-  /// has no default is an error naming it.
-  struct ExpansionError: Error { var message: String }
-
-  static func expandText(_ text: String, _ lookup: (String, String?) -> String?) -> Result<String, ExpansionError> {
-    var out = ""
-    var rest = Substring(text)
-    while let open = rest.range(of: "${") {
-      out += rest[..<open.lowerBound]
-      guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
-        return .failure(ExpansionError(message: "'${' is not closed by '}'"))
-      }
-      let inner = rest[open.upperBound..<close]
-      let name: Substring
-      var fallback: String?
-      if let sep = inner.range(of: ":-") {
-        name = inner[..<sep.lowerBound]
-        fallback = String(inner[sep.upperBound...])
-      } else {
-        name = inner
-      }
-      guard let first = name.first, first == "_" || first.isLetter,
-        name.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber })
-      else { return .failure(ExpansionError(message: "'${\(inner)}' does not name an environment variable")) }
-      guard let value = lookup(String(name), fallback) else {
-        return .failure(
-          ExpansionError(
-            message: "the environment variable \(name) is not set; set it, or give a default: ${\(name):-value}"))
-      }
-      out += value
-      rest = rest[rest.index(after: close)...]
-    }
-    return .success(out + rest)
   }
 }

@@ -112,12 +112,16 @@ extension Runner {
         run.error = e.message
         return run
       case .success(let (text, simulated)):
-        if let simulation = conversation.simulate, simulator != nil, simulation.userMessage(from: text) == nil {
-          run.ending = .stop
-          run.steps = steps
-          return run
+        // A simulated user's message holding its stop marker ends the conversation, unsent.
+        var said = text
+        if simulator != nil, let simulation = conversation.simulate {
+          guard let message = simulation.userMessage(from: text) else {
+            run.ending = .stop
+            run.steps = steps
+            return run
+          }
+          said = message
         }
-        let said = simulator != nil ? conversation.simulate?.userMessage(from: text) ?? text : text
         var step = Step(
           kind: .user, request: simulator.map { redactor($0.body) } ?? .null, answer: .text(said),
           durationMS: simulated?.latencyMS ?? 0)
@@ -134,11 +138,7 @@ extension Runner {
           run.error = e.message
           return run
         case .success(let more):
-          steps += more.map { s in
-            var s = s
-            if let a = s.completion { s.completion = presented(a, c) }
-            return s
-          }
+          steps += presented(more, c)
           answer = steps.last?.completion ?? answer
         }
       } else {

@@ -236,11 +236,8 @@ extension Runner {
     var added: [JSON] = []
     var owners: [String: String] = [:]
     if mode == .replay {
-      for t in source.recordedRequestBody(c)?["tools"]?.arrayValue ?? [] {
-        guard let name = t["function"]?["name"]?.stringValue, !ownNames.contains(name) else { continue }
-        added.append(t)
-        owners[name] = "recorded"
-      }
+      added = source.recordedTools(c, besides: own)
+      for t in added { owners[t["function"]?["name"]?.stringValue ?? ""] = "recorded" }
     } else {
       guard let mcp else { return .failure("no MCP servers in this run") }
       for use in loop.mcp {

@@ -42,6 +42,15 @@ package struct Runner: Sendable {
     (thinkTags == .split ? completion.splittingThinkTags() : completion).pricedWith(c.provider.pricing)
   }
 
+  /// Steps with their answers presented (an app's model calls, read from its cassette or log).
+  func presented(_ steps: [Step], _ c: PlannedCase) -> [Step] {
+    steps.map { s in
+      var s = s
+      if let answer = s.completion { s.completion = presented(answer, c) }
+      return s
+    }
+  }
+
   package func run(_ cases: [PlannedCase], emit: (RunEvent) -> Void) async -> RunSummary {
     let startedAt = Date()
     let clock = ContinuousClock()
@@ -184,11 +193,8 @@ package struct Runner: Sendable {
       let targetSteps: [Step]? =
         c.variant.appTarget == nil
         ? nil
-        : fetched.stepRecords.compactMap { try? $0.step().get() }.map { s in
-          var s = s
-          if let answer = s.completion { s.completion = presented(answer, c) }
-          return s
-        } + [Step(kind: .target, answer: .completion(first), durationMS: first.latencyMS)]
+        : presented(fetched.stepRecords.compactMap { try? $0.step().get() }, c)
+          + [Step(kind: .target, answer: .completion(first), durationMS: first.latencyMS)]
       if let conversation = c.variant.conversation {
         let run = await runConversation(
           c, conversation, first: first, firstSteps: targetSteps, mcpTools: mcpTools, fetched: &fetched)

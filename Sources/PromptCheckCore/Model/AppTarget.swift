@@ -63,20 +63,9 @@ package struct AppTarget: Sendable {
     case .command(let c):
       texts = c.env.map(\.value) + [c.stdin ?? ""]
     }
-    return texts.flatMap(Self.references(in:))
+    return texts.flatMap(EnvironmentText.names(in:))
   }
 
-  /// The `${NAME}` references of a text.
-  package static func references(in text: String) -> [String] {
-    var out: [String] = []
-    var rest = Substring(text)
-    while let open = rest.range(of: "${"), let close = rest[open.upperBound...].firstIndex(of: "}") {
-      let name = rest[open.upperBound..<close]
-      if !name.isEmpty, name.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }) { out.append(String(name)) }
-      rest = rest[rest.index(after: close)...]
-    }
-    return out
-  }
 }
 
 /// `http:` of a target: the request made for each case (templates rendered with its vars and

@@ -31,9 +31,11 @@ extension CassetteSource {
           }
         }
       } else {
-        why = notRecorded(fetched)
+        why = Self.notRecorded(fetched)
       }
-      if let refused = fork(c, at: at, why: why, fetched: &fetched) { return .failure(refused) }
+      if let refused = fetched.reRecord(c, from: at, why: why, mode: mode, display: store.displayPath(c)) {
+        return .failure(refused)
+      }
     }
     guard let client else {
       return .failure(CallError(.noCassette, "no client to call the API in \(mode.rawValue) mode"))
@@ -53,24 +55,8 @@ extension CassetteSource {
   }
 
   /// Why a step past the cassette's end does not replay.
-  func notRecorded(_ fetched: FetchResult) -> String {
+  static func notRecorded(_ fetched: FetchResult) -> String {
     "it is not recorded (the cassette ends at step \((fetched.onDisk?.steps.count ?? 0) + 1))"
-  }
-
-  /// A step that does not replay: stale, or in `auto` the point from which the case records
-  /// again (the steps before it kept). Nil when the case goes on calling.
-  func fork(_ c: PlannedCase, at: String, why: String, fetched: inout FetchResult) -> CallError? {
-    let display = store.displayPath(c)
-    guard mode == .auto, let onDisk = fetched.onDisk else {
-      return CallError(.staleCassette, Self.withCommand(Self.staleMessage("\(at): \(why)", display), c))
-    }
-    fetched.calling = true
-    var cassette = fetched.toRecord ?? onDisk
-    cassette.recordedAt = Cassette.timestamp(Date())
-    fetched.toRecord = cassette
-    fetched.cassette = CassetteReport(path: display, status: .recorded)
-    fetched.notes.append("re-recorded from \(at): \(why)")
-    return nil
   }
 
   /// A conversation's user turn (README "Conversations"): a scripted message, or the simulated
@@ -108,9 +94,11 @@ extension CassetteSource {
           why = "no user message"
         }
       } else {
-        why = notRecorded(fetched)
+        why = Self.notRecorded(fetched)
       }
-      if let refused = fork(c, at: at, why: why, fetched: &fetched) { return .failure(refused) }
+      if let refused = fetched.reRecord(c, from: at, why: why, mode: mode, display: store.displayPath(c)) {
+        return .failure(refused)
+      }
     }
     guard let simulator else {
       let text = scripted ?? ""

@@ -29,13 +29,9 @@ package struct RefreshPlan: Sendable {
     plan.cases = cases.count
     for var c in cases where c.skip == nil {
       // An MCP case offers the tools its cassette recorded (as a replay does, no server started).
-      if let loop = c.variant.loop, !loop.mcp.isEmpty, let recorded = source.recordedRequestBody(c) {
+      if let loop = c.variant.loop, !loop.mcp.isEmpty {
         let own = c.variant.params["tools"]?.arrayValue ?? []
-        let names = Set(own.compactMap { $0["function"]?["name"]?.stringValue })
-        let added = (recorded["tools"]?.arrayValue ?? []).filter {
-          !names.contains($0["function"]?["name"]?.stringValue ?? "")
-        }
-        c.variant.params["tools"] = .array(own + added)
+        c.variant.params["tools"] = .array(own + source.recordedTools(c, besides: own))
       }
       let (found, previous) = source.lookup(c)
       let why: Item.Why

@@ -56,20 +56,13 @@ package struct TargetValues: Sendable {
     return expandEnvironment(out)
   }
 
+  /// `${VAR}` and `${VAR:-default}` from the environment, as in the config's other strings.
   func expandEnvironment(_ text: String) -> Result<String, TargetError> {
     guard text.contains("${") else { return .success(text) }
-    var out = ""
-    var rest = Substring(text)
-    while let open = rest.range(of: "${"), let close = rest[open.upperBound...].firstIndex(of: "}") {
-      out += rest[..<open.lowerBound]
-      let name = String(rest[open.upperBound..<close])
-      guard let v = environment[name], !v.isEmpty else {
-        return .failure(TargetError("the environment variable \(name) is not set (the target reads ${\(name)})"))
-      }
-      out += v
-      rest = rest[rest.index(after: close)...]
-    }
-    return .success(out + rest)
+    let env = environment
+    return EnvironmentText.expand(text) { name, fallback in
+      env[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+    }.mapError { TargetError($0.message) }
   }
 
   /// A JSON body with each string rendered; a string that is only `{{messages_json}}` becomes the list.

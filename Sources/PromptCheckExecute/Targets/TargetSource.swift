@@ -123,11 +123,13 @@ package final class TargetSource: Sendable {
       f.stepRecords = log.steps
       f.calling = !replayingCalls
       if !replayingCalls {
-        var cassette = Cassette(caseID: c.id, recordedAt: Date(), exchange: marked)
-        cassette.status = exchange.status
-        cassette.responseHeaders = exchange.responseHeaders.filter { $0.name.lowercased() == "content-type" }
-        cassette.body = exchange.decoded.body
-        cassette.durationMS = Int((exchange.duration * 1000).rounded())
+        // The request as marked, the answer as it came.
+        var recorded = marked
+        recorded.status = exchange.status
+        recorded.responseHeaders = exchange.responseHeaders
+        recorded.decoded = exchange.decoded
+        recorded.duration = exchange.duration
+        var cassette = Cassette(caseID: c.id, recordedAt: Date(), exchange: recorded)
         cassette.steps = log.steps
         f.toRecord = cassette
       }
@@ -151,97 +153,78 @@ package final class TargetSource: Sendable {
     case .success(let e): marked = e
     case .failure(let e): return .failure(CallError(.badBody, "\(at): target \(target.name): \(e.message)"))
     }
+    // Replaying: the turn's recorded app calls and target exchange, when its request is the same.
+    var replayed: (calls: [Cassette.StepRecord], target: Cassette.StepRecord)?
     if !fetched.calling {
       let recorded = fetched.onDisk?.steps ?? []
       var k = number - 2
-      var records: [Cassette.StepRecord] = []
+      var calls: [Cassette.StepRecord] = []
       while k >= 0, k < recorded.count, recorded[k].kind == .app {
-        records.append(recorded[k])
+        calls.append(recorded[k])
         k += 1
       }
-      let why: String
+      var why = CassetteSource.notRecorded(fetched)
       if k >= 0, k < recorded.count, recorded[k].kind == .target {
         let body = recorded[k].request["body"] ?? .null
         if let diff = Cassette.firstDifference(body.canonicalized, marked.requestBody.canonicalized, path: "body") {
           why = "the target request differs: \(diff)"
         } else {
-          if liveTarget {
-            // The app runs again; its model calls of this turn are answered from the cassette.
-            let log = AppCallLog(
-              recorded: records, provider: target.provider ?? c.provider, client: nil, redactor: redactor,
-              budget: budget)
-            switch await run(target, now, log: log) {
-            case .failure(let e):
-              if let miss = log.miss { return .failure(CallError(.staleCassette, redactor("\(at): \(miss)"))) }
-              return .failure(CallError(.http, redactor("\(at): \(e.message)")))
-            case .success(let (exchange, answer)):
-              if let miss = log.miss { return .failure(CallError(.staleCassette, redactor("\(at): \(miss)"))) }
-              fetched.stepRecords += records + [recorded[k]]
-              let duration = Int((exchange.duration * 1000).rounded())
-              return .success(
-                log.steps.compactMap { try? $0.step().get() } + [
-                  Step(
-                    kind: .target,
-                    answer: .completion(
-                      redactor(Completion(content: answer, response: exchange.decoded.body, latencyMS: duration))),
-                    durationMS: duration)
-                ])
-            }
-          }
-          switch answerText(target, recorded[k].response["body"] ?? .null) {
-          case .failure(let e): return .failure(CallError(.badBody, "\(store.displayPath(c)): \(at): \(e.message)"))
-          case .success(let text):
-            records.append(recorded[k])
-            fetched.stepRecords += records
-            var steps = records.dropLast().compactMap { try? $0.step().get() }
-            steps.append(
-              Step(
-                kind: .target,
-                answer: .completion(
-                  Completion(
-                    content: text, response: recorded[k].response["body"] ?? .null, latencyMS: recorded[k].durationMS)),
-                durationMS: recorded[k].durationMS))
-            return .success(steps)
-          }
+          replayed = (calls, recorded[k])
         }
-      } else {
-        why = "it is not recorded (the cassette ends at step \(recorded.count + 1))"
       }
-      let display = store.displayPath(c)
-      guard mode == .auto, let onDisk = fetched.onDisk else {
-        let message = CassetteSource.staleMessage("\(at): \(why)", display)
-        return .failure(CallError(.staleCassette, CassetteSource.withCommand(message, c)))
+      if let (calls, record) = replayed, !liveTarget {
+        // The app is not run: its answer and model calls as recorded.
+        switch answerText(target, record.response["body"] ?? .null) {
+        case .failure(let e): return .failure(CallError(.badBody, "\(store.displayPath(c)): \(at): \(e.message)"))
+        case .success(let text):
+          fetched.stepRecords += calls + [record]
+          return .success(
+            calls.compactMap { try? $0.step().get() }
+              + [Self.targetStep(text, body: record.response["body"] ?? .null, durationMS: record.durationMS)])
+        }
       }
-      fetched.calling = true
-      var cassette = fetched.toRecord ?? onDisk
-      cassette.recordedAt = Cassette.timestamp(Date())
-      fetched.toRecord = cassette
-      fetched.cassette = CassetteReport(path: display, status: .recorded)
-      fetched.notes.append("re-recorded from \(at): \(why)")
+      if replayed == nil,
+        let refused = fetched.reRecord(c, from: at, why: why, mode: mode, display: store.displayPath(c))
+      {
+        return .failure(refused)
+      }
     }
+    // The app runs: its model calls answered from the turn's recorded ones (--live-target), or forwarded.
     let log = AppCallLog(
-      recorded: nil, provider: target.provider ?? c.provider, client: client, redactor: redactor, budget: budget)
-    switch await run(target, now, log: log) {
+      recorded: replayed?.calls, provider: target.provider ?? c.provider, client: replayed == nil ? client : nil,
+      redactor: redactor, budget: budget)
+    let ran = await run(target, now, log: log)
+    if let miss = log.miss {
+      return .failure(CallError(replayed == nil ? .http : .staleCassette, redactor("\(at): \(miss)")))
+    }
+    switch ran {
     case .failure(let e):
       return .failure(CallError(.http, redactor("\(at): \(e.message)")))
     case .success(let (exchange, answer)):
-      if let miss = log.miss { return .failure(CallError(.http, redactor("\(at): \(miss)"))) }
-      fetched.attempts += log.attempts
       let duration = Int((exchange.duration * 1000).rounded())
-      let record = Cassette.StepRecord(
-        kind: .target, durationMS: duration,
-        request: ["method": .string(marked.method), "url": .string(marked.url), "body": marked.requestBody],
-        response: ["status": .int(exchange.status), "body": exchange.decoded.body])
-      fetched.stepRecords += log.steps + [record]
-      var steps = log.steps.compactMap { try? $0.step().get() }
-      steps.append(
-        Step(
-          kind: .target,
-          answer: .completion(
-            redactor(Completion(content: answer, response: exchange.decoded.body, latencyMS: duration))),
-          durationMS: duration))
-      return .success(steps)
+      if let (calls, record) = replayed {
+        fetched.stepRecords += calls + [record]
+      } else {
+        fetched.attempts += log.attempts
+        fetched.stepRecords +=
+          log.steps + [
+            Cassette.StepRecord(
+              kind: .target, durationMS: duration,
+              request: ["method": .string(marked.method), "url": .string(marked.url), "body": marked.requestBody],
+              response: ["status": .int(exchange.status), "body": exchange.decoded.body])
+          ]
+      }
+      return .success(
+        log.steps.compactMap { try? $0.step().get() }
+          + [Self.targetStep(redactor(answer), body: exchange.decoded.body, durationMS: duration)])
     }
+  }
+
+  /// The app's answer as the step a turn's reply is.
+  static func targetStep(_ text: String, body: JSON, durationMS: Int) -> Step {
+    Step(
+      kind: .target, answer: .completion(Completion(content: text, response: body, latencyMS: durationMS)),
+      durationMS: durationMS)
   }
 
   /// The cassette's answer and model calls, the app not run.
@@ -394,8 +377,12 @@ package final class TargetSource: Sendable {
           if let problem = app.problem { return .failure(TargetError(problem)) }
         }
         // One process serves every case: they take turns, each case's calls tagged while it runs.
-        let t = turns.withLock { $0[target.name, default: TurnTaker()] }
-        turns.withLock { $0[target.name] = t }
+        let t = turns.withLock { all in
+          if let t = all[target.name] { return t }
+          let t = TurnTaker()
+          all[target.name] = t
+          return t
+        }
         await t.acquire()
         taker = t
         endpoint.attach(target.name, token: token)
