@@ -76,6 +76,17 @@ package enum JSONReport {
       counts["budget"] = .object(
         JSONObject([("max_cost", .double(b.limit)), ("spent", .double(b.spent)), ("not_sent", .int(b.notSent))]))
     }
+    if let r = report.requests {
+      var o = JSONObject()
+      o["sent"] = .int(r.sent)
+      o["rate_limited"] = .int(r.limited)
+      o["waits"] = .int(r.waits)
+      o["wait_s"] = .double((r.waitSeconds * 1000).rounded() / 1000)
+      o["window"] = .int(r.window)
+      o["jobs"] = .int(r.ceiling)
+      o["rate_per_s"] = r.ratePerSecond.map { .double(($0 * 100).rounded() / 100) } ?? .null
+      counts["requests"] = .object(o)
+    }
     if !totals.metrics.isEmpty {
       counts["metrics"] = .object(
         JSONObject(

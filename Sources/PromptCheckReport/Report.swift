@@ -38,6 +38,8 @@ package struct ReportHead: Sendable {
   package var groups: [RepeatGroup] = []
   package var budget: BudgetReport?
   package var plan: PlanFingerprint?
+  /// What live calls sent and how the providers' rate limits held them back.
+  package var requests: RateLimitStats?
 
   package init(
     startedAt: Date, durationMS: Int, mode: String, groups: [RepeatGroup] = [], budget: BudgetReport? = nil,

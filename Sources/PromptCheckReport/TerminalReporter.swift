@@ -27,6 +27,8 @@ package final class TerminalReporter: RunReporter {
   var start: ContinuousClock.Instant?
   var tally = Tally()
   var progressShown = false
+  /// More for the progress line as it is drawn (the rate governor's window and waits), if any.
+  package var status: (@Sendable () -> String?)?
 
   package init(style: Style, write: @escaping (String) -> Void) {
     self.style = style
@@ -129,6 +131,7 @@ package final class TerminalReporter: RunReporter {
       eta = String(format: "  ETA %d:%02d", remaining / 60, remaining % 60)
     }
     // Fit the terminal: drop the ETA, then the bar, rather than wrap onto a new line.
+    if let more = status?() { eta += "  " + more }
     let plainCounts = "✓ \(tally.passed)  ✗ \(tally.failed)  ! \(tally.errored)"
     let counts =
       "\(paint("✓ \(tally.passed)", "32"))  \(paint("✗ \(tally.failed)", "31"))  \(paint("! \(tally.errored)", "33"))"

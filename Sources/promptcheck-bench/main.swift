@@ -7,6 +7,7 @@
 //   swift run -c release promptcheck-bench replay-scale [CASES...]
 //   swift run -c release promptcheck-bench replay-loop [CASES]
 //   swift run -c release promptcheck-bench serve [CLIENTS] [REQUESTS]
+//   swift run -c release promptcheck-bench rate-limit [CASES] [RATE] [LATENCY_MS]
 import Foundation
 import LoopbackServer
 import PromptCheck
@@ -34,6 +35,8 @@ func usage() -> Never {
                        replay CASES looped cases of 4 model steps and CASES one-step cases: cost per model step (1000)
       serve [CLIENTS] [REQUESTS]
                        promptcheck serve against Python's http.server: req/s and latency, keep-alive clients (16 2000)
+      rate-limit [CASES] [RATE] [LATENCY_MS]
+                       live runs against a token-bucket server (burst 5, 429 beyond it) at --jobs 4, 16, 64 (400 20 50)
     """)
   exit(2)
 }
@@ -395,6 +398,10 @@ case "replay-loop":
 case "serve":
   let n = args.dropFirst().compactMap { Int($0) }
   try benchServe(clients: n.first ?? 16, requestsPerClient: n.count > 1 ? n[1] : 2000)
+case "rate-limit":
+  let n = args.dropFirst().compactMap { Int($0) }
+  try benchRateLimit(
+    cases: n.first ?? 400, rate: Double(n.count > 1 ? n[1] : 20), latencyMS: n.count > 2 ? n[2] : 50)
 default:
   usage()
 }

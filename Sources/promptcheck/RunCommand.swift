@@ -69,6 +69,9 @@ struct RunCommand: ContextCommand {
   @Option(name: .row(\.retries), help: .row(\.retries))
   var retries: Int?
 
+  @Flag(name: .row(\.noAdapt), help: .row(\.noAdapt))
+  var noAdapt = false
+
   @Option(name: .row(\.maxResponseBytes), help: .row(\.maxResponseBytes))
   var maxResponseBytes: Int?
 
@@ -126,6 +129,7 @@ struct RunCommand: ContextCommand {
     f.jobs = jobs
     f.timeout = timeout
     f.retries = retries
+    if noAdapt { f.noAdapt = true }
     f.maxResponseBytes = maxResponseBytes
     f.stallTimeout = stallTimeout
     f.callDeadline = callDeadline

@@ -78,11 +78,14 @@ package enum RunCommandCore {
     if s.plan { return refreshPlan(cases, cassettes: cassettes, project: project, s, ctx) }
     removeLeftovers(cases, cassettes: cassettes, goldens: goldens, reports: [s.junit, s.json, s.html], ctx)
     var client: ChatClient?
+    // Every model call of the run (cases, judges, simulated users, app targets) shares one
+    // governor: a window and a pace per provider, --jobs the ceiling (README "Calling the API").
+    let governor = RateGovernor(ceiling: s.jobs, adaptive: !s.noAdapt)
     if s.effectiveMode != .replay {
       do {
         client = ChatClient(
           transport: try CurlTransport(), retry: RetryPolicy(retries: s.retries), timeout: s.timeout,
-          environment: ctx.environment, retryEmpty: project.config.retryEmpty, limits: s.limits)
+          environment: ctx.environment, retryEmpty: project.config.retryEmpty, limits: s.limits, governor: governor)
       } catch {
         ctx.report(Diagnostic("libcurl could not be initialised", at: nil))
         return .invalid
@@ -142,6 +145,7 @@ package enum RunCommandCore {
       style: .init(
         isTTY: ctx.isSmartTerminal, color: s.color && ctx.isSmartTerminal, quiet: s.quiet, verbose: s.verbose,
         width: ctx.width), write: ctx.out)
+    if !s.noAdapt { terminal.status = { governor.stats.sent > 0 ? governor.stats.progressText : nil } }
     // Report: each case goes to the reports as it is settled, in plan order, and is let go.
     let reports = ReportStream(
       ReportWriter(junit: s.junit, json: s.json, html: s.html, junitFileAttributes: s.junitFileAttributes),
@@ -154,6 +158,10 @@ package enum RunCommandCore {
     head.plan = planned.fingerprint
     let tally = summary.tally
     if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
+    if case let stats = governor.stats, stats.sent > 0 {
+      head.requests = stats
+      if !s.quiet { ctx.out(stats.line + "\n") }
+    }
     if let limit = s.maxCost, s.effectiveMode != .replay {
       head.budget = BudgetReport(limit: limit, spent: budget.total, notSent: budget.notSent)
       ctx.out(

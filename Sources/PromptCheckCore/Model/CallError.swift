@@ -15,6 +15,10 @@ package struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
   /// Seconds the server asked us to wait (`Retry-After`).
   package var retryAfter: Double?
   package var status: Int?
+  /// The provider refused for its rate: HTTP 429, or an in-body error with code 429.
+  package var rateLimited = false
+  /// The provider is overloaded: HTTP 503, or an in-body error with code 503.
+  package var overloaded = false
 
   package init(_ kind: Kind, _ message: String, retryable: Bool = false, retryAfter: Double? = nil, status: Int? = nil)
   {
@@ -26,6 +30,13 @@ package struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
   }
 
   package var description: String { message }
+
+  /// Equal when they say the same; the rate-limit and overload marks follow from the status or
+  /// the error's code.
+  package static func == (a: CallError, b: CallError) -> Bool {
+    a.kind == b.kind && a.message == b.message && a.retryable == b.retryable && a.retryAfter == b.retryAfter
+      && a.status == b.status
+  }
 
   /// The run was cancelled (Ctrl-C, SIGTERM, SIGHUP) while the call was waiting or in flight.
   package static let cancelled = CallError(.cancelled, "cancelled")

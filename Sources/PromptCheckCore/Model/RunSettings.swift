@@ -20,6 +20,11 @@ package struct SettingsTable: Sendable {
   package let timeout = Setting<Double>(
     "timeout", .seconds(0.001...86400.0), 120, help: "Per-request timeout in seconds")
   package let retries = Setting<Int>("retries", .integer(0...100), 3, help: "Retries of a retryable failure")
+  package let noAdapt = Setting<Bool>(
+    "no_adapt", .flag, false,
+    help:
+      "Keep --jobs requests in flight whatever the provider answers: no adaptive window or pacing, and a 429 spends a retry"
+  )
   package let maxResponseBytes = Setting<Int>(
     "max_response_bytes", .integer(1024...(1 << 40)), CallLimits.standard.maxResponseBytes,
     help: "The largest answer taken, in decoded bytes", default: "33554432, 32 MiB")
@@ -73,7 +78,8 @@ package struct SettingsTable: Sendable {
   /// Every row, in the order of the config file's documentation.
   package var rows: [any SettingRow] {
     [
-      mode, filters, cases, tags, jobs, timeout, retries, maxResponseBytes, stallTimeout, callDeadline, updateGoldens,
+      mode, filters, cases, tags, jobs, timeout, retries, noAdapt, maxResponseBytes, stallTimeout, callDeadline,
+      updateGoldens,
       junit, json, html, shard, rerunFailed, minPassRate, maxCost, noColor, quiet, verbose, prune, junitFileAttributes,
       allowEmpty, allowOnly, liveTarget, plan,
     ]

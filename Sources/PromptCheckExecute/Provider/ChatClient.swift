@@ -51,11 +51,15 @@ package struct ChatClient: Sendable {
   package var retryEmpty: Bool
   /// The answer's size, a stream's quiet, the call's time with its retries.
   package var limits: CallLimits
+  /// Adaptive concurrency and pacing per provider; nil (`--no-adapt`): every attempt goes at once
+  /// and a 429 spends a retry.
+  package var governor: RateGovernor?
 
   package init(
     transport: any HTTPTransport, retry: RetryPolicy, timeout: Double, environment: [String: String],
-    retryEmpty: Bool = true, limits: CallLimits = .standard
+    retryEmpty: Bool = true, limits: CallLimits = .standard, governor: RateGovernor? = nil
   ) {
+    self.governor = governor
     self.limits = limits
     self.transport = transport
     self.retry = retry
@@ -101,21 +105,34 @@ package struct ChatClient: Sendable {
       return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
+    let lane = RateGovernor.lane(url: request.url, key: key)
     var attempt = 0
+    var retriesSpent = 0
     var emptyAnswers = 0
     while true {
       attempt += 1
+      var ticket: RateGovernor.Ticket?
+      if let governor {
+        guard let t = await governor.acquire(lane: lane) else {
+          return CallOutcome(result: .failure(CallError.cancelled), attempts: attempt - 1)
+        }
+        ticket = t
+      }
       let failure: CallError
       // No attempt waits past the call's deadline.
       http.timeout = min(timeout, max(secondsLeft(), 0.001))
+      var rateWait: Double?
       do {
         let response = try await transport.send(http)
+        let now = Date().timeIntervalSince1970
         let decodedResult =
           request.endpoint == .chat
-          ? ChatResponse.decode(response, stream: request.isStream, now: Date().timeIntervalSince1970)
-          : ChatResponse.decodeEmbeddings(response, now: Date().timeIntervalSince1970)
+          ? ChatResponse.decode(response, stream: request.isStream, now: now)
+          : ChatResponse.decodeEmbeddings(response, now: now)
+        let headers = RateHeaders.parse(response.headers, now: now)
         switch decodedResult {
         case .success(let decoded) where request.endpoint == .chat && ChatResponse.isEmptyAnswer(decoded.body):
+          if let ticket { governor?.finish(ticket, .accepted(headers)) }
           emptyAnswers += 1
           let again = retryEmpty && emptyAnswers == 1
           failure = CallError(
@@ -128,14 +145,22 @@ package struct ChatClient: Sendable {
           }
           return CallOutcome(result: .failure(failure), attempts: attempt)
         case .success(let decoded):
+          if let ticket { governor?.finish(ticket, .accepted(headers)) }
           let exchange = Exchange(
             method: "POST", url: request.url, requestHeaders: request.publicHeaders, requestBody: body,
             status: response.status, responseHeaders: response.headers, decoded: decoded, duration: response.duration)
           return CallOutcome(result: .success(exchange), attempts: attempt)
         case .failure(let e):
           failure = e
+          if let ticket {
+            let signal: RateSignal =
+              e.rateLimited
+              ? .limited(retryAfter: e.retryAfter, headers) : e.overloaded ? .overloaded : .accepted(headers)
+            rateWait = governor?.finish(ticket, signal)
+          }
         }
       } catch {
+        if let ticket { governor?.finish(ticket, .none) }
         if error == .cancelled { return CallOutcome(result: .failure(CallError.cancelled), attempts: attempt) }
         if case .timeout = error, http.timeout < timeout {
           failure = CallError(
@@ -144,15 +169,27 @@ package struct ChatClient: Sendable {
           failure = CallError(.transport, error.description, retryable: error.isRetryable)
         }
       }
-      guard failure.retryable, attempt <= retry.retries else {
-        return CallOutcome(result: .failure(failure.retryable ? giveUp(failure, attempt) : failure), attempts: attempt)
+      let delay: Double
+      if let rateWait {
+        // A refusal for the rate waits as the governor says and spends no retry.
+        delay = rateWait
+      } else {
+        retriesSpent += 1
+        guard failure.retryable, retriesSpent <= retry.retries else {
+          return CallOutcome(
+            result: .failure(failure.retryable ? giveUp(failure, attempt) : failure), attempts: attempt)
+        }
+        delay = retry.delay(retry: retriesSpent, retryAfter: failure.retryAfter)
       }
-      let delay = retry.delay(retry: attempt, retryAfter: failure.retryAfter)
       guard delay < secondsLeft() else {
         var e = giveUp(failure, attempt)
-        e.message += "; no retry fits in the call_deadline of \(NumberText.format(limits.callDeadline)) s"
+        e.message +=
+          rateWait == nil
+          ? "; no retry fits in the call_deadline of \(NumberText.format(limits.callDeadline)) s"
+          : "; waiting \(NumberText.format((delay * 10).rounded() / 10)) s more for the rate limit does not fit in the call_deadline of \(NumberText.format(limits.callDeadline)) s"
         return CallOutcome(result: .failure(e), attempts: attempt)
       }
+      if failure.rateLimited, let ticket { governor?.waited(ticket, delay) }
       if await pause(delay) == false {
         return CallOutcome(result: .failure(CallError.cancelled), attempts: attempt)
       }

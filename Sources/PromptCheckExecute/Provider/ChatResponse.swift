@@ -20,9 +20,12 @@ package enum ChatResponse {
   /// An error object carried by a 200 (in the body or a stream event), classified by its code.
   static func inBodyError(_ err: JSON, _ context: String, status: Int) -> CallError {
     let code = errorCode(err)
-    return CallError(
+    var e = CallError(
       .errorObject, "\(context): \(errorMessage(err))", retryable: code.map(retryableErrorCodes.contains) ?? false,
       status: status)
+    e.rateLimited = code == 429
+    e.overloaded = code == 503
+    return e
   }
 
   /// A successful call: the completion body and, for a stream, its events in order.
@@ -44,10 +47,13 @@ package enum ChatResponse {
     // A server that cannot take the request's response_format will not take it when asked again
     // (llama-cpp-python answers 500 to a json_schema it does not know).
     let retryable = retryableStatuses.contains(response.status) && !message.contains("response_format")
-    return CallError(
+    var e = CallError(
       .http, message, retryable: retryable,
       retryAfter: retryable ? response.header("retry-after").flatMap { RetryAfter.seconds($0, now: now) } : nil,
       status: response.status)
+    e.rateLimited = response.status == 429
+    e.overloaded = response.status == 503
+    return e
   }
 
   /// A 2xx body as JSON; not JSON, or an error object inside it, is the call's error.

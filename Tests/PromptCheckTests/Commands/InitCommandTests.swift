@@ -16,7 +16,7 @@ import Testing
 @Suite struct InitCommandTests {
   @Test func writesWhatIsMissingInAGitRepositoryAndIgnoresReportsAndPendingGoldens() async throws {
     let dir = try TemporaryDirectory()
-    #expect(try Shell.run("git", ["-C", dir.url.path, "init", "-q"]).status == 0)
+    #expect(try await Shell.run("git", ["-C", dir.url.path, "init", "-q"]).status == 0)
     try dir.write(".gitignore", "node_modules/")
     let r = await CLI.run(["init"], in: dir.url)
     #expect(r.status == 0)
@@ -39,7 +39,7 @@ import Testing
     try dir.write(".promptcheck/report.json", "{}")
     try dir.write("expectations/golden/example/x.txt.new", "pending")
     try dir.write("expectations/golden/example/x.txt", "golden")
-    let status = try Shell.run("git", ["-C", dir.url.path, "status", "--porcelain", "--untracked-files=all"])
+    let status = try await Shell.run("git", ["-C", dir.url.path, "status", "--porcelain", "--untracked-files=all"])
     #expect(status.output.contains("expectations/golden/example/x.txt\n"))
     #expect(!status.output.contains(".new") && !status.output.contains(".promptcheck/"), "\(status.output)")
     // A second init overwrites nothing and says so.

@@ -29,6 +29,10 @@ import Testing
           "usage": [
             "prompt_tokens": 17, "completion_tokens": 8, "reasoning_tokens": 0, "cached_tokens": 0, "cost": .null,
           ],
+          // Two requests, none refused: the window grew from 1 by one per answer.
+          "requests": [
+            "sent": 2, "rate_limited": 0, "waits": 0, "wait_s": 0.0, "window": 3, "jobs": 8, "rate_per_s": .null,
+          ],
         ])
     #expect(report["cases"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } == ["basic/greets", "basic/streams"])
     #expect(report["cases"]?.arrayValue?.first?["cassette"]?["status"] == "live")
@@ -108,7 +112,7 @@ import Testing
     #expect(r.status == 1)
     let junit = p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path
     let schema = TestPaths.fixtures.appendingPathComponent("schemas/jenkins-junit.xsd").path
-    let lint = try Shell.run("xmllint", ["--noout", "--schema", schema, junit])
+    let lint = try await Shell.run("xmllint", ["--noout", "--schema", schema, junit])
     #expect(lint.status == 0, "\(lint.output)")
     let xml = try String(contentsOfFile: junit, encoding: .utf8)
     #expect(xml.contains("Tom &amp; Jerry &lt;b&gt;"))
@@ -145,7 +149,7 @@ import Testing
               kinds = sorted('passed' if c.is_passed else 'skipped' if c.is_skipped else type(c.result[0]).__name__ for c in s)
               print(s.name, s.tests, s.failures, s.errors, s.skipped, ','.join(kinds))
       """
-    let out = try Shell.run(
+    let out = try await Shell.run(
       "python3",
       [
         "-c", script, p.dir.url.appendingPathComponent(".promptcheck/junit.xml").path,

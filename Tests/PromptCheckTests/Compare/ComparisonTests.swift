@@ -161,13 +161,18 @@ let byModel: @Sendable (LoopbackServer.Request, Int) -> LoopbackServer.Reply = {
   /// prompt version, one row per dataset row, the rows whose answers differ marked.
   @Test(.enabled(if: chromium != nil, "Chromium is not installed"))
   func chromiumRendersTheSideBySideView() async throws {
+    // A copy of the bundled project: a report is written inside the project it runs.
     let dir = try TemporaryDirectory()
     let root = TestPaths.packageRoot
-    _ = await CLI.run(
-      ["run", "prompts/comparison.yaml", "--mode", "replay", "--html", dir.url.appendingPathComponent("r.html").path],
-      in: root, environment: ["CI": "1"])
+    for item in ["promptcheck.yaml", "prompts", "expectations"] {
+      try FileManager.default.copyItem(at: root.appendingPathComponent(item), to: dir.url.appendingPathComponent(item))
+    }
+    let run = await CLI.run(
+      ["run", "prompts/comparison.yaml", "--mode", "replay", "--html", "r.html"], in: dir.url, environment: ["CI": "1"])
+    #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
     let page = dir.url.appendingPathComponent("r.html").path
-    let dom = try Shell.run(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page])
+    let dom = try await Shell.run(
+      chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page])
     #expect(dom.status == 0)
     #expect(dom.output.contains("<th>prompt terse</th><th>prompt polite</th>"))
     #expect(dom.output.components(separatedBy: "<td class=\"id\">").count - 1 == 3)

@@ -37,7 +37,8 @@ import Testing
     let p = try Project(suites: ["h": tests], handler: echo)
     _ = await p.run(["--mode", "live", "--quiet", "--html", "report.html"])
     let page = p.dir.url.appendingPathComponent("report.html").path
-    let dom = try Shell.run(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page])
+    let dom = try await Shell.run(
+      chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + page])
     #expect(dom.status == 0)
     #expect(dom.output.components(separatedBy: "<section class=\"case ").count - 1 == 200)
     #expect(dom.output.components(separatedBy: "data-status=\"failed\"").count - 1 == 20)

@@ -77,7 +77,7 @@ let mcpServerTimeAvailable: Bool = (try? Shell.run("sh", ["-c", "command -v mcp-
   @Test(.enabled(if: mcpSDKAvailable)) func aServerWrittenWithTheOfficialSDKOverStreamableHTTP() async throws {
     let script = TestPaths.fixtures.appendingPathComponent("mcp/sdk_server.py").path
     // A free port: the kernel's choice for a socket bound and closed at once.
-    let found = try Shell.run(
+    let found = try await Shell.run(
       "python3", ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
     let port = try #require(Int(found.output.trimmingCharacters(in: .whitespacesAndNewlines)))
     let process = Process()

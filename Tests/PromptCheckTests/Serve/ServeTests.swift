@@ -33,7 +33,7 @@ import Testing
       except openai.NotFoundError as e:
           sys.stdout.write(e.message)
       """
-    let r = try Shell.run("python3", ["-c", script, s.baseURL])
+    let r = try await Shell.run("python3", ["-c", script, s.baseURL])
     let parts = r.output.components(separatedBy: "\n---\n")
     #expect(parts.count == 4, "\(r.output)")
     let plain = try s.cassette("plain")
@@ -114,7 +114,7 @@ import Testing
       print(agent(True))
       """
     let tools = try #require(s.cassette("loop").requestBody["tools"])
-    let r = try Shell.run("python3", ["-c", script, s.baseURL, tools.serialized()])
+    let r = try await Shell.run("python3", ["-c", script, s.baseURL, tools.serialized()])
     #expect(
       r.output == "Order A1: {\"status\":\"shipped\"}\nOrder A1: {\"status\":\"shipped\"}\n",
       "\(r.output)\n\(s.log.value)")
@@ -256,7 +256,7 @@ import Testing
         r = client.embeddings.create(model="test-model", input=["Echo: hello", "Hello to you"])
         print([round(x, 3) for d in r.data for x in d.embedding])
         """
-      let r = try Shell.run("python3", ["-c", script, s.baseURL])
+      let r = try await Shell.run("python3", ["-c", script, s.baseURL])
       #expect(r.output == "[1.0, 0.0, 0.5, 0.25, 1.0, 0.0]\n", "\(r.output)")
     }
   }

@@ -27,6 +27,14 @@ enum Shell {
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
   }
+
+  /// The same from an async test, on a thread of its own: a test waiting for a child must not hold
+  /// one of the few threads of Swift's cooperative pool, which the servers under test run on.
+  static func run(_ tool: String, _ args: [String]) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { c in
+      Thread.detachNewThread { c.resume(with: Result { try run(tool, args) as (status: Int32, output: String) }) }
+    }
+  }
 }
 
 /// Python's junitparser, where it is installed (.ci/run installs it from PyPI).
