@@ -39,15 +39,22 @@ package enum GitHubOutput {
   }
 
   /// Under GitHub Actions: the annotations on standard output and the summary appended to the step summary.
-  package static func publish(_ totals: ReportTotals, budget: BudgetReport?, _ ctx: CommandContext) {
+  /// `more`: Markdown to add to the step summary (a refresh plan).
+  package static func publish(_ totals: ReportTotals, budget: BudgetReport?, more: String = "", _ ctx: CommandContext) {
     guard ctx.environment["GITHUB_ACTIONS"].map({ !$0.isEmpty }) ?? false else { return }
     let annotations = annotations(totals)
     if !annotations.isEmpty { ctx.out(annotations) }
     if let path = ctx.environment["GITHUB_STEP_SUMMARY"], !path.isEmpty,
-      let problem = append(markdown(totals, budget: budget), to: path)
+      let problem = append(markdown(totals, budget: budget) + more, to: path)
     {
       ctx.err("warning: cannot append the summary to $GITHUB_STEP_SUMMARY (\(path)): \(problem)\n")
     }
+  }
+
+  /// Under GitHub Actions with a step summary file.
+  package static func hasStepSummary(_ ctx: CommandContext) -> Bool {
+    (ctx.environment["GITHUB_ACTIONS"].map { !$0.isEmpty } ?? false)
+      && !(ctx.environment["GITHUB_STEP_SUMMARY"] ?? "").isEmpty
   }
 
   /// Appends Markdown to the step summary file (created if missing); the reason when it cannot.
@@ -70,12 +77,5 @@ package enum GitHubOutput {
     data(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
   }
 
-  static func escapeMarkdown(_ s: String) -> String {
-    var out = ""
-    for ch in s {
-      if "\\`*_{}[]<>|".contains(ch) { out.append("\\") }
-      out.append(ch)
-    }
-    return out
-  }
+  static func escapeMarkdown(_ s: String) -> String { MarkdownText.escape(s) }
 }

@@ -77,6 +77,11 @@ package enum RunCommandCore {
     let goldens = GoldenStore(root: expectations + "/golden", project: root, update: s.updateGoldens)
     if s.plan { return refreshPlan(cases, cassettes: cassettes, project: project, s, ctx) }
     removeLeftovers(cases, cassettes: cassettes, goldens: goldens, reports: [s.junit, s.json, s.html], ctx)
+    // A run that records under GitHub Actions shows what it set out to record in the step summary.
+    var planMarkdown = ""
+    if s.effectiveMode == .auto, GitHubOutput.hasStepSummary(ctx) {
+      planMarkdown = refreshPlanOf(cases, cassettes: cassettes, project: project, ctx).markdown(maxCost: s.maxCost)
+    }
     var client: ChatClient?
     // Every model call of the run (cases, judges, simulated users, app targets) shares one
     // governor: a window and a pace per provider, --jobs the ceiling (README "Calling the API").
@@ -176,7 +181,7 @@ package enum RunCommandCore {
     if fullRun {
       Housekeeping.orphans(cases: cases, cassettes: cassettes, goldens: goldens, prune: s.prune, quiet: s.quiet, ctx)
     }
-    GitHubOutput.publish(summary.totals, budget: head.budget, ctx)
+    GitHubOutput.publish(summary.totals, budget: head.budget, more: planMarkdown, ctx)
     return status
   }
 
@@ -186,12 +191,13 @@ package enum RunCommandCore {
     _ cases: [PlannedCase], cassettes: CassetteStore, project: Project, _ s: ResolvedRunSettings,
     _ ctx: CommandContext
   ) -> ExitStatus {
-    let redactor = Redactor(
-      providers: project.config.providers, environment: ctx.environment, references: project.config.urlReferences)
-    let source = CassetteSource(
-      store: cassettes, mode: .auto, client: nil, budget: CostBudget(limit: nil), redactor: redactor)
-    let plan = RefreshPlan.make(cases, source: source)
+    let plan = refreshPlanOf(cases, cassettes: cassettes, project: project, ctx)
     ctx.out(plan.text(maxCost: s.maxCost))
+    if GitHubOutput.hasStepSummary(ctx), let path = ctx.environment["GITHUB_STEP_SUMMARY"],
+      let problem = GitHubOutput.append(plan.markdown(maxCost: s.maxCost), to: path)
+    {
+      ctx.err("warning: cannot append the plan to $GITHUB_STEP_SUMMARY (\(path)): \(problem)\n")
+    }
     if s.given.json != nil {
       do {
         try AtomicFile.write(
@@ -202,6 +208,17 @@ package enum RunCommandCore {
       }
     }
     return .ok
+  }
+
+  /// What `auto` would record of `cases`, from their cassettes alone.
+  static func refreshPlanOf(_ cases: [PlannedCase], cassettes: CassetteStore, project: Project, _ ctx: CommandContext)
+    -> RefreshPlan
+  {
+    let redactor = Redactor(
+      providers: project.config.providers, environment: ctx.environment, references: project.config.urlReferences)
+    let source = CassetteSource(
+      store: cassettes, mode: .auto, client: nil, budget: CostBudget(limit: nil), redactor: redactor)
+    return RefreshPlan.make(cases, source: source)
   }
 
   /// The temporary files a killed run (`kill -9`) left in the folders this run reads and writes:

@@ -91,6 +91,27 @@ package struct RefreshPlan: Sendable {
     return out
   }
 
+  /// The plan for a GitHub step summary: a table of the cases to record, why and at what cost.
+  package func markdown(maxCost: Double?) -> String {
+    var md = "### Refresh plan\n\n"
+    guard !items.isEmpty else { return md + "Nothing to record: every one of \(cases) cases replays.\n\n" }
+    md += "\(items.count) of \(cases) cases to record"
+    md += unpriced == items.count ? ", cost unknown" : ", estimated $\(NumberText.money(total))"
+    if unpriced > 0 && unpriced < items.count { md += " (+ \(unpriced) unpriced)" }
+    if let maxCost {
+      md +=
+        total <= maxCost
+        ? "; --max-cost $\(NumberText.money(maxCost)) covers it" : "; over --max-cost $\(NumberText.money(maxCost))"
+    }
+    md += "\n\n| case | why | estimate | reason |\n|---|---|---:|---|\n"
+    for i in items {
+      let reason = i.reason.split(separator: "\n").first.map(String.init) ?? ""
+      let cost = i.estimate.map { "$\(NumberText.money($0)) (\(i.basis ?? ""))" } ?? "unknown"
+      md += "| `\(i.id)` | \(i.why.rawValue) | \(cost) | \(MarkdownText.escape(reason)) |\n"
+    }
+    return md + "\n"
+  }
+
   package func json(maxCost: Double?) -> JSON {
     var o = JSONObject()
     o["cases"] = .int(cases)

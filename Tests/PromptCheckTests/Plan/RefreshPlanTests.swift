@@ -56,4 +56,26 @@ import Testing
     let after = await p.run(["--mode", "auto", "--plan"])
     #expect(after.stdout.contains("would record 0 of 4 cases; nothing to send"), "\(after.stdout)")
   }
+
+  /// Under GitHub Actions, a run that records puts what it set out to record in the step summary.
+  @Test func aRecordingRunShowsThePlanInTheStepSummary() async throws {
+    let p = try Project(suites: ["s": Self.suite(["one", "two"])], handler: Self.priced)
+    #expect(await p.run(["--mode", "record"]).status == 0)
+    try p.dir.write("prompts/s.yaml", Self.suite(["one", "TWO|x"]))
+    let summary = p.dir.url.appendingPathComponent("summary.md").path
+    let env = ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary]
+    #expect(await p.run(["--mode", "auto"], env: env).status == 0)
+    let md = try p.dir.read("summary.md")
+    #expect(md.contains("### Refresh plan\n\n1 of 2 cases to record, estimated $0.001"), "\(md)")
+    #expect(
+      md.contains("| `s/t2` | stale | $0.001 (recorded) | cassette is stale: body.messages\\[0\\].content"), "\(md)")
+    #expect(md.contains(#"now "TWO\|x""#), "a | in the reason is escaped: \(md)")
+    // Nothing to record, nothing to say but that.
+    #expect(await p.run(["--mode", "auto"], env: env).status == 0)
+    #expect(try p.dir.read("summary.md").contains("Nothing to record: every one of 2 cases replays."))
+    // Replay says no plan.
+    try FileManager.default.removeItem(atPath: summary)
+    #expect(await p.run(["--mode", "replay"], env: env).status == 0)
+    #expect(try !p.dir.read("summary.md").contains("Refresh plan"))
+  }
 }
