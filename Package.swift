@@ -71,6 +71,8 @@ let package = Package(
       dependencies: [
         "PromptCheck", "PromptCheckCore", "PromptCheckLoad", "PromptCheckPlan", "PromptCheckExecute",
         "PromptCheckEvaluate", "PromptCheckReport", "PromptCheckRun", "PromptCheckServe", "LoopbackServer",
+        // The floor of replay's cassette reading: libyaml's event API alone over the same files.
+        "CLibYAML",
       ]
     ),
     .testTarget(

@@ -8,6 +8,7 @@
 //   swift run -c release promptcheck-bench replay-loop [CASES]
 //   swift run -c release promptcheck-bench serve [CLIENTS] [REQUESTS]
 //   swift run -c release promptcheck-bench rate-limit [CASES] [RATE] [LATENCY_MS]
+import CLibYAML
 import Foundation
 import LoopbackServer
 import PromptCheck
@@ -30,7 +31,8 @@ func usage() -> Never {
                        run CASES live cases against a loopback server answering after LATENCY_MS (500 50 200)
       replay [CASES...] replay cassette-backed cases, 3 assertions each (1000 10000)
       replay-scale [CASES...]
-                       replay 1k, 10k and 100k cases (cassettes written directly): wall, CPU and peak RSS
+                       replay 1k, 10k and 100k cases (cassettes written directly) in suite files of 10,000
+                       and in 1,000 suite files: wall, CPU, peak RSS, and the ratio to libyaml's floor
       replay-loop [CASES]
                        replay CASES looped cases of 4 model steps and CASES one-step cases: cost per model step (1000)
       serve [CLIENTS] [REQUESTS]
@@ -208,17 +210,17 @@ func benchReplay(_ counts: [Int]) throws {
 /// A project of `cases` replayable cases whose cassettes are written as `run --mode record`
 /// writes them (same request body, same layout), without a server: 100,000 recordings over
 /// HTTP would take longer than the replay being measured.
-func makeRecordedProject(cases: Int) throws -> String {
+func makeRecordedProject(cases: Int, perSuite: Int = 10_000) throws -> String {
   let dir = try makeProject(
     cases: 0, baseURL: "http://127.0.0.1:9/v1",
     assertions: "    - contains: Result\n    - regex: '\\b42\\b'\n    - not-icontains: sorry\n")
-  // Suites of at most 10,000 tests each (a suite file may be 4 MiB).
+  // Suites of at most `perSuite` tests each (10,000 at most: a suite file may be 4 MiB).
   let header = try String(contentsOfFile: dir + "/prompts/bench.yaml", encoding: .utf8)
   try FileManager.default.removeItem(atPath: dir + "/prompts/bench.yaml")
-  for start in stride(from: 0, to: cases, by: 10_000) {
-    let suite = start == 0 ? "bench" : "bench\(start / 10_000)"
+  for start in stride(from: 0, to: cases, by: perSuite) {
+    let suite = start == 0 ? "bench" : "bench\(start / perSuite)"
     var text = header
-    for i in start..<min(cases, start + 10_000) {
+    for i in start..<min(cases, start + perSuite) {
       text += "  - {name: case \(i), prompt: \"Question number \(i): what is \(i) plus \(i)?\"}\n"
     }
     try text.write(toFile: dir + "/prompts/\(suite).yaml", atomically: false, encoding: .utf8)
@@ -226,7 +228,7 @@ func makeRecordedProject(cases: Int) throws -> String {
       atPath: dir + "/expectations/cassettes/\(suite)", withIntermediateDirectories: true)
   }
   for i in 0..<cases {
-    let suite = i < 10_000 ? "bench" : "bench\(i / 10_000)"
+    let suite = i < perSuite ? "bench" : "bench\(i / perSuite)"
     let folder = dir + "/expectations/cassettes/\(suite)"
     let question = "Question number \(i): what is \(i) plus \(i)?"
     let text = """
@@ -276,30 +278,71 @@ func makeRecordedProject(cases: Int) throws -> String {
   return dir
 }
 
-/// Replay at growing scale: the wall time and peak memory of 1k, 10k and 100k cases, so growth shows.
+/// Replay at growing scale: the wall time, CPU and peak memory of 1k, 10k and 100k cases, in
+/// suite files of 10,000 cases and in 1,000 suite files, so growth shows; and the floor: reading
+/// and parsing the same cassettes with libyaml's event API alone, and the ratio to it.
 func benchReplayScale(_ counts: [Int]) throws {
   for cases in counts {
-    let dir = try makeRecordedProject(cases: cases)
-    // PROMPTCHECK_BENCH_KEEP=1 keeps the project, to profile a run of it.
-    let keep = ProcessInfo.processInfo.environment["PROMPTCHECK_BENCH_KEEP"] == "1"
-    defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
-    if keep { print("project: \(dir)") }
-    let runs = (0..<(cases >= 100_000 ? 1 : 3)).map { _ in
-      // The files just written (the project, the last run's reports) go to the disk first: the
-      // kernel writing them back while the run is timed is not the run's cost.
-      sync()
-      return runPromptcheck(["run", "--mode", "replay", "--quiet"], in: dir)
+    for suites in [max(1, (cases + 9_999) / 10_000), 1_000] where suites <= cases {
+      let dir = try makeRecordedProject(cases: cases, perSuite: (cases + suites - 1) / suites)
+      // PROMPTCHECK_BENCH_KEEP=1 keeps the project, to profile a run of it.
+      let keep = ProcessInfo.processInfo.environment["PROMPTCHECK_BENCH_KEEP"] == "1"
+      defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
+      if keep { print("project: \(dir)") }
+      let runs = (0..<(cases >= 100_000 ? 1 : 3)).map { _ in
+        // The files just written (the project, the last run's reports) go to the disk first: the
+        // kernel writing them back while the run is timed is not the run's cost.
+        sync()
+        return runPromptcheck(["run", "--mode", "replay", "--quiet"], in: dir)
+      }
+      guard runs.allSatisfy({ $0.status == 0 }) else {
+        print("replay failed: \(runs.map(\.status))")
+        exit(1)
+      }
+      let median = runs.sorted { $0.wall < $1.wall }[runs.count / 2]
+      let floor = libyamlFloor(dir + "/expectations/cassettes")
+      print(
+        String(
+          format:
+            "replay-scale: %6d cases in %4d suite files: wall %.3f s, CPU %.3f s, peak RSS %d MB (%@); libyaml floor %.3f s CPU, ratio %.2f×",
+          cases, suites, median.wall, median.cpu, median.maxRSSKB / 1024,
+          runs.count > 1 ? "median of \(runs.count)" : "one run", floor, median.cpu / floor))
     }
-    guard runs.allSatisfy({ $0.status == 0 }) else {
-      print("replay failed: \(runs.map(\.status))")
-      exit(1)
-    }
-    let median = runs.sorted { $0.wall < $1.wall }[runs.count / 2]
-    print(
-      String(
-        format: "replay-scale: %6d cases: wall %.3f s, CPU %.3f s, peak RSS %d MB (%@)", cases, median.wall, median.cpu,
-        median.maxRSSKB / 1024, runs.count > 1 ? "median of \(runs.count)" : "one run"))
   }
+}
+
+/// CPU seconds to read every cassette under `root` and parse it with libyaml's event API alone
+/// (no tree, no values): what any replay of them costs at least. The median of three passes.
+func libyamlFloor(_ root: String) -> Double {
+  var files: [String] = []
+  if let e = FileManager.default.enumerator(atPath: root) {
+    for case let f as String in e where f.hasSuffix(".yaml") { files.append(root + "/" + f) }
+  }
+  var passes: [Double] = []
+  for _ in 0..<3 {
+    let start = cpuSeconds()
+    var events = 0
+    for path in files {
+      guard let data = FileManager.default.contents(atPath: path) else { continue }
+      var parser = yaml_parser_t()
+      guard yaml_parser_initialize(&parser) == 1 else { continue }
+      data.withUnsafeBytes { raw in
+        yaml_parser_set_input_string(
+          &parser, raw.bindMemory(to: UInt8.self).baseAddress, raw.count)
+        var event = yaml_event_t()
+        while yaml_parser_parse(&parser, &event) == 1 {
+          let type = event.type
+          yaml_event_delete(&event)
+          events += 1
+          if type == YAML_STREAM_END_EVENT { break }
+        }
+      }
+      yaml_parser_delete(&parser)
+    }
+    passes.append(cpuSeconds() - start)
+    if events == 0 { print("libyaml floor: no events read under \(root)") }
+  }
+  return passes.sorted()[1]
 }
 
 /// An agent that calls `lookup` three times (one call per answer), then answers: 4 model calls.

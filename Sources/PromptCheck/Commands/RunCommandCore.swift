@@ -165,7 +165,7 @@ package enum RunCommandCore {
     if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
     if case let stats = governor.stats, stats.sent > 0 {
       head.requests = stats
-      if !s.quiet { ctx.out(stats.line + "\n") }
+      ctx.out(stats.line + "\n")
     }
     if let limit = s.maxCost, s.effectiveMode != .replay {
       head.budget = BudgetReport(limit: limit, spent: budget.total, notSent: budget.notSent)
