@@ -6,7 +6,8 @@ package enum ConfigLoader {
     [
       "tests_dir", "expectations_dir", "providers", "default_provider",
     ] + RunSettings.table.rows.map(\.key) + [
-      "think_tags", "retry_empty", "defaults", "suites", "grader", "embeddings", "simulator", "mcp_servers", "targets",
+      "think_tags", "retry_empty", "calibration", "defaults", "suites", "grader", "embeddings", "simulator",
+      "mcp_servers", "targets",
     ]
   package static let providerKeys = ["base_url", "api_key_env", "headers", "model", "pricing"]
 
@@ -75,6 +76,9 @@ package enum ConfigLoader {
       }
     }
     if let v = m["retry_empty"], let b = r.bool(v, "retry_empty") { config.retryEmpty = b }
+    if let v = m["calibration"], let c = r.map(v, "calibration", allowed: ["min_kappa", "min_labels"]) {
+      config.calibration = r.calibrationGate(c, "calibration")
+    }
     if let v = m["mcp_servers"] { config.mcpServers = r.mcpServers(v) }
     if let v = m["targets"] { config.appTargets = r.appTargets(v) }
     // Shared by every suite (a suite's own defaults win); values are checked where a suite uses them.

@@ -202,6 +202,17 @@ package enum EditorSchema {
         "Inline <think> blocks: split (default) or keep."
       ),
       "retry_empty": bool("Ask an empty answer once more (default true)."),
+      "calibration": (
+        [
+          "type": "object", "additionalProperties": false,
+          "properties": [
+            "min_kappa": ["type": "number", "minimum": -1, "maximum": 1],
+            "min_labels": ["type": "integer", "minimum": 1],
+          ],
+          "required": ["min_kappa"],
+        ],
+        "The agreement (Cohen's kappa) every judged assertion's recorded verdicts must reach with the labels."
+      ),
       "defaults": (["$ref": "#/$defs/defaults"], "Defaults shared by every suite."),
       "suites": (
         oneOf([["type": "string"], stringList]), "Globs of the suite files (instead of every YAML file in tests_dir)."

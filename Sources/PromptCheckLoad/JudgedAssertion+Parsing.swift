@@ -42,7 +42,8 @@ extension NodeReader {
     if node.mapping == nil {
       return string(node, what).map { Rubric(text: render($0, node.location), threshold: nil, target: graderDefaults) }
     }
-    guard let m = map(node, what, allowed: ["rubric", "threshold"] + Self.judgeTargetKeys) else { return nil }
+    guard let m = map(node, what, allowed: ["rubric", "threshold", "min_kappa", "min_labels"] + Self.judgeTargetKeys)
+    else { return nil }
     guard let r = m["rubric"] else {
       error("\(what) needs the rubric: the property the grader checks", at: node)
       return nil
@@ -55,7 +56,21 @@ extension NodeReader {
     let threshold = m["threshold"].flatMap { number($0, "\(what).threshold", in: 0...1) }
     return Rubric(
       text: render(text, r.location), threshold: threshold,
-      target: graderDefaults.overlaid(by: judgeTarget(m, what)))
+      target: graderDefaults.overlaid(by: judgeTarget(m, what)), calibration: calibrationGate(m, what))
+  }
+
+  /// `min_kappa` (−1…1) and `min_labels` (1 or more) of a judged assertion or of the config's
+  /// `calibration:`; nil without `min_kappa`.
+  mutating func calibrationGate(_ m: [String: YAMLNode], _ what: String) -> CalibrationGate? {
+    let labels = m["min_labels"].flatMap { int($0, "\(what).min_labels", min: 1) }
+    guard let k = m["min_kappa"] else {
+      if let node = m["min_labels"], labels != nil {
+        error("\(what).min_labels needs min_kappa: the agreement the labels must reach", at: node)
+      }
+      return nil
+    }
+    guard let kappa = number(k, "\(what).min_kappa", in: -1...1) else { return nil }
+    return CalibrationGate(minKappa: kappa, minLabels: labels ?? CalibrationGate.defaultMinLabels)
   }
 
   /// `similar: "text"`, a list, or `{value, threshold?, provider?, model?}`.
@@ -63,8 +78,11 @@ extension NodeReader {
     var valueNode = node
     var threshold = 0.8
     var target = embeddingDefaults
+    var calibration: CalibrationGate?
     if node.mapping != nil {
-      guard let m = map(node, what, allowed: ["value", "threshold", "provider", "model"]) else { return nil }
+      guard let m = map(node, what, allowed: ["value", "threshold", "provider", "model", "min_kappa", "min_labels"])
+      else { return nil }
+      calibration = calibrationGate(m, what)
       guard let v = m["value"] else {
         error("\(what) needs a value: the text (or list of texts) to be similar to", at: node)
         return nil
@@ -85,7 +103,7 @@ extension NodeReader {
       guard let text = string(valueNode, what) else { return nil }
       values = [render(text, valueNode.location)]
     }
-    return Similarity(values: values, threshold: threshold, target: target)
+    return Similarity(values: values, threshold: threshold, target: target, calibration: calibration)
   }
 
   /// `exec: "shell command"`, `exec: [argv…]` or `{command, timeout_ms?}`.

@@ -38,6 +38,8 @@ struct PromptCheckCommand: AsyncParsableCommand {
       MergeCommand.self,
       InitCommand.self,
       ImportCommand.self,
+      LabelCommand.self,
+      CalibrateCommand.self,
     ]
   )
 

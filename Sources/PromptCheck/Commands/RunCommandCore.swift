@@ -178,6 +178,8 @@ package enum RunCommandCore {
       // The run happened but its record is lost: an infrastructure problem, unless a case already failed.
       status = .errored
     }
+    // The judges' agreement with people's labels (README "The local loop"): min_kappa gates.
+    if LabelCommandsCore.gateFails(project: project, report: s.json, ctx) && status == .ok { status = .failed }
     if fullRun {
       Housekeeping.orphans(cases: cases, cassettes: cassettes, goldens: goldens, prune: s.prune, quiet: s.quiet, ctx)
     }

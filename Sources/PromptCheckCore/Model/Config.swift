@@ -77,6 +77,8 @@ package struct Config: Sendable {
   package var thinkTags = ThinkTags.split
   /// `retry_empty`: an answer with no content, no tool calls and no finish reason is asked again once.
   package var retryEmpty = true
+  /// `calibration: {min_kappa, min_labels}`: the gate of every judged assertion without its own.
+  package var calibration: CalibrationGate?
   /// `defaults:` shared by every suite, as written (a suite's own defaults win key by key).
   package var defaults: [(key: String, value: YAMLNode)] = []
   /// `run --provider a,b` / `--model x,y`: the targets of every test for one run.

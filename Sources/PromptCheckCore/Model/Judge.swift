@@ -39,12 +39,15 @@ package struct Rubric: Sendable {
   /// With a threshold the grader's score decides (score ≥ threshold); without, its `pass`.
   package var threshold: Double?
   package var target: JudgeTarget
+  /// `min_kappa` / `min_labels`: the labels this grader's verdicts must agree with.
+  package var calibration: CalibrationGate?
 
   /// Every stored property (the memberwise initializer, visible to the package).
-  package init(text: String, threshold: Double? = nil, target: JudgeTarget) {
+  package init(text: String, threshold: Double? = nil, target: JudgeTarget, calibration: CalibrationGate? = nil) {
     self.text = text
     self.threshold = threshold
     self.target = target
+    self.calibration = calibration
   }
 }
 
@@ -53,12 +56,15 @@ package struct Similarity: Sendable {
   package var values: [String]
   package var threshold: Double
   package var target: JudgeTarget
+  /// `min_kappa` / `min_labels`: the labels these verdicts must agree with.
+  package var calibration: CalibrationGate?
 
   /// Every stored property (the memberwise initializer, visible to the package).
-  package init(values: [String], threshold: Double, target: JudgeTarget) {
+  package init(values: [String], threshold: Double, target: JudgeTarget, calibration: CalibrationGate? = nil) {
     self.values = values
     self.threshold = threshold
     self.target = target
+    self.calibration = calibration
   }
 }
 

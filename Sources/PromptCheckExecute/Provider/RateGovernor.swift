@@ -89,9 +89,7 @@ package final class RateGovernor: Sendable {
       origin = String(url[..<scheme.upperBound]) + String(rest.prefix { $0 != "/" && $0 != "?" })
     }
     guard let key else { return origin }
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in key.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-    return origin + "#" + String(hash, radix: 16)
+    return origin + "#" + FNV1a.hex(FNV1a.hash(key))
   }
 
   /// Waits for a slot and the pace, then lets the request go; nil when the task was cancelled.
