@@ -40,6 +40,7 @@ struct PromptCheckCommand: AsyncParsableCommand {
       ImportCommand.self,
       LabelCommand.self,
       CalibrateCommand.self,
+      ViewCommand.self,
     ]
   )
 

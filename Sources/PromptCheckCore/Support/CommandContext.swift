@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What the process gives a command: environment, working folder, terminal and output.
 package struct CommandContext: Sendable {
@@ -60,5 +61,33 @@ package struct CommandContext: Sendable {
 
   package func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+  }
+}
+
+/// What a command said, kept (a page's action shows it instead of printing it).
+package final class CapturedText: Sendable {
+  let text = Mutex("")
+  package init() {}
+  package func append(_ s: String) { text.withLock { $0 += s } }
+  package var value: String { text.withLock { $0 } }
+}
+
+extension CommandContext {
+  /// This context with its output and errors kept in `captured` instead of printed.
+  package func capturing() -> (ctx: CommandContext, text: () -> String) {
+    let captured = CapturedText()
+    var c = self
+    c.out = { captured.append($0) }
+    c.err = { captured.append($0) }
+    c.stdoutIsTTY = false
+    return (c, { captured.value.trimmingCharacters(in: .whitespacesAndNewlines) })
+  }
+
+  /// This context saying nothing.
+  package var quiet: CommandContext {
+    var c = self
+    c.out = { _ in }
+    c.err = { _ in }
+    return c
   }
 }
