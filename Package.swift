@@ -16,6 +16,8 @@ let package = Package(
       pkgConfig: "yaml-0.1",
       providers: [.apt(["libyaml-dev"])]
     ),
+    // inotify for `watch` (in the C library: no package to install).
+    .systemLibrary(name: "CInotify"),
     .systemLibrary(
       name: "CLibCurl",
       pkgConfig: "libcurl",
@@ -50,6 +52,7 @@ let package = Package(
       dependencies: [
         "PromptCheckCore", "PromptCheckLoad", "PromptCheckPlan", "PromptCheckExecute", "PromptCheckEvaluate",
         "PromptCheckReport", "PromptCheckRun", "PromptCheckCompare", "PromptCheckServe", "PromptCheckImport",
+        "CInotify",
       ]
     ),
     .executableTarget(

@@ -8,6 +8,8 @@
 //   swift run -c release promptcheck-bench replay-loop [CASES]
 //   swift run -c release promptcheck-bench serve [CLIENTS] [REQUESTS]
 //   swift run -c release promptcheck-bench rate-limit [CASES] [RATE] [LATENCY_MS]
+//   swift run -c release promptcheck-bench watch [CASES] [ROUNDS]
+//   swift run -c release promptcheck-bench view [CASES]
 import CLibYAML
 import Foundation
 import LoopbackServer
@@ -39,6 +41,9 @@ func usage() -> Never {
                        promptcheck serve against Python's http.server: req/s and latency, keep-alive clients (16 2000)
       rate-limit [CASES] [RATE] [LATENCY_MS]
                        live runs against a token-bucket server (burst 5, 429 beyond it) at --jobs 4, 16, 64 (400 20 50)
+      watch [CASES] [ROUNDS]
+                       watch: from saving one suite to the printed result, median of ROUNDS saves (1000 11)
+      view [CASES]     view: the grid's first page of a CASES-case report (10000)
     """)
   exit(2)
 }
@@ -445,6 +450,11 @@ case "rate-limit":
   let n = args.dropFirst().compactMap { Int($0) }
   try benchRateLimit(
     cases: n.first ?? 400, rate: Double(n.count > 1 ? n[1] : 20), latencyMS: n.count > 2 ? n[2] : 50)
+case "watch":
+  let n = args.dropFirst().compactMap { Int($0) }
+  try await benchWatch(cases: n.first ?? 1000, rounds: n.count > 1 ? n[1] : 11)
+case "view":
+  try await benchView(cases: args.dropFirst().first.flatMap { Int($0) } ?? 10_000)
 default:
   usage()
 }

@@ -41,6 +41,7 @@ struct PromptCheckCommand: AsyncParsableCommand {
       LabelCommand.self,
       CalibrateCommand.self,
       ViewCommand.self,
+      WatchCommand.self,
     ]
   )
 

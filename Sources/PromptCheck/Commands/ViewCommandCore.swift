@@ -108,6 +108,9 @@ package enum ViewCommandCore {
     }
     let server = Server(http: http, token: token)
     box.withLock { $0 = server }
+    // The reports are read now, so the first page is served from memory.
+    _ = reports.current
+    _ = reports.base
     ctx.err("viewing \(paths.joined(separator: ", ")) on http://127.0.0.1:\(http.port)/ ; Ctrl-C stops\n")
     return server
   }

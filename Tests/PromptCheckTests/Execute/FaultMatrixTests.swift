@@ -263,7 +263,9 @@ func allFiles(under dir: URL) -> [(String, String)] {
     let clock = ContinuousClock()
     let start = clock.now
     let r = await p.run(["--mode", "live"])
-    #expect(clock.now - start < .seconds(15))
+    // Well before the server's own end at 30 s (it takes milliseconds alone; a browser test
+    // sharing the two cores once made it 16 s).
+    #expect(clock.now - start < .seconds(25))
     #expect(r.status == 3, "\(r.stdout)")
     #expect(r.stdout.contains("larger than 1048576 bytes"), "\(r.stdout)")
   }

@@ -1,0 +1,256 @@
+import Foundation
+import PromptCheckCore
+import PromptCheckExecute
+import PromptCheckLoad
+import PromptCheckPlan
+import PromptCheckReport
+
+/// `promptcheck watch` (README "The local loop"): runs the suites, then watches every file a run
+/// reads and, on each save, re-runs only the cases whose request, assertions, cassette or
+/// golden changed (or whose definition names the changed file: a mock's script), and says what
+/// changed state. A YAML error or a failing case is shown and the watch goes on; Ctrl-C ends it.
+package enum WatchCommandCore {
+  package struct Options: Sendable {
+    package var paths: [String] = []
+    package var configPath: String?
+    package var filters: [String] = []
+    package var mode: RunMode = .replay
+    package var maxCost: Double?
+    /// Quiet time after a change before re-running, in seconds.
+    package var debounce = 0.025
+    package var forcePolling = false
+    package init() {}
+  }
+
+  /// One round: what triggered it, the cases re-run, how it ended.
+  package struct Cycle: Sendable {
+    package var changedFiles: [String]
+    package var ran: [String]
+    package var status: ExitStatus?
+    /// The files could not be loaded (the problems were printed).
+    package var invalid: Bool
+    package var seconds: Double
+  }
+
+  /// What a case depends on, as one digest: its request, its definition (assertions, golden,
+  /// mocks), its cassette's and goldens' sizes and times. A definition box that several cases
+  /// share (the tests that take only the suite's defaults) is described once.
+  static func fingerprints(_ cases: [PlannedCase], cassettes: CassetteStore, goldenRoot: String) -> [String: UInt64] {
+    var out: [String: UInt64] = [:]
+    var described: [ObjectIdentifier: String] = [:]
+    for c in cases {
+      var h = FNV1a()
+      h.add(c.id.utf8)
+      h.add(c.request.body.serialized().utf8)
+      let box = ObjectIdentifier(c.variant.box)
+      if described[box] == nil { described[box] = definition(c) }
+      h.add(described[box, default: ""].utf8)
+      h.add(files(c, cassettes: cassettes, goldenRoot: goldenRoot).utf8)
+      out[c.id] = h.value
+    }
+    return out
+  }
+
+  /// The sizes and times of a case's cassette and goldens.
+  static func files(_ c: PlannedCase, cassettes: CassetteStore, goldenRoot: String) -> String {
+    var out = ""
+    for path in [
+      cassettes.absolutePath(c), goldenRoot + "/\(c.suite)/\(c.goldenStem).txt",
+      goldenRoot + "/\(c.suite)/\(c.goldenStem).json",
+    ] {
+      var st = stat()
+      if stat(path, &st) == 0 { out += "\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec);" }
+    }
+    return out
+  }
+
+  /// Files whose content a load reads into the cases (suites, config, datasets, includes, goldens).
+  static let readIn = [".yaml", ".yml", ".json", ".jsonl", ".csv", ".txt", ".md", ".new"]
+
+  /// A case's definition as text, the same for the same definition in every load (its vars in order).
+  static func definition(_ c: PlannedCase) -> String {
+    var fields = c.variant.box.value
+    let vars = fields.vars.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1}")
+    fields.vars = [:]
+    return vars + "\u{2}" + String(describing: fields)
+  }
+
+  /// The project's cases and their digests, or nil after printing why it does not load.
+  static func plan(_ o: Options, _ ctx: CommandContext) -> (
+    cases: [PlannedCase], prints: [String: UInt64], cassettes: CassetteStore, goldenRoot: String
+  )? {
+    guard let project = ProjectLoader.loadOrReport(configPath: o.configPath, paths: o.paths, ctx) else { return nil }
+    var plan = PlanOptions()
+    plan.filters = o.filters
+    let cases = Planner.makePlan(project.suites, plan).cases
+    let expectations = project.config.expectationsDir
+    let cassettes = CassetteStore(root: expectations + "/cassettes", project: ctx.project)
+    let goldenRoot = ctx.absolute(expectations + "/golden")
+    return (cases, fingerprints(cases, cassettes: cassettes, goldenRoot: goldenRoot), cassettes, goldenRoot)
+  }
+
+  /// Runs `ids` (every case when nil) and merges their results into the report a full run wrote.
+  static func run(_ ids: [String]?, _ o: Options, _ ctx: CommandContext) async -> ExitStatus {
+    var i = RunInvocation()
+    i.paths = o.paths
+    i.configPath = o.configPath
+    i.flags.mode = o.mode
+    i.flags.maxCost = o.maxCost
+    i.flags.quiet = true
+    i.flags.allowEmpty = true
+    if let ids {
+      i.flags.cases = ids
+      i.flags.json = ".promptcheck/watch.json"
+      i.flags.junit = ".promptcheck/watch-junit.xml"
+    } else {
+      i.flags.filters = o.filters.isEmpty ? nil : o.filters
+    }
+    let captured = ctx.capturing()
+    let status = await RunCommandCore.run(i, captured.ctx)
+    let said = captured.text()
+    let report = ids == nil ? ".promptcheck/report.json" : ".promptcheck/watch.json"
+    ctx.out(lines(report: report, said: said, status: status, ctx))
+    if ids != nil { merge(".promptcheck/watch.json", into: ".promptcheck/report.json", ctx) }
+    return status
+  }
+
+  /// The round's result, compact: each case that is not a pass, then the counts.
+  static func lines(report: String, said: String, status: ExitStatus, _ ctx: CommandContext) -> String {
+    guard status != .invalid, let data = FileManager.default.contents(atPath: ctx.absolute(report)),
+      let json = try? JSON.parse(bytes: Array(data))
+    else { return said.isEmpty ? "" : said + "\n" }
+    var out = ""
+    for c in json["cases"]?.arrayValue ?? [] {
+      let status = c["status"]?.stringValue ?? ""
+      let id = c["id"]?.stringValue ?? ""
+      guard status != "passed" && status != "skipped" else {
+        out += "  PASS  \(id)\n"
+        continue
+      }
+      let why =
+        c["error"]?.stringValue
+        ?? c["assertions"]?.arrayValue?.first(where: { $0["passed"] == false })?["message"]?.stringValue ?? ""
+      out += "  \(status == "failed" ? "FAIL " : "ERROR") \(id): \(why)\n"
+    }
+    let summary = said.split(separator: "\n").last { $0.contains(" passed, ") }.map(String.init) ?? ""
+    return out + (summary.isEmpty ? "" : summary + "\n")
+  }
+
+  /// Replaces the report's cases by the re-run ones (same id) and recounts its summary.
+  static func merge(_ partial: String, into full: String, _ ctx: CommandContext) {
+    guard let p = FileManager.default.contents(atPath: ctx.absolute(partial)),
+      let f = FileManager.default.contents(atPath: ctx.absolute(full)),
+      let part = try? JSON.parse(bytes: Array(p)), var whole = try? JSON.parse(bytes: Array(f)),
+      case .object(var root) = whole, var cases = root["cases"]?.arrayValue
+    else { return }
+    var fresh: [String: JSON] = [:]
+    for c in part["cases"]?.arrayValue ?? [] { if let id = c["id"]?.stringValue { fresh[id] = c } }
+    for (n, c) in cases.enumerated() { if let id = c["id"]?.stringValue, let new = fresh[id] { cases[n] = new } }
+    root["cases"] = .array(cases)
+    if case .object(var summary)? = root["summary"] {
+      for key in ["passed", "failed", "errored", "skipped"] {
+        summary[key] = .int(cases.count { $0["status"]?.stringValue == key })
+      }
+      root["summary"] = .object(summary)
+    }
+    whole = .object(root)
+    if let target = try? ctx.writable(full) {
+      try? AtomicFile.write(whole.prettyPrinted(keys: .asWritten) + "\n", to: target)
+    }
+  }
+
+  /// Watches until the task is cancelled (Ctrl-C): then 130. `onCycle` hears each round (tests).
+  package static func watch(_ o: Options, _ ctx: CommandContext, onCycle: @Sendable (Cycle) -> Void = { _ in }) async
+    -> ExitStatus
+  {
+    let watcher = FileWatcher(root: ctx.project.path, forcePolling: o.forcePolling)
+    let clock = ContinuousClock()
+    var prints: [String: UInt64] = [:]
+    var descriptions: [String: String] = [:]
+    func remember(_ cases: [PlannedCase], _ p: [String: UInt64]) {
+      prints = p
+      var described: [ObjectIdentifier: String] = [:]
+      descriptions = [:]
+      for c in cases {
+        let box = ObjectIdentifier(c.variant.box)
+        if described[box] == nil { described[box] = definition(c) }
+        descriptions[c.id] = described[box]
+      }
+    }
+    ctx.out(
+      "watching \(ctx.project.path) (\(watcher.usesInotify ? "inotify" : "polling every 250 ms"), mode \(o.mode.rawValue)); Ctrl-C stops\n"
+    )
+    let start = clock.now
+    var wasInvalid = false
+    if let planned = plan(o, ctx) {
+      let status = await run(nil, o, ctx)
+      if let after = plan(o, ctx.quiet) {
+        remember(after.cases, after.prints)
+      } else {
+        remember(planned.cases, planned.prints)
+      }
+      onCycle(
+        Cycle(
+          changedFiles: [], ran: planned.cases.map(\.id), status: status, invalid: false,
+          seconds: seconds(clock.now - start)))
+    } else {
+      wasInvalid = true
+      onCycle(Cycle(changedFiles: [], ran: [], status: nil, invalid: true, seconds: 0))
+    }
+    while !Task.isCancelled {
+      var changed = watcher.changes(timeout: 0.2)
+      guard !changed.isEmpty else { continue }
+      // Debounce: an editor's save is several events.
+      while true {
+        let more = watcher.changes(timeout: o.debounce)
+        if more.isEmpty { break }
+        changed.formUnion(more)
+      }
+      // promptcheck's own output, and editors' and atomic writers' hidden temporary files.
+      changed = changed.filter { f in
+        !f.hasPrefix(".promptcheck/") && !(f as NSString).lastPathComponent.hasPrefix(".")
+          && !f.hasSuffix("~") && !f.hasSuffix(".swp")
+      }
+      if changed.isEmpty || Task.isCancelled { continue }
+      let round = clock.now
+      let files = changed.sorted()
+      guard let now = plan(o, ctx) else {
+        wasInvalid = true
+        ctx.out("(the files do not load: fix them and save again)\n")
+        onCycle(Cycle(changedFiles: files, ran: [], status: nil, invalid: true, seconds: seconds(clock.now - round)))
+        continue
+      }
+      // A case is re-run when its digest changed, it is new, or its definition names a changed
+      // file that is not read into the definition itself (a mock's script, a judge's command).
+      let names = files.filter { f in !Self.readIn.contains { f.hasSuffix($0) } }.map {
+        ($0 as NSString).lastPathComponent
+      }
+      let affected = now.cases.filter { c in
+        prints[c.id] != now.prints[c.id]
+          || names.contains { n in (descriptions[c.id] ?? definition(c)).contains(n) }
+      }.map(\.id)
+      var status: ExitStatus?
+      if affected.isEmpty {
+        remember(now.cases, now.prints)
+        // Nothing to run (a file no case reads, or one the last run wrote): no round, unless the
+        // files load again after an error.
+        guard wasInvalid else { continue }
+      } else {
+        ctx.out("\(files.joined(separator: ", ")) changed: \(counted(affected.count, "case")) to run\n")
+        status = await run(affected, o, ctx)
+        // The run may have written the affected cases' cassettes and goldens: only theirs are read again.
+        var after = now.prints
+        let ran = now.cases.filter { Set(affected).contains($0.id) }
+        for (id, print) in fingerprints(ran, cassettes: now.cassettes, goldenRoot: now.goldenRoot) { after[id] = print }
+        remember(now.cases, after)
+      }
+      onCycle(
+        Cycle(changedFiles: files, ran: affected, status: status, invalid: false, seconds: seconds(clock.now - round)))
+    }
+    return .cancelled
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+  }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+@testable import PromptCheck
+@testable import PromptCheckCore
+
+/// `watch` over a copy of the bundled project (replayed): each kind of file a run reads, edited
+/// in turn, re-runs only the cases that read it; a YAML error and a failing case are survived.
+@Suite(.serialized) struct WatchTests {
+  /// The rounds of a watch, as they come.
+  final class Rounds: Sendable {
+    let stream: AsyncStream<WatchCommandCore.Cycle>
+    let continuation: AsyncStream<WatchCommandCore.Cycle>.Continuation
+    init() { (stream, continuation) = AsyncStream.makeStream() }
+  }
+
+  static func copyOfTheExample() throws -> TemporaryDirectory {
+    let dir = try TemporaryDirectory()
+    for item in ["promptcheck.yaml", "prompts", "expectations"] {
+      try FileManager.default.copyItem(
+        at: TestPaths.packageRoot.appendingPathComponent(item), to: dir.url.appendingPathComponent(item))
+    }
+    return dir
+  }
+
+  @Test(arguments: [false, true]) func eachWatchedFileReRunsOnlyItsCases(polling: Bool) async throws {
+    let dir = try Self.copyOfTheExample()
+    let rounds = Rounds()
+    let output = CapturedText()
+    let ctx = CommandContext(
+      environment: ["CI": ""], directory: dir.url.path, stdoutIsTTY: false, out: { output.append($0) },
+      err: { output.append($0) })
+    var o = WatchCommandCore.Options()
+    o.forcePolling = polling
+    let watch = Task { await WatchCommandCore.watch(o, ctx) { rounds.continuation.yield($0) } }
+    var iterator = rounds.stream.makeAsyncIterator()
+    func next() async throws -> WatchCommandCore.Cycle {
+      try #require(await iterator.next())
+    }
+    let first = try await next()
+    #expect(first.ran.count == 33)
+    #expect(first.status == .ok)
+    // Give the watcher a moment to settle on the files the first run wrote.
+    try await Task.sleep(for: .milliseconds(400))
+
+    // A file a prompt includes ({{file:…}}): its one case, stale now.
+    try dir.write("prompts/data/refund-policy.txt", "Refunds within 60 days.\n")
+    var round = try await next()
+    #expect(round.ran == ["support/answers/refund-policy-from-a-file"], "\(round.changedFiles)")
+    #expect(round.status == .errored)
+    #expect(
+      output.value.contains(
+        "ERROR support/answers/refund-policy-from-a-file: cassette expectations/cassettes/support/answers/refund-policy-from-a-file.yaml is stale"
+      ))
+
+    // A golden: its one case fails.
+    try dir.write("expectations/golden/matrix/greets-the-customer--name-alice--tone-cheerful.txt", "Hello.\n")
+    round = try await next()
+    #expect(round.ran == ["matrix/greets-the-customer[name=Alice,tone=cheerful]"], "\(round.changedFiles)")
+    #expect(round.status == .failed)
+
+    // A cassette: its one case.
+    let cassette = "expectations/cassettes/tools/asks-for-the-weather.yaml"
+    try dir.write(cassette, try dir.read(cassette) + "# touched\n")
+    round = try await next()
+    #expect(round.ran == ["tools/asks-for-the-weather"], "\(round.changedFiles)")
+
+    // A dataset row: the row's two cases (two prompt versions).
+    let csv = try dir.read("prompts/comparison/capitals.csv")
+    try dir.write("prompts/comparison/capitals.csv", csv.replacingOccurrences(of: "Italy", with: "Spain"))
+    round = try await next()
+    #expect(round.ran.count == 2, "\(round.ran)")
+    #expect(round.ran.allSatisfy { $0.hasPrefix("comparison/names-the-capital[row=capitals.csv:") })
+
+    // A suite: only the test edited.
+    let suite = try dir.read("prompts/judged.yaml")
+    try dir.write(
+      "prompts/judged.yaml",
+      suite.replacingOccurrences(of: "wc -c | awk '{ exit ($1 < 4000 ? 0 : 1) }'", with: "sh scripts/short.sh"))
+    round = try await next()
+    #expect(round.ran == ["judged/colours-by-weight"], "\(round.ran)")
+    // The script the judge runs: the case that names it.
+    try dir.write("scripts/short.sh", "exit 0\n")
+    round = try await next()
+    #expect(round.ran == ["judged/colours-by-weight"], "\(round.changedFiles)")
+
+    // A YAML error: said, and the watch goes on.
+    try dir.write("prompts/broken.yaml", "tests:\n  - name: x\n    prompt: [unclosed\n")
+    round = try await next()
+    #expect(round.invalid)
+    #expect(output.value.contains("prompts/broken.yaml:3:13: error:"), "\(output.value)")
+    try FileManager.default.removeItem(at: dir.url.appendingPathComponent("prompts/broken.yaml"))
+    round = try await next()
+    #expect(!round.invalid)
+    #expect(round.ran.isEmpty)
+
+    watch.cancel()
+    #expect(await watch.value == .cancelled)
+  }
+
+  @Test func ctrlCEndsTheWatchWith130() async throws {
+    let dir = try Self.copyOfTheExample()
+    let p = Process()
+    p.executableURL = BinaryRunner.binary
+    p.arguments = ["watch"]
+    p.currentDirectoryURL = dir.url
+    p.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    try await Task.sleep(for: .seconds(2))
+    kill(p.processIdentifier, SIGINT)
+    let status = await withCheckedContinuation { c in
+      Thread.detachNewThread {
+        p.waitUntilExit()
+        c.resume(returning: p.terminationStatus)
+      }
+    }
+    #expect(status == 130)
+    let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(said.contains("watching "), "\(said)")
+    #expect(said.contains("32 passed, 0 failed, 0 errored, 1 skipped"), "\(said)")
+  }
+}
