@@ -64,20 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
     o.limits.maxConnections = maxConnections
     guard let server = ServeCommandCore.start(o, .process()) else { throw ExitCode(2) }
     // Ctrl-C, TERM or HUP stops the server; the process then exits 0.
-    for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_IGN) }
-    let (stopped, continuation) = AsyncStream<Void>.makeStream()
-    var sources: [any DispatchSourceSignal] = []
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-      source.setEventHandler {
-        server.stop()
-        continuation.finish()
-      }
-      source.resume()
-      sources.append(source)
-    }
-    for await _ in stopped {}
-    sources.forEach { $0.cancel() }
+    await untilStopped { server.stop() }
     FileHandle.standardError.write(Data("stopped\n".utf8))
   }
 }

@@ -35,20 +35,7 @@ struct ViewCommand: AsyncParsableCommand {
     o.reports = reports
     o.configPath = config
     guard let server = ViewCommandCore.start(o, .process()) else { throw ExitCode(2) }
-    for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_IGN) }
-    let (stopped, continuation) = AsyncStream<Void>.makeStream()
-    var sources: [any DispatchSourceSignal] = []
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-      source.setEventHandler {
-        server.stop()
-        continuation.finish()
-      }
-      source.resume()
-      sources.append(source)
-    }
-    for await _ in stopped {}
-    sources.forEach { $0.cancel() }
+    await untilStopped { server.stop() }
     FileHandle.standardError.write(Data("stopped\n".utf8))
   }
 }

@@ -43,16 +43,9 @@ struct WatchCommand: AsyncParsableCommand {
     let ctx = CommandContext.process()
     o.forcePolling = ctx.environment["PROMPTCHECK_WATCH_POLL"] == "1"
     let task = Task { await WatchCommandCore.watch(o, ctx) }
-    for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_IGN) }
-    var sources: [any DispatchSourceSignal] = []
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-      source.setEventHandler { task.cancel() }
-      source.resume()
-      sources.append(source)
-    }
+    // The watch runs until Ctrl-C, TERM or HUP cancels it.
+    await untilStopped { task.cancel() }
     let status = await task.value
-    sources.forEach { $0.cancel() }
     throw ExitCode(status.rawValue)
   }
 }
