@@ -32,7 +32,7 @@ package enum WatchCommandCore {
     package var seconds: Double
   }
 
-  /// What a case depends on, as one digest: its request, its definition (assertions, golden,
+  /// What a case depends on, as one digest: its request (URL, headers without secrets, body), its definition (assertions, golden,
   /// mocks), its cassette's and goldens' sizes and times. A definition box that several cases
   /// share (the tests that take only the suite's defaults) is described once.
   static func fingerprints(_ cases: [PlannedCase], cassettes: CassetteStore, goldenRoot: String) -> [String: UInt64] {
@@ -41,7 +41,10 @@ package enum WatchCommandCore {
     for c in cases {
       var h = FNV1a()
       h.add(c.id.utf8)
-      h.add(c.request.body.serialized().utf8)
+      let request = c.request
+      h.add(request.url.utf8)
+      for header in request.publicHeaders { h.add("\n\(header.name): \(header.value)".utf8) }
+      h.add(request.body.serialized().utf8)
       let box = ObjectIdentifier(c.variant.box)
       if described[box] == nil { described[box] = definition(c) }
       h.add(described[box, default: ""].utf8)

@@ -18,7 +18,10 @@ import Testing
   /// Each test has its own transport: a shared connection cache would carry
   /// connections to servers of other tests (ports are reused), and the attempt
   /// counts asserted here must not include a retry over such a dead connection.
-  func client(retries: Int = 3, timeout: Double = 5, env: [String: String] = [:]) -> ChatClient {
+  ///
+  /// 60 s an attempt unless a test times out on purpose: on a loaded machine (two cores, a full
+  /// parallel run) a 5 s attempt against the loopback server has timed out and changed the error.
+  func client(retries: Int = 3, timeout: Double = 60, env: [String: String] = [:]) -> ChatClient {
     var policy = RetryPolicy(retries: retries)
     policy.baseDelay = 0.01
     return ChatClient(transport: try! CurlTransport(), retry: policy, timeout: timeout, environment: env)

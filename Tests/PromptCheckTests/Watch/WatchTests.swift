@@ -33,9 +33,20 @@ import Testing
     var o = WatchCommandCore.Options()
     o.forcePolling = polling
     let watch = Task { await WatchCommandCore.watch(o, ctx) { rounds.continuation.yield($0) } }
+    // Every round within 60 s in all, or the test fails (and the watch is stopped) rather than hang.
+    let timer = Task {
+      try await Task.sleep(for: .seconds(60))
+      rounds.continuation.finish()
+    }
+    defer { timer.cancel() }
     var iterator = rounds.stream.makeAsyncIterator()
-    func next() async throws -> WatchCommandCore.Cycle {
-      try #require(await iterator.next())
+    func next(_ location: Testing.SourceLocation = #_sourceLocation) async throws -> WatchCommandCore.Cycle {
+      guard let round = await iterator.next() else {
+        watch.cancel()
+        Issue.record("no round came: \(output.value)", sourceLocation: location)
+        throw CancellationError()
+      }
+      return round
     }
     let first = try await next()
     #expect(first.ran.count == 33)
@@ -71,6 +82,25 @@ import Testing
     round = try await next()
     #expect(round.ran.count == 2, "\(round.ran)")
     #expect(round.ran.allSatisfy { $0.hasPrefix("comparison/names-the-capital[row=capitals.csv:") })
+
+    // A prompt version's file: the three cases of that version.
+    try dir.write("prompts/comparison/terse.txt", try dir.read("prompts/comparison/terse.txt") + "Be brief.\n")
+    round = try await next()
+    #expect(round.ran.count == 3, "\(round.ran)")
+    #expect(round.ran.allSatisfy { $0.hasSuffix("prompt=terse]") }, "\(round.ran)")
+
+    // The config: a header on the local provider, which every case calls (or grades with).
+    let config = try dir.read("promptcheck.yaml")
+    try dir.write(
+      "promptcheck.yaml",
+      config.replacingOccurrences(
+        of: "    model: smollm2-135m-instruct\n  local-embeddings:",
+        with: "    model: smollm2-135m-instruct\n    headers: {X-Watch: one}\n  local-embeddings:"))
+    round = try await next()
+    #expect(round.ran.count >= 30, "\(round.ran.count) cases: \(round.changedFiles)")
+    try dir.write("promptcheck.yaml", config)
+    round = try await next()
+    #expect(round.ran.count >= 30)
 
     // A suite: only the test edited.
     let suite = try dir.read("prompts/judged.yaml")
