@@ -108,17 +108,33 @@ package enum WatchCommandCore {
     } else {
       i.flags.filters = o.filters.isEmpty ? nil : o.filters
     }
+    // What the cases were before, to say which changed state.
+    let before = ids == nil ? [:] : statuses(".promptcheck/report.json", ctx)
     let captured = ctx.capturing()
     let status = await RunCommandCore.run(i, captured.ctx)
     let said = captured.text()
     let report = ids == nil ? ".promptcheck/report.json" : ".promptcheck/watch.json"
-    ctx.out(lines(report: report, said: said, status: status, ctx))
+    ctx.out(lines(report: report, said: said, status: status, before: before, ctx))
     if ids != nil { merge(".promptcheck/watch.json", into: ".promptcheck/report.json", ctx) }
     return status
   }
 
-  /// The round's result, compact: each case that is not a pass, then the counts.
-  static func lines(report: String, said: String, status: ExitStatus, _ ctx: CommandContext) -> String {
+  /// Each case's status in a report, by id.
+  static func statuses(_ report: String, _ ctx: CommandContext) -> [String: String] {
+    guard let data = FileManager.default.contents(atPath: ctx.absolute(report)),
+      let json = try? JSON.parse(bytes: Array(data))
+    else { return [:] }
+    var out: [String: String] = [:]
+    for c in json["cases"]?.arrayValue ?? [] {
+      if let id = c["id"]?.stringValue, let st = c["status"]?.stringValue { out[id] = st }
+    }
+    return out
+  }
+
+  /// The round's result, compact: each case run (with what it was, when that changed), then the counts.
+  static func lines(
+    report: String, said: String, status: ExitStatus, before: [String: String] = [:], _ ctx: CommandContext
+  ) -> String {
     guard status != .invalid, let data = FileManager.default.contents(atPath: ctx.absolute(report)),
       let json = try? JSON.parse(bytes: Array(data))
     else { return said.isEmpty ? "" : said + "\n" }
@@ -126,14 +142,15 @@ package enum WatchCommandCore {
     for c in json["cases"]?.arrayValue ?? [] {
       let status = c["status"]?.stringValue ?? ""
       let id = c["id"]?.stringValue ?? ""
+      let was = before[id].flatMap { $0 == status ? nil : " (was \($0))" } ?? ""
       guard status != "passed" && status != "skipped" else {
-        out += "  PASS  \(id)\n"
+        out += "  \(status == "passed" ? "PASS " : "SKIP ") \(id)\(was)\n"
         continue
       }
       let why =
         c["error"]?.stringValue
         ?? c["assertions"]?.arrayValue?.first(where: { $0["passed"] == false })?["message"]?.stringValue ?? ""
-      out += "  \(status == "failed" ? "FAIL " : "ERROR") \(id): \(why)\n"
+      out += "  \(status == "failed" ? "FAIL " : "ERROR") \(id)\(was): \(why)\n"
     }
     let summary = said.split(separator: "\n").last { $0.contains(" passed, ") }.map(String.init) ?? ""
     return out + (summary.isEmpty ? "" : summary + "\n")
