@@ -234,8 +234,10 @@ package enum AnswerSource {
 }
 
 /// Runs `git`; its standard output, or a failure when it exits non-zero.
-enum Git {
-  static func run(_ arguments: [String], in directory: String, input: [UInt8] = []) -> Result<[UInt8], CompareError> {
+package enum Git {
+  package static func run(_ arguments: [String], in directory: String, input: [UInt8] = []) -> Result<
+    [UInt8], CompareError
+  > {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["git"] + arguments

@@ -22,7 +22,7 @@ package enum GitHubOutput {
     var md = "## promptcheck\n\n| passed | failed | errored | skipped |\n|---:|---:|---:|---:|\n"
     md += "| \(tally.passed) | \(tally.failed) | \(tally.errored) | \(tally.skipped) |\n"
     let usage = totals.usage
-    if usage.cases > 0 { md += "\n" + escapeMarkdown(usage.line) + "\n" }
+    if usage.cases > 0 { md += "\n" + MarkdownText.escape(usage.line) + "\n" }
     if let b = budget {
       md += "\nbudget: spent $\(NumberText.money(b.spent)) of $\(NumberText.money(b.limit))"
       md += b.notSent > 0 ? ", \(counted(b.notSent, "case")) not sent\n" : "\n"
@@ -32,7 +32,7 @@ package enum GitHubOutput {
       for r in totals.problems {
         let first = r.status == .failed ? r.failedAssertions.first?.message ?? "" : r.error ?? ""
         let line = first.split(separator: "\n").first.map(String.init) ?? ""
-        md += "- **\(r.status.rawValue)** `\(r.id)` (\(r.file):\(r.line)): \(escapeMarkdown(line))\n"
+        md += "- **\(r.status.rawValue)** `\(r.id)` (\(r.file):\(r.line)): \(MarkdownText.escape(line))\n"
       }
     }
     return md + "\n"
@@ -77,5 +77,4 @@ package enum GitHubOutput {
     data(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
   }
 
-  static func escapeMarkdown(_ s: String) -> String { MarkdownText.escape(s) }
 }

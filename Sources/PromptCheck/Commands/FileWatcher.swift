@@ -68,9 +68,40 @@ package final class FileWatcher: Sendable {
     return out
   }
 
+  /// Set once, read by the watcher's thread.
+  final class Flag: Sendable {
+    let raised = Atomic<Bool>(false)
+    func raise() { raised.store(true, ordering: .sequentiallyConsistent) }
+    var isRaised: Bool { raised.load(ordering: .sequentiallyConsistent) }
+  }
+
+  /// The files changed (relative to the root), a set per save: a thread of the watcher's own
+  /// waits for the changes and gathers those that come within `debounce` seconds of each other
+  /// (an editor's save is several events). The thread ends within 200 ms of the stream's
+  /// consumer going (its task cancelled).
+  package func batches(debounce: Double) -> AsyncStream<Set<String>> {
+    let (stream, continuation) = AsyncStream<Set<String>>.makeStream()
+    let stopped = Flag()
+    continuation.onTermination = { _ in stopped.raise() }
+    Thread.detachNewThread { [self] in
+      while !stopped.isRaised {
+        var changed = changes(timeout: 0.2)
+        guard !changed.isEmpty else { continue }
+        while !stopped.isRaised {
+          let more = changes(timeout: debounce)
+          if more.isEmpty { break }
+          changed.formUnion(more)
+        }
+        continuation.yield(changed)
+      }
+      continuation.finish()
+    }
+    return stream
+  }
+
   /// Waits up to `timeout` seconds for changes; the files changed (relative to the root), or
   /// none when nothing changed in that time.
-  package func changes(timeout: Double) -> Set<String> {
+  func changes(timeout: Double) -> Set<String> {
     guard fd >= 0 else {
       Thread.sleep(forTimeInterval: min(timeout, 0.25))
       let now = scan()

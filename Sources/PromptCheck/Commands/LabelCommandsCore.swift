@@ -1,4 +1,5 @@
 import Foundation
+import PromptCheckCompare
 import PromptCheckCore
 import PromptCheckEvaluate
 import PromptCheckLoad
@@ -42,17 +43,9 @@ package enum LabelCommandsCore {
 
   /// Who labels: `git config user.name`, else `$USER`.
   static func person(_ ctx: CommandContext) -> String? {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["git", "-C", ctx.directory, "config", "user.name"]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = FileHandle.nullDevice
-    if (try? p.run()) != nil {
-      let data = pipe.fileHandleForReading.readDataToEndOfFile()
-      p.waitUntilExit()
-      let name = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-      if p.terminationStatus == 0 && !name.isEmpty { return name }
+    if case .success(let out) = Git.run(["config", "user.name"], in: ctx.directory) {
+      let name = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      if !name.isEmpty { return name }
     }
     return ctx.environment["USER"]
   }
@@ -108,9 +101,7 @@ package enum LabelCommandsCore {
   /// The calibration of every judged assertion with labels, from a report's recorded verdicts.
   package static func calibrate(_ o: CalibrateOptions, _ ctx: CommandContext) -> ExitStatus {
     guard let project = ProjectLoader.loadOrReport(configPath: o.configPath, paths: [], ctx) else { return .invalid }
-    guard let data = FileManager.default.contents(atPath: ctx.absolute(o.report)),
-      let report = try? JSON.parse(bytes: Array(data))
-    else {
+    guard let report = ReportFile.json(o.report, ctx) else {
       ctx.report(
         Diagnostic(
           "\(o.report) is missing or not a JSON report: run the suite first (a replay: no model call)", at: nil))
@@ -130,7 +121,7 @@ package enum LabelCommandsCore {
       ctx.report(Diagnostic("\(error)", at: nil))
       return .errored
     }
-    return results.contains { ($0.gateProblem ?? "").isEmpty == false } ? .failed : .ok
+    return results.contains { $0.gateFailure != nil } ? .failed : .ok
   }
 
   /// The declared gates by "file:line": a judged assertion's own `min_kappa`, else the config's.
@@ -163,22 +154,17 @@ package enum LabelCommandsCore {
   /// After a run: the gates the run's recorded verdicts fail, said in the terminal; true when one fails.
   package static func gateFails(project: Project, report path: String, _ ctx: CommandContext) -> Bool {
     let gates = gates(project)
-    guard !gates.isEmpty, let data = FileManager.default.contents(atPath: ctx.absolute(path)),
-      let report = try? JSON.parse(bytes: Array(data))
-    else { return false }
+    guard !gates.isEmpty, let report = ReportFile.json(path, ctx) else { return false }
     let (labels, problems) = store(project.config, ctx).loadAll()
     ctx.report(problems)
     var failed = !problems.isEmpty
     for r in Calibration.measure(report: report, labels: labels, gates: gates) {
-      guard let g = r.gate, let problem = r.gateProblem else { continue }
-      let a = r.agreement
-      let figures =
-        "\(a.count) label\(a.count == 1 ? "" : "s"), agreement \(a.observed.map { "\(Int(($0 * 100).rounded()))%" } ?? "n/a"), κ \(a.kappa.map(Calibration.format) ?? "n/a")"
-      if problem.isEmpty {
-        ctx.out("calibration: \(r.file):\(r.line) \(r.kind) holds min_kappa \(g.minKappa) (\(figures))\n")
-      } else {
-        ctx.out("calibration: \(r.file):\(r.line) \(r.kind) FAILS: \(problem) (\(figures))\n")
+      guard let g = r.gate else { continue }
+      if let problem = r.gateFailure {
+        ctx.out("calibration: \(r.file):\(r.line) \(r.kind) FAILS: \(problem) (\(r.figures))\n")
         failed = true
+      } else {
+        ctx.out("calibration: \(r.file):\(r.line) \(r.kind) holds min_kappa \(g.minKappa) (\(r.figures))\n")
       }
     }
     return failed

@@ -150,7 +150,12 @@ package enum RunCommandCore {
       style: .init(
         isTTY: ctx.isSmartTerminal, color: s.color && ctx.isSmartTerminal, quiet: s.quiet, verbose: s.verbose,
         width: ctx.width), write: ctx.out)
-    if !s.noAdapt { terminal.status = { governor.stats.sent > 0 ? governor.stats.progressText : nil } }
+    if !s.noAdapt {
+      terminal.status = {
+        let stats = governor.stats
+        return stats.sent > 0 ? stats.progressText : nil
+      }
+    }
     // Report: each case goes to the reports as it is settled, in plan order, and is let go.
     let reports = ReportStream(
       ReportWriter(junit: s.junit, json: s.json, html: s.html, junitFileAttributes: s.junitFileAttributes),
@@ -163,7 +168,8 @@ package enum RunCommandCore {
     head.plan = planned.fingerprint
     let tally = summary.tally
     if let line = tally.passRateLine(minPassRate: s.minPassRate) { ctx.out(line + "\n") }
-    if case let stats = governor.stats, stats.sent > 0 {
+    let stats = governor.stats
+    if stats.sent > 0 {
       head.requests = stats
       ctx.out(stats.line + "\n")
     }

@@ -85,7 +85,8 @@ package enum ViewCommandCore {
 
   /// Starts the page; nil after printing why it cannot.
   package static func start(_ o: Options, _ ctx: CommandContext) -> Server? {
-    guard ProjectLoader.loadConfigOrReport(configPath: o.configPath, ctx) != nil else { return nil }
+    guard let config = ProjectLoader.loadConfigOrReport(configPath: o.configPath, ctx) else { return nil }
+    let labels = LabelStore(root: config.expectationsDir + "/labels", project: ctx.project)
     let paths = o.reports.isEmpty ? [".promptcheck/report.json"] : o.reports
     let reports = Reports(paths: paths, ctx: ctx)
     var random = SystemRandomNumberGenerator()
@@ -98,7 +99,9 @@ package enum ViewCommandCore {
       limits.maxConnections = 32
       http = try HTTPServer(host: "127.0.0.1", port: o.port, limits: limits, log: { ctx.err($0) }) { request in
         let server = box.withLock { $0 }
-        return handle(request, reports: reports, token: token, port: server?.port ?? o.port, o, ctx) {
+        return handle(
+          request, reports: reports, labels: labels, token: token, port: server?.port ?? o.port, o, ctx
+        ) {
           server?.stopped.load(ordering: .sequentiallyConsistent) ?? false
         }
       }
@@ -140,7 +143,8 @@ package enum ViewCommandCore {
 
   /// One request. `isStopped` ends a live-update stream when the page stops.
   static func handle(
-    _ r: HTTPServer.Request, reports: Reports, token: String, port: Int, _ o: Options, _ ctx: CommandContext,
+    _ r: HTTPServer.Request, reports: Reports, labels: LabelStore, token: String, port: Int, _ o: Options,
+    _ ctx: CommandContext,
     isStopped: @escaping @Sendable () -> Bool
   ) -> HTTPServer.Response {
     // Only this machine's own names: a page elsewhere that resolves its name here (DNS
@@ -167,7 +171,7 @@ package enum ViewCommandCore {
     case ("GET", "/api/cases"):
       return cases(reports, q)
     case ("GET", "/api/case"):
-      return caseDetail(reports, id: q["id"] ?? "", o, ctx)
+      return caseDetail(reports, id: q["id"] ?? "", labels: labels)
     case ("GET", "/events"):
       return events(reports, isStopped: isStopped)
     case ("POST", "/api/accept"), ("POST", "/api/label"):
@@ -275,9 +279,7 @@ package enum ViewCommandCore {
     return json(.object(o))
   }
 
-  static func caseDetail(_ reports: Reports, id: String, _ o: Options, _ ctx: CommandContext)
-    -> HTTPServer.Response
-  {
+  static func caseDetail(_ reports: Reports, id: String, labels store: LabelStore) -> HTTPServer.Response {
     guard let current = reports.current, let i = current.byID[id] else {
       return problem("no case '\(id)' in the report", status: 404)
     }
@@ -291,21 +293,17 @@ package enum ViewCommandCore {
       out["base_diff"] = .string(
         UnifiedDiff.diff(old: before, new: output, oldName: base.path, newName: current.path))
     }
-    if let config = ProjectLoader.loadConfigOrReport(configPath: o.configPath, ctx.quiet) {
-      let suite = c["suite"]?.stringValue ?? ""
-      let store = LabelStore(root: config.expectationsDir + "/labels", project: ctx.project)
-      if case .success(let labels) = store.load(suite: suite) {
-        out["labels"] = .array(
-          labels.filter { $0.caseID == id }.map { l in
-            var o = JSONObject()
-            o["assert"] = l.assertion.map(JSON.int) ?? .null
-            o["label"] = .string(l.verdict.rawValue)
-            o["note"] = l.note.map(JSON.string) ?? .null
-            o["by"] = l.by.map(JSON.string) ?? .null
-            o["stale"] = .bool(l.answer != Label.answerHash(output))
-            return .object(o)
-          })
-      }
+    if case .success(let labels) = store.load(suite: c["suite"]?.stringValue ?? "") {
+      out["labels"] = .array(
+        labels.filter { $0.caseID == id }.map { l in
+          var o = JSONObject()
+          o["assert"] = l.assertion.map(JSON.int) ?? .null
+          o["label"] = .string(l.verdict.rawValue)
+          o["note"] = l.note.map(JSON.string) ?? .null
+          o["by"] = l.by.map(JSON.string) ?? .null
+          o["stale"] = .bool(l.answer != Label.answerHash(output))
+          return .object(o)
+        })
     }
     return json(.object(out))
   }

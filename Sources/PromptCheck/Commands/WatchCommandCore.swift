@@ -32,26 +32,36 @@ package enum WatchCommandCore {
     package var seconds: Double
   }
 
-  /// What a case depends on, as one digest: its request (URL, headers without secrets, body), its definition (assertions, golden,
-  /// mocks), its cassette's and goldens' sizes and times. A definition box that several cases
-  /// share (the tests that take only the suite's defaults) is described once.
-  static func fingerprints(_ cases: [PlannedCase], cassettes: CassetteStore, goldenRoot: String) -> [String: UInt64] {
-    var out: [String: UInt64] = [:]
-    var described: [ObjectIdentifier: String] = [:]
-    for c in cases {
-      var h = FNV1a()
-      h.add(c.id.utf8)
-      let request = c.request
-      h.add(request.url.utf8)
-      for header in request.publicHeaders { h.add("\n\(header.name): \(header.value)".utf8) }
-      h.add(request.body.serialized().utf8)
-      let box = ObjectIdentifier(c.variant.box)
-      if described[box] == nil { described[box] = definition(c) }
-      h.add(described[box, default: ""].utf8)
-      h.add(files(c, cassettes: cassettes, goldenRoot: goldenRoot).utf8)
-      out[c.id] = h.value
+  /// What a run's cases are and depend on: each case's digest, and its definition as text.
+  struct Planned {
+    var cases: [PlannedCase]
+    var prints: [String: UInt64] = [:]
+    var definitions: [String: String] = [:]
+    var cassettes: CassetteStore
+    var goldenRoot: String
+
+    /// Each case's digest: its request (URL, headers without secrets, body), its definition
+    /// (assertions, golden, mocks), its cassette's and goldens' sizes and times. A definition box
+    /// that several cases share (the tests that take only the suite's defaults) is described once.
+    /// `only`: the cases to digest again (after a run wrote their files); nil: every case.
+    mutating func digest(only: Set<String>? = nil) {
+      var described: [ObjectIdentifier: String] = [:]
+      for c in cases where only?.contains(c.id) ?? true {
+        let box = ObjectIdentifier(c.variant.box)
+        if described[box] == nil { described[box] = WatchCommandCore.definition(c) }
+        let definition = described[box, default: ""]
+        var h = FNV1a()
+        h.add(c.id.utf8)
+        let request = c.request
+        h.add(request.url.utf8)
+        for header in request.publicHeaders { h.add("\n\(header.name): \(header.value)".utf8) }
+        h.add(request.body.serialized().utf8)
+        h.add(definition.utf8)
+        h.add(WatchCommandCore.files(c, cassettes: cassettes, goldenRoot: goldenRoot).utf8)
+        prints[c.id] = h.value
+        definitions[c.id] = definition
+      }
     }
-    return out
   }
 
   /// The sizes and times of a case's cassette and goldens.
@@ -79,17 +89,17 @@ package enum WatchCommandCore {
   }
 
   /// The project's cases and their digests, or nil after printing why it does not load.
-  static func plan(_ o: Options, _ ctx: CommandContext) -> (
-    cases: [PlannedCase], prints: [String: UInt64], cassettes: CassetteStore, goldenRoot: String
-  )? {
+  static func plan(_ o: Options, _ ctx: CommandContext) -> Planned? {
     guard let project = ProjectLoader.loadOrReport(configPath: o.configPath, paths: o.paths, ctx) else { return nil }
-    var plan = PlanOptions()
-    plan.filters = o.filters
-    let cases = Planner.makePlan(project.suites, plan).cases
+    var options = PlanOptions()
+    options.filters = o.filters
     let expectations = project.config.expectationsDir
-    let cassettes = CassetteStore(root: expectations + "/cassettes", project: ctx.project)
-    let goldenRoot = ctx.absolute(expectations + "/golden")
-    return (cases, fingerprints(cases, cassettes: cassettes, goldenRoot: goldenRoot), cassettes, goldenRoot)
+    var planned = Planned(
+      cases: Planner.makePlan(project.suites, options).cases,
+      cassettes: CassetteStore(root: expectations + "/cassettes", project: ctx.project),
+      goldenRoot: ctx.absolute(expectations + "/golden"))
+    planned.digest()
+    return planned
   }
 
   /// Runs `ids` (every case when nil) and merges their results into the report a full run wrote.
@@ -101,45 +111,44 @@ package enum WatchCommandCore {
     i.flags.maxCost = o.maxCost
     i.flags.quiet = true
     i.flags.allowEmpty = true
+    let full = ".promptcheck/report.json"
+    let partial = ".promptcheck/watch.json"
     if let ids {
       i.flags.cases = ids
-      i.flags.json = ".promptcheck/watch.json"
+      i.flags.json = partial
       i.flags.junit = ".promptcheck/watch-junit.xml"
     } else {
       i.flags.filters = o.filters.isEmpty ? nil : o.filters
     }
-    // What the cases were before, to say which changed state.
-    let before = ids == nil ? [:] : statuses(".promptcheck/report.json", ctx)
+    // The full report before the round: what the cases were (to say which changed state), and
+    // what the round's results go into.
+    let previous = ids == nil ? nil : ReportFile.json(full, ctx)
     let captured = ctx.capturing()
     let status = await RunCommandCore.run(i, captured.ctx)
     let said = captured.text()
-    let report = ids == nil ? ".promptcheck/report.json" : ".promptcheck/watch.json"
-    ctx.out(lines(report: report, said: said, status: status, before: before, ctx))
-    if ids != nil { merge(".promptcheck/watch.json", into: ".promptcheck/report.json", ctx) }
+    let result = status == .invalid ? nil : ReportFile.json(ids == nil ? full : partial, ctx)
+    ctx.out(lines(result, said: said, before: previous.map(statuses) ?? [:]))
+    if let previous, let result, let merged = merged(result, into: previous), let target = try? ctx.writable(full) {
+      try? AtomicFile.write(merged.prettyPrinted(keys: .asWritten) + "\n", to: target)
+    }
     return status
   }
 
   /// Each case's status in a report, by id.
-  static func statuses(_ report: String, _ ctx: CommandContext) -> [String: String] {
-    guard let data = FileManager.default.contents(atPath: ctx.absolute(report)),
-      let json = try? JSON.parse(bytes: Array(data))
-    else { return [:] }
+  static func statuses(_ report: JSON) -> [String: String] {
     var out: [String: String] = [:]
-    for c in json["cases"]?.arrayValue ?? [] {
+    for c in report["cases"]?.arrayValue ?? [] {
       if let id = c["id"]?.stringValue, let st = c["status"]?.stringValue { out[id] = st }
     }
     return out
   }
 
-  /// The round's result, compact: each case run (with what it was, when that changed), then the counts.
-  static func lines(
-    report: String, said: String, status: ExitStatus, before: [String: String] = [:], _ ctx: CommandContext
-  ) -> String {
-    guard status != .invalid, let data = FileManager.default.contents(atPath: ctx.absolute(report)),
-      let json = try? JSON.parse(bytes: Array(data))
-    else { return said.isEmpty ? "" : said + "\n" }
+  /// The round's result, compact: each case run (with what it was, when that changed), then the
+  /// counts; what the run said when it wrote no report.
+  static func lines(_ report: JSON?, said: String, before: [String: String]) -> String {
+    guard let report else { return said.isEmpty ? "" : said + "\n" }
     var out = ""
-    for c in json["cases"]?.arrayValue ?? [] {
+    for c in report["cases"]?.arrayValue ?? [] {
       let status = c["status"]?.stringValue ?? ""
       let id = c["id"]?.stringValue ?? ""
       let was = before[id].flatMap { $0 == status ? nil : " (was \($0))" } ?? ""
@@ -156,15 +165,11 @@ package enum WatchCommandCore {
     return out + (summary.isEmpty ? "" : summary + "\n")
   }
 
-  /// Replaces the report's cases by the re-run ones (same id) and recounts its summary.
-  static func merge(_ partial: String, into full: String, _ ctx: CommandContext) {
-    guard let p = FileManager.default.contents(atPath: ctx.absolute(partial)),
-      let f = FileManager.default.contents(atPath: ctx.absolute(full)),
-      let part = try? JSON.parse(bytes: Array(p)), var whole = try? JSON.parse(bytes: Array(f)),
-      case .object(var root) = whole, var cases = root["cases"]?.arrayValue
-    else { return }
+  /// The full report with the re-run cases (same id) in place of their earlier results, its summary recounted.
+  static func merged(_ partial: JSON, into full: JSON) -> JSON? {
+    guard case .object(var root) = full, var cases = root["cases"]?.arrayValue else { return nil }
     var fresh: [String: JSON] = [:]
-    for c in part["cases"]?.arrayValue ?? [] { if let id = c["id"]?.stringValue { fresh[id] = c } }
+    for c in partial["cases"]?.arrayValue ?? [] { if let id = c["id"]?.stringValue { fresh[id] = c } }
     for (n, c) in cases.enumerated() { if let id = c["id"]?.stringValue, let new = fresh[id] { cases[n] = new } }
     root["cases"] = .array(cases)
     if case .object(var summary)? = root["summary"] {
@@ -173,10 +178,7 @@ package enum WatchCommandCore {
       }
       root["summary"] = .object(summary)
     }
-    whole = .object(root)
-    if let target = try? ctx.writable(full) {
-      try? AtomicFile.write(whole.prettyPrinted(keys: .asWritten) + "\n", to: target)
-    }
+    return .object(root)
   }
 
   /// Watches until the task is cancelled (Ctrl-C): then 130. `onCycle` hears each round (tests).
@@ -185,57 +187,39 @@ package enum WatchCommandCore {
   {
     let watcher = FileWatcher(root: ctx.project.path, forcePolling: o.forcePolling)
     let clock = ContinuousClock()
-    var prints: [String: UInt64] = [:]
-    var descriptions: [String: String] = [:]
-    func remember(_ cases: [PlannedCase], _ p: [String: UInt64]) {
-      prints = p
-      var described: [ObjectIdentifier: String] = [:]
-      descriptions = [:]
-      for c in cases {
-        let box = ObjectIdentifier(c.variant.box)
-        if described[box] == nil { described[box] = definition(c) }
-        descriptions[c.id] = described[box]
-      }
-    }
     ctx.out(
       "watching \(ctx.project.path) (\(watcher.usesInotify ? "inotify" : "polling every 250 ms"), mode \(o.mode.rawValue)); Ctrl-C stops\n"
     )
     let start = clock.now
-    var wasInvalid = false
-    if let planned = plan(o, ctx) {
+    // The cases as the last round that loaded left them, and whether the files load now.
+    var last: Planned?
+    var invalid = false
+    if var planned = plan(o, ctx) {
       let status = await run(nil, o, ctx)
-      if let after = plan(o, ctx.quiet) {
-        remember(after.cases, after.prints)
-      } else {
-        remember(planned.cases, planned.prints)
-      }
+      // The run may have written any case's cassette or goldens.
+      planned.digest()
+      last = planned
       onCycle(
         Cycle(
           changedFiles: [], ran: planned.cases.map(\.id), status: status, invalid: false,
           seconds: seconds(clock.now - start)))
     } else {
-      wasInvalid = true
+      invalid = true
       onCycle(Cycle(changedFiles: [], ran: [], status: nil, invalid: true, seconds: 0))
     }
-    while !Task.isCancelled {
-      var changed = watcher.changes(timeout: 0.2)
-      guard !changed.isEmpty else { continue }
-      // Debounce: an editor's save is several events.
-      while true {
-        let more = watcher.changes(timeout: o.debounce)
-        if more.isEmpty { break }
-        changed.formUnion(more)
-      }
+    // Changes come from the watcher's own thread: waiting for them holds no thread of the pool.
+    for await batch in watcher.batches(debounce: o.debounce) {
       // promptcheck's own output, and editors' and atomic writers' hidden temporary files.
-      changed = changed.filter { f in
+      let files = batch.filter { f in
         !f.hasPrefix(".promptcheck/") && !(f as NSString).lastPathComponent.hasPrefix(".")
           && !f.hasSuffix("~") && !f.hasSuffix(".swp")
-      }
-      if changed.isEmpty || Task.isCancelled { continue }
+      }.sorted()
+      if files.isEmpty || Task.isCancelled { continue }
       let round = clock.now
-      let files = changed.sorted()
-      guard let now = plan(o, ctx) else {
-        wasInvalid = true
+      let wasInvalid = invalid
+      invalid = false
+      guard var now = plan(o, ctx) else {
+        invalid = true
         ctx.out("(the files do not load: fix them and save again)\n")
         onCycle(Cycle(changedFiles: files, ran: [], status: nil, invalid: true, seconds: seconds(clock.now - round)))
         continue
@@ -246,23 +230,22 @@ package enum WatchCommandCore {
         ($0 as NSString).lastPathComponent
       }
       let affected = now.cases.filter { c in
-        prints[c.id] != now.prints[c.id]
-          || names.contains { n in (descriptions[c.id] ?? definition(c)).contains(n) }
+        last?.prints[c.id] != now.prints[c.id]
+          || names.contains { n in now.definitions[c.id, default: ""].contains(n) }
       }.map(\.id)
       var status: ExitStatus?
       if affected.isEmpty {
-        remember(now.cases, now.prints)
+        last = now
         // Nothing to run (a file no case reads, or one the last run wrote): no round, unless the
         // files load again after an error.
         guard wasInvalid else { continue }
+        ctx.out("the files load again\n")
       } else {
         ctx.out("\(files.joined(separator: ", ")) changed: \(counted(affected.count, "case")) to run\n")
         status = await run(affected, o, ctx)
         // The run may have written the affected cases' cassettes and goldens: only theirs are read again.
-        var after = now.prints
-        let ran = now.cases.filter { Set(affected).contains($0.id) }
-        for (id, print) in fingerprints(ran, cassettes: now.cassettes, goldenRoot: now.goldenRoot) { after[id] = print }
-        remember(now.cases, after)
+        now.digest(only: Set(affected))
+        last = now
       }
       onCycle(
         Cycle(changedFiles: files, ran: affected, status: status, invalid: false, seconds: seconds(clock.now - round)))

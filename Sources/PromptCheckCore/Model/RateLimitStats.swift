@@ -20,6 +20,7 @@ package struct RateLimitStats: Sendable, Equatable {
   package static func combined(_ lanes: [RateLimitStats]) -> RateLimitStats {
     var total = RateLimitStats()
     for l in lanes {
+      total.sent += l.sent
       total.limited += l.limited
       total.waits += l.waits
       total.waitSeconds += l.waitSeconds
@@ -29,7 +30,6 @@ package struct RateLimitStats: Sendable, Equatable {
       total.ceiling = busiest.ceiling
       total.ratePerSecond = busiest.ratePerSecond
     }
-    total.sent = lanes.reduce(0) { $0 + $1.sent }
     return total
   }
 

@@ -16,7 +16,8 @@ package struct SettingsTable: Sendable {
     help: "Run only the case with exactly this id (repeatable; a repeated test's id runs every repetition)",
     valueName: "ID")
   package let tags = Setting<[String]>("tag", .patterns, [], help: "Run only tests with this tag (repeatable)")
-  package let jobs = Setting<Int>("jobs", .integer(1...1024), 8, help: "Requests in flight at once")
+  package let jobs = Setting<Int>(
+    "jobs", .integer(1...1024), 8, help: "Requests in flight at once, at most (each provider's window adapts below it)")
   package let timeout = Setting<Double>(
     "timeout", .seconds(0.001...86400.0), 120, help: "Per-request timeout in seconds")
   package let retries = Setting<Int>("retries", .integer(0...100), 3, help: "Retries of a retryable failure")

@@ -82,12 +82,4 @@ extension CommandContext {
     c.stdoutIsTTY = false
     return (c, { captured.value.trimmingCharacters(in: .whitespacesAndNewlines) })
   }
-
-  /// This context saying nothing.
-  package var quiet: CommandContext {
-    var c = self
-    c.out = { _ in }
-    c.err = { _ in }
-    return c
-  }
 }

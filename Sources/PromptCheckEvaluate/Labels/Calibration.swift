@@ -64,8 +64,8 @@ package struct AssertionCalibration: Sendable {
   package var disagreements: [String] = []
   package var gate: CalibrationGate?
 
-  /// The gate's verdict: nil when there is no gate, else the problem when it fails ("" when it holds).
-  package var gateProblem: String? {
+  /// Why the gate fails; nil when it holds or there is none.
+  package var gateFailure: String? {
     guard let gate else { return nil }
     let n = agreement.count
     if n < gate.minLabels {
@@ -73,9 +73,16 @@ package struct AssertionCalibration: Sendable {
     }
     guard let k = agreement.kappa else {
       // Both raters gave one verdict only: it holds only if they gave the same one.
-      return agreement.observed == 1 ? "" : "κ is undefined (one verdict only) and they disagree"
+      return agreement.observed == 1 ? nil : "κ is undefined (one verdict only) and they disagree"
     }
-    return k + 1e-12 >= gate.minKappa ? "" : "κ \(Calibration.format(k)) is below min_kappa \(gate.minKappa)"
+    return k + 1e-12 >= gate.minKappa ? nil : "κ \(Calibration.format(k)) is below min_kappa \(gate.minKappa)"
+  }
+
+  /// The figures a gate's line gives: "5 labels, agreement 80%, κ 0.62".
+  package var figures: String {
+    let a = agreement
+    return "\(a.count) label\(a.count == 1 ? "" : "s"), agreement \(a.observed.map(Calibration.percent) ?? "n/a"), "
+      + "κ \(a.kappa.map(Calibration.format) ?? "n/a")"
   }
 }
 
@@ -148,6 +155,9 @@ package enum Calibration {
 
   package static func format(_ d: Double) -> String { String(format: "%.2f", d) }
 
+  /// A share as a whole percentage: "80%".
+  static func percent(_ share: Double) -> String { "\(Int((share * 100).rounded()))%" }
+
   /// The terminal's table.
   package static func table(_ results: [AssertionCalibration]) -> String {
     guard !results.isEmpty else {
@@ -158,9 +168,9 @@ package enum Calibration {
       let a = r.agreement
       out += "\(r.file):\(r.line) \(r.kind)" + (r.what.isEmpty ? "" : " " + r.what) + "\n"
       out += "  labels \(a.count)"
-      if let o = a.observed { out += ", agreement \(Int((o * 100).rounded()))%" }
+      if let o = a.observed { out += ", agreement \(percent(o))" }
       out += ", κ " + (a.kappa.map(format) ?? "n/a")
-      if let s = r.selfConsistency { out += ", self-consistency \(Int((s * 100).rounded()))%" }
+      if let s = r.selfConsistency { out += ", self-consistency \(percent(s))" }
       if r.stale > 0 { out += ", \(r.stale) stale (the answer changed since)" }
       out += "\n"
       out += "               person pass  person fail\n"
@@ -168,10 +178,8 @@ package enum Calibration {
       out += "  judge fail   \(pad(a.judgeFailPersonPass))  \(pad(a.bothFail))\n"
       for d in r.disagreements.prefix(5) { out += "  disagrees: \(d)\n" }
       if r.disagreements.count > 5 { out += "  … and \(r.disagreements.count - 5) more\n" }
-      if let g = r.gate, let problem = r.gateProblem {
-        out +=
-          problem.isEmpty
-          ? "  gate: min_kappa \(g.minKappa) holds\n" : "  gate: FAILS: \(problem)\n"
+      if let g = r.gate {
+        out += r.gateFailure.map { "  gate: FAILS: \($0)\n" } ?? "  gate: min_kappa \(g.minKappa) holds\n"
       }
     }
     return out
@@ -202,7 +210,7 @@ package enum Calibration {
         if let g = r.gate {
           o["min_kappa"] = .double(g.minKappa)
           o["min_labels"] = .int(g.minLabels)
-          o["gate"] = .string(r.gateProblem == "" ? "holds" : "fails")
+          o["gate"] = .string(r.gateFailure == nil ? "holds" : "fails")
         }
         return .object(o)
       })
@@ -212,10 +220,10 @@ package enum Calibration {
     var md = "| assertion | labels | agreement | κ | self-consistency | gate |\n|---|---:|---:|---:|---:|---|\n"
     for r in results {
       let a = r.agreement
-      let gate = r.gate.map { g in r.gateProblem == "" ? "≥ \(g.minKappa) ✓" : "✗ \(r.gateProblem ?? "")" } ?? ""
+      let gate = r.gate.map { g in r.gateFailure.map { "✗ \($0)" } ?? "≥ \(g.minKappa) ✓" } ?? ""
       md +=
-        "| `\(r.file):\(r.line)` \(r.kind) | \(a.count) | \(a.observed.map { "\(Int(($0 * 100).rounded()))%" } ?? "–") | "
-        + "\(a.kappa.map(format) ?? "n/a") | \(r.selfConsistency.map { "\(Int(($0 * 100).rounded()))%" } ?? "–") | "
+        "| `\(r.file):\(r.line)` \(r.kind) | \(a.count) | \(a.observed.map(percent) ?? "–") | "
+        + "\(a.kappa.map(format) ?? "n/a") | \(r.selfConsistency.map(percent) ?? "–") | "
         + "\(MarkdownText.escape(gate)) |\n"
     }
     return md

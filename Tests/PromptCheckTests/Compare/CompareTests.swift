@@ -14,6 +14,14 @@ import Testing
 @testable import PromptCheckServe
 
 @Suite struct CompareTests {
+  /// Runs git in `dir` as a test committer; the test fails when it does not exit 0.
+  static func git(
+    _ dir: String, _ args: String..., sourceLocation: Testing.SourceLocation = #_sourceLocation
+  ) async throws {
+    let r = try await Shell.run("git", ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"] + args)
+    #expect(r.status == 0, "\(r.output)", sourceLocation: sourceLocation)
+  }
+
   static let suite = """
     tests:
       - {name: steady, prompt: a, assert: [{contains: "A"}]}
@@ -84,13 +92,9 @@ import Testing
       handler: Self.server(["a": "first answer", "b": "same"]))
     _ = await p.run(["--mode", "record", "--update-goldens"])
     let dir = p.dir.url.path
-    func git(_ args: String...) throws {
-      let r = try Shell.run("git", ["-C", dir] + args)
-      #expect(r.status == 0, "\(r.output)")
-    }
-    try git("init", "-q")
-    try git("-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
-    try git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "one")
+    try await Self.git(dir, "init", "-q")
+    try await Self.git(dir, "add", "-A")
+    try await Self.git(dir, "commit", "-qm", "one")
     // The prompt's answer changes; it has a golden, so the gate fails.
     try p.dir.write(
       "prompts/s.yaml", "tests:\n  - {name: kept, prompt: a2, golden: true}\n  - {name: other, prompt: b}\n")
@@ -100,7 +104,7 @@ import Testing
       "providers:\n  local:\n    base_url: \(p2.server.baseURL)\n    api_key_env: LOCAL_TEST_KEY\n    model: test-model\n"
     )
     _ = await p.run(["--mode", "record"])
-    try git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qam", "two")
+    try await Self.git(dir, "commit", "-qam", "two")
     let r = await CLI.run(["compare", "HEAD~1", "HEAD", "--fail-on-regression"], in: p.dir.url)
     #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
     #expect(r.stdout.hasPrefix("compare HEAD~1 → HEAD: 2 cases: 1 answer changed, 0 added, 0 removed, 1 unchanged\n"))
@@ -133,13 +137,9 @@ import Testing
     let p = try Project(suites: ["s": suite], handler: Self.agent(v2: false))
     #expect(await p.run(["--mode", "record", "--json", "old.json"]).status == 0)
     let dir = p.dir.url.path
-    func git(_ args: String...) throws {
-      let r = try Shell.run("git", ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"] + args)
-      #expect(r.status == 0, "\(r.output)")
-    }
-    try git("init", "-q")
-    try git("add", "-A")
-    try git("commit", "-qm", "one")
+    try await Self.git(dir, "init", "-q")
+    try await Self.git(dir, "add", "-A")
+    try await Self.git(dir, "commit", "-qm", "one")
     let p2 = try Project(suites: [:], handler: Self.agent(v2: true))
     try p.dir.write(
       "promptcheck.yaml",
@@ -182,13 +182,9 @@ import Testing
       suites: ["chat": ConversationTests.scripted(onFailure: "continue")], handler: ConversationTests.bot)
     #expect(await p.run(["--mode", "record", "--json", "old.json"]).status == 1)
     let dir = p.dir.url.path
-    func git(_ args: String...) throws {
-      let r = try Shell.run("git", ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"] + args)
-      #expect(r.status == 0, "\(r.output)")
-    }
-    try git("init", "-q")
-    try git("add", "-A")
-    try git("commit", "-qm", "one")
+    try await Self.git(dir, "init", "-q")
+    try await Self.git(dir, "add", "-A")
+    try await Self.git(dir, "commit", "-qm", "one")
     // Turn 3 asks something else; auto keeps turns 1 and 2 and records from turn 3.
     try p.dir.write("prompts/chat.yaml", ConversationTests.scripted(onFailure: "continue", third: "hello again"))
     #expect(await p.run(["--mode", "auto", "--json", "new.json"]).status == 1)
