@@ -128,7 +128,17 @@ struct AppTargetTests {
     #expect(!p.dir.exists("expectations/cassettes/app/order-status.yaml"))
   }
 
+  /// A free port for an app the run starts, below the kernel's ephemeral range (32768 and up on
+  /// Linux): a port the kernel gave out for port 0 could be given again, to another test's server,
+  /// between this check and the app's start (seen once under load).
   static func freePort() throws -> Int {
+    for _ in 0..<100 {
+      let port = Int.random(in: 20_000..<30_000)
+      if let listener = try? TCPListener(host: "127.0.0.1", port: port) {
+        listener.stop()
+        return port
+      }
+    }
     let listener = try TCPListener(host: "127.0.0.1", port: 0)
     defer { listener.stop() }
     return listener.port
