@@ -18,6 +18,9 @@ let package = Package(
     ),
     // inotify for `watch` (in the C library: no package to install).
     .systemLibrary(name: "CInotify"),
+    // What the C library module leaves out: openat2 (RESOLVE_BENEATH: a cassette or golden opened
+    // inside the project in one call) and mallopt.
+    .systemLibrary(name: "CLinux"),
     .systemLibrary(
       name: "CLibCurl",
       pkgConfig: "libcurl",
@@ -33,7 +36,7 @@ let package = Package(
     //   PromptCheckCore (Support, YAML, JSONPath, Model)
     .target(
       name: "PromptCheckCore",
-      dependencies: ["CLibYAML"]
+      dependencies: ["CLibYAML", "CLinux"]
     ),
     .target(name: "PromptCheckLoad", dependencies: ["PromptCheckCore"]),
     .target(name: "PromptCheckPlan", dependencies: ["PromptCheckCore"]),
@@ -59,7 +62,7 @@ let package = Package(
       name: "promptcheck",
       dependencies: [
         "PromptCheck", "PromptCheckCore", "PromptCheckLoad", "PromptCheckExecute", "PromptCheckReport",
-        "PromptCheckRun", "PromptCheckServe", "PromptCheckImport",
+        "PromptCheckRun", "PromptCheckServe", "PromptCheckImport", "CLinux",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

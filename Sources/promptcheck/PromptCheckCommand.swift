@@ -58,6 +58,7 @@ struct PromptCheckCommand: AsyncParsableCommand {
   }
 
   static func main() async {
+    ProcessMemory.tune()
     if let message = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
       printError(message)
       Foundation.exit(2)

@@ -28,7 +28,8 @@ package final class FieldBox<Value: Sendable>: Sendable {
   package init(_ value: Value) { self.value = value }
 }
 
-/// A value whose fields live in a `FieldBox`: read through dynamic member lookup; a change
+/// A value whose fields live in a `FieldBox`: read through dynamic member lookup (inlinable, so a
+/// field read in another module is a load, not a key path looked up at run time); a change
 /// makes a new box, so the values that share the old one keep it as it was.
 package protocol BoxedFields {
   associatedtype Fields: Sendable
@@ -36,7 +37,7 @@ package protocol BoxedFields {
 }
 
 extension BoxedFields {
-  package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
+  @inlinable package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
     get { box.value[keyPath: field] }
     set {
       var fields = box.value
@@ -56,7 +57,7 @@ package struct TestDefinition: Sendable, BoxedFields {
   package init(_ fields: Fields) { box = FieldBox(fields) }
 
   /// The fields most tests leave out (`Fields.Rare`), read and set like the others.
-  package subscript<T>(dynamicMember field: WritableKeyPath<Fields.Rare, T?>) -> T? {
+  @inlinable package subscript<T>(dynamicMember field: WritableKeyPath<Fields.Rare, T?>) -> T? {
     get { box.value.rare?.value[keyPath: field] }
     set {
       var fields = box.value

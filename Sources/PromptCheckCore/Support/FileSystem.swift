@@ -1,3 +1,5 @@
+import CLinux
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -7,7 +9,7 @@
 package enum FileSystem {
   /// The file's bytes, or nil when it cannot be opened or read (missing, a folder, no permission).
   package static func read(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var info = stat()
@@ -29,7 +31,7 @@ package enum FileSystem {
   package static func readRegular(_ path: String, limit: Int, within project: ProjectRoot?) -> Result<
     [UInt8], FileReadError
   > {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    let (fd, beneath) = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, inside: project)
     guard fd >= 0 else { return .failure(.absent) }
     defer { close(fd) }
     var info = stat()
@@ -42,14 +44,13 @@ package enum FileSystem {
     case S_IFSOCK: return .failure(.refused("it is a socket, not a regular file"))
     default: return .failure(.refused("it is not a regular file"))
     }
-    if let project, !project.contains(openFile: fd) {
+    if let project, !beneath, !project.contains(openFile: fd) {
       return .failure(.refused("it is a link to a file outside the project"))
     }
     guard Int(info.st_size) <= limit else {
       return .failure(.refused("it is \(info.st_size) bytes, over the limit of \(limit) bytes"))
     }
-    // Blocking reads from here (O_NONBLOCK only kept a FIFO from stalling the open).
-    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    // (O_NONBLOCK only kept a FIFO from stalling the open: a regular file's reads ignore it.)
     guard let bytes = read(fd, info) else { return .failure(.refused(String(cString: strerror(errno)))) }
     return .success(bytes)
   }
@@ -58,19 +59,33 @@ package enum FileSystem {
   /// larger file gives nil, as does one that cannot be read.
   /// A file that `readRegular` would refuse is not read ahead (its case reads it and says why).
   package static func readAhead(_ path: String, upTo limit: Int, within project: ProjectRoot?) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    let (fd, beneath) = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, inside: project)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-    guard info.st_size <= limit, project?.contains(openFile: fd) ?? true else { return nil }
-    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    guard info.st_size <= limit, beneath || (project?.contains(openFile: fd) ?? true) else { return nil }
     return read(fd, info)
+  }
+
+  /// Opens `path`; with a project, beneath its folder in one call where the kernel can
+  /// (`openat2`, RESOLVE_BENEATH: `beneath` is true and no further check is needed). Otherwise (no
+  /// openat2, a path spelt outside `project.path`, an absolute link, any failure) the usual
+  /// `open`, whose file the caller checks with `ProjectRoot.contains(openFile:)`.
+  package static func open(_ path: String, _ flags: Int32, inside project: ProjectRoot?) -> (fd: Int32, beneath: Bool) {
+    if let project, let directory = project.directory, project.path != "/",
+      path.utf8.count > project.path.utf8.count + 1, path.hasPrefix(project.path + "/")
+    {
+      let relative = path.utf8.dropFirst(project.path.utf8.count + 1)
+      let fd = String(Substring(relative)).withCString { promptcheck_open_beneath(directory.fd, $0, flags) }
+      if fd >= 0 { return (fd, true) }
+    }
+    return (Glibc.open(path, flags), false)
   }
 
   /// Asks the kernel to read the file into its page cache (`POSIX_FADV_WILLNEED`), without waiting.
   package static func hint(_ path: String) {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     guard fd >= 0 else { return }
     _ = posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
     close(fd)

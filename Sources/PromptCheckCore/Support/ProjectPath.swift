@@ -13,12 +13,19 @@ package struct ProjectRoot: Sendable, Equatable {
   package let path: String
   /// The same folder with every link resolved (what a resolved path must stay under).
   package let realPath: String
+  /// The folder held open, to open files beneath it (`FileSystem.open(_:_:inside:)`); nil when
+  /// it cannot be opened.
+  package let directory: ProjectDirectory?
 
   package init(_ directory: String) {
     let absolute = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
     path = ProjectRoot.normalized(absolute) ?? "/"
     realPath = ProjectRoot.resolvedLinks(path) ?? path
+    self.directory = ProjectDirectory(path)
   }
+
+  /// The same folder (whether each holds it open does not matter).
+  package static func == (a: ProjectRoot, b: ProjectRoot) -> Bool { a.path == b.path && a.realPath == b.realPath }
 
   /// `path` (absolute, or relative to the root) as a path inside the project, or why not:
   /// it names a place outside (`..`, an absolute path elsewhere), or a folder on the way is a
@@ -73,6 +80,20 @@ package struct ProjectRoot: Sendable, Equatable {
     defer { free(r) }
     return String(cString: r)
   }
+}
+
+/// The project's folder opened for reading (`O_DIRECTORY`): what `openat2` opens files beneath.
+/// Its one owner closes it when the last `ProjectRoot` holding it goes.
+package final class ProjectDirectory: Sendable {
+  package let fd: Int32
+
+  init?(_ path: String) {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    self.fd = fd
+  }
+
+  deinit { close(fd) }
 }
 
 /// A path that `ProjectRoot.path(_:)` checked: inside the project.

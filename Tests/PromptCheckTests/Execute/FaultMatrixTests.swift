@@ -92,6 +92,41 @@ func allFiles(under dir: URL) -> [(String, String)] {
     #expect(try root.path(dir.url.path + "/inside.txt").absolute == root.path + "/inside.txt")
   }
 
+  /// Reading a file inside the project: beneath its folder in one call where a link stays inside
+  /// (relative), the usual open and check where it does not (an absolute link inside is read all
+  /// the same; a link out, through a file or a folder, is refused; so is a path climbing out).
+  @Test func readingAFileStaysInsideTheProject() throws {
+    let dir = try TemporaryDirectory()
+    let outside = try TemporaryDirectory()
+    let root = ProjectRoot(dir.url.path)
+    try Data("in".utf8).write(to: dir.url.appendingPathComponent("a.yaml"))
+    try Data("out".utf8).write(to: outside.url.appendingPathComponent("b.yaml"))
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: root.path + "/sub", withIntermediateDirectories: true)
+    try fm.createSymbolicLink(atPath: root.path + "/sub/relative.yaml", withDestinationPath: "../a.yaml")
+    try fm.createSymbolicLink(atPath: root.path + "/absolute.yaml", withDestinationPath: root.path + "/a.yaml")
+    try fm.createSymbolicLink(atPath: root.path + "/out.yaml", withDestinationPath: outside.url.path + "/b.yaml")
+    try fm.createSymbolicLink(atPath: root.path + "/outdir", withDestinationPath: outside.url.path)
+    for name in ["a.yaml", "sub/relative.yaml", "absolute.yaml", "sub/../a.yaml"] {
+      #expect(
+        FileSystem.readRegular(root.path + "/" + name, limit: 100, within: root) == .success(Array("in".utf8)),
+        "\(name)")
+      #expect(FileSystem.readAhead(root.path + "/" + name, upTo: 100, within: root) == Array("in".utf8), "\(name)")
+    }
+    let (fd, beneath) = FileSystem.open(root.path + "/sub/relative.yaml", O_RDONLY | O_CLOEXEC, inside: root)
+    #expect(fd >= 0)
+    close(fd)
+    #expect(beneath, "openat2 with RESOLVE_BENEATH is in the kernels promptcheck runs on")
+    for name in ["out.yaml", "outdir/b.yaml", "sub/../../\(outside.url.lastPathComponent)/b.yaml"] {
+      #expect(FileSystem.readAhead(root.path + "/" + name, upTo: 100, within: root) == nil, "\(name)")
+      if name != "sub/../../\(outside.url.lastPathComponent)/b.yaml" {
+        #expect(
+          FileSystem.readRegular(root.path + "/" + name, limit: 100, within: root)
+            == .failure(.refused("it is a link to a file outside the project")), "\(name)")
+      }
+    }
+  }
+
   @Test func recordingRefusesASymlinkedCassetteFolder() async throws {
     let p = try Project(suites: ["s": oneTest], handler: echo)
     let outside = try TemporaryDirectory()
