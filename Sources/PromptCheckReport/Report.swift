@@ -20,7 +20,7 @@ package struct Report: Sendable {
     self.cases = cases
   }
 
-  @inlinable package subscript<T>(dynamicMember field: WritableKeyPath<ReportHead, T>) -> T {
+  package subscript<T>(dynamicMember field: WritableKeyPath<ReportHead, T>) -> T {
     get { head[keyPath: field] }
     set { head[keyPath: field] = newValue }
   }

@@ -26,10 +26,12 @@ package struct Suite: Sendable {
 package final class FieldBox<Value: Sendable>: Sendable {
   package let value: Value
   package init(_ value: Value) { self.value = value }
+
+  /// One field, read where it is kept (`value[keyPath:]` on a copy of `value` copied every field).
+  package func read<T>(_ field: KeyPath<Value, T>) -> T { value[keyPath: field] }
 }
 
-/// A value whose fields live in a `FieldBox`: read through dynamic member lookup (inlinable, so a
-/// field read in another module is a load, not a key path looked up at run time); a change
+/// A value whose fields live in a `FieldBox`: read through dynamic member lookup; a change
 /// makes a new box, so the values that share the old one keep it as it was.
 package protocol BoxedFields {
   associatedtype Fields: Sendable
@@ -37,8 +39,8 @@ package protocol BoxedFields {
 }
 
 extension BoxedFields {
-  @inlinable package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
-    get { box.value[keyPath: field] }
+  package subscript<T>(dynamicMember field: WritableKeyPath<Fields, T>) -> T {
+    get { box.read(field) }
     set {
       var fields = box.value
       fields[keyPath: field] = newValue
@@ -57,7 +59,7 @@ package struct TestDefinition: Sendable, BoxedFields {
   package init(_ fields: Fields) { box = FieldBox(fields) }
 
   /// The fields most tests leave out (`Fields.Rare`), read and set like the others.
-  @inlinable package subscript<T>(dynamicMember field: WritableKeyPath<Fields.Rare, T?>) -> T? {
+  package subscript<T>(dynamicMember field: WritableKeyPath<Fields.Rare, T?>) -> T? {
     get { box.value.rare?.value[keyPath: field] }
     set {
       var fields = box.value
