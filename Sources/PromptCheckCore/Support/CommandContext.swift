@@ -46,7 +46,8 @@ package struct CommandContext: Sendable {
   /// A terminal that takes cursor movement and colour: a TTY whose `TERM` is not `dumb`.
   package var isSmartTerminal: Bool { stdoutIsTTY && environment["TERM"] != "dumb" }
 
-  /// The project folder: every file a command writes or deletes is inside it.
+  /// The project folder: every file a command writes or deletes is inside it. Resolved (and
+  /// opened) again at each use: a loop keeps one.
   package var project: ProjectRoot { ProjectRoot(directory) }
 
   /// `path` (relative to the working folder) as a path to write, or why it may not be written.
