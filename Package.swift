@@ -62,7 +62,7 @@ let package = Package(
       name: "promptcheck",
       dependencies: [
         "PromptCheck", "PromptCheckCore", "PromptCheckLoad", "PromptCheckExecute", "PromptCheckReport",
-        "PromptCheckRun", "PromptCheckServe", "PromptCheckImport", "CLinux",
+        "PromptCheckRun", "PromptCheckServe", "PromptCheckImport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

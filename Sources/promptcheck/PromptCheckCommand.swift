@@ -58,7 +58,6 @@ struct PromptCheckCommand: AsyncParsableCommand {
   }
 
   static func main() async {
-    ProcessMemory.tune()
     if let message = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
       printError(message)
       Foundation.exit(2)

@@ -25,7 +25,7 @@ package struct RunInvocation: Sendable {
 /// The run pipeline: load → plan → execute → evaluate → report. Only wires the stages.
 package enum RunCommandCore {
   package static func run(_ invocation: RunInvocation, _ ctx: CommandContext) async -> ExitStatus {
-    MemoryTuning.keepLargeBlocksMapped()
+    MemoryTuning.tuneForARun(environment: ctx.environment)
     guard
       let project = ProjectLoader.loadOrReport(
         configPath: invocation.configPath, paths: invocation.paths, ctx,
