@@ -1,11 +1,11 @@
 #ifndef PROMPTCHECK_CLINUX_SHIM_H
 #define PROMPTCHECK_CLINUX_SHIM_H
-// What the Swift C library module does not export: the allocator's settings (malloc.h, for
-// `mallopt`), and opening a file beneath the project's folder in one call: Linux's openat2 with
-// RESOLVE_BENEATH (5.6 and later) refuses a path that leaves the folder, through `..` or a link,
-// in the kernel.
-// The C library has no wrapper for it; where the call is missing (an older kernel, a seccomp
-// filter) it fails and the caller opens the file the usual way and checks where it leads.
+// What the Swift C library module does not export:
+// - the allocator's settings (malloc.h, for `mallopt`);
+// - opening a file beneath the project's folder in one call: Linux's openat2 with RESOLVE_BENEATH
+//   (5.6 and later) refuses, in the kernel, a path that leaves the folder through `..` or a link.
+//   The C library has no wrapper for the call; where it is missing (an older kernel, a seccomp
+//   filter) it fails, and the caller opens the file the usual way and checks where it leads.
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>

@@ -44,11 +44,10 @@ package enum GoldenCommandsCore {
       return .ok
     }
     var status = ExitStatus.ok
-    let project = ctx.project
     for p in pending {
       do {
-        let from = try project.path(root.absolute + "/" + p)
-        let to = try project.path(String(from.absolute.dropLast(4)))
+        let from = try ctx.project.path(root.absolute + "/" + p)
+        let to = try ctx.project.path(String(from.absolute.dropLast(4)))
         if let why = from.rename(to: to) {
           ctx.report(Diagnostic("cannot rename \(root.display)/\(p): \(why)", at: nil))
           status = .errored

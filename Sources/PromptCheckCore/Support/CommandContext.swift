@@ -4,7 +4,10 @@ import Synchronization
 /// What the process gives a command: environment, working folder, terminal and output.
 package struct CommandContext: Sendable {
   package var environment: [String: String]
-  package var directory: String
+  package let directory: String
+  /// The project folder (`directory`): every file a command writes or deletes is inside it.
+  /// Resolved and opened once, when the context is made.
+  package let project: ProjectRoot
   package var stdoutIsTTY: Bool
   package var out: @Sendable (String) -> Void
   package var err: @Sendable (String) -> Void
@@ -20,6 +23,7 @@ package struct CommandContext: Sendable {
   ) {
     self.environment = environment
     self.directory = directory
+    project = ProjectRoot(directory)
     self.stdoutIsTTY = stdoutIsTTY
     self.out = out
     self.err = err
@@ -45,10 +49,6 @@ package struct CommandContext: Sendable {
 
   /// A terminal that takes cursor movement and colour: a TTY whose `TERM` is not `dumb`.
   package var isSmartTerminal: Bool { stdoutIsTTY && environment["TERM"] != "dumb" }
-
-  /// The project folder: every file a command writes or deletes is inside it. Resolved (and
-  /// opened) again at each use: a loop keeps one.
-  package var project: ProjectRoot { ProjectRoot(directory) }
 
   /// `path` (relative to the working folder) as a path to write, or why it may not be written.
   package func writable(_ path: String) throws(PathError) -> ProjectPath {
