@@ -233,34 +233,28 @@ package enum AnswerSource {
   }
 }
 
-/// Runs `git`; its standard output, or a failure when it exits non-zero.
+/// Runs `git`; its standard output, or a failure when it exits non-zero. Bounded: 1 GiB of
+/// output (all of a revision's cassettes and goldens) and ten minutes.
 package enum Git {
+  static let maxOutput = 1 << 30
+
   package static func run(_ arguments: [String], in directory: String, input: [UInt8] = []) -> Result<
     [UInt8], CompareError
   > {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["git"] + arguments
-    p.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let out = Pipe()
-    let inPipe = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    p.standardInput = inPipe
-    do {
-      try p.run()
-    } catch {
-      return .failure(CompareError("git could not be started: \(error)"))
+    let what = "git \(arguments.first ?? "")"
+    switch Subprocess.capture(
+      ["git"] + arguments, input: input, timeoutMS: 600_000, maxOutput: maxOutput, cwd: directory)
+    {
+    case .failure(let e):
+      return .failure(CompareError("git could not be started: \(e.message)"))
+    case .success(let r) where r.truncated:
+      return .failure(CompareError("\(what) wrote more than \(maxOutput >> 20) MiB"))
+    case .success(let r) where r.timedOut:
+      return .failure(CompareError("\(what) did not finish in 10 minutes"))
+    case .success(let r) where r.status != 0:
+      return .failure(CompareError("\(what) failed"))
+    case .success(let r):
+      return .success(r.stdout)
     }
-    // Feed the input from another thread so a large output cannot block on a full pipe.
-    let writer = Thread {
-      inPipe.fileHandleForWriting.write(Data(input))
-      try? inPipe.fileHandleForWriting.close()
-    }
-    writer.start()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { return .failure(CompareError("git \(arguments.first ?? "") failed")) }
-    return .success(Array(data))
   }
 }

@@ -58,6 +58,43 @@ package enum Subprocess {
     }
   }
 
+  /// What `capture` hands back: the bytes as read, each output up to its bound.
+  package struct Captured: Sendable {
+    /// The exit status, or nil when a signal ended it.
+    package var status: Int32?
+    package var stdout: [UInt8]
+    package var stderr: [UInt8]
+    package var timedOut: Bool
+    /// True when the standard output reached `maxOutput` and the rest was not read.
+    package var truncated: Bool
+  }
+
+  /// Runs a tool on the calling thread (found on PATH) and hands back its outputs as bytes: for
+  /// git under `compare`, and for tools the tests run. Foundation's `Process.run()` is not used
+  /// for this: in the toolchain here it can over-read a directory entry of `/proc/self/fd` and
+  /// crash the process now and then (swift-corelibs-foundation pull request 5472).
+  package static func capture(
+    _ argv: [String], input: [UInt8] = [], timeoutMS: Int, maxOutput: Int = maxOutput, cwd: String? = nil
+  ) -> Result<Captured, LaunchError> {
+    signal(SIGPIPE, SIG_IGN)
+    let child: Child
+    switch spawn(argv, cwd: cwd) {
+    case .success(let c): child = c
+    case .failure(let e): return .failure(e)
+    }
+    let deadline = ContinuousClock().now.advanced(by: .milliseconds(timeoutMS))
+    var (out, err, timedOut) = pump(
+      child, input: input, until: deadline, maxOutput: maxOutput, stopAtBound: true)
+    let truncated = out.count >= maxOutput
+    if timedOut || truncated { kill(-child.pid, SIGKILL) }
+    let status = reap(child.pid, until: deadline, running: Running(), timedOut: &timedOut)
+    let exited = (status & 0x7f) == 0
+    return .success(
+      Captured(
+        status: exited ? (status >> 8) & 0xff : nil, stdout: out, stderr: err, timedOut: timedOut,
+        truncated: truncated))
+  }
+
   /// A spawned child: its pid and the parent's ends of its three pipes.
   struct Child {
     var pid: pid_t
@@ -166,9 +203,10 @@ package enum Subprocess {
 
   /// Writes the input and reads both outputs (each up to `maxOutput` bytes) until they close or
   /// the deadline passes; every pipe end is closed on return.
-  static func pump(_ child: Child, input: [UInt8], until deadline: ContinuousClock.Instant) -> (
-    out: [UInt8], err: [UInt8], timedOut: Bool
-  ) {
+  static func pump(
+    _ child: Child, input: [UInt8], until deadline: ContinuousClock.Instant, maxOutput: Int = maxOutput,
+    stopAtBound: Bool = false
+  ) -> (out: [UInt8], err: [UInt8], timedOut: Bool) {
     for fd in [child.stdin, child.stdout, child.stderr] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     var stdinFD = child.stdin
     var written = 0
@@ -182,6 +220,8 @@ package enum Subprocess {
     var timedOut = false
     var buffer = [UInt8](repeating: 0, count: 65536)
     while !openReaders.isEmpty || stdinFD >= 0 {
+      // `capture` stops at its bound (the child is killed); an exec command's excess is drained.
+      if stopAtBound && out.count >= maxOutput { break }
       let left = ContinuousClock().now.duration(to: deadline)
       if left <= .zero {
         timedOut = true

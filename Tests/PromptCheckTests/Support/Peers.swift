@@ -15,17 +15,13 @@ import Testing
 
 /// Runs a tool from PATH.
 enum Shell {
+  /// Through the project's own spawn (Foundation's `Process.run()` can crash; see `Subprocess.capture`):
+  /// standard error after standard output, as one text.
   static func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [tool] + args
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    switch Subprocess.capture([tool] + args, timeoutMS: 600_000) {
+    case .failure(let e): throw e
+    case .success(let r): return (r.status ?? -1, String(decoding: r.stdout + r.stderr, as: UTF8.self))
+    }
   }
 
   /// The same from an async test, on a thread of its own: a test waiting for a child must not hold
