@@ -74,11 +74,12 @@ package enum Subprocess {
   /// for this: in the toolchain here it can over-read a directory entry of `/proc/self/fd` and
   /// crash the process now and then (swift-corelibs-foundation pull request 5472).
   package static func capture(
-    _ argv: [String], input: [UInt8] = [], timeoutMS: Int, maxOutput: Int = maxOutput, cwd: String? = nil
+    _ argv: [String], input: [UInt8] = [], timeoutMS: Int, maxOutput: Int = maxOutput,
+    environment: [(name: String, value: String)] = [], unsetting: Set<String> = [], cwd: String? = nil
   ) -> Result<Captured, LaunchError> {
     signal(SIGPIPE, SIG_IGN)
     let child: Child
-    switch spawn(argv, cwd: cwd) {
+    switch spawn(argv, environment: environment, unsetting: unsetting, cwd: cwd) {
     case .success(let c): child = c
     case .failure(let e): return .failure(e)
     }
@@ -130,9 +131,10 @@ package enum Subprocess {
 
   /// Makes the three pipes and spawns the child in a process group of its own (so a timeout
   /// kills what a shell command started too), its ends on 0, 1 and 2.
-  static func spawn(_ argv: [String], environment extra: [(name: String, value: String)] = [], cwd: String? = nil)
-    -> Result<Child, LaunchError>
-  {
+  static func spawn(
+    _ argv: [String], environment extra: [(name: String, value: String)] = [], unsetting: Set<String> = [],
+    cwd: String? = nil
+  ) -> Result<Child, LaunchError> {
     var inPipe: [Int32] = [0, 0]
     var outPipe: [Int32] = [0, 0]
     var errPipe: [Int32] = [0, 0]
@@ -166,16 +168,23 @@ package enum Subprocess {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+    // SIGPIPE is ignored here (a child that stops reading must not end the run), and an ignored
+    // signal stays ignored across exec: the child gets the default back, so `yes | head` in a
+    // command ends as it would in a shell.
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGPIPE)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
     posix_spawnattr_setpgroup(&attributes, 0)
     // In another folder: through the shell, which changes to it and then becomes the command.
     let argv = cwd.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + argv } ?? argv
     var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
-    // The process's environment, with `extra` set over it.
+    // The process's environment, with `extra` set over it and `unsetting` left out.
     var cEnv: [UnsafeMutablePointer<CChar>?] = []
-    if !extra.isEmpty {
-      let names = Set(extra.map(\.name))
+    if !extra.isEmpty || !unsetting.isEmpty {
+      let names = Set(extra.map(\.name)).union(unsetting)
       var k = 0
       while let entry = environ[k] {
         let text = String(cString: entry)
@@ -188,7 +197,7 @@ package enum Subprocess {
     defer { for e in cEnv { free(e) } }
     var pid: pid_t = 0
     let spawned =
-      extra.isEmpty
+      cEnv.isEmpty
       ? posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, environ)
       : posix_spawnp(&pid, argv[0], &actions, &attributes, &cArgs, &cEnv)
     close(inPipe[0])

@@ -60,13 +60,14 @@ package final class ServeRecorder: Sendable {
       Task {
         let outcome = await client.call(request, onData: onData)
         let (response, note) = self.finish(outcome, body: body, index: index)
+        // Logged before the answer ends: a client that has its whole answer finds the log line.
+        self.log("\(note) (streamed as it arrived)\n")
         if relayed.withLock({ $0 }) != nil {
           relay.send(.piece(clean.finish()))
           relay.send(.end)
         } else {
           relay.send(.whole(response))
         }
-        self.log("\(note) (streamed as it arrived)\n")
       }
       return (.relayed(relay), "recording")
     }

@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import PromptCheckExecute
+
 /// Runs the built `promptcheck` binary, as a user would.
 struct BinaryRunner {
   struct Result {
@@ -22,36 +24,17 @@ struct BinaryRunner {
   static func run(
     _ arguments: [String], in directory: URL, environment: [String: String] = [:], stdin: String? = nil
   ) throws -> Result {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    var env = ProcessInfo.processInfo.environment
-    for key in ["CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR", "OPENROUTER_API_KEY"] { env[key] = nil }
-    env.merge(environment) { $1 }
-    process.environment = env
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pc-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let out = scratch.appendingPathComponent("out")
-    let err = scratch.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    if let stdin {
-      let input = scratch.appendingPathComponent("in")
-      try stdin.write(to: input, atomically: true, encoding: .utf8)
-      process.standardInput = try FileHandle(forReadingFrom: input)
-    } else {
-      process.standardInput = FileHandle.nullDevice
-    }
-    try process.run()
-    process.waitUntilExit()
+    // Through the project's own spawn, not Foundation's Process.run() (see Subprocess.capture).
+    let r = try Subprocess.capture(
+      [binary.path] + arguments, input: Array((stdin ?? "").utf8), timeoutMS: 600_000, maxOutput: 64 << 20,
+      environment: environment.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) },
+      unsetting: Set(["CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR", "OPENROUTER_API_KEY"])
+        .subtracting(environment.keys),
+      cwd: directory.path
+    ).get()
     return Result(
-      status: process.terminationStatus,
-      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+      status: r.status ?? -1,
+      stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
   }
 
   /// Starts `run --mode live --quiet` in `directory` against the test key, without waiting: for
