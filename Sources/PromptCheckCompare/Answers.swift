@@ -237,20 +237,21 @@ package enum AnswerSource {
 /// output (all of a revision's cassettes and goldens) and ten minutes.
 package enum Git {
   static let maxOutput = 1 << 30
+  static let timeoutMinutes = 10
 
   package static func run(_ arguments: [String], in directory: String, input: [UInt8] = []) -> Result<
     [UInt8], CompareError
   > {
     let what = "git \(arguments.first ?? "")"
     switch Subprocess.capture(
-      ["git"] + arguments, input: input, timeoutMS: 600_000, maxOutput: maxOutput, cwd: directory)
+      ["git"] + arguments, input: input, timeoutMS: timeoutMinutes * 60_000, maxOutput: maxOutput, cwd: directory)
     {
     case .failure(let e):
       return .failure(CompareError("git could not be started: \(e.message)"))
     case .success(let r) where r.truncated:
       return .failure(CompareError("\(what) wrote more than \(maxOutput >> 20) MiB"))
     case .success(let r) where r.timedOut:
-      return .failure(CompareError("\(what) did not finish in 10 minutes"))
+      return .failure(CompareError("\(what) did not finish in \(timeoutMinutes) minutes"))
     case .success(let r) where r.status != 0:
       return .failure(CompareError("\(what) failed"))
     case .success(let r):

@@ -62,38 +62,56 @@ package enum Subprocess {
   package struct Captured: Sendable {
     /// The exit status, or nil when a signal ended it.
     package var status: Int32?
+    package var signal: Int32?
     package var stdout: [UInt8]
     package var stderr: [UInt8]
     package var timedOut: Bool
-    /// True when the standard output reached `maxOutput` and the rest was not read.
+    /// True when the standard output reached `maxOutput` (with `stopAtBound`, the rest was not
+    /// read and the child was killed).
     package var truncated: Bool
   }
 
-  /// Runs a tool on the calling thread (found on PATH) and hands back its outputs as bytes: for
-  /// git under `compare`, and for tools the tests run. Foundation's `Process.run()` is not used
-  /// for this: in the toolchain here it can over-read a directory entry of `/proc/self/fd` and
-  /// crash the process now and then (swift-corelibs-foundation pull request 5472).
+  /// Runs a tool on the calling thread (found on PATH) and hands back its outputs as bytes: an
+  /// `exec` command (through `run`), git under `compare`, the tools the tests run. Foundation's
+  /// `Process.run()` is not used for this: in the toolchain here it can over-read a directory
+  /// entry of `/proc/self/fd` and crash the process now and then (swift-corelibs-foundation pull
+  /// request 5472). `stopAtBound` kills the child once its output reaches `maxOutput`; otherwise
+  /// the rest is read and dropped.
   package static func capture(
-    _ argv: [String], input: [UInt8] = [], timeoutMS: Int, maxOutput: Int = maxOutput,
+    _ argv: [String], input: [UInt8] = [], timeoutMS: Int, maxOutput: Int = maxOutput, stopAtBound: Bool = true,
     environment: [(name: String, value: String)] = [], unsetting: Set<String> = [], cwd: String? = nil
   ) -> Result<Captured, LaunchError> {
+    capture(
+      argv, input: input, timeoutMS: timeoutMS, maxOutput: maxOutput, stopAtBound: stopAtBound,
+      environment: environment, unsetting: unsetting, cwd: cwd, running: Running())
+  }
+
+  static func capture(
+    _ argv: [String], input: [UInt8], timeoutMS: Int, maxOutput: Int, stopAtBound: Bool,
+    environment: [(name: String, value: String)], unsetting: Set<String>, cwd: String?, running: Running
+  ) -> Result<Captured, LaunchError> {
+    // A child that exits without reading its input must not kill the run with SIGPIPE.
     signal(SIGPIPE, SIG_IGN)
     let child: Child
     switch spawn(argv, environment: environment, unsetting: unsetting, cwd: cwd) {
     case .success(let c): child = c
     case .failure(let e): return .failure(e)
     }
+    running.pid.withLock { $0 = child.pid }
+    if running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-child.pid, SIGKILL) }
     let deadline = ContinuousClock().now.advanced(by: .milliseconds(timeoutMS))
     var (out, err, timedOut) = pump(
-      child, input: input, until: deadline, maxOutput: maxOutput, stopAtBound: true)
+      child, input: input, until: deadline, maxOutput: maxOutput, stopAtBound: stopAtBound)
     let truncated = out.count >= maxOutput
-    if timedOut || truncated { kill(-child.pid, SIGKILL) }
-    let status = reap(child.pid, until: deadline, running: Running(), timedOut: &timedOut)
+    if timedOut || (stopAtBound && truncated) || running.cancelled.load(ordering: .sequentiallyConsistent) {
+      kill(-child.pid, SIGKILL)
+    }
+    let status = reap(child.pid, until: deadline, running: running, timedOut: &timedOut)
     let exited = (status & 0x7f) == 0
     return .success(
       Captured(
-        status: exited ? (status >> 8) & 0xff : nil, stdout: out, stderr: err, timedOut: timedOut,
-        truncated: truncated))
+        status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f, stdout: out, stderr: err,
+        timedOut: timedOut, truncated: truncated))
   }
 
   /// A spawned child: its pid and the parent's ends of its three pipes.
@@ -108,25 +126,14 @@ package enum Subprocess {
     _ argv: [String], input: [UInt8], timeoutMS: Int, environment: [(name: String, value: String)] = [],
     cwd: String? = nil, running: Running
   ) -> Result<Finished, LaunchError> {
-    // A child that exits without reading its input must not kill the run with SIGPIPE.
-    signal(SIGPIPE, SIG_IGN)
-    let child: Child
-    switch spawn(argv, environment: environment, cwd: cwd) {
-    case .success(let c): child = c
-    case .failure(let e): return .failure(e)
-    }
-    running.pid.withLock { $0 = child.pid }
-    if running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-child.pid, SIGKILL) }
-    let deadline = ContinuousClock().now.advanced(by: .milliseconds(timeoutMS))
-    var (out, err, timedOut) = pump(child, input: input, until: deadline)
-    if timedOut || running.cancelled.load(ordering: .sequentiallyConsistent) { kill(-child.pid, SIGKILL) }
-    let status = reap(child.pid, until: deadline, running: running, timedOut: &timedOut)
-    let exited = (status & 0x7f) == 0
-    return .success(
+    capture(
+      argv, input: input, timeoutMS: timeoutMS, maxOutput: maxOutput, stopAtBound: false, environment: environment,
+      unsetting: [], cwd: cwd, running: running
+    ).map { r in
       Finished(
-        status: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f,
-        stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
-        timedOut: timedOut))
+        status: r.status, signal: r.signal, stdout: String(decoding: r.stdout, as: UTF8.self),
+        stderr: String(decoding: r.stderr, as: UTF8.self), timedOut: r.timedOut)
+    }
   }
 
   /// Makes the three pipes and spawns the child in a process group of its own (so a timeout
@@ -181,7 +188,7 @@ package enum Subprocess {
     let argv = cwd.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + argv } ?? argv
     var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
-    // The process's environment, with `extra` set over it and `unsetting` left out.
+    // The process's environment, `unsetting` left out and `extra` set over it (a name in both is set).
     var cEnv: [UnsafeMutablePointer<CChar>?] = []
     if !extra.isEmpty || !unsetting.isEmpty {
       let names = Set(extra.map(\.name)).union(unsetting)
@@ -229,7 +236,7 @@ package enum Subprocess {
     var timedOut = false
     var buffer = [UInt8](repeating: 0, count: 65536)
     while !openReaders.isEmpty || stdinFD >= 0 {
-      // `capture` stops at its bound (the child is killed); an exec command's excess is drained.
+      // With `stopAtBound` the caller kills the child; otherwise the excess is read and dropped.
       if stopAtBound && out.count >= maxOutput { break }
       let left = ContinuousClock().now.duration(to: deadline)
       if left <= .zero {

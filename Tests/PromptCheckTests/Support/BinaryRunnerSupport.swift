@@ -28,8 +28,7 @@ struct BinaryRunner {
     let r = try Subprocess.capture(
       [binary.path] + arguments, input: Array((stdin ?? "").utf8), timeoutMS: 600_000, maxOutput: 64 << 20,
       environment: environment.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) },
-      unsetting: Set(["CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR", "OPENROUTER_API_KEY"])
-        .subtracting(environment.keys),
+      unsetting: ["CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR", "OPENROUTER_API_KEY"],
       cwd: directory.path
     ).get()
     return Result(
