@@ -57,7 +57,7 @@ func benchServe(clients: Int, requestsPerClient: Int) throws {
 
   // The baseline: the same bytes from a minimal Python http.server (threading, HTTP/1.1 keep-alive).
   let stub = """
-    import http.server, sys
+    import http.server, os, sys
     body = open(sys.argv[1], "rb").read()
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -70,21 +70,32 @@ func benchServe(clients: Int, requestsPerClient: Int) throws {
             self.wfile.write(body)
         def log_message(self, *a): pass
     s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    print(s.server_address[1], flush=True)
+    with open(sys.argv[2] + ".part", "w") as f: f.write(str(s.server_address[1]))
+    os.rename(sys.argv[2] + ".part", sys.argv[2])
     s.serve_forever()
     """
-  let python = Process()
-  python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  python.arguments = ["python3", "-c", stub, dir.appendingPathComponent("answer.json").path]
-  let pipe = Pipe()
-  python.standardOutput = pipe
-  try python.run()
-  let portLine = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(
-    in: .whitespacesAndNewlines)
+  let portFile = dir.appendingPathComponent("python.port").path
+  guard let python = startQuietly(["python3", "-c", stub, dir.appendingPathComponent("answer.json").path, portFile])
+  else {
+    print("cannot start python3")
+    exit(1)
+  }
+  defer {
+    kill(python, SIGKILL)
+    var status: Int32 = 0
+    waitpid(python, &status, 0)
+  }
+  var port = 0
+  for _ in 0..<1000 where port == 0 {
+    port = Int((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "") ?? 0
+    if port == 0 { usleep(10_000) }
+  }
+  guard port > 0 else {
+    print("python's http.server did not start within 10 s")
+    exit(1)
+  }
   let baseline = load(
-    port: Int(portLine) ?? 0, path: "/", body: request, clients: clients, requests: requestsPerClient,
-    expect: body.utf8.count)
-  python.terminate()
+    port: port, path: "/", body: request, clients: clients, requests: requestsPerClient, expect: body.utf8.count)
 
   for (name, r) in [("promptcheck serve", ours), ("python http.server", baseline)] {
     print(

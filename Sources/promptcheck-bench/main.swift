@@ -117,25 +117,33 @@ struct ChildRun {
   var maxRSSKB: Int
 }
 
-/// Runs the release `promptcheck` binary (next to this one) in `directory`.
-func runPromptcheck(_ args: [String], in directory: String) -> ChildRun {
-  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-    "promptcheck"
-  ).path
-  let argv = ([binary] + args).map { strdup($0) } + [nil]
-  defer { argv.forEach { free($0) } }
+/// Starts `argv` (a path, or a name on PATH) in `directory` with its standard output on
+/// /dev/null, through posix_spawn (Foundation's `Process.run()` can crash a process with many
+/// descriptors open; see `Subprocess.capture`). The caller waits for it.
+func startQuietly(_ argv: [String], in directory: String? = nil) -> pid_t? {
+  let cArgs = argv.map { strdup($0) } + [nil]
+  defer { cArgs.forEach { free($0) } }
   var actions = posix_spawn_file_actions_t()
   posix_spawn_file_actions_init(&actions)
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
   defer { posix_spawn_file_actions_destroy(&actions) }
   // The child starts in `directory` (the benchmark's other threads do not depend on it).
   let previous = FileManager.default.currentDirectoryPath
-  _ = FileManager.default.changeCurrentDirectoryPath(directory)
+  if let directory { _ = FileManager.default.changeCurrentDirectoryPath(directory) }
   defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
   var pid: pid_t = 0
+  guard posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return nil }
+  return pid
+}
+
+/// Runs the release `promptcheck` binary (next to this one) in `directory`.
+func runPromptcheck(_ args: [String], in directory: String) -> ChildRun {
+  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+    "promptcheck"
+  ).path
   let clock = ContinuousClock()
   let start = clock.now
-  guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else {
+  guard let pid = startQuietly([binary] + args, in: directory) else {
     print("cannot start \(binary); build it first: swift build -c release")
     exit(1)
   }

@@ -238,15 +238,10 @@ import Testing
     let p = try Project(suites: ["k": tests]) { request, _ in
       .delayed(0.05, .json(FakeOpenAI.completion(String(repeating: "a long answer line\n", count: 2000))))
     }
-    let process = Process()
-    process.executableURL = BinaryRunner.binary
-    process.arguments = ["run", "--mode", "record", "-j", "4", "--quiet"]
-    process.currentDirectoryURL = p.dir.url
-    process.environment = ProcessInfo.processInfo.environment.merging(["LOCAL_TEST_KEY": "k-123456"]) { $1 }
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
     let folder = p.dir.url.appendingPathComponent("expectations/cassettes/k").path
-    try process.run()
+    let process = try Background(
+      [BinaryRunner.binary.path, "run", "--mode", "record", "-j", "4", "--quiet"], in: p.dir.url,
+      environment: ["LOCAL_TEST_KEY": "k-123456"])
     // Kill as soon as the first cassette is written: the others are being written or awaited.
     let deadline = Date().addingTimeInterval(20)
     while Date() < deadline {
@@ -257,8 +252,9 @@ import Testing
       if written { break }
       Thread.sleep(forTimeInterval: 0.005)
     }
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+    kill(process.pid, SIGKILL)
+    _ = process.waitForExit()
+    #expect(!process.isRunning)
     let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     let cassettes = files.filter { $0.hasSuffix(".yaml") && !$0.hasPrefix(".") }
     #expect(!cassettes.isEmpty, "the kill came before any cassette was written; nothing was tested")

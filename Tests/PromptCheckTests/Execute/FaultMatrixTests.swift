@@ -221,21 +221,20 @@ func allFiles(under dir: URL) -> [(String, String)] {
   static func gzipBomb(_ megabytes: Int) async throws -> [UInt8] {
     let dir = try TemporaryDirectory()
     let out = dir.url.appendingPathComponent("bomb.gz")
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [
-      "python3", "-c",
-      """
-      import zlib, sys
-      c = zlib.compressobj(9, zlib.DEFLATED, 31)
-      zero = bytes(1 << 20)
-      with open(sys.argv[1], 'wb') as f:
-          for _ in range(\(megabytes)): f.write(c.compress(zero))
-          f.write(c.flush())
-      """, out.path,
-    ]
-    try p.run()
-    await finished(p)
+    let made = try await Shell.run(
+      "python3",
+      [
+        "-c",
+        """
+        import zlib, sys
+        c = zlib.compressobj(9, zlib.DEFLATED, 31)
+        zero = bytes(1 << 20)
+        with open(sys.argv[1], 'wb') as f:
+            for _ in range(\(megabytes)): f.write(c.compress(zero))
+            f.write(c.flush())
+        """, out.path,
+      ])
+    #expect(made.status == 0, "\(made.output)")
     return Array(try Data(contentsOf: out))
   }
 
@@ -261,9 +260,7 @@ func allFiles(under dir: URL) -> [(String, String)] {
     let p = try Project(suites: ["s": oneTest]) { _, _ in
       .bytes(status: 200, headers: [("Content-Type", "application/json"), ("Content-Encoding", "gzip")], body: bomb)
     }
-    let measure = Process()
-    measure.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    measure.arguments = [
+    let argv = [
       "python3", "-c",
       """
       import resource, subprocess, sys
@@ -272,16 +269,13 @@ func allFiles(under dir: URL) -> [(String, String)] {
       print(r.stdout)
       """, BinaryRunner.binary.path, "run", "--mode", "live", "--quiet",
     ]
-    measure.currentDirectoryURL = p.dir.url
-    var env = ProcessInfo.processInfo.environment
-    env["LOCAL_TEST_KEY"] = "sk-test-0123456789abcdef"
-    env["CI"] = nil
-    measure.environment = env
-    let out = Pipe()
-    measure.standardOutput = out
-    try measure.run()
-    let text = await offPool { String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-    await finished(measure)
+    let folder = p.dir.url.path
+    let measured = await offPool {
+      Subprocess.capture(
+        argv, timeoutMS: 600_000, environment: [(name: "LOCAL_TEST_KEY", value: "sk-test-0123456789abcdef")],
+        unsetting: ["CI"], cwd: folder)
+    }
+    let text = String(decoding: try measured.get().stdout, as: UTF8.self)
     let first = text.split(separator: "\n").first?.split(separator: " ") ?? []
     #expect(first.first == "3", "\(text)")
     let kilobytes = Int(first.last ?? "") ?? .max
@@ -533,10 +527,10 @@ func allFiles(under dir: URL) -> [(String, String)] {
     // (The child has written its pid; give it the moment to reach its sleep.)
     try await Task.sleep(for: .milliseconds(200))
     let start = Date()
-    kill(process.processIdentifier, signal)
-    await finished(process)
+    process.signal(signal)
+    let exit = await process.finished(within: 30)
     #expect(Date().timeIntervalSince(start) < 10)
-    #expect(process.terminationStatus == status)
+    #expect(exit == status, "\(process.output)")
     let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
     #expect(report["summary"]?["errored"] == 1, "\(report)")
     #expect(await eventually(5) { kill(child, 0) != 0 && errno == ESRCH }, "the exec child \(child) is still running")

@@ -89,10 +89,10 @@ import Testing
     let deadline = Date().addingTimeInterval(10)
     while p.server.requests.count < 8 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     let start = Date()
-    kill(process.processIdentifier, SIGINT)
-    process.waitUntilExit()
+    process.signal(SIGINT)
+    let status = process.waitForExit(within: 30)
     #expect(Date().timeIntervalSince(start) < 5)
-    #expect(process.terminationStatus == 130)
+    #expect(status == 130, "\(process.output)")
     let report = try JSON.parse(p.dir.read(".promptcheck/report.json"))
     #expect(report["summary"]?["errored"] == 10)
   }

@@ -80,13 +80,8 @@ let mcpServerTimeAvailable: Bool = (try? Shell.run("sh", ["-c", "command -v mcp-
     let found = try await Shell.run(
       "python3", ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
     let port = try #require(Int(found.output.trimmingCharacters(in: .whitespacesAndNewlines)))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, "http", String(port)]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    // Killed with its group when the test ends (Background's deinit), should it still run.
+    let process = try Background(["python3", script, "http", String(port)])
     let url = "http://127.0.0.1:\(port)/mcp"
     #expect(
       await eventually(15) {
@@ -99,8 +94,8 @@ let mcpServerTimeAvailable: Bool = (try? Shell.run("sh", ["-c", "command -v mcp-
       broken: "http://127.0.0.1:9/mcp",
       stop: {
         // Killed, not asked: uvicorn's graceful stop waits for open keep-alive connections.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        kill(process.pid, SIGKILL)
+        _ = process.waitForExit()
       })
     #expect(c["steps"]?.arrayValue?[1]["source"] == "mcp:peer")
   }

@@ -212,26 +212,17 @@ final class RawClient: Sendable {
 
 /// `serve` itself, as a user starts it.
 @Suite(.serialized) struct ServeBinaryTests {
-  /// A `serve` started through `sh` with `limit` file descriptors; its log in `log`.
+  /// A `serve` started through `sh` with `limit` file descriptors; its log (what it wrote) in `text`.
   final class Started {
-    let process = Process()
-    let log: URL
+    let process: Background
 
     init(in dir: URL, fileLimit: Int, environment: [String: String] = [:]) throws {
-      log = dir.appendingPathComponent("serve-\(UUID().uuidString).log")
-      _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-      process.executableURL = URL(fileURLWithPath: "/bin/sh")
-      process.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" serve --port 0", BinaryRunner.binary.path]
-      process.currentDirectoryURL = dir
-      var env = ProcessInfo.processInfo.environment
-      for key in ["CI", "GITHUB_ACTIONS"] { env[key] = nil }
-      process.environment = env.merging(environment) { $1 }
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = try FileHandle(forWritingTo: log)
-      try process.run()
+      process = try Background(
+        ["/bin/sh", "-c", "ulimit -n \(fileLimit) && exec \"$0\" serve --port 0", BinaryRunner.binary.path], in: dir,
+        environment: environment, unsetting: ["CI", "GITHUB_ACTIONS"])
     }
 
-    var text: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+    var text: String { process.output }
 
     /// The port from the "serving … on http://127.0.0.1:PORT/v1" line.
     func port() async -> Int? {
@@ -242,18 +233,11 @@ final class RawClient: Sendable {
 
     /// User and system CPU time so far, in clock ticks (1/100 s).
     var cpuTicks: Int {
-      let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+      let stat = (try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8)) ?? ""
       // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
       let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
       guard fields.count > 13 else { return -1 }
       return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
-    }
-
-    deinit {
-      if process.isRunning {
-        process.terminate()
-        process.waitUntilExit()
-      }
     }
   }
 

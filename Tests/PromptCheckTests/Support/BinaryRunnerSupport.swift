@@ -38,15 +38,8 @@ struct BinaryRunner {
 
   /// Starts `run --mode live --quiet` in `directory` against the test key, without waiting: for
   /// tests that signal it while it runs.
-  static func startLiveRun(in directory: URL) throws -> Process {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = ["run", "--mode", "live", "--quiet"]
-    process.currentDirectoryURL = directory
-    process.environment = ProcessInfo.processInfo.environment.merging(["LOCAL_TEST_KEY": "k-1234567"]) { $1 }
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
+  static func startLiveRun(in directory: URL) throws -> Background {
+    try Background(
+      [binary.path, "run", "--mode", "live", "--quiet"], in: directory, environment: ["LOCAL_TEST_KEY": "k-1234567"])
   }
 }

@@ -12,13 +12,6 @@ import Testing
 @testable import PromptCheckRun
 @testable import PromptCheckServe
 
-/// Waits for `process` to end, sleeping between looks (a test that blocks a thread of the
-/// cooperative pool slows every other test's run).
-func finished(_ process: Process) async {
-  while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-  process.waitUntilExit()
-}
-
 /// Runs `body` on a thread of its own, off the cooperative pool.
 func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
   await withCheckedContinuation { done in Thread { done.resume(returning: body()) }.start() }

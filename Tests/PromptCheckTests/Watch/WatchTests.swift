@@ -131,25 +131,15 @@ import Testing
 
   @Test func ctrlCEndsTheWatchWith130() async throws {
     let dir = try Self.copyOfTheExample()
-    let p = Process()
-    p.executableURL = BinaryRunner.binary
-    p.arguments = ["watch"]
-    p.currentDirectoryURL = dir.url
-    p.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
+    // Only PATH from the test's environment.
+    let p = try Background(
+      [BinaryRunner.binary.path, "watch"], in: dir.url,
+      unsetting: Set(ProcessInfo.processInfo.environment.keys).subtracting(["PATH"]))
     try await Task.sleep(for: .seconds(2))
-    kill(p.processIdentifier, SIGINT)
-    let status = await withCheckedContinuation { c in
-      Thread.detachNewThread {
-        p.waitUntilExit()
-        c.resume(returning: p.terminationStatus)
-      }
-    }
+    p.signal(SIGINT)
+    let status = await p.finished(within: 30)
     #expect(status == 130)
-    let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let said = p.output
     #expect(said.contains("watching "), "\(said)")
     #expect(said.contains("32 passed, 0 failed, 0 errored, 1 skipped"), "\(said)")
   }
