@@ -20,7 +20,7 @@ import Testing
     let from = fixtures.appendingPathComponent(name)
     for f in FileManager.default.enumerator(atPath: from.path)?.allObjects as? [String] ?? [] {
       var isDir: ObjCBool = false
-      FileManager.default.fileExists(atPath: from.appendingPathComponent(f).path, isDirectory: &isDir)
+      _ = FileManager.default.fileExists(atPath: from.appendingPathComponent(f).path, isDirectory: &isDir)
       guard !isDir.boolValue else { continue }
       let text = try String(contentsOf: from.appendingPathComponent(f), encoding: .utf8)
       try dir.write(
