@@ -205,16 +205,19 @@ package enum AnswerSource {
     guard case .success = Git.run(["rev-parse", "--verify", "--quiet", rev + "^{commit}"], in: ctx.directory) else {
       return .failure(CompareError("'\(rev)' is not a report file or a git revision"))
     }
-    guard
-      case .success(let list) = Git.run(
-        ["ls-tree", "-r", "-z", "--name-only", rev, "--", base + "/"], in: ctx.directory)
-    else { return .failure(CompareError("git cannot list \(expectationsDir) at \(rev)")) }
+    let list: [UInt8]
+    switch Git.run(["ls-tree", "-r", "-z", "--name-only", rev, "--", base + "/"], in: ctx.directory) {
+    case .success(let l): list = l
+    case .failure(let e): return .failure(CompareError("git cannot list \(expectationsDir) at \(rev): \(e.message)"))
+    }
     let paths = list.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
       .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".txt") || $0.hasSuffix(".json") }
     guard !paths.isEmpty else { return .success([:]) }
     let input = paths.map { "\(rev):\($0)\n" }.joined()
-    guard case .success(let out) = Git.run(["cat-file", "--batch"], in: ctx.directory, input: Array(input.utf8)) else {
-      return .failure(CompareError("git cannot read \(expectationsDir) at \(rev)"))
+    let out: [UInt8]
+    switch Git.run(["cat-file", "--batch"], in: ctx.directory, input: Array(input.utf8)) {
+    case .success(let o): out = o
+    case .failure(let e): return .failure(CompareError("git cannot read \(expectationsDir) at \(rev): \(e.message)"))
     }
     // Each object: "<sha> blob <size>\n<content>\n".
     var files: [String: String] = [:]
@@ -253,7 +256,13 @@ package enum Git {
     case .success(let r) where r.timedOut:
       return .failure(CompareError("\(what) did not finish in \(timeoutMinutes) minutes"))
     case .success(let r) where r.status != 0:
-      return .failure(CompareError("\(what) failed"))
+      // What git said (its last line, as "fatal: …"), or how it ended when it said nothing.
+      let said =
+        String(decoding: r.stderr.suffix(4096), as: UTF8.self).split(whereSeparator: \.isNewline)
+        .last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+      let how = r.status.map { "exit status \($0)" } ?? "signal \(r.signal ?? 0)"
+      return .failure(
+        CompareError(said.isEmpty ? "\(what) failed (\(how))" : "\(what) failed: \(Excerpt.start(said, length: 300))"))
     case .success(let r):
       return .success(r.stdout)
     }

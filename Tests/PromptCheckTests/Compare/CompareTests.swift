@@ -22,6 +22,16 @@ import Testing
     #expect(r.status == 0, "\(r.output)", sourceLocation: sourceLocation)
   }
 
+  /// A git that fails says why in git's own words (its last line), quoted.
+  @Test func gitsFailureCarriesWhatGitSaid() throws {
+    let dir = try TemporaryDirectory()
+    guard case .failure(let e) = Git.run(["rev-parse", "--verify", "HEAD"], in: dir.url.path) else {
+      Issue.record("git succeeded outside a repository")
+      return
+    }
+    #expect(e.message.hasPrefix(#"git rev-parse failed: "fatal: not a git repository"#), "\(e.message)")
+  }
+
   static let suite = """
     tests:
       - {name: steady, prompt: a, assert: [{contains: "A"}]}
