@@ -85,9 +85,12 @@ import Testing
     var tests = "tests:\n"
     for i in 0..<10 { tests += "  - {name: case \(i), prompt: x}\n" }
     let p = try Project(suites: ["slow": tests]) { _, _ in .delayed(30, .json(FakeOpenAI.completion("late"))) }
-    let process = try BinaryRunner.startLiveRun(in: p.dir.url)
+    // --no-adapt: all 8 (--jobs' default) in flight at once; the adaptive window would start at 1
+    // and grow only with answers, which take 30 s here.
+    let process = try BinaryRunner.startLiveRun(in: p.dir.url, ["--no-adapt"])
     let deadline = Date().addingTimeInterval(10)
     while p.server.requests.count < 8 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    #expect(p.server.requests.count == 8, "the requests in flight when Ctrl-C comes")
     let start = Date()
     process.signal(SIGINT)
     let status = process.waitForExit(within: 30)

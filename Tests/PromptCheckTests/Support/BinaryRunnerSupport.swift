@@ -31,15 +31,17 @@ struct BinaryRunner {
       unsetting: ["CI", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR", "OPENROUTER_API_KEY"],
       cwd: directory.path
     ).get()
+    // A signal's end as a shell gives it: 128 + the signal.
     return Result(
-      status: r.status ?? -1,
+      status: r.status ?? 128 + (r.signal ?? 0),
       stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
   }
 
   /// Starts `run --mode live --quiet` in `directory` against the test key, without waiting: for
-  /// tests that signal it while it runs.
-  static func startLiveRun(in directory: URL) throws -> Background {
+  /// tests that signal it while it runs. `arguments` come after those.
+  static func startLiveRun(in directory: URL, _ arguments: [String] = []) throws -> Background {
     try Background(
-      [binary.path, "run", "--mode", "live", "--quiet"], in: directory, environment: ["LOCAL_TEST_KEY": "k-1234567"])
+      [binary.path, "run", "--mode", "live", "--quiet"] + arguments, in: directory,
+      environment: ["LOCAL_TEST_KEY": "k-1234567"])
   }
 }
