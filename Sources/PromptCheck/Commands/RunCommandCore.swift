@@ -240,9 +240,6 @@ package enum RunCommandCore {
       folders += [cassettes.absoluteRoot + "/" + c.suite, goldens.absoluteRoot + "/" + c.suite]
     }
     for r in reports.compactMap({ $0 }) { folders.append((ctx.absolute(r) as NSString).deletingLastPathComponent) }
-    for f in Set(folders) {
-      guard let folder = try? ctx.project.path(f + "/x").folder else { continue }
-      AtomicFile.removeLeftovers(in: folder)
-    }
+    for f in Set(folders) { AtomicFile.removeLeftovers(in: f, within: ctx.project) }
   }
 }

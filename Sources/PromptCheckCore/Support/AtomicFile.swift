@@ -37,10 +37,12 @@ package enum AtomicFile {
   }
 
   /// Deletes the temporary files in `folder` (not below it) that a run killed before it could
-  /// finish (`kill -9`) left: those whose process is gone. How many it deleted.
+  /// finish (`kill -9`) left: those whose process is gone. How many it deleted. The folder is only
+  /// listed (most do not exist: a suite without goldens); a leftover is deleted only as a path of
+  /// `project` (checked then: leftovers are rare, and the check costs a walk of the folders).
   @discardableResult
-  package static func removeLeftovers(in folder: ProjectPath) -> Int {
-    guard let dir = opendir(folder.absolute) else { return 0 }
+  package static func removeLeftovers(in folder: String, within project: ProjectRoot) -> Int {
+    guard let dir = opendir(folder) else { return 0 }
     defer { closedir(dir) }
     var removed = 0
     while let entry = readdir(dir) {
@@ -52,7 +54,7 @@ package enum AtomicFile {
       guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil else { continue }
       // Alive (or not ours to ask): left alone.
       if kill(pid, 0) == 0 || errno == EPERM { continue }
-      if unlink(folder.absolute + "/" + name) == 0 { removed += 1 }
+      if let leftover = try? project.path(folder + "/" + name), leftover.remove() { removed += 1 }
     }
     return removed
   }

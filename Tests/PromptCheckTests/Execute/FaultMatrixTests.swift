@@ -195,6 +195,20 @@ func allFiles(under dir: URL) -> [(String, String)] {
     #expect(!r.stdout.contains("no test uses"), "a temporary file is not an unused cassette: \(r.stdout)")
   }
 
+  /// A cassette folder that is a link out of the project: a dead run's file there is not the
+  /// project's to delete.
+  @Test func aLeftoverBehindALinkOutOfTheProjectStays() async throws {
+    let p = try Project(suites: ["s": oneTest], handler: echo)
+    let outside = try TemporaryDirectory()
+    let dead = ".t.yaml.tmp-4194301-12345"
+    try outside.write(dead, "garbage")
+    try FileManager.default.createDirectory(
+      atPath: p.dir.url.path + "/expectations/cassettes", withIntermediateDirectories: true)
+    #expect(symlink(outside.url.path, p.dir.url.path + "/expectations/cassettes/s") == 0)
+    _ = await p.run(["--mode", "replay"])
+    #expect(outside.exists(dead))
+  }
+
   @Test func aCassetteEditedToRecordAnErrorReplaysAsThatError() async throws {
     let p = try Project(suites: ["s": oneTest], handler: echo)
     #expect(await p.run(["--mode", "record", "--quiet"]).status == 0)
