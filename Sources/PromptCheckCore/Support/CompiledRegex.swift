@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A user regex (ICU syntax, as `NSRegularExpression` takes it), compiled once
 /// at load time, matched with a deadline so a catastrophic pattern on a huge
@@ -23,14 +24,30 @@ package struct CompiledRegex: @unchecked Sendable, CustomStringConvertible {
       default: throw CompileError(message: "unknown regex flag '\(f)' (flags are i, m, s, x)")
       }
     }
-    do {
-      regex = try NSRegularExpression(pattern: pattern, options: options)
-    } catch {
-      throw CompileError(message: "invalid regex '\(pattern)': \(Self.explain(pattern))")
+    let key = flags + "\u{0}" + pattern
+    if let compiled = Self.compiled.withLock({ $0[key] }) {
+      regex = compiled
+    } else {
+      let made: NSRegularExpression
+      do {
+        made = try NSRegularExpression(pattern: pattern, options: options)
+      } catch {
+        throw CompileError(message: "invalid regex '\(pattern)': \(Self.explain(pattern))")
+      }
+      Self.compiled.withLock { cache in
+        if cache.count < Self.maxCompiled { cache[key] = made }
+      }
+      regex = made
     }
     self.pattern = pattern
     self.flags = flags
   }
+
+  /// Each pattern (with its flags) compiled once a process: the same assertion in the defaults of
+  /// a thousand suite files is loaded a thousand times. (An NSRegularExpression is immutable.)
+  /// At most `maxCompiled` are kept; a pattern past them is compiled each time it is loaded.
+  private static let compiled = Mutex<[String: NSRegularExpression]>([:])
+  static let maxCompiled = 4096
 
   /// Foundation reports no reason on Linux, so name the usual mistakes ourselves.
   static func explain(_ pattern: String) -> String {

@@ -29,6 +29,20 @@ import Testing
     #expect(clock.now - start < .seconds(10))
   }
 
+  /// A pattern is compiled once a process: loaded again (the same defaults in another suite file)
+  /// it is the same compiled regex; other flags are another one, and each matches as its own.
+  @Test func aPatternIsCompiledOnce() throws {
+    let pattern = #"\bcompiled-once-\d+\b"#
+    let a = try CompiledRegex(pattern)
+    let b = try CompiledRegex(pattern)
+    let folded = try CompiledRegex(pattern, flags: "i")
+    #expect(a.regex === b.regex)
+    #expect(a.regex !== folded.regex)
+    #expect(try a.firstMatch(in: "COMPILED-ONCE-7") == nil)
+    #expect(try folded.firstMatch(in: "COMPILED-ONCE-7") != nil)
+    #expect(throws: CompiledRegex.CompileError.self) { try CompiledRegex(pattern + "(") }
+  }
+
   @Test func theMessageNamesThePatternAndTheFix() {
     let e = RegexTimeoutError(pattern: Self.evil, limit: .seconds(1), textLength: 1000)
     #expect(
